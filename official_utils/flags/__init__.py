@@ -1,0 +1,1 @@
+"""Flag definitions shared by the training scripts."""

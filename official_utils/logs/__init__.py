@@ -1,0 +1,1 @@
+"""Benchmark logging and training hooks."""

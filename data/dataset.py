@@ -1,0 +1,299 @@
+"""The DeepSpeech2 input pipeline: manifest -> entries -> tf.data batches.
+
+Entries are read from a manifest (see `data/manifest.py`), sorted by file size
+and, each epoch, batch-wise shuffled: consecutive groups of `batch_size`
+similar-length utterances are shuffled as blocks, so padding stays small. With
+sortagrad the first epoch keeps the sorted order (short utterances first).
+
+`input_fn` featurizes in a parallel `tf.data` map (audio read with soundfile,
+spectrogram with tf.signal in float64, identical to the numpy reference), pads
+each batch and prefetches, so the model never waits on a Python generator.
+"""
+
+import math
+import random
+
+import numpy as np
+import soundfile
+import tensorflow as tf
+
+from data import featurizer
+from data import manifest
+
+# Batches featurized ahead of the training step.
+_PREFETCH = tf.data.AUTOTUNE
+
+
+class AudioConfig(object):
+  """Spectrogram settings.
+
+  Attributes:
+    sample_rate: expected audio rate, in Hz (16000 for LibriSpeech).
+    window_ms: spectrogram window, in ms.
+    stride_ms: hop between windows, in ms.
+    normalize: whether each utterance's features are normalized per
+      frequency bin to zero mean and unit variance.
+  """
+
+  def __init__(self, sample_rate, window_ms, stride_ms, normalize=False):
+    self.sample_rate = sample_rate
+    self.window_ms = window_ms
+    self.stride_ms = stride_ms
+    self.normalize = normalize
+
+
+class DatasetConfig(object):
+  """What a dataset is made of.
+
+  Attributes:
+    audio_config: an `AudioConfig`.
+    data_path: the manifest file.
+    vocab_file_path: the vocabulary file.
+    sortagrad: whether the first epoch keeps sorted (short-first) order.
+    max_audio_sec: clips longer than this many seconds are skipped (None: no
+      limit).
+    strict: whether a bad manifest row is an error instead of a skip.
+    check_audio: whether audio headers are checked up front (rate, channels,
+      length, truncation). Turn off only for manifests already validated.
+  """
+
+  def __init__(self, audio_config, data_path, vocab_file_path, sortagrad,
+               max_audio_sec=None, strict=False, check_audio=True):
+    for what, path in (("manifest", data_path),
+                       ("vocabulary file", vocab_file_path)):
+      if not tf.io.gfile.exists(path):
+        raise manifest.ManifestError("%s not found: %s" % (what, path))
+    self.audio_config = audio_config
+    self.data_path = data_path
+    self.vocab_file_path = vocab_file_path
+    self.sortagrad = sortagrad
+    self.max_audio_sec = max_audio_sec
+    self.strict = strict
+    self.check_audio = check_audio
+
+
+class DataError(ValueError):
+  """Manifest rows that cannot be used (with --strict_data, or none left)."""
+
+  def __init__(self, message, skipped):
+    super().__init__(message)
+    self.skipped = skipped
+
+
+def _normalize_audio_feature(audio_feature):
+  """Per-bin normalization over time: (x - mean) / (std + 1e-6), in TF.
+
+  Args:
+    audio_feature: float tensor [frames, bins].
+
+  Returns:
+    A tensor of the same shape.
+  """
+  mean = tf.reduce_mean(audio_feature, axis=0, keepdims=True)
+  std = tf.math.reduce_std(audio_feature, axis=0, keepdims=True)
+  return (audio_feature - mean) / (std + 1e-6)
+
+
+def _read_audio(path):
+  """Reads a clip as float64 samples in [-1, 1] (runs inside tf.data)."""
+  samples, _ = soundfile.read(path.decode("utf-8"), dtype="float64",
+                              always_2d=False)
+  return samples
+
+
+def featurize_audio(path, audio_config):
+  """Features of one audio file, as tensors.
+
+  Args:
+    path: scalar string tensor.
+    audio_config: an `AudioConfig`.
+
+  Returns:
+    float32 tensor [frames, bins, 1] (channel axis for the convolutions).
+  """
+  samples = tf.numpy_function(_read_audio, [path], tf.float64,
+                              stateful=False)
+  samples.set_shape([None])
+  feature = featurizer.compute_spectrogram_feature_tf(
+      samples, audio_config.sample_rate, audio_config.stride_ms,
+      audio_config.window_ms)
+  if audio_config.normalize:
+    feature = _normalize_audio_feature(feature)
+  return tf.expand_dims(tf.cast(feature, tf.float32), axis=-1)
+
+
+class DeepSpeechDataset(object):
+  """A checked manifest plus the featurizers that turn it into tensors.
+
+  Attributes:
+    config: the `DatasetConfig`.
+    entries: `ManifestEntry` rows, sorted by file size.
+    skipped: `manifest.Skipped` records for rows that cannot be used.
+    speech_labels: the vocabulary as one string, in index order.
+    num_feature_bins: spectrogram bins (161 at 16 kHz, 20 ms).
+  """
+
+  def __init__(self, dataset_config, time_reduction=4):
+    self.config = dataset_config
+    audio = dataset_config.audio_config
+    self.audio_featurizer = featurizer.AudioFeaturizer(
+        sample_rate=audio.sample_rate, window_ms=audio.window_ms,
+        stride_ms=audio.stride_ms)
+    self.text_featurizer = featurizer.TextFeaturizer(
+        vocab_file=dataset_config.vocab_file_path)
+    self.speech_labels = self.text_featurizer.speech_labels
+    self.num_feature_bins = self.audio_featurizer.num_feature_bins
+
+    check = None
+    if dataset_config.check_audio:
+      check = manifest.AudioCheck(
+          sample_rate=audio.sample_rate, window_ms=audio.window_ms,
+          stride_ms=audio.stride_ms,
+          max_audio_sec=dataset_config.max_audio_sec,
+          time_reduction=time_reduction)
+    entries, self.skipped = manifest.read_manifest(
+        dataset_config.data_path, self.text_featurizer.token_to_index, check)
+    if self.skipped and dataset_config.strict:
+      raise DataError(
+          "%d bad row(s) in %s and --strict_data is set; first: %s" % (
+              len(self.skipped), dataset_config.data_path,
+              format_skipped(self.skipped[0])), self.skipped)
+    if not entries:
+      raise DataError("no usable rows in %s (%d skipped)" % (
+          dataset_config.data_path, len(self.skipped)), self.skipped)
+    # Sort by size so that a batch holds utterances of similar length. The
+    # sort is stable: equal sizes keep manifest order, so runs are repeatable.
+    self.entries = sorted(entries, key=lambda e: e.wav_filesize)
+
+
+def format_skipped(item):
+  """'manifest:line: reason: detail' for one skipped row."""
+  return "%s:%d: %s: %s" % (item.manifest, item.line, item.reason,
+                            item.detail)
+
+
+def batch_wise_dataset_shuffle(entries, epoch_index, sortagrad, batch_size,
+                               rng=None):
+  """Shuffles size-sorted entries in blocks of `batch_size`.
+
+  With sortagrad, epoch 0 keeps the sorted order. Otherwise the full blocks
+  are shuffled and the last partial block stays at the end, so every batch
+  still holds utterances of similar length.
+
+  Args:
+    entries: entries sorted by size.
+    epoch_index: 0-based epoch number.
+    sortagrad: whether epoch 0 stays sorted.
+    batch_size: block size; must equal the batch the pipeline makes (the
+      per-device batch), or blocks and batches straddle each other.
+    rng: a `random.Random`; None uses the `random` module (the seed's way,
+      not reproducible unless it was seeded).
+
+  Returns:
+    A new list of entries.
+  """
+  if epoch_index == 0 and sortagrad:
+    return list(entries)
+  rng = rng or random
+  num_blocks = len(entries) // batch_size
+  order = list(range(num_blocks))
+  rng.shuffle(order)
+  shuffled = []
+  for block in order:
+    shuffled.extend(entries[block * batch_size:(block + 1) * batch_size])
+  shuffled.extend(entries[num_blocks * batch_size:])
+  return shuffled
+
+
+def epoch_entries(entries, epoch_index, sortagrad, batch_size, seed):
+  """The entry order of one epoch, reproducible from (seed, epoch_index).
+
+  Deriving each epoch's shuffle from the seed and the epoch number, rather
+  than from a generator's running state, is what lets a run resumed after a
+  crash see exactly the batches the interrupted run would have seen.
+  """
+  rng = random.Random((seed or 0) * 1000003 + epoch_index)
+  return batch_wise_dataset_shuffle(entries, epoch_index, sortagrad,
+                                    batch_size, rng)
+
+
+def num_batches(num_entries, batch_size):
+  """Batches one epoch of `num_entries` makes (the last may be partial)."""
+  return int(math.ceil(num_entries / float(batch_size)))
+
+
+def _label_table(token_to_index):
+  """A dense codepoint -> index array for in-graph label lookup."""
+  table = np.full(max(ord(c) for c in token_to_index) + 1, -1, np.int32)
+  for char, index in token_to_index.items():
+    table[ord(char)] = index
+  return tf.constant(table)
+
+
+def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
+             skip_batches=0, num_parallel_calls=tf.data.AUTOTUNE):
+  """Builds the padded, prefetched batches for one training cycle or eval.
+
+  Args:
+    batch_size: utterances per batch (the per-device batch under a
+      distribution strategy).
+    deep_speech_dataset: a `DeepSpeechDataset`.
+    repeat: how many passes over `deep_speech_dataset.entries` (used when
+      `epochs` is None; each pass has the same order).
+    epochs: optional list of entry lists, one per epoch, already shuffled
+      (`epoch_entries`); batches never straddle two epochs.
+    skip_batches: batches to leave out at the start (resuming a cycle
+      part-way); they are skipped before featurization.
+    num_parallel_calls: parallel featurization calls (AUTOTUNE by default).
+
+  Returns:
+    A `tf.data.Dataset` of (features, labels): features is a dict with
+    "features" float32 [batch, frames, bins, 1], "input_length" int32
+    [batch, 1], "label_length" int32 [batch, 1] and "wav_filename" string
+    [batch]; labels is int32 [batch, max_label_length], zero-padded.
+  """
+  if epochs is None:
+    epochs = [deep_speech_dataset.entries] * repeat
+  audio_config = deep_speech_dataset.config.audio_config
+  num_bins = deep_speech_dataset.num_feature_bins
+  table = _label_table(deep_speech_dataset.text_featurizer.token_to_index)
+
+  def _parse(path, transcript):
+    features = featurize_audio(path, audio_config)
+    codepoints = tf.strings.unicode_decode(transcript, "UTF-8")
+    labels = tf.gather(table, codepoints)
+    return ({
+        "features": features,
+        "input_length": tf.shape(features)[:1],
+        "label_length": tf.shape(labels)[:1],
+        "wav_filename": path,
+    }, labels)
+
+  padded_shapes = ({
+      "features": tf.TensorShape([None, num_bins, 1]),
+      "input_length": tf.TensorShape([1]),
+      "label_length": tf.TensorShape([1]),
+      "wav_filename": tf.TensorShape([]),
+  }, tf.TensorShape([None]))
+
+  dataset = None
+  for entries in epochs:
+    per_epoch = num_batches(len(entries), batch_size)
+    if skip_batches >= per_epoch:
+      skip_batches -= per_epoch
+      continue
+    entries = entries[skip_batches * batch_size:]
+    skip_batches = 0
+    part = tf.data.Dataset.from_tensor_slices((
+        [e.wav_filename for e in entries], [e.transcript for e in entries]))
+    # deterministic=True keeps the order, so batches follow the shuffle.
+    part = part.map(_parse, num_parallel_calls=num_parallel_calls,
+                    deterministic=True)
+    part = part.padded_batch(batch_size, padded_shapes=padded_shapes)
+    dataset = part if dataset is None else dataset.concatenate(part)
+  if dataset is None:
+    # Everything was consumed already; an empty dataset ends training at once.
+    dataset = tf.data.Dataset.from_tensor_slices(
+        ([""], [""])).take(0).map(_parse).padded_batch(
+            batch_size, padded_shapes=padded_shapes)
+  return dataset.prefetch(_PREFETCH)

@@ -1,0 +1,181 @@
+"""Audio and text featurization for DeepSpeech2.
+
+Audio becomes a log power spectrogram: a Hann window of `window_ms` (20 ms),
+hop `stride_ms` (10 ms), power spectrum scaled like a periodogram, natural log.
+At 16 kHz that is 320-sample windows, 160-sample hops and 161 frequency bins.
+Text becomes a list of vocabulary indices.
+
+Two spectrogram implementations give the same numbers:
+  * `compute_spectrogram_feature` (numpy, float64) is the reference, the
+    seed's definition.
+  * `compute_spectrogram_feature_tf` (tf.signal, float64) runs inside a
+    tf.data graph, so featurization is parallel and off the Python GIL. It
+    matches the numpy version to ~1e-12.
+"""
+
+import codecs
+
+import numpy as np
+
+
+def _frame_sizes(sample_rate, stride_ms, window_ms):
+  """Window and hop in samples, validated like the seed."""
+  if stride_ms > window_ms:
+    raise ValueError("Stride size must not be greater than window size.")
+  stride_size = int(0.001 * sample_rate * stride_ms)
+  window_size = int(0.001 * sample_rate * window_ms)
+  return window_size, stride_size
+
+
+def num_frames(num_samples, sample_rate, stride_ms=10.0, window_ms=20.0):
+  """Number of spectrogram frames for `num_samples` samples (0 if too short)."""
+  window_size, stride_size = _frame_sizes(sample_rate, stride_ms, window_ms)
+  if num_samples < window_size:
+    return 0
+  return (num_samples - window_size) // stride_size + 1
+
+
+def compute_spectrogram_feature(samples, sample_rate, stride_ms=10.0,
+                                window_ms=20.0, max_freq=None, eps=1e-14):
+  """Computes the log power spectrogram of a waveform.
+
+  Frames that would run past the end of the signal are dropped (no padding),
+  so a clip of n samples gives (n - window) // stride + 1 frames. Each frame is
+  Hann-weighted, transformed with a real FFT of the window's length, and its
+  power scaled by 2 / (sum(window^2) * sample_rate) (DC and Nyquist bins by
+  half that), as a one-sided periodogram.
+
+  Args:
+    samples: 1-D float array, the waveform in [-1, 1].
+    sample_rate: samples per second (Hz).
+    stride_ms: hop between frames, in ms.
+    window_ms: frame length, in ms.
+    max_freq: highest frequency kept, in Hz (default: sample_rate / 2).
+    eps: added before the log so silence stays finite.
+
+  Returns:
+    A float64 array of shape [frames, bins]; 161 bins at 16 kHz / 20 ms.
+
+  Raises:
+    ValueError: on a stride longer than the window, a max_freq above
+      Nyquist, or a clip shorter than one window.
+  """
+  if max_freq is None:
+    max_freq = sample_rate / 2
+  if max_freq > sample_rate / 2:
+    raise ValueError("max_freq must not be greater than half of sample rate.")
+  window_size, stride_size = _frame_sizes(sample_rate, stride_ms, window_ms)
+  samples = np.asarray(samples, dtype=np.float64)
+  if samples.shape[0] < window_size:
+    raise ValueError("Audio of %d samples is shorter than one %d-sample "
+                     "window." % (samples.shape[0], window_size))
+
+  count = num_frames(samples.shape[0], sample_rate, stride_ms, window_ms)
+  # [frames, window] view of overlapping windows, no copy.
+  frames = np.lib.stride_tricks.sliding_window_view(
+      samples, window_size)[::stride_size][:count]
+  window = np.hanning(window_size)
+  power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+  scale = np.sum(window ** 2) * sample_rate
+  power[:, 1:-1] *= 2.0 / scale
+  power[:, (0, -1)] /= scale
+  freqs = float(sample_rate) / window_size * np.arange(power.shape[1])
+  keep = np.where(freqs <= max_freq)[0][-1] + 1
+  return np.log(power[:, :keep] + eps)
+
+
+def compute_spectrogram_feature_tf(samples, sample_rate, stride_ms=10.0,
+                                   window_ms=20.0, eps=1e-14):
+  """The same spectrogram as `compute_spectrogram_feature`, in TensorFlow.
+
+  Computed in float64 so the numbers match the numpy reference (float32
+  differs by ~1e-3 before normalization). max_freq is Nyquist.
+
+  Args:
+    samples: 1-D float tensor, the waveform in [-1, 1]. Must hold at least one
+      window (callers validate lengths up front).
+    sample_rate, stride_ms, window_ms, eps: as in the numpy version.
+
+  Returns:
+    A float64 tensor [frames, window_size // 2 + 1].
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  window_size, stride_size = _frame_sizes(sample_rate, stride_ms, window_ms)
+  samples = tf.cast(samples, tf.float64)
+  # np.hanning is the symmetric window; TF's default is periodic.
+  window = tf.signal.hann_window(window_size, periodic=False,
+                                 dtype=tf.float64)
+  frames = tf.signal.frame(samples, window_size, stride_size, pad_end=False)
+  power = tf.square(tf.abs(tf.signal.rfft(frames * window,
+                                          fft_length=[window_size])))
+  scale = tf.reduce_sum(tf.square(window)) * sample_rate
+  num_bins = window_size // 2 + 1
+  bin_scale = tf.concat([[1.0 / scale],
+                         tf.fill([num_bins - 2], 2.0 / scale),
+                         [1.0 / scale]], axis=0)
+  return tf.math.log(power * bin_scale + eps)
+
+
+class AudioFeaturizer(object):
+  """Holds the spectrogram settings: sample rate (Hz), window and stride (ms)."""
+
+  def __init__(self, sample_rate=16000, window_ms=20.0, stride_ms=10.0):
+    self.sample_rate = sample_rate
+    self.window_ms = window_ms
+    self.stride_ms = stride_ms
+
+  @property
+  def num_feature_bins(self):
+    """Frequency bins per frame (161 at 16 kHz and 20 ms)."""
+    return _frame_sizes(self.sample_rate, self.stride_ms,
+                        self.window_ms)[0] // 2 + 1
+
+
+class UnknownCharacterError(ValueError):
+  """A transcript holds a character that is not in the vocabulary."""
+
+  def __init__(self, char, text):
+    super().__init__("character %r is not in the vocabulary (transcript: %r)"
+                     % (char, text))
+    self.char = char
+
+
+def compute_label_feature(text, token_to_index):
+  """Maps each character of `text` to its vocabulary index.
+
+  Raises:
+    UnknownCharacterError: for a character outside the vocabulary (the seed
+      raised a bare KeyError mid-epoch).
+  """
+  try:
+    return [token_to_index[char] for char in text]
+  except KeyError as e:
+    raise UnknownCharacterError(e.args[0], text) from None
+
+
+class TextFeaturizer(object):
+  """Reads the vocabulary: one token per line, `#` starts a comment line.
+
+  Attributes:
+    token_to_index: dict from character to index.
+    index_to_token: dict from index to character.
+    speech_labels: all tokens in index order, as one string.
+  """
+
+  def __init__(self, vocab_file):
+    with codecs.open(vocab_file, "r", "utf-8") as fin:
+      lines = fin.read().split("\n")
+    self.token_to_index = {}
+    self.index_to_token = {}
+    self.speech_labels = ""
+    for line in lines:
+      # Only the newline goes: a line holding a single space is the space
+      # token. A trailing empty string after the last newline is no token.
+      if not line or line.startswith("#"):
+        continue
+      if line in self.token_to_index:
+        raise ValueError("%s: token %r appears twice" % (vocab_file, line))
+      index = len(self.speech_labels)
+      self.token_to_index[line] = index
+      self.index_to_token[index] = line
+      self.speech_labels += line

@@ -1,0 +1,248 @@
+"""Reads and checks a manifest before any training step runs.
+
+A manifest is the tab-separated file `data/download.py` writes:
+
+    wav_filename<TAB>wav_filesize<TAB>transcript
+    /abs/path/utt.wav<TAB>123456<TAB>some words
+
+`read_manifest` returns the usable rows and, for every row it cannot use, a
+`Skipped` record naming the manifest line and the reason, so that one bad file
+among hundreds of thousands costs that file and not the run. Reasons:
+
+  text checks   bad_columns, bad_size, not_utf8, empty_transcript,
+                unknown_character
+  audio checks  missing_file, empty_file, not_audio, truncated_audio,
+                wrong_sample_rate, multi_channel, too_short, too_long,
+                transcript_too_long (CTC cannot align more labels than the
+                frames left after the convolutions; the original got an
+                infinite loss)
+
+Audio checks read only each file's header (in parallel threads).
+"""
+
+import collections
+import concurrent.futures
+import os
+import struct
+import time
+
+from absl import logging
+import soundfile
+
+from data import featurizer
+
+HEADER = ("wav_filename", "wav_filesize", "transcript")
+
+ManifestEntry = collections.namedtuple(
+    "ManifestEntry", ["wav_filename", "wav_filesize", "transcript", "line"])
+Skipped = collections.namedtuple(
+    "Skipped", ["manifest", "line", "reason", "detail"])
+
+REASONS = (
+    "bad_columns", "bad_size", "not_utf8", "empty_transcript",
+    "unknown_character", "missing_file", "empty_file", "not_audio",
+    "truncated_audio", "wrong_sample_rate", "multi_channel", "too_short",
+    "too_long", "transcript_too_long")
+
+
+class ManifestError(ValueError):
+  """The manifest as a whole cannot be used (missing, no header, no rows)."""
+
+
+class AudioCheck(object):
+  """What a usable clip must satisfy.
+
+  Attributes:
+    sample_rate: required rate in Hz.
+    window_ms, stride_ms: spectrogram framing, in ms.
+    max_audio_sec: longest clip accepted, in seconds (None: no limit).
+    time_reduction: how many spectrogram frames the model folds into one
+      output frame (4 for DeepSpeech2's two stride-2 convolutions).
+  """
+
+  def __init__(self, sample_rate=16000, window_ms=20, stride_ms=10,
+               max_audio_sec=None, time_reduction=4):
+    self.sample_rate = sample_rate
+    self.window_ms = window_ms
+    self.stride_ms = stride_ms
+    self.max_audio_sec = max_audio_sec
+    self.time_reduction = time_reduction
+
+  def ctc_frames(self, num_samples):
+    """Output frames CTC is guaranteed to get for a clip, whatever the batch.
+
+    The CTC length is scaled from the padded batch (floor(frames *
+    out_frames / padded_frames)), which is never below frames // reduction.
+    """
+    frames = featurizer.num_frames(num_samples, self.sample_rate,
+                                   self.stride_ms, self.window_ms)
+    return frames // self.time_reduction
+
+
+def ctc_required_frames(labels):
+  """Frames CTC needs for a label sequence: one per label, plus a blank
+  between each pair of equal neighbours."""
+  repeats = sum(1 for a, b in zip(labels, labels[1:]) if a == b)
+  return len(labels) + repeats
+
+
+def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
+  """Parses and checks a manifest.
+
+  Args:
+    path: the manifest file.
+    token_to_index: the vocabulary (character -> index).
+    audio_check: an `AudioCheck`, or None to skip the audio checks.
+    num_threads: threads reading audio headers.
+
+  Returns:
+    (entries, skipped): `ManifestEntry` rows in file order, and `Skipped`
+    records for the rest.
+
+  Raises:
+    ManifestError: a missing file, a missing or wrong header.
+  """
+  if not os.path.isfile(path):
+    raise ManifestError("manifest not found: %s" % path)
+  with open(path, "rb") as f:
+    raw_lines = f.read().split(b"\n")
+  if raw_lines and raw_lines[-1] == b"":
+    raw_lines.pop()
+  header = raw_lines[0].decode("utf-8", "replace").rstrip("\r") if raw_lines else ""
+  if tuple(header.split("\t")) != HEADER:
+    raise ManifestError(
+        "%s:1: expected the header %r (tab-separated), found %r. Manifests "
+        "are written by data/download.py." % (path, "\t".join(HEADER),
+                                               header[:200]))
+
+  entries, skipped = [], []
+
+  def skip(line_no, reason, detail):
+    skipped.append(Skipped(path, line_no, reason, detail))
+
+  for line_no, raw in enumerate(raw_lines[1:], start=2):
+    try:
+      line = raw.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError as e:
+      skip(line_no, "not_utf8", "bytes that are not UTF-8 at column %d"
+           % (e.start + 1))
+      continue
+    if not line.strip():
+      continue  # blank lines carry no data
+    fields = line.split("\t", 2)
+    if len(fields) != 3:
+      skip(line_no, "bad_columns",
+           "expected 3 tab-separated columns, found %d" % len(fields))
+      continue
+    wav_filename, size_text, transcript = fields
+    try:
+      wav_filesize = int(size_text)
+    except ValueError:
+      skip(line_no, "bad_size", "wav_filesize %r is not a number" % size_text)
+      continue
+    if not transcript.strip():
+      skip(line_no, "empty_transcript", "empty transcript for %s"
+           % wav_filename)
+      continue
+    unknown = sorted(set(c for c in transcript if c not in token_to_index))
+    if unknown:
+      skip(line_no, "unknown_character", "characters not in the vocabulary: "
+           "%s in %r" % (", ".join(repr(c) for c in unknown), transcript))
+      continue
+    entries.append(ManifestEntry(wav_filename, wav_filesize, transcript,
+                                 line_no))
+
+  if audio_check is not None and entries:
+    entries = _check_audio(path, entries, token_to_index, audio_check,
+                           num_threads, skipped)
+  skipped.sort(key=lambda s: s.line)
+  return entries, skipped
+
+
+def _wav_data_shortfall(path, file_size):
+  """Bytes a RIFF/WAVE file's data chunk claims beyond the end of the file.
+
+  libsndfile silently shortens a truncated WAV; the declared chunk size is
+  the only trace of the missing audio. Returns 0 for non-WAV files.
+  """
+  with open(path, "rb") as f:
+    head = f.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+      return 0
+    offset = 12
+    while True:
+      chunk = f.read(8)
+      if len(chunk) < 8:
+        return 0
+      chunk_id, chunk_size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+      offset += 8
+      if chunk_id == b"data":
+        return max(0, offset + chunk_size - file_size)
+      offset += chunk_size + (chunk_size & 1)
+      f.seek(offset)
+
+
+def _audio_problem(entry, token_to_index, check):
+  """Returns (reason, detail) for an unusable clip, or None."""
+  path = entry.wav_filename
+  if not os.path.isfile(path):
+    return "missing_file", "%s does not exist" % path
+  size = os.path.getsize(path)
+  if size == 0:
+    return "empty_file", "%s is empty (0 bytes)" % path
+  try:
+    info = soundfile.info(path)
+  except (RuntimeError, soundfile.LibsndfileError) as e:
+    return "not_audio", "%s cannot be read as audio: %s" % (path, e)
+  if info.frames == 0:
+    return "empty_file", "%s holds no audio frames" % path
+  shortfall = _wav_data_shortfall(path, size)
+  if shortfall or size < entry.wav_filesize:
+    return "truncated_audio", (
+        "%s is truncated (%d bytes; the %s says %d)" % (
+            path, size, "WAV header" if shortfall else "manifest",
+            size + shortfall if shortfall else entry.wav_filesize))
+  if info.samplerate != check.sample_rate:
+    return "wrong_sample_rate", "%s is %d Hz, expected %d Hz (--sample_rate)" % (
+        path, info.samplerate, check.sample_rate)
+  if info.channels != 1:
+    return "multi_channel", "%s has %d channels, expected mono" % (
+        path, info.channels)
+  seconds = info.frames / float(info.samplerate)
+  if check.max_audio_sec and seconds > check.max_audio_sec:
+    return "too_long", "%s is %.1f s, longer than --max_audio_sec=%g" % (
+        path, seconds, check.max_audio_sec)
+  ctc_frames = check.ctc_frames(info.frames)
+  if ctc_frames < 1:
+    return "too_short", "%s is %.3f s, too short for one output frame" % (
+        path, seconds)
+  labels = [token_to_index[c] for c in entry.transcript]
+  needed = ctc_required_frames(labels)
+  if needed > ctc_frames:
+    return "transcript_too_long", (
+        "%s: %d characters need %d frames but %.2f s of audio gives %d after "
+        "the convolutions" % (path, len(labels), needed, seconds, ctc_frames))
+  return None
+
+
+def _check_audio(path, entries, token_to_index, check, num_threads, skipped):
+  """Runs `_audio_problem` over all entries with a progress log."""
+  kept = []
+  start = last_log = time.time()
+  with concurrent.futures.ThreadPoolExecutor(num_threads) as pool:
+    results = pool.map(
+        lambda e: _audio_problem(e, token_to_index, check), entries,
+        chunksize=64)
+    for done, (entry, problem) in enumerate(zip(entries, results), start=1):
+      if problem is None:
+        kept.append(entry)
+      else:
+        skipped.append(Skipped(path, entry.line, problem[0], problem[1]))
+      now = time.time()
+      if now - last_log > 5:
+        last_log = now
+        rate = done / (now - start)
+        logging.info("Checking audio of %s: %d/%d files (%.0f/s, ETA %.0f s)",
+                     path, done, len(entries), rate,
+                     (len(entries) - done) / rate)
+  return kept

@@ -1,0 +1,646 @@
+"""Trains and evaluates DeepSpeech2 with a TensorFlow Estimator.
+
+    python deep_speech.py --train_data_dir=train.csv --eval_data_dir=dev.csv \
+        --model_dir=/tmp/deep_speech_model --train_epochs=10
+
+Each cycle batch-wise shuffles the training set (sorted in the first epoch with
+--sortagrad), trains --epochs_between_evals passes, greedy-decodes the
+evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
+--train_epochs or once WER <= --wer_threshold, then exports a SavedModel to
+--export_dir. Re-running the same command resumes from the last checkpoint.
+"""
+
+import functools
+import math
+import os
+import signal
+import sys
+import warnings
+
+from absl import app as absl_app
+from absl import flags
+from absl import logging
+import tensorflow as tf
+
+from data import dataset
+from data import manifest
+import decoder
+import deep_speech_model
+import train_state
+from official_utils.flags import core as flags_core
+from official_utils.logs import hooks_helper
+from official_utils.logs import logger
+from official_utils.misc import distribution_utils
+from official_utils.misc import model_helpers
+
+# Default vocabulary: " ", a-z, "'", and the CTC blank "-" (last, index 28).
+_VOCABULARY_FILE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "data", "vocabulary.txt")
+
+# Evaluation metric keys.
+_WER_KEY = "WER"
+_CER_KEY = "CER"
+
+# Marks the in-graph finiteness check, so its error is recognised.
+_NON_FINITE_MARKER = "DEEP_SPEECH_NON_FINITE_LOSS"
+
+
+def compute_length_after_conv(max_time_steps, ctc_time_steps, input_length):
+  """Computes the time_steps/ctc_input_length after convolution.
+
+  A padded batch holds, for each utterance, input_length frames of real
+  spectrogram followed by zeros up to max_time_steps. The convolutions shrink
+  the time axis to ctc_time_steps; an utterance keeps the same share of it:
+  ctc_input_length = floor(input_length * ctc_time_steps / max_time_steps).
+  This length is what the CTC loss and the decoder may use.
+
+  Args:
+    max_time_steps: padded length of the batch, before the convolutions.
+    ctc_time_steps: time steps after the convolutions.
+    input_length: int tensor [batch, 1], real frames of each utterance.
+
+  Returns:
+    int32 tensor [batch, 1].
+  """
+  ctc_input_length = tf.cast(tf.multiply(
+      tf.cast(input_length, tf.int64), tf.cast(ctc_time_steps, tf.int64)),
+                             tf.float64)
+  return tf.cast(tf.math.floordiv(
+      ctc_input_length, tf.cast(max_time_steps, tf.float64)), tf.int32)
+
+
+def ctc_loss(label_length, ctc_input_length, labels, logits):
+  """CTC loss of each utterance.
+
+  Args:
+    label_length: int [batch, 1].
+    ctc_input_length: int [batch, 1], frames after the convolutions.
+    labels: int [batch, max_label_length], zero-padded.
+    logits: float32 [batch, time, num_classes]; the last class is the blank.
+
+  Returns:
+    float32 [batch, 1] negative log-likelihoods.
+  """
+  # Reshape rather than squeeze: a batch of one keeps its batch axis.
+  label_length = tf.reshape(tf.cast(label_length, tf.int32), [-1])
+  ctc_input_length = tf.reshape(tf.cast(ctc_input_length, tf.int32), [-1])
+  mask = tf.sequence_mask(label_length, tf.shape(labels)[1])
+  sparse_labels = tf.SparseTensor(
+      indices=tf.where(mask),
+      values=tf.boolean_mask(tf.cast(labels, tf.int32), mask),
+      dense_shape=tf.cast(tf.shape(labels), tf.int64))
+  # The v1 op applies log-softmax itself, which is stabler than the seed's
+  # log(softmax + epsilon) and equal to it up to that epsilon.
+  losses = tf.compat.v1.nn.ctc_loss(
+      labels=sparse_labels, inputs=tf.cast(logits, tf.float32),
+      sequence_length=ctc_input_length, time_major=False)
+  return tf.expand_dims(losses, axis=1)
+
+
+def evaluate_model(estimator, speech_labels, entries, input_fn_eval):
+  """Greedy-decodes the evaluation set and scores it.
+
+  Args:
+    estimator: the trained `tf.estimator.Estimator`.
+    speech_labels: the vocabulary as one string, in class order.
+    entries: the evaluation entries, in the order input_fn_eval yields them.
+    input_fn_eval: the evaluation input function.
+
+  Returns:
+    A dict with "WER" and "CER" (the seed's means over utterances),
+    "corpus_WER" and "corpus_CER" (total errors / total reference length),
+    and the transcripts as "decoded" and "targets".
+  """
+  greedy_decoder = decoder.DeepSpeechDecoder(
+      speech_labels, blank_index=len(speech_labels) - 1)
+  decoded = []
+  last_logged = 0
+  for batch in estimator.predict(input_fn=input_fn_eval,
+                                 yield_single_examples=False):
+    decoded.extend(greedy_decoder.decode_batch(
+        batch["probabilities"], batch["ctc_input_length"]))
+    if len(decoded) - last_logged >= 500:
+      last_logged = len(decoded)
+      logging.info("Evaluated %d/%d utterances", len(decoded), len(entries))
+  targets = [entry.transcript for entry in entries]
+  if len(decoded) != len(targets):
+    raise RuntimeError("Evaluation produced %d transcripts for %d utterances"
+                       % (len(decoded), len(targets)))
+  results = decoder.compute_error_rates(decoded, targets)
+  results["decoded"] = decoded
+  results["targets"] = targets
+  return results
+
+
+def model_fn(features, labels, mode, params):
+  """DeepSpeech2 model function.
+
+  Args:
+    features: a dict with "features" float32 [batch, time, bins, 1],
+      "input_length" int32 [batch, 1], and for training and evaluation
+      "label_length" int32 [batch, 1] (and optionally "wav_filename").
+    labels: int32 [batch, max_label_length], or None in PREDICT mode.
+    mode: a `tf.estimator.ModeKeys` value.
+    params: a dict of hyper-parameters: num_classes, rnn_hidden_layers,
+      rnn_type, is_bidirectional, rnn_hidden_size, use_bias, learning_rate.
+
+  Returns:
+    A `tf.estimator.EstimatorSpec`.
+  """
+  input_length = features["input_length"]
+  spectrogram = features["features"]
+  model = deep_speech_model.DeepSpeech2(
+      params["rnn_hidden_layers"], params["rnn_type"],
+      params["is_bidirectional"], params["rnn_hidden_size"],
+      params["num_classes"], params["use_bias"])
+
+  training = mode == tf.estimator.ModeKeys.TRAIN
+  logits = model(spectrogram, training=training)
+  ctc_input_length = compute_length_after_conv(
+      tf.shape(spectrogram)[1], tf.shape(logits)[1], input_length)
+
+  if mode == tf.estimator.ModeKeys.PREDICT:
+    probabilities = tf.nn.softmax(logits)
+    lengths = tf.reshape(ctc_input_length, [-1])
+    predictions = {
+        "classes": tf.argmax(logits, axis=2),
+        "probabilities": probabilities,
+        "logits": logits,
+        "ctc_input_length": lengths,
+    }
+    export_outputs = {
+        tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY:
+            tf.estimator.export.PredictOutput({
+                "probabilities": probabilities,
+                "ctc_input_length": lengths}),
+    }
+    return tf.estimator.EstimatorSpec(mode=mode, predictions=predictions,
+                                      export_outputs=export_outputs)
+
+  loss = tf.reduce_mean(ctc_loss(
+      features["label_length"], ctc_input_length, labels, logits))
+  loss = tf.identity(loss, name="loss")
+
+  if mode == tf.estimator.ModeKeys.EVAL:
+    return tf.estimator.EstimatorSpec(mode=mode, loss=loss)
+
+  global_step = tf.compat.v1.train.get_or_create_global_step()
+  # A NaN or infinite loss fails the step before any variable is updated, so
+  # the weights (and the next checkpoint) are never poisoned. The message
+  # carries the step and the batch's files.
+  files = features.get("wav_filename", tf.constant(["<unknown>"]))
+  finite = tf.debugging.Assert(
+      tf.reduce_all(tf.math.is_finite(loss)),
+      [_NON_FINITE_MARKER, "step", global_step, "loss", loss, "files", files],
+      summarize=1000)
+  optimizer = tf.compat.v1.train.AdamOptimizer(
+      learning_rate=params["learning_rate"])
+  with tf.control_dependencies([finite]):
+    minimize_op = optimizer.minimize(loss, global_step=global_step)
+  # Batch norm's moving mean and variance are updated only by these ops.
+  update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  train_op = tf.group(minimize_op, update_ops)
+  return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
+
+
+def serving_input_receiver_fn(num_feature_bins=161):
+  """Serving inputs: spectrogram features and their real lengths.
+
+  Returns:
+    A `ServingInputReceiver` taking "features" float32 [batch, time, bins, 1]
+    and "input_length" int32 [batch, 1].
+  """
+  inputs = {
+      "features": tf.compat.v1.placeholder(
+          tf.float32, [None, None, num_feature_bins, 1], name="features"),
+      "input_length": tf.compat.v1.placeholder(
+          tf.int32, [None, 1], name="input_length"),
+  }
+  return tf.estimator.export.ServingInputReceiver(inputs, inputs)
+
+
+def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
+                     vocabulary_file, sortagrad, max_audio_sec=None,
+                     strict=False):
+  """Reads and checks a manifest into a `DeepSpeechDataset`."""
+  audio_conf = dataset.AudioConfig(sample_rate=sample_rate,
+                                   window_ms=window_ms, stride_ms=stride_ms,
+                                   normalize=True)
+  data_conf = dataset.DatasetConfig(audio_conf, data_path, vocabulary_file,
+                                    sortagrad, max_audio_sec=max_audio_sec,
+                                    strict=strict)
+  return dataset.DeepSpeechDataset(
+      data_conf, time_reduction=deep_speech_model.TIME_REDUCTION)
+
+
+def report_skipped(speech_dataset, model_dir, max_listed=5):
+  """Logs a summary of skipped manifest rows and writes the full list.
+
+  The list goes to <model_dir>/skipped_<manifest name>.tsv.
+  """
+  skipped = speech_dataset.skipped
+  path = os.path.join(model_dir, "skipped_%s.tsv" % os.path.splitext(
+      os.path.basename(speech_dataset.config.data_path))[0])
+  if not skipped:
+    if tf.io.gfile.exists(path):
+      tf.io.gfile.remove(path)
+    return
+  counts = {}
+  for item in skipped:
+    counts[item.reason] = counts.get(item.reason, 0) + 1
+  logging.warning(
+      "%s: skipped %d of %d rows (%s). First: \n  %s\nFull list: %s",
+      speech_dataset.config.data_path, len(skipped),
+      len(skipped) + len(speech_dataset.entries),
+      ", ".join("%s %d" % kv for kv in sorted(counts.items())),
+      "\n  ".join(dataset.format_skipped(s) for s in skipped[:max_listed]),
+      path)
+  tf.io.gfile.makedirs(model_dir)
+  with tf.io.gfile.GFile(path, "w") as f:
+    f.write("manifest\tline\treason\tdetail\n")
+    for s in skipped:
+      f.write("%s\t%d\t%s\t%s\n" % (s.manifest, s.line, s.reason,
+                                    s.detail.replace("\t", " ")))
+
+
+class _StopOnSignal(tf.estimator.SessionRunHook):
+  """Ends training after the current step when SIGINT/SIGTERM arrives.
+
+  Ending through `request_stop` lets the Estimator save its final checkpoint,
+  so an interrupted run loses nothing. A second signal interrupts at once.
+  """
+
+  def __init__(self):
+    self.received = None
+    self._previous = {}
+
+  def _handler(self, signum, frame):  # pylint: disable=unused-argument
+    if self.received is not None:
+      raise KeyboardInterrupt
+    self.received = signum
+    logging.warning("Signal %d received: stopping after this step and "
+                    "saving a checkpoint (send it again to stop at once).",
+                    signum)
+
+  def begin(self):
+    for sig in (signal.SIGINT, signal.SIGTERM):
+      self._previous[sig] = signal.signal(sig, self._handler)
+
+  def after_run(self, run_context, run_values):  # pylint: disable=unused-argument
+    if self.received is not None:
+      run_context.request_stop()
+
+  def end(self, session):  # pylint: disable=unused-argument
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+
+
+class _LossRecorder(tf.estimator.SessionRunHook):
+  """Collects every step's loss, for the per-cycle training loss."""
+
+  def __init__(self):
+    self.losses = []
+
+  def before_run(self, run_context):  # pylint: disable=unused-argument
+    return tf.estimator.SessionRunArgs(
+        tf.compat.v1.get_default_graph().get_tensor_by_name("loss:0"))
+
+  def after_run(self, run_context, run_values):  # pylint: disable=unused-argument
+    self.losses.append(float(run_values.results))
+
+
+class NonFiniteLossError(RuntimeError):
+  """Training produced a NaN or infinite loss."""
+
+
+def _non_finite_message(error):
+  """Turns the in-graph assertion's error into a readable message."""
+  text = error.message if hasattr(error, "message") else str(error)
+  text = text.split(_NON_FINITE_MARKER, 1)[-1].split("\n\t [[")[0]
+  return ("Training stopped: the loss is not finite (NaN or infinite). The "
+          "weights were not updated and the last checkpoint is intact. "
+          "Step, loss and the batch's files:%s" % text)
+
+
+def run_deep_speech(flags_obj):
+  """Runs the train/evaluate cycles; returns the list of cycle records."""
+  # Seeds Python's `random`, numpy and TensorFlow: Keras initializers draw
+  # their seeds from Python's generator, so the graph seed alone (the seed's
+  # way) leaves the initial weights random.
+  tf.keras.utils.set_random_seed(flags_obj.seed)
+  logging.info("Data preprocessing...")
+  data_args = dict(sample_rate=flags_obj.sample_rate,
+                   window_ms=flags_obj.window_ms,
+                   stride_ms=flags_obj.stride_ms,
+                   vocabulary_file=flags_obj.vocabulary_file,
+                   sortagrad=flags_obj.sortagrad,
+                   max_audio_sec=flags_obj.max_audio_sec,
+                   strict=flags_obj.strict_data)
+  train_speech_dataset = generate_dataset(flags_obj.train_data_dir,
+                                          **data_args)
+  eval_speech_dataset = generate_dataset(flags_obj.eval_data_dir, **data_args)
+  for speech_dataset in (train_speech_dataset, eval_speech_dataset):
+    report_skipped(speech_dataset, flags_obj.model_dir)
+
+  # Number of label classes. Label string is " abc...xyz'-".
+  num_classes = len(train_speech_dataset.speech_labels)
+
+  num_gpus = flags_core.get_num_gpus(flags_obj)
+  session_config = None
+  if num_gpus == 0 and flags_obj.num_cpu_replicas > 1:
+    # Simulated devices, to exercise the multi-device path without GPUs.
+    # Graph-mode sessions need device_count, or the first run hangs.
+    num_replicas = flags_obj.num_cpu_replicas
+    strategy = distribution_utils.get_distribution_strategy(
+        0, devices=["/cpu:%d" % i for i in range(num_replicas)])
+    session_config = tf.compat.v1.ConfigProto(
+        device_count={"CPU": num_replicas})
+  else:
+    num_replicas = max(1, num_gpus)
+    strategy = (distribution_utils.get_distribution_strategy(num_gpus)
+                if num_gpus > 1 else None)
+  per_device_batch_size = distribution_utils.per_device_batch_size(
+      flags_obj.batch_size, num_replicas)
+
+  run_config = tf.estimator.RunConfig(
+      train_distribute=strategy, session_config=session_config,
+      tf_random_seed=flags_obj.seed,
+      save_checkpoints_steps=flags_obj.save_checkpoints_steps,
+      save_checkpoints_secs=(None if flags_obj.save_checkpoints_steps
+                             else 600),
+      keep_checkpoint_max=flags_obj.keep_checkpoint_max,
+      log_step_count_steps=flags_obj.log_every_n_steps)
+  params = {
+      "num_classes": num_classes,
+      "rnn_hidden_layers": flags_obj.rnn_hidden_layers,
+      "rnn_type": flags_obj.rnn_type,
+      "is_bidirectional": flags_obj.is_bidirectional,
+      "rnn_hidden_size": flags_obj.rnn_hidden_size,
+      "use_bias": flags_obj.use_bias,
+      "learning_rate": flags_obj.learning_rate,
+  }
+  estimator = tf.estimator.Estimator(
+      model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
+      params=params)
+
+  run_params = dict(params, batch_size=flags_obj.batch_size,
+                    train_epochs=flags_obj.train_epochs)
+  benchmark_logger = logger.get_benchmark_logger()
+  benchmark_logger.log_run_info("deep_speech", "LibriSpeech", run_params,
+                                test_id=flags_obj.benchmark_test_id)
+
+  train_hooks = hooks_helper.get_train_hooks(
+      flags_obj.hooks, model_dir=flags_obj.model_dir,
+      batch_size=flags_obj.batch_size)
+
+  input_fn_eval = functools.partial(
+      dataset.input_fn, per_device_batch_size, eval_speech_dataset,
+      num_parallel_calls=flags_obj.num_parallel_calls)
+
+  state = train_state.TrainState.load_or_start(
+      flags_obj.model_dir, _current_step(estimator),
+      fingerprint=train_state.fingerprint(
+          train_entries=len(train_speech_dataset.entries),
+          batch_size=flags_obj.batch_size, num_replicas=num_replicas,
+          epochs_between_evals=flags_obj.epochs_between_evals,
+          sortagrad=flags_obj.sortagrad, seed=flags_obj.seed))
+  schedule = train_state.cycle_epochs(flags_obj.train_epochs,
+                                      flags_obj.epochs_between_evals)
+  stopper = _StopOnSignal()
+  for cycle_index, epochs in enumerate(schedule):
+    if cycle_index < len(state.cycles):
+      record = state.cycles[cycle_index]
+      logging.info("Cycle %d/%d already done (step %d, WER %.4f); skipping.",
+                   cycle_index + 1, len(schedule), record["global_step"],
+                   record[_WER_KEY])
+      if _stop_on_wer(flags_obj.wer_threshold, record[_WER_KEY]):
+        break
+      continue
+    logging.info("Starting a training cycle: %d/%d", cycle_index + 1,
+                 len(schedule))
+    epoch_lists = [dataset.epoch_entries(
+        train_speech_dataset.entries, epoch, flags_obj.sortagrad,
+        per_device_batch_size, flags_obj.seed) for epoch in epochs]
+    batches = sum(dataset.num_batches(len(e), per_device_batch_size)
+                  for e in epoch_lists)
+    cycle_steps = int(math.ceil(batches / float(num_replicas)))
+    start_step = state.cycle_start_step()
+    done_steps = _current_step(estimator) - start_step
+    recorder = _LossRecorder()
+    if done_steps < cycle_steps:
+      if done_steps > 0:
+        logging.info("Resuming the cycle at step %d of %d.", done_steps,
+                     cycle_steps)
+      input_fn_train = functools.partial(
+          dataset.input_fn, per_device_batch_size, train_speech_dataset,
+          epochs=epoch_lists, skip_batches=done_steps * num_replicas,
+          num_parallel_calls=flags_obj.num_parallel_calls)
+      try:
+        estimator.train(input_fn=input_fn_train,
+                        hooks=train_hooks + [stopper, recorder],
+                        max_steps=start_step + cycle_steps)
+      except tf.errors.InvalidArgumentError as e:
+        if _NON_FINITE_MARKER in str(e):
+          raise NonFiniteLossError(_non_finite_message(e)) from None
+        raise
+      if stopper.received is not None:
+        logging.warning("Interrupted: checkpoint saved at step %d. Run the "
+                        "same command to resume.", _current_step(estimator))
+        raise KeyboardInterrupt
+    train_loss = (sum(recorder.losses) / len(recorder.losses)
+                  if recorder.losses else None)
+
+    logging.info("Starting to evaluate...")
+    eval_results = evaluate_model(
+        estimator, eval_speech_dataset.speech_labels,
+        eval_speech_dataset.entries, input_fn_eval)
+    global_step = _current_step(estimator)
+    logging.info("Iteration {}: WER = {:.4f}, CER = {:.4f}".format(
+        cycle_index + 1, eval_results[_WER_KEY], eval_results[_CER_KEY]))
+    logging.info("Iteration {}: corpus WER = {:.4f}, corpus CER = {:.4f}, "
+                 "mean train loss = {}".format(
+                     cycle_index + 1, eval_results["corpus_WER"],
+                     eval_results["corpus_CER"],
+                     "%.4f" % train_loss if train_loss is not None else "n/a"))
+    for ref, hyp in list(zip(eval_results["targets"],
+                             eval_results["decoded"]))[:flags_obj.show_samples]:
+      logging.info("  reference : %s\n  prediction: %s", ref, hyp)
+    metrics = {k: eval_results[k] for k in
+               (_WER_KEY, _CER_KEY, "corpus_WER", "corpus_CER")}
+    benchmark_logger.log_evaluation_result(dict(metrics,
+                                                global_step=global_step))
+    state.add_cycle(dict(metrics, cycle=cycle_index + 1,
+                         global_step=global_step, train_loss=train_loss))
+    if _stop_on_wer(flags_obj.wer_threshold, eval_results[_WER_KEY]):
+      logging.info("WER %.4f reached --wer_threshold=%g: stopping.",
+                   eval_results[_WER_KEY], flags_obj.wer_threshold)
+      break
+
+  if flags_obj.export_dir:
+    export_path = estimator.export_saved_model(
+        flags_obj.export_dir, functools.partial(
+            serving_input_receiver_fn, train_speech_dataset.num_feature_bins))
+    logging.info("Exported the SavedModel to %s",
+                 export_path.decode() if isinstance(export_path, bytes)
+                 else export_path)
+  return state.cycles
+
+
+def _stop_on_wer(threshold, wer):
+  """Stops when WER is at or below the threshold (the seed had it inverted)."""
+  return model_helpers.past_threshold(threshold, wer, higher_is_better=False)
+
+
+def _current_step(estimator):
+  """The global step of the latest checkpoint (0 before any)."""
+  if not estimator.latest_checkpoint():
+    return 0
+  return int(estimator.get_variable_value(
+      tf.compat.v1.GraphKeys.GLOBAL_STEP))
+
+
+def define_deep_speech_flags():
+  """Add flags for run_deep_speech."""
+  # Add common flags
+  flags_core.define_base(data_dir=False)
+  flags_core.define_performance(num_parallel_calls=True, dtype=False,
+                                loss_scale=False)
+  flags_core.define_benchmark()
+  flags.adopt_module_key_flags(flags_core)
+
+  flags_core.set_defaults(
+      model_dir="/tmp/deep_speech_model/",
+      export_dir="/tmp/deep_speech_saved_model/",
+      train_epochs=200,
+      batch_size=128,
+      hooks="")
+
+  # Deep speech flags
+  flags.DEFINE_integer(
+      name="seed", default=1,
+      help=flags_core.help_wrap("The random seed: weights, shuffling and "
+                                "dropout; the same seed on the same machine "
+                                "gives the same run."))
+  flags.DEFINE_string(
+      name="train_data_dir",
+      default="/tmp/librispeech_data/test-clean/LibriSpeech/test-clean.csv",
+      help=flags_core.help_wrap("The csv file path of train dataset."))
+  flags.DEFINE_string(
+      name="eval_data_dir",
+      default="/tmp/librispeech_data/test-clean/LibriSpeech/test-clean.csv",
+      help=flags_core.help_wrap("The csv file path of evaluation dataset."))
+  flags.DEFINE_bool(
+      name="sortagrad", default=True,
+      help=flags_core.help_wrap(
+          "If true, sort examples by audio length and perform no "
+          "batch_wise shuffling for the first epoch."))
+  flags.DEFINE_integer(
+      name="sample_rate", default=16000,
+      help=flags_core.help_wrap("The sample rate for audio."))
+  flags.DEFINE_integer(
+      name="window_ms", default=20,
+      help=flags_core.help_wrap("The frame length for spectrogram."))
+  flags.DEFINE_integer(
+      name="stride_ms", default=10,
+      help=flags_core.help_wrap("The frame step."))
+  flags.DEFINE_string(
+      name="vocabulary_file", default=_VOCABULARY_FILE,
+      help=flags_core.help_wrap("The file path of vocabulary file."))
+
+  # RNN related flags
+  flags.DEFINE_integer(
+      name="rnn_hidden_size", default=800,
+      help=flags_core.help_wrap("The hidden size of RNNs."))
+  flags.DEFINE_integer(
+      name="rnn_hidden_layers", default=5,
+      help=flags_core.help_wrap("The number of RNN layers."))
+  flags.DEFINE_bool(
+      name="use_bias", default=True,
+      help=flags_core.help_wrap("Use bias in the last fully-connected layer"))
+  flags.DEFINE_bool(
+      name="is_bidirectional", default=True,
+      help=flags_core.help_wrap("If rnn unit is bidirectional"))
+  flags.DEFINE_enum(
+      name="rnn_type", default="gru",
+      enum_values=list(deep_speech_model.SUPPORTED_RNNS.keys()),
+      case_sensitive=False,
+      help=flags_core.help_wrap("Type of RNN cell."))
+
+  # Training related flags
+  flags.DEFINE_float(
+      name="learning_rate", default=5e-4,
+      help=flags_core.help_wrap("The initial learning rate."))
+
+  # Evaluation metrics threshold
+  flags.DEFINE_float(
+      name="wer_threshold", default=None,
+      help=flags_core.help_wrap(
+          "If passed, training stops once the evaluation WER is at or below "
+          "it. The MLPerf target is 0.23."))
+
+  # Flags this port adds.
+  flags.DEFINE_float(
+      name="max_audio_sec", default=None,
+      help=flags_core.help_wrap(
+          "Skip clips longer than this many seconds (they can exhaust "
+          "memory); default: no limit."))
+  flags.DEFINE_bool(
+      name="strict_data", default=False,
+      help=flags_core.help_wrap(
+          "Fail on the first bad manifest row instead of skipping bad rows "
+          "(skipped rows are listed in <model_dir>/skipped_<manifest>.tsv)."))
+  flags.DEFINE_integer(
+      name="save_checkpoints_steps", default=None,
+      help=flags_core.help_wrap(
+          "Save a checkpoint every this many steps (default: every 600 s, and "
+          "always at the end of each cycle)."))
+  flags.DEFINE_integer(
+      name="keep_checkpoint_max", default=5,
+      help=flags_core.help_wrap("How many recent checkpoints to keep."))
+  flags.DEFINE_integer(
+      name="log_every_n_steps", default=100,
+      help=flags_core.help_wrap("Log the loss and steps/s every this many "
+                                "steps."))
+  flags.DEFINE_integer(
+      name="show_samples", default=3,
+      help=flags_core.help_wrap("After each evaluation, log this many "
+                                "reference/prediction pairs."))
+  flags.DEFINE_integer(
+      name="num_cpu_replicas", default=0,
+      help=flags_core.help_wrap(
+          "With --num_gpus=0, train with MirroredStrategy over this many "
+          "simulated CPU devices (tests the multi-device path; slower than "
+          "one device)."))
+
+
+def _setup_logging():
+  """One log format, INFO level, no deprecation notices from TF internals."""
+  logging.set_verbosity(logging.INFO)
+  # TensorFlow's logger has its own handler and would print every message a
+  # second time; let its records go through absl's handler only.
+  tf_logger = tf.get_logger()
+  tf_logger.handlers = []
+  tf_logger.propagate = True
+  warnings.filterwarnings("ignore", message=r"`tf\.layers\.", category=UserWarning)
+  # pylint: disable=g-import-not-at-top
+  from tensorflow.python.util import deprecation
+  deprecation._PRINT_DEPRECATION_WARNINGS = False  # pylint: disable=protected-access
+
+
+def main(_):
+  _setup_logging()
+  flags_obj = flags.FLAGS
+  try:
+    with logger.benchmark_context(flags_obj):
+      run_deep_speech(flags_obj)
+  except KeyboardInterrupt:
+    sys.exit(130)
+  except (manifest.ManifestError, dataset.DataError, NonFiniteLossError,
+          ValueError) as e:
+    logging.error("%s", e)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  define_deep_speech_flags()
+  absl_app.run(main)

@@ -1,0 +1,176 @@
+"""Network structure of DeepSpeech2 (https://arxiv.org/abs/1512.02595).
+
+Two convolution + batch-norm layers over the spectrogram, N (bi)directional
+RNN layers with batch norm on the inputs of all but the first, a final batch
+norm and a dense layer to the vocabulary. Built inside an Estimator `model_fn`
+(graph mode); batch norm uses `tf.compat.v1.layers`, whose moving statistics
+are updated through the UPDATE_OPS collection that `model_fn` runs with the
+train op.
+
+The RNNs are Keras layers (GRU, LSTM, SimpleRNN) with their default
+activations: on a GPU, GRU and LSTM then run on cuDNN kernels.
+"""
+
+import tensorflow as tf
+
+# Supported RNN layers.
+SUPPORTED_RNNS = {
+    "lstm": tf.keras.layers.LSTM,
+    "rnn": tf.keras.layers.SimpleRNN,
+    "gru": tf.keras.layers.GRU,
+}
+
+# Batch normalization: moving averages decay slowly, so evaluation uses
+# statistics of many batches.
+_BATCH_NORM_EPSILON = 1e-5
+_BATCH_NORM_DECAY = 0.997
+
+# Filters of both convolution layers.
+_CONV_FILTERS = 32
+
+# (padding, kernel_size, strides) of the two convolutions, as
+# (time, frequency). Symmetric padding keeps the output long enough for CTC.
+_CONV_LAYERS = (
+    ((20, 5), (41, 11), (2, 2)),
+    ((10, 5), (21, 11), (2, 1)),
+)
+
+# Spectrogram frames per output frame: the product of the time strides.
+TIME_REDUCTION = 4
+
+
+def conv_output_frames(frames):
+  """Output frames of the convolutions for `frames` input frames (python int)."""
+  for padding, kernel, strides in _CONV_LAYERS:
+    frames = (frames + 2 * padding[0] - kernel[0]) // strides[0] + 1
+  return frames
+
+
+def batch_norm(inputs, training):
+  """Batch normalization (decay 0.997, epsilon 1e-5).
+
+  A large decay means the moving mean and variance need on the order of a
+  thousand steps to reflect the training data; evaluation before that sees
+  poor statistics. Updates go to tf.GraphKeys.UPDATE_OPS.
+
+  Args:
+    inputs: the tensor to normalize over its last axis.
+    training: a Python bool; True uses batch statistics and queues updates.
+
+  Returns:
+    The normalized tensor.
+  """
+  return tf.compat.v1.layers.batch_normalization(
+      inputs=inputs, momentum=_BATCH_NORM_DECAY, epsilon=_BATCH_NORM_EPSILON,
+      fused=True, training=training)
+
+
+def _conv_bn_layer(inputs, padding, filters, kernel_size, strides, layer_id,
+                   training):
+  """Symmetric padding, 2-D convolution with relu6, then batch norm.
+
+  Args:
+    inputs: [batch, time, freq, channels].
+    padding: (time, freq) zeros added on both sides before the convolution.
+    filters: output channels.
+    kernel_size: (time, freq) kernel.
+    strides: (time, freq) strides.
+    layer_id: 1-based index, for variable names.
+    training: a Python bool.
+
+  Returns:
+    [batch, time', freq', filters].
+  """
+  inputs = tf.pad(
+      inputs,
+      [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]])
+  inputs = tf.compat.v1.layers.conv2d(
+      inputs=inputs, filters=filters, kernel_size=kernel_size,
+      strides=strides, padding="valid", use_bias=False,
+      activation=tf.nn.relu6, name="cnn_{}".format(layer_id))
+  return batch_norm(inputs, training)
+
+
+def _rnn_layer(inputs, rnn_class, rnn_hidden_size, layer_id, is_batch_norm,
+               is_bidirectional, training):
+  """Optional batch norm on the inputs, then a (bidirectional) RNN.
+
+  Args:
+    inputs: [batch, time, features].
+    rnn_class: a Keras RNN layer class from SUPPORTED_RNNS.
+    rnn_hidden_size: units per direction.
+    layer_id: 1-based index, for variable names.
+    is_batch_norm: whether to batch-normalize the inputs.
+    is_bidirectional: whether to add a backward RNN (outputs concatenated).
+    training: a Python bool.
+
+  Returns:
+    [batch, time, rnn_hidden_size * (2 if bidirectional else 1)].
+  """
+  if is_batch_norm:
+    inputs = batch_norm(inputs, training)
+  layer = rnn_class(rnn_hidden_size, return_sequences=True,
+                    name="rnn_{}".format(layer_id))
+  if is_bidirectional:
+    layer = tf.keras.layers.Bidirectional(
+        layer, merge_mode="concat", name="bidirectional_rnn_{}".format(
+            layer_id))
+  return layer(inputs, training=training)
+
+
+class DeepSpeech2(object):
+  """DeepSpeech2: builds the graph from spectrogram features to logits."""
+
+  def __init__(self, num_rnn_layers, rnn_type, is_bidirectional,
+               rnn_hidden_size, num_classes, use_bias):
+    """Initializes the model.
+
+    Args:
+      num_rnn_layers: number of RNN layers (5 by default).
+      rnn_type: one of SUPPORTED_RNNS: "gru", "lstm" or "rnn".
+      is_bidirectional: whether the RNN layers are bidirectional.
+      rnn_hidden_size: units per RNN direction.
+      num_classes: output classes (vocabulary size, blank included).
+      use_bias: whether the final dense layer has a bias.
+    """
+    if rnn_type not in SUPPORTED_RNNS:
+      raise ValueError("rnn_type must be one of %s, got %r" % (
+          sorted(SUPPORTED_RNNS), rnn_type))
+    self.num_rnn_layers = num_rnn_layers
+    self.rnn_type = rnn_type
+    self.is_bidirectional = is_bidirectional
+    self.rnn_hidden_size = rnn_hidden_size
+    self.num_classes = num_classes
+    self.use_bias = use_bias
+
+  def __call__(self, inputs, training):
+    """Builds the network.
+
+    Args:
+      inputs: float32 [batch, time, 161, 1] spectrograms.
+      training: a Python bool (batch statistics and BN updates when True).
+
+    Returns:
+      float32 logits [batch, ceil(time / 4), num_classes].
+    """
+    for layer_id, (padding, kernel, strides) in enumerate(_CONV_LAYERS, 1):
+      inputs = _conv_bn_layer(
+          inputs, padding=padding, filters=_CONV_FILTERS, kernel_size=kernel,
+          strides=strides, layer_id=layer_id, training=training)
+
+    # [batch, time, freq, channels] -> [batch, time, freq * channels].
+    batch_size = tf.shape(inputs)[0]
+    feat_size = inputs.get_shape().as_list()[2]
+    inputs = tf.reshape(inputs, [batch_size, -1, feat_size * _CONV_FILTERS])
+
+    rnn_class = SUPPORTED_RNNS[self.rnn_type]
+    for layer_counter in range(self.num_rnn_layers):
+      # No batch normalization on the first layer's inputs.
+      inputs = _rnn_layer(
+          inputs, rnn_class, self.rnn_hidden_size, layer_counter + 1,
+          is_batch_norm=layer_counter != 0,
+          is_bidirectional=self.is_bidirectional, training=training)
+
+    inputs = batch_norm(inputs, training)
+    return tf.compat.v1.layers.dense(inputs, self.num_classes,
+                                     use_bias=self.use_bias)

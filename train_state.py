@@ -1,0 +1,106 @@
+"""Which train/evaluate cycles a model directory has completed.
+
+`<model_dir>/train_state.json` records, for each finished cycle, the global
+step it ended at and its evaluation results. A run started again in the same
+model directory (after a crash, a kill or Ctrl-C) skips the finished cycles,
+resumes the unfinished one at the checkpoint's step with the same batches, and
+never evaluates a cycle twice or loses one.
+
+The record is tied to a fingerprint of what fixes the step count (training
+set size, batch size, replicas, epochs per cycle, sortagrad, seed). When the
+fingerprint changes, the old cycles are kept under "history" and counting
+starts again from the checkpoint's step.
+"""
+
+import json
+import os
+
+from absl import logging
+
+STATE_FILE = "train_state.json"
+
+
+def fingerprint(**values):
+  """A stable description of the settings that fix the cycle schedule."""
+  return json.dumps(values, sort_keys=True)
+
+
+def cycle_epochs(train_epochs, epochs_between_evals):
+  """The epoch indices of each cycle.
+
+  The original ran train_epochs // epochs_between_evals cycles of one pass
+  each, training fewer epochs than asked; here every cycle trains
+  epochs_between_evals passes and a last, shorter cycle takes the remainder.
+
+  Returns:
+    A list of lists of 0-based epoch indices.
+  """
+  if train_epochs < 1:
+    raise ValueError("--train_epochs must be >= 1, got %d" % train_epochs)
+  if epochs_between_evals < 1:
+    raise ValueError("--epochs_between_evals must be >= 1, got %d"
+                     % epochs_between_evals)
+  return [list(range(start, min(start + epochs_between_evals, train_epochs)))
+          for start in range(0, train_epochs, epochs_between_evals)]
+
+
+class TrainState(object):
+  """The cycle record of one model directory."""
+
+  def __init__(self, path, data):
+    self._path = path
+    self._data = data
+
+  @classmethod
+  def load_or_start(cls, model_dir, current_step, fingerprint):
+    """Loads the record, or starts one at `current_step`.
+
+    Args:
+      model_dir: the model directory.
+      current_step: the global step of the latest checkpoint (0 if none).
+      fingerprint: from `fingerprint()`.
+    """
+    path = os.path.join(model_dir, STATE_FILE)
+    data = None
+    if os.path.exists(path):
+      try:
+        with open(path) as f:
+          data = json.load(f)
+      except ValueError:
+        logging.warning("%s is not valid JSON; starting a new record.", path)
+    if data is not None and data.get("fingerprint") != fingerprint:
+      logging.warning(
+          "The training settings changed since the last run in %s; cycle "
+          "counting restarts at step %d (weights are restored from the "
+          "checkpoint).", model_dir, current_step)
+      history = data.get("history", []) + data.get("cycles", [])
+      data = {"fingerprint": fingerprint, "base_step": current_step,
+              "cycles": [], "history": history}
+    if data is None:
+      data = {"fingerprint": fingerprint, "base_step": current_step,
+              "cycles": []}
+    state = cls(path, data)
+    if data["cycles"]:
+      logging.info("Found %d finished cycle(s) in %s.", len(data["cycles"]),
+                   path)
+    return state
+
+  @property
+  def cycles(self):
+    """Finished cycles, each a dict with cycle, global_step and metrics."""
+    return self._data["cycles"]
+
+  def cycle_start_step(self):
+    """The global step at which the next cycle starts."""
+    if self.cycles:
+      return self.cycles[-1]["global_step"]
+    return self._data["base_step"]
+
+  def add_cycle(self, record):
+    """Appends a finished cycle and writes the file atomically."""
+    self._data["cycles"].append(record)
+    os.makedirs(os.path.dirname(self._path), exist_ok=True)
+    tmp = self._path + ".tmp"
+    with open(tmp, "w") as f:
+      json.dump(self._data, f, indent=1)
+    os.replace(tmp, self._path)
