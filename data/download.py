@@ -129,17 +129,23 @@ def librispeech_manifest_path(data_dir, subset):
   return os.path.join(data_dir, subset, "LibriSpeech", subset + ".csv")
 
 
-def ensure_extracted(archive_name, archive_dir, config):
+def ensure_extracted(archive_name, archive_dir, extracted_dir, config):
   """Download -> verify -> extract for one archive, skipping finished steps.
 
   Args:
     archive_name: file name on the mirror, e.g. "dev-clean.tar.gz".
     archive_dir: where the archive is stored and extracted.
+    extracted_dir: a folder the archive creates; if a user deleted it, the
+      extraction is redone even though the marker says it was finished.
     config: a `DownloadConfig`.
   """
   archive = os.path.join(archive_dir, archive_name)
   if download_archive.is_extracted(archive, archive_dir):
-    return
+    if os.path.isdir(extracted_dir):
+      return
+    logging.warning("%s is missing; extracting %s again.", extracted_dir,
+                    archive_name)
+    os.remove(download_archive.extraction_marker(archive, archive_dir))
   digest = download_fetch.expected_checksum(archive_name, config.checksums,
                                             config.skip_checksum)
   if os.path.exists(archive) and digest:
@@ -174,8 +180,9 @@ def prepare_librispeech_subset(data_dir, subset, config):
                  manifest, time.monotonic() - start)
     return manifest
   subset_dir = os.path.join(data_dir, subset)
-  ensure_extracted(subset + ".tar.gz", subset_dir, config)
   root = os.path.join(subset_dir, "LibriSpeech")
+  ensure_extracted(subset + ".tar.gz", subset_dir, os.path.join(root, subset),
+                   config)
   utterances = download_convert.read_librispeech_transcripts(
       os.path.join(root, subset))
   wav_dir = os.path.join(root, subset + "-wav")
@@ -193,11 +200,15 @@ def prepare_librispeech_subset(data_dir, subset, config):
 
 def prepare_librispeech(data_dir, subsets, config):
   """Prepares each subset in turn; returns the manifest paths."""
-  # Look every checksum up first: a missing one should stop the run before
-  # hours of downloading, not after.
-  for subset in subsets:
+  pending = [s for s in subsets if not download_convert.manifest_is_complete(
+      librispeech_manifest_path(data_dir, s))]
+  # Check what a later step needs before the first download starts: a
+  # missing checksum or sox should stop the run now, not hours from now.
+  for subset in pending:
     download_fetch.expected_checksum(subset + ".tar.gz", config.checksums,
                                      config.skip_checksum)
+  if pending:
+    download_convert.require_sox()
   return [prepare_librispeech_subset(data_dir, s, config) for s in subsets]
 
 
@@ -225,7 +236,8 @@ def prepare_ljspeech(data_dir, config):
     return manifests
   download_fetch.expected_checksum(LJSPEECH_ARCHIVE, config.checksums,
                                    config.skip_checksum)
-  ensure_extracted(LJSPEECH_ARCHIVE, data_dir, config)
+  download_convert.require_sox()
+  ensure_extracted(LJSPEECH_ARCHIVE, data_dir, root, config)
   utterances, dropped, empty = download_convert.read_ljspeech_metadata(
       os.path.join(root, "metadata.csv"),
       download_convert.load_vocabulary(VOCABULARY_FILE))
@@ -284,7 +296,6 @@ def run_download(flags_obj):
   if flags_obj.skip_checksum:
     logging.warning("--skip_checksum: archives will NOT be verified; a "
                     "corrupt or tampered download goes unnoticed.")
-  download_convert.require_sox()
   config = DownloadConfig(
       base_url=base_url, checksums=checksums,
       skip_checksum=flags_obj.skip_checksum,

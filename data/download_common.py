@@ -114,11 +114,24 @@ class ProgressBar(object):
       self._last_draw = now
       self._draw()
 
-  def reset(self, done=0):
-    """Restarts the count, e.g. when a server ignored a resume request."""
+  def reset(self, done=0, total=None):
+    """Restarts the count (and the rate) at `done`, e.g. on a new request.
+
+    Args:
+      done: the count already reached.
+      total: a new expected total; None keeps the current one.
+    """
     self._done = done
     self._initial = done
+    if total is not None:
+      self._total = total
     self._start = time.monotonic()
+
+  def break_line(self):
+    """Ends the line being redrawn, so a log message gets a line of its own."""
+    if self._is_tty and self._last_draw:
+      self._stream.write("\n")
+      self._stream.flush()
 
   def close(self):
     """Draws the final state and ends the line; safe to call twice."""

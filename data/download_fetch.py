@@ -232,7 +232,11 @@ def _open_http(url, offset, timeout_s):
 
 def _open_file(url, offset):
   """Like `_open_http` for a file:// URL; seeking stands in for Range."""
-  path = urllib.request.url2pathname(urllib.parse.urlparse(url).path)
+  parsed = urllib.parse.urlparse(url)
+  if parsed.netloc not in ("", "localhost"):
+    raise NetworkError("%s names host %r; a file:// URL needs an absolute "
+                       "path, e.g. file:///srv/mirror." % (url, parsed.netloc))
+  path = urllib.request.url2pathname(parsed.path)
   try:
     total = os.path.getsize(path)
     stream = open(path, "rb")
@@ -251,6 +255,64 @@ def _open(url, offset, timeout_s):
     return _open_http(url, offset, timeout_s)
   raise NetworkError("unsupported URL scheme in %s (use http://, https:// or "
                      "file://)." % url)
+
+
+class _PartFile(object):
+  """The `.part` file of a download and the running digest of its bytes.
+
+  Bytes already on disk are hashed once when resuming, so the streamed rest
+  only extends the digest instead of re-reading the whole archive at the end.
+  """
+
+  def __init__(self, path, algorithm):
+    self.path = path
+    self._algorithm = algorithm
+    self.hasher = hashlib.new(algorithm)
+    self.size = 0
+    self.received = 0  # Bytes appended by this process, across restarts.
+    if os.path.exists(path):
+      with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_CHUNK_BYTES), b""):
+          self.hasher.update(block)
+          self.size += len(block)
+
+  def restart(self):
+    """Empties the file, e.g. when the server ignored our Range request."""
+    open(self.path, "wb").close()
+    self.hasher = hashlib.new(self._algorithm)
+    self.size = 0
+
+  def append_from(self, stream, bar):
+    """Appends everything `stream` yields; returns when it ends."""
+    with open(self.path, "ab") as out:
+      for block in iter(lambda: stream.read(_CHUNK_BYTES), b""):
+        out.write(block)
+        self.hasher.update(block)
+        self.size += len(block)
+        self.received += len(block)
+        if bar is not None:
+          bar.update(len(block))
+
+
+def _attempt(url, part, bar, timeout_s):
+  """One request: appends what arrives to `part`, raising if it stops short."""
+  stream, start, total = _open(url, part.size, timeout_s)
+  if start != part.size:
+    logging.warning("%s ignored the resume request; downloading it from the "
+                    "start.", url)
+    part.restart()
+  if stream is None:
+    return
+  with stream:
+    if total is not None:
+      _check_free_space(part.path, total - part.size)
+    if bar is not None:
+      bar.reset(part.size, total)
+    part.append_from(stream, bar)
+  if total is not None and part.size < total:
+    raise _TransientError("connection closed after %s of %s" % (
+        download_common.format_bytes(part.size),
+        download_common.format_bytes(total)))
 
 
 def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
@@ -279,85 +341,51 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
       deleted so the next run starts clean.
     download_common.DownloadError: the disk is full.
   """
-  part = dest + ".part"
   name = os.path.basename(dest)
   algorithm = hash_algorithm(expected_digest) if expected_digest else "md5"
-  hasher = hashlib.new(algorithm)
-  offset = os.path.getsize(part) if os.path.exists(part) else 0
-  if offset:
-    # Hash the bytes we already have once, so the streamed rest only extends
-    # the digest instead of re-reading the whole archive at the end.
+  part = _PartFile(dest + ".part", algorithm)
+  if part.size:
     logging.info("Resuming %s from %s.", name,
-                 download_common.format_bytes(offset))
-    with open(part, "rb") as f:
-      for block in iter(lambda: f.read(_CHUNK_BYTES), b""):
-        hasher.update(block)
-
+                 download_common.format_bytes(part.size))
+  bar = download_common.ProgressBar(name, None) if show_progress else None
   stalled = 0
-  bar = None
   while True:
-    before = offset
+    received = part.received
     try:
-      stream, start, total = _open(url, offset, timeout_s)
-      if start != offset:
-        logging.warning("%s ignored the resume request; restarting %s.",
-                        url, name)
-        offset, hasher = 0, hashlib.new(algorithm)
-        open(part, "wb").close()
-      if stream is None:
-        break
-      with stream:
-        if total is not None:
-          _check_free_space(part, total - offset)
-        if bar is None and show_progress:
-          bar = download_common.ProgressBar(name, total, initial=offset)
-        elif bar is not None:
-          bar.reset(offset)
-        with open(part, "ab") as out:
-          while True:
-            block = stream.read(_CHUNK_BYTES)
-            if not block:
-              break
-            out.write(block)
-            hasher.update(block)
-            offset += len(block)
-            if bar is not None:
-              bar.update(len(block))
-      if total is not None and offset < total:
-        raise _TransientError("connection closed after %s of %s" % (
-            download_common.format_bytes(offset),
-            download_common.format_bytes(total)))
+      _attempt(url, part, bar, timeout_s)
       break
     except (_TransientError, ConnectionError, TimeoutError, socket.timeout,
             http.client.HTTPException) as e:
-      stalled = 0 if offset > before else stalled + 1
+      stalled = 0 if part.received > received else stalled + 1
       if stalled >= max_stalled_attempts:
         raise NetworkError("downloading %s failed %d times in a row without "
                            "progress (last error: %s); re-run to resume."
                            % (url, stalled, e))
       delay = backoff_s * (2 ** max(stalled - 1, 0))
+      if bar is not None:
+        bar.break_line()
       logging.warning("Transfer of %s interrupted at %s (%s); resuming in "
-                      "%.0f s.", name, download_common.format_bytes(offset),
+                      "%.0f s.", name, download_common.format_bytes(part.size),
                       e, delay)
       time.sleep(delay)
     except OSError as e:
       if e.errno == errno.ENOSPC:
         raise download_common.DownloadError(
             "disk full while writing %s; free some space and re-run to "
-            "resume the download." % part)
+            "resume the download." % part.path)
       raise
-  if bar is not None:
+  if bar is not None and part.received:
     bar.close()
 
-  actual = hasher.hexdigest()
+  actual = part.hasher.hexdigest()
   if expected_digest is None:
     logging.info("%s downloaded unverified (--skip_checksum); its md5 is %s.",
                  name, actual)
   elif actual != expected_digest.lower():
-    os.remove(part)
+    os.remove(part.path)
     raise ChecksumError(
         "checksum mismatch for %s: expected %s %s, got %s; deleted the "
         "download, re-run to fetch it again." % (name, algorithm,
                                                  expected_digest, actual))
-  os.replace(part, dest)
+  os.replace(part.path, dest)
   return dest

@@ -14,6 +14,7 @@ import http.server
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -63,7 +64,7 @@ class _MirrorHandler(http.server.BaseHTTPRequestHandler):
       data = f.read()
     start = 0
     match = re.match(r"bytes=(\d+)-$", self.headers.get("Range") or "")
-    if match:
+    if match and not server.ignore_range:
       start = int(match.group(1))
       if start >= len(data):
         self.send_response(416)
@@ -100,6 +101,7 @@ def mirror(tmp_path):
   server.root = str(root)
   server.requests = []
   server.drop_once = {}
+  server.ignore_range = False
   server.url = "http://127.0.0.1:%d" % server.server_address[1]
   # A short poll interval keeps shutdown (and so each test) fast.
   thread = threading.Thread(target=server.serve_forever, args=(0.05,),
@@ -221,6 +223,15 @@ def test_parse_checksum_text_reads_md5sum_and_sha256sum_lines():
     download_fetch.parse_checksum_text("not a checksum line\n", "t")
 
 
+def test_checksum_file_can_be_a_url(mirror):
+  with open(os.path.join(mirror.root, "md5sum.txt"), "w") as f:
+    f.write("%s  dev-other.tar.gz\n" % ("c" * 32))
+  assert download_fetch.read_checksum_file(mirror.url + "/md5sum.txt") == {
+      "dev-other.tar.gz": "c" * 32}
+  with pytest.raises(download_fetch.NetworkError, match="--checksum_file"):
+    download_fetch.read_checksum_file(mirror.url + "/nothing.txt")
+
+
 def test_an_archive_without_checksum_needs_a_file_or_an_opt_out():
   with pytest.raises(download_fetch.ChecksumError,
                      match="--checksum_file.*--skip_checksum"):
@@ -286,6 +297,17 @@ def test_fetch_resumes_a_part_file_left_by_an_earlier_run(mirror, tmp_path):
                        show_progress=False)
   assert open(dest, "rb").read() == data
   assert mirror.requests == [("/blob.bin", "bytes=1000-")]
+
+
+def test_fetch_restarts_when_the_server_ignores_range(mirror, tmp_path):
+  data, md5 = _payload(mirror)
+  mirror.ignore_range = True
+  dest = str(tmp_path / "blob.bin")
+  with open(dest + ".part", "wb") as f:
+    f.write(b"stale bytes from another file")
+  download_fetch.fetch(mirror.url + "/blob.bin", dest, md5,
+                       show_progress=False)
+  assert open(dest, "rb").read() == data
 
 
 def test_fetch_accepts_a_complete_part_file_after_416(mirror, tmp_path):
@@ -476,6 +498,27 @@ def test_cli_dev_only_from_a_local_mirror_then_reruns_for_free(mirror,
   assert manifests == [
       open(os.path.join(data_dir, s, "LibriSpeech", s + ".csv")).read()
       for s in ("dev-clean", "dev-other")]
+
+
+def test_kept_archive_is_extracted_again_when_the_tree_was_deleted(
+    tmp_path):
+  mirror_dir = tmp_path / "mirror"
+  mirror_dir.mkdir()
+  _make_librispeech_archive(str(mirror_dir), str(tmp_path / "src"),
+                            "dev-other")
+  config = download.DownloadConfig(
+      base_url=mirror_dir.as_uri(), checksums={}, skip_checksum=True,
+      keep_archives=True, num_workers=1, show_progress=False)
+  data_dir = str(tmp_path / "data")
+  manifest = download.prepare_librispeech_subset(data_dir, "dev-other",
+                                                 config)
+  archive = os.path.join(data_dir, "dev-other", "dev-other.tar.gz")
+  assert os.path.exists(archive)  # --keep_archives
+  (mirror_dir / "dev-other.tar.gz").unlink()  # Nothing to download now.
+  shutil.rmtree(os.path.join(data_dir, "dev-other", "LibriSpeech"))
+  assert download.prepare_librispeech_subset(data_dir, "dev-other",
+                                             config) == manifest
+  assert download_convert.manifest_is_complete(manifest)
 
 
 def test_cli_bad_checksum_fails_with_both_sums(mirror, tmp_path):
