@@ -246,17 +246,28 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
   if show_progress:
     bar = download_common.ProgressBar("converting " + label, len(todo),
                                       unit="files")
-  # Threads are enough: each one only waits on its sox process.
+  def collect(done):
+    for future in done:
+      future.result()  # Re-raises the first sox failure.
+      if bar is not None:
+        bar.update(1)
+
+  # Threads are enough: each one only waits on its sox process. Only a few
+  # jobs per worker are queued at a time, so 148k utterances do not become
+  # 148k futures, and a failure stops the run after the in-flight few.
+  pending = set()
   with concurrent.futures.ThreadPoolExecutor(max_workers=num_workers) as pool:
-    futures = [pool.submit(_sox, src, dst, sample_rate) for src, dst in todo]
     try:
-      for future in concurrent.futures.as_completed(futures):
-        future.result()
-        if bar is not None:
-          bar.update(1)
+      for src, dst in todo:
+        if len(pending) >= 4 * num_workers:
+          done, pending = concurrent.futures.wait(
+              pending, return_when=concurrent.futures.FIRST_COMPLETED)
+          collect(done)
+        pending.add(pool.submit(_sox, src, dst, sample_rate))
+      done, pending = concurrent.futures.wait(pending)
+      collect(done)
     finally:
-      # On the first failure (or Ctrl-C) stop queueing more sox runs.
-      for future in futures:
+      for future in pending:
         future.cancel()
       if bar is not None:
         bar.close()
