@@ -1,0 +1,112 @@
+"""Tests for deep_speech_model: shapes, RNN variants, batch-norm updates."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import deep_speech
+import deep_speech_model
+
+NUM_CLASSES = 29
+
+
+def _build(rnn_type="gru", bidirectional=True, use_bias=True, layers=2,
+           hidden=8, frames=50, batch=3, training=False):
+  """Builds the model in a fresh graph; returns (graph, logits value)."""
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.compat.v1.set_random_seed(0)
+    inputs = tf.constant(np.random.default_rng(0).standard_normal(
+        (batch, frames, 161, 1)).astype(np.float32))
+    model = deep_speech_model.DeepSpeech2(layers, rnn_type, bidirectional,
+                                          hidden, NUM_CLASSES, use_bias)
+    logits = model(inputs, training=training)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      value = sess.run(logits)
+  return graph, value
+
+
+@pytest.mark.parametrize("frames", [1, 7, 50, 101])
+def test_output_frames_follow_the_convolutions(frames):
+  _, logits = _build(frames=frames, layers=1)
+  assert logits.shape == (3, deep_speech_model.conv_output_frames(frames),
+                          NUM_CLASSES)
+  # Two stride-2 convolutions with "same"-like padding: ceil(T / 4).
+  assert deep_speech_model.conv_output_frames(frames) == -(-frames // 4)
+
+
+@pytest.mark.parametrize("rnn_type", ["gru", "lstm", "rnn"])
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_every_rnn_type_and_direction_builds_and_runs(rnn_type,
+                                                      bidirectional):
+  graph, logits = _build(rnn_type=rnn_type, bidirectional=bidirectional)
+  assert np.all(np.isfinite(logits))
+  names = [v.name for v in graph.get_collection(
+      tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)]
+  rnn_vars = [n for n in names if "rnn_" in n and "cnn" not in n]
+  # Backward weights exist exactly when bidirectional.
+  assert any("backward" in n for n in rnn_vars) == bidirectional
+  # Batch norm on the inputs of RNN layers after the first, plus the final
+  # one and the two convolutions': 2 + (layers - 1) + 1 = 4 for 2 layers.
+  gammas = [n for n in names if n.endswith("gamma:0")]
+  assert len(gammas) == 4
+  # The RNN output width is hidden * directions, seen by the dense kernel.
+  dense_kernel = [v for v in graph.get_collection(
+      tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
+                  if v.name == "dense/kernel:0"][0]
+  assert dense_kernel.shape.as_list() == [8 * (2 if bidirectional else 1),
+                                          NUM_CLASSES]
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_use_bias_controls_the_dense_bias(use_bias):
+  graph, _ = _build(use_bias=use_bias, layers=1)
+  names = [v.name for v in graph.get_collection(
+      tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)]
+  assert ("dense/bias:0" in names) == use_bias
+
+
+def test_convolutions_match_the_seed_geometry():
+  graph, _ = _build(layers=1)
+  shapes = {v.name: v.shape.as_list() for v in graph.get_collection(
+      tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)}
+  assert shapes["cnn_1/kernel:0"] == [41, 11, 1, 32]
+  assert shapes["cnn_2/kernel:0"] == [21, 11, 32, 32]
+  assert "cnn_1/bias:0" not in shapes  # the seed's convolutions have no bias
+
+
+def test_unknown_rnn_type_is_a_clear_error():
+  with pytest.raises(ValueError, match="rnn_type"):
+    deep_speech_model.DeepSpeech2(1, "transformer", True, 8, NUM_CLASSES, True)
+
+
+def test_batch_norm_moving_statistics_update_during_training():
+  """The upstream TF2 revision lost BN updates; ours must run them."""
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.compat.v1.set_random_seed(0)
+    rng = np.random.default_rng(1)
+    features = {
+        "features": tf.constant(
+            3.0 + rng.standard_normal((2, 40, 161, 1)).astype(np.float32)),
+        "input_length": tf.constant([[40], [36]], tf.int32),
+        "label_length": tf.constant([[3], [2]], tf.int32),
+    }
+    labels = tf.constant([[3, 1, 20], [4, 15, 0]], tf.int32)
+    params = dict(num_classes=NUM_CLASSES, rnn_hidden_layers=2,
+                  rnn_type="gru", is_bidirectional=True, rnn_hidden_size=8,
+                  use_bias=True, learning_rate=1e-3)
+    spec = deep_speech.model_fn(features, labels,
+                                tf.estimator.ModeKeys.TRAIN, params)
+    moving = [v for v in tf.compat.v1.global_variables()
+              if "moving_mean" in v.name or "moving_variance" in v.name]
+    assert len(moving) == 2 * 4
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      before = sess.run(moving)
+      for _ in range(3):
+        sess.run(spec.train_op)
+      after = sess.run(moving)
+  changed = [not np.allclose(b, a) for b, a in zip(before, after)]
+  assert all(changed), [v.name for v, c in zip(moving, changed) if not c]
