@@ -155,6 +155,8 @@ def model_fn(features, labels, mode, params):
       params["num_classes"], params["use_bias"])
 
   training = mode == tf.estimator.ModeKeys.TRAIN
+  # Named so that tests and hooks can see what each replica receives.
+  tf.identity(tf.shape(spectrogram)[0], name="replica_batch_size")
   logits = model(spectrogram, training=training)
   ctc_input_length = compute_length_after_conv(
       tf.shape(spectrogram)[1], tf.shape(logits)[1], input_length)
