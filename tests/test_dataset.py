@@ -1,0 +1,361 @@
+"""Tests for data/dataset.py: entries, batch-wise shuffling and input_fn.
+
+The features input_fn produces are held against the seed's numpy spectrogram
+(re-implemented in tests/test_featurizer.py) plus the per-bin normalization.
+"""
+
+import os
+import random
+
+import numpy as np
+import pytest
+import soundfile
+
+from data import dataset
+from data import featurizer
+from data import manifest
+from tests import conftest
+from tests import test_featurizer
+
+VOCAB_FILE = test_featurizer.VOCAB_FILE
+NUM_BINS = 161
+NUM_UTTS = 7
+
+
+def _config(manifest_path, normalize=True, sortagrad=True, **kwargs):
+  audio = dataset.AudioConfig(sample_rate=16000, window_ms=20, stride_ms=10,
+                              normalize=normalize)
+  return dataset.DatasetConfig(audio, manifest_path, VOCAB_FILE, sortagrad,
+                               **kwargs)
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+  return conftest.make_corpus(tmp_path_factory.mktemp("small"),
+                              num_utts=NUM_UTTS, seed=3)
+
+
+@pytest.fixture(scope="module")
+def ds(small_corpus):
+  return dataset.DeepSpeechDataset(_config(small_corpus))
+
+
+def _manifest_rows(path):
+  with open(path) as f:
+    lines = f.read().splitlines()[1:]
+  return [line.split("\t") for line in lines]
+
+
+def _batches(tf_dataset):
+  return [(
+      {k: v.numpy() for k, v in features.items()}, labels.numpy())
+          for features, labels in tf_dataset]
+
+
+def _names(batch):
+  return [name.decode("utf-8") for name in batch[0]["wav_filename"]]
+
+
+# DatasetConfig and DeepSpeechDataset.
+
+
+def test_dataset_config_missing_manifest(tmp_path):
+  with pytest.raises(manifest.ManifestError, match="manifest not found"):
+    _config(str(tmp_path / "nope.csv"))
+
+
+def test_dataset_config_missing_vocabulary(small_corpus, tmp_path):
+  audio = dataset.AudioConfig(16000, 20, 10)
+  with pytest.raises(manifest.ManifestError, match="vocabulary"):
+    dataset.DatasetConfig(audio, small_corpus, str(tmp_path / "v.txt"), True)
+
+
+def test_dataset_entries_sorted_by_size(ds, small_corpus):
+  rows = _manifest_rows(small_corpus)
+  assert len(ds.entries) == NUM_UTTS
+  sizes = [e.wav_filesize for e in ds.entries]
+  assert sizes == sorted(sizes)
+  assert sorted(e.wav_filename for e in ds.entries) == sorted(
+      r[0] for r in rows)
+  # The corpus sizes differ, so the order is the sort's, not the file's.
+  assert len(set(sizes)) > 1
+  assert ds.skipped == []
+  assert ds.num_feature_bins == NUM_BINS
+  assert ds.speech_labels == " abcdefghijklmnopqrstuvwxyz'-"
+
+
+def test_dataset_sort_is_stable_for_equal_sizes(tmp_path):
+  rng = np.random.default_rng(0)
+  audio = conftest.synthesize("cat", rng)
+  rows = []
+  for i, text in enumerate(["cat", "dog", "sun"]):
+    path = str(tmp_path / ("u%d.wav" % i))
+    size = conftest.write_wav(path, audio)
+    rows.append((path, size, text))
+  path = conftest.write_manifest(tmp_path / "m.csv", rows)
+  entries = dataset.DeepSpeechDataset(_config(path)).entries
+  assert [e.transcript for e in entries] == ["cat", "dog", "sun"]
+
+
+def test_no_usable_rows_is_data_error(tmp_path):
+  path = conftest.write_manifest(tmp_path / "m.csv", [
+      (str(tmp_path / "missing.wav"), 100, "cat")])
+  with pytest.raises(dataset.DataError, match="no usable rows") as info:
+    dataset.DeepSpeechDataset(_config(path))
+  assert [s.reason for s in info.value.skipped] == ["missing_file"]
+
+
+def test_strict_raises_on_one_bad_row(small_corpus, tmp_path):
+  rows = [r for r in _manifest_rows(small_corpus)]
+  rows.insert(2, [str(tmp_path / "gone.wav"), "1234", "cat"])
+  path = conftest.write_manifest(
+      tmp_path / "m.csv", [(a, int(b), c) for a, b, c in rows])
+  with pytest.raises(dataset.DataError) as info:
+    dataset.DeepSpeechDataset(_config(path, strict=True))
+  assert "gone.wav" in str(info.value)
+  assert ":4: missing_file" in str(info.value)
+  assert len(info.value.skipped) == 1
+  # Without strict the bad row is skipped and the rest is kept.
+  lenient = dataset.DeepSpeechDataset(_config(path))
+  assert len(lenient.entries) == NUM_UTTS
+  assert [(s.line, s.reason) for s in lenient.skipped] == [(4, "missing_file")]
+
+
+def test_max_audio_sec_skips_long_clips(ds, small_corpus):
+  durations = sorted(soundfile.info(e.wav_filename).duration
+                     for e in ds.entries)
+  limit = (durations[2] + durations[3]) / 2
+  short = dataset.DeepSpeechDataset(_config(small_corpus, max_audio_sec=limit))
+  assert len(short.entries) == 3
+  assert {s.reason for s in short.skipped} == {"too_long"}
+
+
+# Batch-wise shuffling.
+
+
+def _check_blocks(shuffled, entries, batch_size):
+  """Asserts that `shuffled` is whole sorted blocks, then the partial tail."""
+  num_full = len(entries) // batch_size
+  starts = []
+  for b in range(num_full):
+    block = shuffled[b * batch_size:(b + 1) * batch_size]
+    start = entries.index(block[0])
+    assert start % batch_size == 0
+    assert block == entries[start:start + batch_size]
+    starts.append(start)
+  assert sorted(starts) == [i * batch_size for i in range(num_full)]
+  assert shuffled[num_full * batch_size:] == entries[num_full * batch_size:]
+  assert sorted(shuffled) == sorted(entries)
+
+
+def test_shuffle_first_epoch_sorted_with_sortagrad():
+  entries = list(range(23))
+  out = dataset.batch_wise_dataset_shuffle(entries, 0, True, 5,
+                                           random.Random(0))
+  assert out == entries
+  assert out is not entries
+
+
+@pytest.mark.parametrize("epoch,sortagrad", [(0, False), (1, True),
+                                             (3, False)])
+def test_shuffle_moves_whole_blocks(epoch, sortagrad):
+  entries = list(range(53))
+  out = dataset.batch_wise_dataset_shuffle(entries, epoch, sortagrad, 5,
+                                           random.Random(epoch))
+  _check_blocks(out, entries, 5)
+  assert out != entries  # 10 blocks: 10! orders, one of them sorted
+
+
+def test_shuffle_is_deterministic_with_seeded_rng():
+  entries = list(range(40))
+  a = dataset.batch_wise_dataset_shuffle(entries, 1, True, 4, random.Random(9))
+  b = dataset.batch_wise_dataset_shuffle(entries, 1, True, 4, random.Random(9))
+  c = dataset.batch_wise_dataset_shuffle(entries, 1, True, 4, random.Random(10))
+  assert a == b
+  assert a != c
+
+
+def test_shuffle_without_rng_uses_random_module():
+  entries = list(range(40))
+  state = random.getstate()
+  try:
+    random.seed(5)
+    a = dataset.batch_wise_dataset_shuffle(entries, 2, True, 4)
+    random.seed(5)
+    b = dataset.batch_wise_dataset_shuffle(entries, 2, True, 4)
+  finally:
+    random.setstate(state)
+  assert a == b
+  _check_blocks(a, entries, 4)
+
+
+def test_shuffle_batch_larger_than_entries():
+  entries = list(range(3))
+  assert dataset.batch_wise_dataset_shuffle(entries, 1, True, 8,
+                                            random.Random(0)) == entries
+
+
+def test_shuffle_keeps_entry_objects(ds):
+  out = dataset.batch_wise_dataset_shuffle(ds.entries, 1, True, 2,
+                                           random.Random(1))
+  _check_blocks(out, ds.entries, 2)
+
+
+def test_epoch_entries_reproducible():
+  entries = list(range(60))
+  for epoch in range(4):
+    assert (dataset.epoch_entries(entries, epoch, True, 4, seed=7) ==
+            dataset.epoch_entries(entries, epoch, True, 4, seed=7))
+  assert dataset.epoch_entries(entries, 0, True, 4, seed=7) == entries
+  epochs = [tuple(dataset.epoch_entries(entries, e, True, 4, seed=7))
+            for e in range(1, 5)]
+  assert len(set(epochs)) == 4  # different epochs, different orders
+  for order in epochs:
+    _check_blocks(list(order), entries, 4)
+  assert (dataset.epoch_entries(entries, 1, True, 4, seed=7) !=
+          dataset.epoch_entries(entries, 1, True, 4, seed=8))
+  # None means seed 0.
+  assert (dataset.epoch_entries(entries, 2, True, 4, seed=None) ==
+          dataset.epoch_entries(entries, 2, True, 4, seed=0))
+
+
+def test_num_batches():
+  assert dataset.num_batches(16, 5) == 4
+  assert dataset.num_batches(15, 5) == 3
+  assert dataset.num_batches(1, 5) == 1
+  assert dataset.num_batches(0, 5) == 0
+  assert dataset.num_batches(7, 1) == 7
+
+
+# input_fn.
+
+
+def _expected_features(path):
+  samples, _ = soundfile.read(path, dtype="float64")
+  spec = test_featurizer.reference_spectrogram(samples, 16000)
+  return test_featurizer.reference_normalize(spec)
+
+
+def test_input_fn_batches(ds):
+  text_featurizer = featurizer.TextFeaturizer(VOCAB_FILE)
+  order = dataset.epoch_entries(ds.entries, 1, True, 3, seed=1)
+  batches = _batches(dataset.input_fn(3, ds, epochs=[order]))
+  assert [len(_names(b)) for b in batches] == [3, 3, 1]
+  assert sum((_names(b) for b in batches), []) == [
+      e.wav_filename for e in order]
+  by_name = {e.wav_filename: e for e in ds.entries}
+  for features, labels in batches:
+    b = features["features"].shape[0]
+    assert features["features"].dtype == np.float32
+    assert features["input_length"].dtype == np.int32
+    assert features["label_length"].dtype == np.int32
+    assert labels.dtype == np.int32
+    assert features["input_length"].shape == (b, 1)
+    assert features["label_length"].shape == (b, 1)
+    assert features["wav_filename"].shape == (b,)
+    assert features["features"].shape[1:] == (
+        features["input_length"].max(), NUM_BINS, 1)
+    assert labels.shape == (b, features["label_length"].max())
+    for i, name in enumerate(
+        n.decode("utf-8") for n in features["wav_filename"]):
+      entry = by_name[name]
+      frames = featurizer.num_frames(soundfile.info(name).frames, 16000)
+      assert features["input_length"][i, 0] == frames
+      want_labels = featurizer.compute_label_feature(
+          entry.transcript, text_featurizer.token_to_index)
+      assert features["label_length"][i, 0] == len(want_labels)
+      assert labels[i, :len(want_labels)].tolist() == want_labels
+      assert not labels[i, len(want_labels):].any()
+      got = features["features"][i, :frames, :, 0]
+      want = _expected_features(name)
+      assert got.shape == want.shape
+      assert np.max(np.abs(got - want)) <= 1e-4
+      assert not features["features"][i, frames:].any()
+
+
+def test_input_fn_without_normalization(small_corpus):
+  raw = dataset.DeepSpeechDataset(_config(small_corpus, normalize=False,
+                                          check_audio=False))
+  features, _ = _batches(dataset.input_fn(1, raw))[0]
+  name = features["wav_filename"][0].decode("utf-8")
+  samples, _ = soundfile.read(name, dtype="float64")
+  want = test_featurizer.reference_spectrogram(samples, 16000)
+  # float32 log power: a few units in the last place of values near -30.
+  np.testing.assert_allclose(features["features"][0, :, :, 0], want,
+                             atol=1e-4, rtol=0)
+
+
+def test_input_fn_batch_of_one(ds):
+  batches = _batches(dataset.input_fn(1, ds))
+  assert len(batches) == NUM_UTTS
+  assert [_names(b)[0] for b in batches] == [e.wav_filename
+                                             for e in ds.entries]
+  for features, labels in batches:
+    assert features["features"].shape[0] == 1
+    assert features["features"].shape[1] == features["input_length"][0, 0]
+    assert labels.shape == (1, features["label_length"][0, 0])
+
+
+def test_input_fn_repeat(ds):
+  batches = _batches(dataset.input_fn(4, ds, repeat=2))
+  names = sum((_names(b) for b in batches), [])
+  assert names == [e.wav_filename for e in ds.entries] * 2
+  assert [len(_names(b)) for b in batches] == [4, 3, 4, 3]
+
+
+def _two_epochs(ds, batch_size):
+  return [dataset.epoch_entries(ds.entries, e, True, batch_size, seed=2)
+          for e in (0, 1)]
+
+
+def test_input_fn_epochs_never_mix(ds):
+  epochs = _two_epochs(ds, 3)
+  batches = _batches(dataset.input_fn(3, ds, epochs=epochs))
+  want = []
+  for entries in epochs:
+    names = [e.wav_filename for e in entries]
+    want += [names[i:i + 3] for i in range(0, len(names), 3)]
+  assert [_names(b) for b in batches] == want
+  assert [len(b) for b in want] == [3, 3, 1, 3, 3, 1]
+
+
+@pytest.mark.parametrize("skip", [0, 1, 2, 3, 4, 5])
+def test_input_fn_skip_batches(ds, skip):
+  epochs = _two_epochs(ds, 3)
+  want = []
+  for entries in epochs:
+    names = [e.wav_filename for e in entries]
+    want += [names[i:i + 3] for i in range(0, len(names), 3)]
+  batches = _batches(dataset.input_fn(3, ds, epochs=epochs,
+                                      skip_batches=skip))
+  assert [_names(b) for b in batches] == want[skip:]
+
+
+@pytest.mark.parametrize("skip", [6, 10])
+def test_input_fn_skip_everything_is_empty(ds, skip):
+  tf_dataset = dataset.input_fn(3, ds, epochs=_two_epochs(ds, 3),
+                                skip_batches=skip)
+  assert _batches(tf_dataset) == []
+  # The empty dataset still has the structure the model expects.
+  features, labels = tf_dataset.element_spec
+  assert features["features"].shape.as_list() == [None, None, NUM_BINS, 1]
+  assert features["input_length"].shape.as_list() == [None, 1]
+  assert labels.shape.as_list() == [None, None]
+
+
+def test_input_fn_element_spec(ds):
+  features, labels = dataset.input_fn(2, ds).element_spec
+  assert set(features) == {"features", "input_length", "label_length",
+                           "wav_filename"}
+  assert features["features"].dtype.name == "float32"
+  assert features["features"].shape.as_list() == [None, None, NUM_BINS, 1]
+  assert features["input_length"].dtype.name == "int32"
+  assert features["label_length"].dtype.name == "int32"
+  assert features["wav_filename"].dtype.name == "string"
+  assert labels.dtype.name == "int32"
+  assert labels.shape.as_list() == [None, None]
+
+
+def test_entries_are_real_files(ds):
+  for e in ds.entries:
+    assert os.path.getsize(e.wav_filename) == e.wav_filesize
