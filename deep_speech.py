@@ -13,7 +13,6 @@ evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
 import functools
 import math
 import os
-import signal
 import sys
 import warnings
 
@@ -26,6 +25,7 @@ from data import dataset
 from data import manifest
 import decoder
 import deep_speech_model
+import training_hooks
 import train_state
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
@@ -235,95 +235,6 @@ def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
       data_conf, time_reduction=deep_speech_model.TIME_REDUCTION)
 
 
-def report_skipped(speech_dataset, model_dir, max_listed=5):
-  """Logs a summary of skipped manifest rows and writes the full list.
-
-  The list goes to <model_dir>/skipped_<manifest name>.tsv.
-  """
-  skipped = speech_dataset.skipped
-  path = os.path.join(model_dir, "skipped_%s.tsv" % os.path.splitext(
-      os.path.basename(speech_dataset.config.data_path))[0])
-  if not skipped:
-    if tf.io.gfile.exists(path):
-      tf.io.gfile.remove(path)
-    return
-  counts = {}
-  for item in skipped:
-    counts[item.reason] = counts.get(item.reason, 0) + 1
-  logging.warning(
-      "%s: skipped %d of %d rows (%s). First: \n  %s\nFull list: %s",
-      speech_dataset.config.data_path, len(skipped),
-      len(skipped) + len(speech_dataset.entries),
-      ", ".join("%s %d" % kv for kv in sorted(counts.items())),
-      "\n  ".join(dataset.format_skipped(s) for s in skipped[:max_listed]),
-      path)
-  tf.io.gfile.makedirs(model_dir)
-  with tf.io.gfile.GFile(path, "w") as f:
-    f.write("manifest\tline\treason\tdetail\n")
-    for s in skipped:
-      f.write("%s\t%d\t%s\t%s\n" % (s.manifest, s.line, s.reason,
-                                    s.detail.replace("\t", " ")))
-
-
-class _StopOnSignal(tf.estimator.SessionRunHook):
-  """Ends training after the current step when SIGINT/SIGTERM arrives.
-
-  Ending through `request_stop` lets the Estimator save its final checkpoint,
-  so an interrupted run loses nothing. A second signal interrupts at once.
-  """
-
-  def __init__(self):
-    self.received = None
-    self._previous = {}
-
-  def _handler(self, signum, frame):  # pylint: disable=unused-argument
-    if self.received is not None:
-      raise KeyboardInterrupt
-    self.received = signum
-    logging.warning("Signal %d received: stopping after this step and "
-                    "saving a checkpoint (send it again to stop at once).",
-                    signum)
-
-  def begin(self):
-    for sig in (signal.SIGINT, signal.SIGTERM):
-      self._previous[sig] = signal.signal(sig, self._handler)
-
-  def after_run(self, run_context, run_values):  # pylint: disable=unused-argument
-    if self.received is not None:
-      run_context.request_stop()
-
-  def end(self, session):  # pylint: disable=unused-argument
-    for sig, handler in self._previous.items():
-      signal.signal(sig, handler)
-
-
-class _LossRecorder(tf.estimator.SessionRunHook):
-  """Collects every step's loss, for the per-cycle training loss."""
-
-  def __init__(self):
-    self.losses = []
-
-  def before_run(self, run_context):  # pylint: disable=unused-argument
-    return tf.estimator.SessionRunArgs(
-        tf.compat.v1.get_default_graph().get_tensor_by_name("loss:0"))
-
-  def after_run(self, run_context, run_values):  # pylint: disable=unused-argument
-    self.losses.append(float(run_values.results))
-
-
-class NonFiniteLossError(RuntimeError):
-  """Training produced a NaN or infinite loss."""
-
-
-def _non_finite_message(error):
-  """Turns the in-graph assertion's error into a readable message."""
-  text = error.message if hasattr(error, "message") else str(error)
-  text = text.split(_NON_FINITE_MARKER, 1)[-1].split("\n\t [[")[0]
-  return ("Training stopped: the loss is not finite (NaN or infinite). The "
-          "weights were not updated and the last checkpoint is intact. "
-          "Step, loss and the batch's files:%s" % text)
-
-
 def run_deep_speech(flags_obj):
   """Runs the train/evaluate cycles; returns the list of cycle records."""
   # Seeds Python's `random`, numpy and TensorFlow: Keras initializers draw
@@ -342,7 +253,9 @@ def run_deep_speech(flags_obj):
                                           **data_args)
   eval_speech_dataset = generate_dataset(flags_obj.eval_data_dir, **data_args)
   for speech_dataset in (train_speech_dataset, eval_speech_dataset):
-    report_skipped(speech_dataset, flags_obj.model_dir)
+    manifest.report_skipped(speech_dataset.skipped,
+                            speech_dataset.config.data_path,
+                            len(speech_dataset.entries), flags_obj.model_dir)
 
   # Number of label classes. Label string is " abc...xyz'-".
   num_classes = len(train_speech_dataset.speech_labels)
@@ -408,7 +321,7 @@ def run_deep_speech(flags_obj):
           sortagrad=flags_obj.sortagrad, seed=flags_obj.seed))
   schedule = train_state.cycle_epochs(flags_obj.train_epochs,
                                       flags_obj.epochs_between_evals)
-  stopper = _StopOnSignal()
+  stopper = training_hooks.StopOnSignal()
   for cycle_index, epochs in enumerate(schedule):
     if cycle_index < len(state.cycles):
       record = state.cycles[cycle_index]
@@ -428,7 +341,7 @@ def run_deep_speech(flags_obj):
     cycle_steps = int(math.ceil(batches / float(num_replicas)))
     start_step = state.cycle_start_step()
     done_steps = _current_step(estimator) - start_step
-    recorder = _LossRecorder()
+    recorder = training_hooks.LossRecorder()
     if done_steps < cycle_steps:
       if done_steps > 0:
         logging.info("Resuming the cycle at step %d of %d.", done_steps,
@@ -443,14 +356,15 @@ def run_deep_speech(flags_obj):
                         max_steps=start_step + cycle_steps)
       except tf.errors.InvalidArgumentError as e:
         if _NON_FINITE_MARKER in str(e):
-          raise NonFiniteLossError(_non_finite_message(e)) from None
+          raise training_hooks.NonFiniteLossError(
+              training_hooks.non_finite_message(
+                  e, _NON_FINITE_MARKER)) from None
         raise
       if stopper.received is not None:
         logging.warning("Interrupted: checkpoint saved at step %d. Run the "
                         "same command to resume.", _current_step(estimator))
         raise KeyboardInterrupt
-    train_loss = (sum(recorder.losses) / len(recorder.losses)
-                  if recorder.losses else None)
+    train_loss = recorder.mean()
 
     logging.info("Starting to evaluate...")
     eval_results = evaluate_model(
@@ -637,8 +551,8 @@ def main(_):
       run_deep_speech(flags_obj)
   except KeyboardInterrupt:
     sys.exit(130)
-  except (manifest.ManifestError, dataset.DataError, NonFiniteLossError,
-          ValueError) as e:
+  except (manifest.ManifestError, dataset.DataError,
+          training_hooks.NonFiniteLossError, ValueError) as e:
     logging.error("%s", e)
     sys.exit(1)
 

@@ -157,19 +157,13 @@ class DeepSpeechDataset(object):
       raise DataError(
           "%d bad row(s) in %s and --strict_data is set; first: %s" % (
               len(self.skipped), dataset_config.data_path,
-              format_skipped(self.skipped[0])), self.skipped)
+              manifest.format_skipped(self.skipped[0])), self.skipped)
     if not entries:
       raise DataError("no usable rows in %s (%d skipped)" % (
           dataset_config.data_path, len(self.skipped)), self.skipped)
     # Sort by size so that a batch holds utterances of similar length. The
     # sort is stable: equal sizes keep manifest order, so runs are repeatable.
     self.entries = sorted(entries, key=lambda e: e.wav_filesize)
-
-
-def format_skipped(item):
-  """'manifest:line: reason: detail' for one skipped row."""
-  return "%s:%d: %s: %s" % (item.manifest, item.line, item.reason,
-                            item.detail)
 
 
 def batch_wise_dataset_shuffle(entries, epoch_index, sortagrad, batch_size,

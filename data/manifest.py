@@ -246,3 +246,52 @@ def _check_audio(path, entries, token_to_index, check, num_threads, skipped):
                      path, done, len(entries), rate,
                      (len(entries) - done) / rate)
   return kept
+
+
+def format_skipped(item):
+  """'manifest:line: reason: detail' for one skipped row."""
+  return "%s:%d: %s: %s" % (item.manifest, item.line, item.reason,
+                            item.detail)
+
+
+def summarize_skipped(skipped, num_kept, max_listed=5):
+  """A few lines for the log: counts per reason and the first rows."""
+  counts = collections.Counter(item.reason for item in skipped)
+  lines = ["skipped %d of %d rows (%s)" % (
+      len(skipped), len(skipped) + num_kept,
+      ", ".join("%s: %d" % kv for kv in sorted(counts.items())))]
+  lines += ["  " + format_skipped(item) for item in skipped[:max_listed]]
+  if len(skipped) > max_listed:
+    lines.append("  ... and %d more" % (len(skipped) - max_listed))
+  return "\n".join(lines)
+
+
+def write_skipped(skipped, path):
+  """Writes every skipped row as TSV (manifest, line, reason, detail)."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  tmp = path + ".tmp"
+  with open(tmp, "w", encoding="utf-8") as f:
+    f.write("manifest\tline\treason\tdetail\n")
+    for item in skipped:
+      f.write("%s\t%d\t%s\t%s\n" % (item.manifest, item.line, item.reason,
+                                    item.detail.replace("\t", " ")))
+  os.replace(tmp, path)
+
+
+def report_skipped(skipped, manifest_path, num_kept, model_dir):
+  """Logs the summary and writes <model_dir>/skipped_<manifest>.tsv.
+
+  Returns:
+    The TSV path, or None when nothing was skipped (a stale list from an
+    earlier run is removed then).
+  """
+  path = os.path.join(model_dir, "skipped_%s.tsv" % os.path.splitext(
+      os.path.basename(manifest_path))[0])
+  if not skipped:
+    if os.path.exists(path):
+      os.remove(path)
+    return None
+  write_skipped(skipped, path)
+  logging.warning("%s: %s\nFull list: %s", manifest_path,
+                  summarize_skipped(skipped, num_kept), path)
+  return path

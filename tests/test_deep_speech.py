@@ -12,6 +12,7 @@ import tensorflow as tf
 
 import decoder
 import deep_speech
+import training_hooks
 from tests import conftest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -117,7 +118,8 @@ def test_non_finite_loss_stops_the_step_before_any_update():
       with pytest.raises(tf.errors.InvalidArgumentError) as info:
         sess.run(spec.train_op)
       np.testing.assert_array_equal(sess.run(kernel), before)
-  message = deep_speech._non_finite_message(info.value)
+  message = training_hooks.non_finite_message(
+      info.value, deep_speech._NON_FINITE_MARKER)
   assert "/data/a.wav" in message and "/data/b.wav" in message
   assert "step" in message
 

@@ -1,0 +1,86 @@
+"""Session hooks the training loop uses, and the non-finite loss error.
+
+  * `StopOnSignal`: Ctrl-C or SIGTERM ends training after the current step
+    through `request_stop`, so the Estimator saves its final checkpoint.
+  * `LossRecorder`: keeps every step's loss, for the cycle's mean loss.
+  * `NonFiniteLossError`: raised with a readable message when the in-graph
+    finiteness check of `model_fn` fails.
+"""
+
+import signal
+
+from absl import logging
+import tensorflow as tf
+
+
+class StopOnSignal(tf.estimator.SessionRunHook):
+  """Ends training after the current step when SIGINT/SIGTERM arrives.
+
+  A second signal interrupts at once (KeyboardInterrupt). `received` holds
+  the first signal number, or None.
+  """
+
+  def __init__(self):
+    self.received = None
+    self._previous = {}
+
+  def _handler(self, signum, frame):  # pylint: disable=unused-argument
+    if self.received is not None:
+      raise KeyboardInterrupt
+    self.received = signum
+    logging.warning("Signal %d received: stopping after this step and "
+                    "saving a checkpoint (send it again to stop at once).",
+                    signum)
+
+  def begin(self):
+    for sig in (signal.SIGINT, signal.SIGTERM):
+      self._previous[sig] = signal.signal(sig, self._handler)
+
+  def after_run(self, run_context, run_values):  # pylint: disable=unused-argument
+    if self.received is not None:
+      run_context.request_stop()
+
+  def end(self, session):  # pylint: disable=unused-argument
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
+    self._previous = {}
+
+
+class LossRecorder(tf.estimator.SessionRunHook):
+  """Collects the loss (the tensor named "loss") of every step."""
+
+  def __init__(self):
+    self.losses = []
+
+  def before_run(self, run_context):  # pylint: disable=unused-argument
+    return tf.estimator.SessionRunArgs(
+        tf.compat.v1.get_default_graph().get_tensor_by_name("loss:0"))
+
+  def after_run(self, run_context, run_values):  # pylint: disable=unused-argument
+    self.losses.append(float(run_values.results))
+
+  def mean(self):
+    """Mean loss of the recorded steps, or None if none ran."""
+    return sum(self.losses) / len(self.losses) if self.losses else None
+
+
+class NonFiniteLossError(RuntimeError):
+  """Training produced a NaN or infinite loss."""
+
+
+def non_finite_message(error, marker):
+  """Turns the in-graph assertion's error into a readable message.
+
+  Args:
+    error: the `tf.errors.InvalidArgumentError` raised by the step.
+    marker: the string `model_fn` put first in the assertion's data.
+
+  Returns:
+    The message: what happened, that the checkpoint is intact, then the
+    assertion's data (step, loss, the batch's files).
+  """
+  text = getattr(error, "message", None) or str(error)
+  text = text.split(marker, 1)[-1].split("\n\t [[")[0].strip()
+  return ("Training stopped: the loss is not finite (NaN or infinite). The "
+          "weights were not updated and the last checkpoint is intact. "
+          "Step, loss and the batch's files: %s" % text)
