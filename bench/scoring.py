@@ -24,14 +24,18 @@ from __future__ import print_function
 import argparse
 import itertools
 import json
+import os
 import random
 import string
+import sys
 import time
 
 from nltk.metrics import distance
 import numpy as np
 
-import decoder
+# Runs as `python bench/scoring.py`: the project root holds decoder.py.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import decoder  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # The 29 labels of data/vocabulary.txt; class 28 is the CTC blank.
 LABELS = " abcdefghijklmnopqrstuvwxyz'-"
