@@ -77,6 +77,9 @@ class LoggingMetricHook(tf.estimator.LoggingTensorHook):
           self._global_step_tensor)
 
   def _log_tensors(self, tensor_values):
+    # LoggingTensorHook restarts its every_n_iter/every_n_secs timer here;
+    # without this the hook would log at every step.
+    self._timer.update_last_triggered_step(self._iter_count)
     global_step = int(tensor_values[self._global_step_tensor.name])
     for tag in self._tag_order:
       self._logger.log_metric(tag, float(tensor_values[tag]),
