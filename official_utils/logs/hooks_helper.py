@@ -58,8 +58,13 @@ def get_logging_tensor_hook(every_n_iter=100, tensors_to_log=None,
 
 def get_profiler_hook(model_dir, save_steps=1000, **kwargs):  # pylint: disable=unused-argument
   """Writes a Chrome trace timeline to model_dir every `save_steps` steps."""
-  return tf.estimator.ProfilerHook(save_steps=save_steps,
-                                   output_dir=model_dir)
+  # ProfilerHook opens a v1 summary FileWriter as it is built, which eager
+  # execution (TF2's default, where run_deep_speech builds its hooks) refuses.
+  # The cached writer is not tied to a graph, so building the hook in a
+  # scratch graph is enough; it profiles the Estimator's graph from begin().
+  with tf.Graph().as_default():
+    return tf.estimator.ProfilerHook(save_steps=save_steps,
+                                     output_dir=model_dir)
 
 
 def get_examples_per_second_hook(every_n_steps=100, batch_size=128,
