@@ -8,6 +8,7 @@ resolves `--num_gpus=-1` to the number of visible GPUs.
 
 import textwrap
 
+from absl import app as absl_app
 from absl import flags
 
 _HELP_WIDTH = 80
@@ -47,6 +48,10 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
   Returns:
     A list of the declared flag names.
   """
+  # absl knows only -? for short help; like the original, let -h mean
+  # --helpshort too. absl_app.run defines the help flags from this class
+  # attribute, so it must be set before the script calls run.
+  absl_app.HelpshortFlag.SHORT_NAME = "h"
   names = []
   if data_dir:
     flags.DEFINE_string(
