@@ -48,6 +48,7 @@ def past_threshold(threshold, value, higher_is_better):
   if not isinstance(value, numbers.Number):
     raise ValueError("Eval metric being checked against stop conditions "
                      "must be a number.")
+  # bool(): numpy scalars compare to numpy.bool_, not the promised bool.
   if higher_is_better:
-    return value >= threshold
-  return value <= threshold
+    return bool(value >= threshold)
+  return bool(value <= threshold)
