@@ -116,6 +116,10 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
                                                header[:200]))
 
   entries, skipped = [], []
+  # The last token is the CTC blank ("-" in data/vocabulary.txt): a class the
+  # model emits, never a label. In a transcript it would pass the vocabulary
+  # lookup and then fail the CTC loss mid-training, so it counts as unknown.
+  blank = max(token_to_index, key=token_to_index.get, default=None)
 
   def skip(line_no, reason, detail):
     skipped.append(Skipped(path, line_no, reason, detail))
@@ -144,10 +148,13 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
       skip(line_no, "empty_transcript", "empty transcript for %s"
            % wav_filename)
       continue
-    unknown = sorted(set(c for c in transcript if c not in token_to_index))
+    unknown = sorted(set(c for c in transcript
+                         if c not in token_to_index or c == blank))
     if unknown:
       skip(line_no, "unknown_character", "characters not in the vocabulary: "
-           "%s in %r" % (", ".join(repr(c) for c in unknown), transcript))
+           "%s in %r%s" % (", ".join(repr(c) for c in unknown), transcript,
+                           " (%r is the CTC blank)" % blank
+                           if blank in unknown else ""))
       continue
     entries.append(ManifestEntry(wav_filename, wav_filesize, transcript,
                                  line_no))
