@@ -359,3 +359,19 @@ def test_input_fn_element_spec(ds):
 def test_entries_are_real_files(ds):
   for e in ds.entries:
     assert os.path.getsize(e.wav_filename) == e.wav_filesize
+
+
+def test_shuffled_epoch_of_the_shared_corpus(corpus):
+  """One shuffled epoch of the 16-utterance conftest corpus, batches of 4."""
+  full = dataset.DeepSpeechDataset(_config(corpus))
+  assert len(full.entries) == 16
+  order = dataset.epoch_entries(full.entries, 1, True, 4, seed=3)
+  _check_blocks(order, full.entries, 4)
+  batches = _batches(dataset.input_fn(4, full, epochs=[order]))
+  assert [_names(b) for b in batches] == [
+      [e.wav_filename for e in order[i:i + 4]] for i in range(0, 16, 4)]
+  # Batches hold neighbours in size, so padding stays small: the longest
+  # utterance of each batch is the last of its sorted block.
+  for features, _ in batches:
+    lengths = features["input_length"][:, 0]
+    assert features["features"].shape[1] == lengths.max() == lengths[-1]

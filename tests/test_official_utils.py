@@ -495,6 +495,8 @@ def test_logging_metric_hook_at_end(tmp_path):
   assert len(lines) == 2
 
 
+# ProfilerHook's session.run trips a numpy FutureWarning inside TensorFlow.
+@pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_helper_hooks_run_together(tmp_path, fresh_logger):
   log_dir = str(tmp_path / "bench")
   model_dir = str(tmp_path / "model")
