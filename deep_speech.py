@@ -310,7 +310,10 @@ def run_deep_speech(flags_obj):
 
   input_fn_eval = functools.partial(
       dataset.input_fn, per_device_batch_size, eval_speech_dataset,
-      num_parallel_calls=flags_obj.num_parallel_calls)
+      num_parallel_calls=flags_obj.num_parallel_calls,
+      feature_cache_dir=flags_obj.feature_cache_dir)
+  boundaries = dataset.bucket_boundaries(train_speech_dataset.entries,
+                                         flags_obj.length_buckets)
 
   state = train_state.TrainState.load_or_start(
       flags_obj.model_dir, _current_step(estimator),
@@ -318,7 +321,8 @@ def run_deep_speech(flags_obj):
           train_entries=len(train_speech_dataset.entries),
           batch_size=flags_obj.batch_size, num_replicas=num_replicas,
           epochs_between_evals=flags_obj.epochs_between_evals,
-          sortagrad=flags_obj.sortagrad, seed=flags_obj.seed))
+          sortagrad=flags_obj.sortagrad, seed=flags_obj.seed,
+          length_buckets=flags_obj.length_buckets))
   schedule = train_state.cycle_epochs(flags_obj.train_epochs,
                                       flags_obj.epochs_between_evals)
   stopper = training_hooks.StopOnSignal()
@@ -335,9 +339,14 @@ def run_deep_speech(flags_obj):
                  len(schedule))
     epoch_lists = [dataset.epoch_entries(
         train_speech_dataset.entries, epoch, flags_obj.sortagrad,
-        per_device_batch_size, flags_obj.seed) for epoch in epochs]
-    batches = sum(dataset.num_batches(len(e), per_device_batch_size)
-                  for e in epoch_lists)
+        per_device_batch_size, flags_obj.seed, flags_obj.length_buckets)
+                   for epoch in epochs]
+    bucketed = [dataset.use_buckets(epoch, flags_obj.sortagrad,
+                                    flags_obj.length_buckets)
+                for epoch in epochs]
+    batches = sum(dataset.epoch_num_batches(
+        e, per_device_batch_size, boundaries if b else None)
+                  for e, b in zip(epoch_lists, bucketed))
     cycle_steps = int(math.ceil(batches / float(num_replicas)))
     start_step = state.cycle_start_step()
     done_steps = _current_step(estimator) - start_step
@@ -349,7 +358,9 @@ def run_deep_speech(flags_obj):
       input_fn_train = functools.partial(
           dataset.input_fn, per_device_batch_size, train_speech_dataset,
           epochs=epoch_lists, skip_batches=done_steps * num_replicas,
-          num_parallel_calls=flags_obj.num_parallel_calls)
+          num_parallel_calls=flags_obj.num_parallel_calls,
+          feature_cache_dir=flags_obj.feature_cache_dir,
+          bucket_boundaries=boundaries, bucketed=bucketed)
       try:
         estimator.train(input_fn=input_fn_train,
                         hooks=train_hooks + [stopper, recorder],
@@ -521,6 +532,22 @@ def define_deep_speech_flags():
       name="show_samples", default=3,
       help=flags_core.help_wrap("After each evaluation, log this many "
                                 "reference/prediction pairs."))
+  flags.DEFINE_string(
+      name="feature_cache_dir", default=None,
+      help=flags_core.help_wrap(
+          "Cache each utterance's features in this directory: computed once, "
+          "read back by later epochs, evaluations and runs. Entries are keyed "
+          "by the audio file (path, size, mtime) and the featurizer settings, "
+          "so changed audio or settings are recomputed. Same numbers as "
+          "without the cache."))
+  flags.DEFINE_integer(
+      name="length_buckets", default=0,
+      help=flags_core.help_wrap(
+          "If > 0, epochs after the sorted sortagrad epoch shuffle utterances "
+          "individually and batch them within this many length buckets "
+          "(tf.data group_by_window), instead of shuffling sorted blocks. "
+          "Changes batch composition; 0 keeps the original's batch-wise "
+          "shuffle."))
   flags.DEFINE_integer(
       name="num_cpu_replicas", default=0,
       help=flags_core.help_wrap(

@@ -17,6 +17,7 @@ import numpy as np
 import soundfile
 import tensorflow as tf
 
+from data import feature_cache
 from data import featurizer
 from data import manifest
 
@@ -199,16 +200,58 @@ def batch_wise_dataset_shuffle(entries, epoch_index, sortagrad, batch_size,
   return shuffled
 
 
-def epoch_entries(entries, epoch_index, sortagrad, batch_size, seed):
+def epoch_entries(entries, epoch_index, sortagrad, batch_size, seed,
+                  length_buckets=0):
   """The entry order of one epoch, reproducible from (seed, epoch_index).
 
   Deriving each epoch's shuffle from the seed and the epoch number, rather
   than from a generator's running state, is what lets a run resumed after a
   crash see exactly the batches the interrupted run would have seen.
+
+  With length_buckets > 0, epochs after the sorted sortagrad epoch are
+  shuffled utterance by utterance instead of in blocks; `input_fn` then
+  batches them by length bucket (see `use_buckets`).
   """
   rng = random.Random((seed or 0) * 1000003 + epoch_index)
+  if use_buckets(epoch_index, sortagrad, length_buckets):
+    shuffled = list(entries)
+    rng.shuffle(shuffled)
+    return shuffled
   return batch_wise_dataset_shuffle(entries, epoch_index, sortagrad,
                                     batch_size, rng)
+
+
+def use_buckets(epoch_index, sortagrad, length_buckets):
+  """Whether an epoch is batched by length bucket (never the sortagrad one)."""
+  return length_buckets > 0 and not (epoch_index == 0 and sortagrad)
+
+
+def bucket_boundaries(entries, length_buckets):
+  """File-size boundaries splitting `entries` into equally populated buckets."""
+  if length_buckets <= 1:
+    return np.array([], np.int64)
+  sizes = np.array([e.wav_filesize for e in entries], np.int64)
+  return np.unique(np.quantile(
+      sizes, np.arange(1, length_buckets) / float(length_buckets),
+      method="lower").astype(np.int64))
+
+
+def bucket_ids(entries, boundaries):
+  """The length bucket of each entry, by file size."""
+  sizes = np.array([e.wav_filesize for e in entries], np.int64)
+  return np.searchsorted(boundaries, sizes, side="right").astype(np.int64)
+
+
+def epoch_num_batches(entries, batch_size, boundaries=None):
+  """Batches one epoch makes: plain batching, or per length bucket.
+
+  Bucketed batching emits a batch whenever a bucket fills and flushes the
+  partial ones at the end, so the count is the sum over buckets.
+  """
+  if boundaries is None:
+    return num_batches(len(entries), batch_size)
+  counts = np.bincount(bucket_ids(entries, boundaries))
+  return int(sum(num_batches(int(c), batch_size) for c in counts if c))
 
 
 def num_batches(num_entries, batch_size):
@@ -225,7 +268,9 @@ def _label_table(token_to_index):
 
 
 def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
-             skip_batches=0, num_parallel_calls=tf.data.AUTOTUNE):
+             skip_batches=0, num_parallel_calls=tf.data.AUTOTUNE,
+             feature_cache_dir=None, bucket_boundaries=None,  # pylint: disable=redefined-outer-name
+             bucketed=None):
   """Builds the padded, prefetched batches for one training cycle or eval.
 
   Args:
@@ -237,8 +282,14 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
     epochs: optional list of entry lists, one per epoch, already shuffled
       (`epoch_entries`); batches never straddle two epochs.
     skip_batches: batches to leave out at the start (resuming a cycle
-      part-way); they are skipped before featurization.
+      part-way); plain batches are skipped before featurization.
     num_parallel_calls: parallel featurization calls (AUTOTUNE by default).
+    feature_cache_dir: optional directory of cached features
+      (`data/feature_cache.py`); missing entries are computed and written.
+    bucket_boundaries: file-size boundaries (`bucket_boundaries()`) for the
+      epochs marked in `bucketed`.
+    bucketed: list of bools, one per epoch: batch that epoch by length
+      bucket (tf.data group_by_window) instead of in order.
 
   Returns:
     A `tf.data.Dataset` of (features, labels): features is a dict with
@@ -248,46 +299,94 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
   """
   if epochs is None:
     epochs = [deep_speech_dataset.entries] * repeat
+  if bucketed is None:
+    bucketed = [False] * len(epochs)
   audio_config = deep_speech_dataset.config.audio_config
   num_bins = deep_speech_dataset.num_feature_bins
   table = _label_table(deep_speech_dataset.text_featurizer.token_to_index)
+  cache = (feature_cache.FeatureCache(feature_cache_dir, audio_config)
+           if feature_cache_dir else None)
 
-  def _parse(path, transcript):
-    features = featurize_audio(path, audio_config)
-    codepoints = tf.strings.unicode_decode(transcript, "UTF-8")
-    labels = tf.gather(table, codepoints)
+  def _features(path, cache_path, cached):
+    if cache is None:
+      return featurize_audio(path, audio_config)
+
+    def _read():
+      return tf.ensure_shape(
+          tf.io.parse_tensor(tf.io.read_file(cache_path), tf.float32),
+          [None, num_bins, 1])
+
+    def _compute_and_write():
+      features = featurize_audio(path, audio_config)
+      written = tf.numpy_function(
+          feature_cache.write_entry,
+          [cache_path, tf.io.serialize_tensor(features)], tf.bool)
+      with tf.control_dependencies([written]):
+        return tf.identity(features)
+
+    return tf.cond(cached, _read, _compute_and_write)
+
+  def _parse(path, transcript, cache_path, cached, bucket):
+    features = _features(path, cache_path, cached)
+    labels = tf.gather(table, tf.strings.unicode_decode(transcript, "UTF-8"))
     return ({
         "features": features,
         "input_length": tf.shape(features)[:1],
         "label_length": tf.shape(labels)[:1],
         "wav_filename": path,
-    }, labels)
+    }, labels, bucket)
 
   padded_shapes = ({
       "features": tf.TensorShape([None, num_bins, 1]),
       "input_length": tf.TensorShape([1]),
       "label_length": tf.TensorShape([1]),
       "wav_filename": tf.TensorShape([]),
-  }, tf.TensorShape([None]))
+  }, tf.TensorShape([None]), tf.TensorShape([]))
+
+  def _batch(dataset):
+    return dataset.padded_batch(batch_size, padded_shapes=padded_shapes)
+
+  def _columns(entries, by_bucket):
+    paths = [e.wav_filename for e in entries]
+    cache_paths, cached = (cache.lookup(paths) if cache is not None
+                           else ([""] * len(paths), [False] * len(paths)))
+    buckets = (bucket_ids(entries, bucket_boundaries) if by_bucket
+               else np.zeros(len(entries), np.int64))
+    # Typed explicitly: an empty list would otherwise be taken for float.
+    return (tf.constant(paths, tf.string),
+            tf.constant([e.transcript for e in entries], tf.string),
+            tf.constant(cache_paths, tf.string), tf.constant(cached, tf.bool),
+            tf.constant(buckets, tf.int64))
 
   dataset = None
-  for entries in epochs:
-    per_epoch = num_batches(len(entries), batch_size)
+  for entries, by_bucket in zip(epochs, bucketed):
+    by_bucket = bool(by_bucket) and bucket_boundaries is not None
+    per_epoch = epoch_num_batches(entries, batch_size,
+                                  bucket_boundaries if by_bucket else None)
     if skip_batches >= per_epoch:
       skip_batches -= per_epoch
       continue
-    entries = entries[skip_batches * batch_size:]
-    skip_batches = 0
-    part = tf.data.Dataset.from_tensor_slices((
-        [e.wav_filename for e in entries], [e.transcript for e in entries]))
+    if not by_bucket:
+      # Plain batches are consecutive runs of entries: skip them unread.
+      entries = entries[skip_batches * batch_size:]
+    part = tf.data.Dataset.from_tensor_slices(_columns(entries, by_bucket))
     # deterministic=True keeps the order, so batches follow the shuffle.
     part = part.map(_parse, num_parallel_calls=num_parallel_calls,
                     deterministic=True)
-    part = part.padded_batch(batch_size, padded_shapes=padded_shapes)
+    if by_bucket:
+      part = part.group_by_window(
+          key_func=lambda features, labels, bucket: bucket,
+          reduce_func=lambda _, window: _batch(window),
+          window_size=batch_size)
+      part = part.skip(skip_batches)
+    else:
+      part = _batch(part)
+    skip_batches = 0
     dataset = part if dataset is None else dataset.concatenate(part)
   if dataset is None:
     # Everything was consumed already; an empty dataset ends training at once.
-    dataset = tf.data.Dataset.from_tensor_slices(
-        ([""], [""])).take(0).map(_parse).padded_batch(
-            batch_size, padded_shapes=padded_shapes)
+    dataset = _batch(tf.data.Dataset.from_tensor_slices(
+        _columns([], False)).map(_parse))
+  # Drop the bucket id: the Estimator sees (features, labels).
+  dataset = dataset.map(lambda features, labels, bucket: (features, labels))
   return dataset.prefetch(_PREFETCH)
