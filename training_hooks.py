@@ -7,6 +7,7 @@
     finiteness check of `model_fn` fails.
 """
 
+import re
 import signal
 
 from absl import logging
@@ -76,11 +77,20 @@ def non_finite_message(error, marker):
     marker: the string `model_fn` put first in the assertion's data.
 
   Returns:
-    The message: what happened, that the checkpoint is intact, then the
-    assertion's data (step, loss, the batch's files).
+    One line: the step, the loss, that the checkpoint is intact, and the
+    batch's files (as the assertion printed them, space-separated).
   """
   text = getattr(error, "message", None) or str(error)
   text = text.split(marker, 1)[-1].split("\n\t [[")[0].strip()
-  return ("Training stopped: the loss is not finite (NaN or infinite). The "
-          "weights were not updated and the last checkpoint is intact. "
-          "Step, loss and the batch's files: %s" % text)
+  # The assertion prints each datum in brackets:
+  # "] [step] [3] [loss] [nan] [files] [/a.wav /b.wav]".
+  match = re.match(r"\]\s*\[step\] \[(\d+)\] \[loss\] \[([^\]]*)\] "
+                   r"\[files\] \[(.*)\]$", text, re.S)
+  if not match:
+    return ("Training stopped: the loss is not finite (NaN or infinite). The "
+            "weights were not updated and the last checkpoint is intact. "
+            "Step, loss and the batch's files: %s" % text)
+  step, loss, files = match.groups()
+  return ("Training stopped at step %s: the loss is not finite (%s). The "
+          "weights were not updated and the last checkpoint is intact. The "
+          "batch's files: %s" % (step, loss, files.replace("\n", " ")))
