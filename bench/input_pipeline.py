@@ -1,0 +1,401 @@
+"""Benchmark: the input pipeline, the seed's Python generator vs ours.
+
+Iterates one corpus, in the same process, through
+  (a) the seed's pipeline, re-implemented below: a single-threaded Python
+      generator (soundfile.read, numpy spectrogram, per-bin normalization,
+      expand_dims, labels) wrapped in tf.data.Dataset.from_generator, then
+      padded_batch and prefetch;
+  (b) ours: data.dataset.input_fn (parallel tf.data map over a tf.signal
+      featurizer), iterated to the end;
+  (c) ours with the feature cache (input_fn(..., feature_cache_dir=...)): a
+      first epoch that fills the cache and a second that reads it;
+  (d) the numpy reference featurizer alone, in seconds of audio featurized
+      per CPU-second (time.process_time, audio already in memory).
+It also checks that the first batch of each, and the batch of the longest
+utterances, hold the same features (within 1e-4) and labels on both sides.
+
+Throughput counts only iteration: TensorFlow is warmed up on a tiny dataset
+first, so graph building and tf.data start-up are not counted on either side.
+No model runs: this is how fast each pipeline can feed one.
+
+Run from the repository root:
+
+  .venv/bin/python bench/input_pipeline.py                     # 200 generated utts
+  .venv/bin/python bench/input_pipeline.py --manifest train.csv --batch_size 16
+  .venv/bin/python bench/input_pipeline.py --utts 12 --min_sec 1 --max_sec 3
+
+The last line printed is one JSON object with the figures.
+"""
+
+import argparse
+import inspect
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+import soundfile
+import tensorflow as tf
+
+# Runs as `python bench/input_pipeline.py`: the project root holds data/.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from data import dataset  # pylint: disable=g-import-not-at-top,wrong-import-position
+from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tests import conftest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+VOCAB_FILE = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "data", "vocabulary.txt")
+SAMPLE_RATE = 16000
+WINDOW_MS = 20
+STRIDE_MS = 10
+# Words of the generated transcripts (letters only, all in the vocabulary).
+WORDS = ("the", "cat", "sat", "on", "a", "red", "mat", "while", "blue", "birds",
+         "sang", "over", "green", "trees", "and", "dogs", "ran", "home")
+# conftest.synthesize spends 60-100 ms per character.
+_SEC_PER_CHAR = 0.08
+
+
+# Corpus.
+
+
+def generate_corpus(directory, num_utts, min_sec, max_sec, seed):
+  """Writes speech-like 16 kHz WAVs of min_sec..max_sec and a manifest.
+
+  Returns:
+    The manifest path.
+  """
+  rng = np.random.default_rng(seed)
+  rows = []
+  for i in range(num_utts):
+    target_chars = int(rng.uniform(min_sec, max_sec) / _SEC_PER_CHAR)
+    words = []
+    while len(" ".join(words)) < target_chars:
+      words.append(str(rng.choice(WORDS)))
+    text = " ".join(words)[:max(1, target_chars)].strip()
+    path = os.path.join(directory, "utt-%04d.wav" % i)
+    size = conftest.write_wav(path, conftest.synthesize(text, rng))
+    rows.append((path, size, text))
+  return conftest.write_manifest(os.path.join(directory, "corpus.csv"), rows)
+
+
+# The seed's pipeline, as it was: one Python generator featurizing in order.
+
+
+def seed_read_entries(manifest_path):
+  """The seed's _preprocess_data: (file, size, transcript) rows by size."""
+  with open(manifest_path) as f:
+    lines = f.read().splitlines()[1:]
+  rows = [line.split("\t", 2) for line in lines]
+  rows.sort(key=lambda row: int(row[1]))
+  return [tuple(row) for row in rows]
+
+
+def seed_spectrogram(samples, sample_rate, stride_ms, window_ms, eps=1e-14):
+  """The seed's numpy log spectrogram (strided windows as columns), float64."""
+  hop = int(0.001 * sample_rate * stride_ms)
+  width = int(0.001 * sample_rate * window_ms)
+  samples = samples[:len(samples) - (len(samples) - width) % hop]
+  count = (len(samples) - width) // hop + 1
+  step = samples.strides[0]
+  windows = np.lib.stride_tricks.as_strided(
+      samples, shape=(width, count), strides=(step, step * hop))
+  hann = np.hanning(width)[:, None]
+  power = np.absolute(np.fft.rfft(windows * hann, axis=0)) ** 2
+  scale = np.sum(hann ** 2) * sample_rate
+  power[1:-1, :] *= 2.0 / scale
+  power[(0, -1), :] /= scale
+  return np.transpose(np.log(power + eps), (1, 0))
+
+
+def seed_normalize(feature):
+  """The seed's per-bin normalization: (x - mean) / (std + 1e-6) over time."""
+  mean = np.mean(feature, axis=0)
+  var = np.var(feature, axis=0)
+  return (feature - mean) / (np.sqrt(var) + 1e-6)
+
+
+def seed_input_fn(entries, batch_size, token_to_index, num_bins, repeat):
+  """from_generator + padded_batch + prefetch over a Python generator."""
+
+  def gen():
+    for audio_file, _, transcript in entries:
+      samples, _ = soundfile.read(audio_file)
+      feature = seed_spectrogram(samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
+      feature = np.expand_dims(seed_normalize(feature), axis=2)
+      labels = featurizer.compute_label_feature(transcript, token_to_index)
+      yield ({"features": feature,
+              "input_length": [feature.shape[0]],
+              "label_length": [len(labels)]}, labels)
+
+  signature = ({
+      "features": tf.TensorSpec([None, num_bins, 1], tf.float32),
+      "input_length": tf.TensorSpec([1], tf.int32),
+      "label_length": tf.TensorSpec([1], tf.int32),
+  }, tf.TensorSpec([None], tf.int32))
+  ds = tf.data.Dataset.from_generator(gen, output_signature=signature)
+  ds = ds.repeat(repeat)
+  ds = ds.padded_batch(batch_size, padded_shapes=(
+      {k: v.shape for k, v in signature[0].items()}, signature[1].shape))
+  return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# Timing.
+
+
+def _snapshot(batch):
+  """(features, input_length, labels) of a batch, as numpy."""
+  features, labels = batch
+  return (features["features"].numpy(),
+          features["input_length"].numpy().reshape(-1), labels.numpy())
+
+
+def iterate(tf_dataset):
+  """Iterates a dataset to its end.
+
+  Returns:
+    A dict: wall and CPU seconds, utterances, and the first batch.
+  """
+  utts, first = 0, None
+  cpu0, wall0 = time.process_time(), time.perf_counter()
+  for batch in tf_dataset:
+    utts += int(batch[1].shape[0])
+    if first is None:
+      first = batch
+  wall = time.perf_counter() - wall0
+  cpu = time.process_time() - cpu0
+  return {"wall_s": wall, "cpu_s": cpu, "utts": utts,
+          "first": _snapshot(first)}
+
+
+def max_abs_diff(batch_a, batch_b):
+  """Largest feature difference between two batches, rows matched by content.
+
+  Rows are put in the same order (by real length, then labels) first, so the
+  check does not depend on how ties in file size were ordered.
+
+  Returns:
+    The largest absolute difference, or None if the shapes, lengths or labels
+    differ.
+  """
+  def rows(batch):
+    features, lengths, labels = batch
+    order = sorted(range(len(lengths)),
+                   key=lambda i: (lengths[i], labels[i].tolist()))
+    return features[order], lengths[order], labels[order]
+  fa, la, ya = rows(batch_a)
+  fb, lb, yb = rows(batch_b)
+  if fa.shape != fb.shape or not np.array_equal(la, lb) or not np.array_equal(
+      ya, yb):
+    return None
+  return float(np.max(np.abs(fa - fb)))
+
+
+def featurizer_throughput(entries):
+  """Seconds of audio per CPU-second of the numpy featurizers.
+
+  Audio is read before each timed call, so only featurization counts.
+
+  Returns:
+    (numpy reference, numpy reference + normalization, tf.signal float64), in
+    audio seconds per CPU-second.
+  """
+  tf_spectrogram = tf.function(
+      lambda x: featurizer.compute_spectrogram_feature_tf(
+          x, SAMPLE_RATE, STRIDE_MS, WINDOW_MS),
+      input_signature=[tf.TensorSpec([None], tf.float64)])
+  tf_spectrogram(tf.zeros([SAMPLE_RATE], tf.float64))  # Trace once.
+  audio_s = cpu_ref = cpu_norm = cpu_tf = 0.0
+  for entry in entries:
+    samples, _ = soundfile.read(entry.wav_filename, dtype="float64")
+    audio_s += len(samples) / float(SAMPLE_RATE)
+    t0 = time.process_time()
+    feature = featurizer.compute_spectrogram_feature(
+        samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
+    t1 = time.process_time()
+    seed_normalize(feature)
+    t2 = time.process_time()
+    tf_spectrogram(samples).numpy()
+    t3 = time.process_time()
+    cpu_ref += t1 - t0
+    cpu_norm += t2 - t0
+    cpu_tf += t3 - t2
+  return audio_s / cpu_ref, audio_s / cpu_norm, audio_s / cpu_tf
+
+
+def has_feature_cache():
+  return "feature_cache_dir" in inspect.signature(dataset.input_fn).parameters
+
+
+def parse_args(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--manifest", default=None,
+                      help="Corpus to read (default: generate one).")
+  parser.add_argument("--batch_size", type=int, default=16)
+  parser.add_argument("--epochs", type=int, default=2,
+                      help="Passes over the corpus for (a) and (b).")
+  parser.add_argument("--feature_cache_dir", default=None,
+                      help="Where (c) writes its caches, one fresh round-N "
+                      "subdirectory per round, left in place (default: a "
+                      "temporary directory, removed at the end).")
+  parser.add_argument("--rounds", type=int, default=3,
+                      help="Timed rounds of (a)-(c), interleaved; the median "
+                      "round is reported.")
+  parser.add_argument("--utts", type=int, default=200,
+                      help="Utterances to generate without --manifest.")
+  parser.add_argument("--min_sec", type=float, default=2.0)
+  parser.add_argument("--max_sec", type=float, default=15.0)
+  parser.add_argument("--seed", type=int, default=0)
+  return parser.parse_args(argv)
+
+
+def main(argv=None):
+  args = parse_args(argv)
+  tmp = tempfile.mkdtemp(prefix="bench_input_")
+  try:
+    return run(args, tmp)
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _median_rate(runs):
+  """(utterances per second, wall s, CPU s) of the median-speed run."""
+  runs = sorted(runs, key=lambda r: r["utts"] / r["wall_s"])
+  mid = runs[len(runs) // 2]
+  return mid["utts"] / mid["wall_s"], mid["wall_s"], mid["cpu_s"]
+
+
+def run(args, tmp):
+  """Generates or reads the corpus, times (a)-(d), prints the results."""
+  manifest_path = args.manifest
+  if manifest_path is None:
+    t0 = time.perf_counter()
+    manifest_path = generate_corpus(tmp, args.utts, args.min_sec, args.max_sec,
+                                    args.seed)
+    print("generated %d utterances in %.1f s" % (args.utts,
+                                                 time.perf_counter() - t0))
+  audio = dataset.AudioConfig(SAMPLE_RATE, WINDOW_MS, STRIDE_MS,
+                              normalize=True)
+  ours = dataset.DeepSpeechDataset(dataset.DatasetConfig(
+      audio, manifest_path, VOCAB_FILE, sortagrad=True))
+  token_to_index = ours.text_featurizer.token_to_index
+  num_bins = ours.num_feature_bins
+  bs = args.batch_size
+  seed_entries = seed_read_entries(manifest_path)
+  if len(seed_entries) != len(ours.entries):
+    print("note: %d manifest rows, %d usable; both sides read the usable "
+          "ones" % (len(seed_entries), len(ours.entries)))
+  kept = set(e.wav_filename for e in ours.entries)
+  seed_entries = [e for e in seed_entries if e[0] in kept]
+  utts = len(ours.entries)
+  audio_s = sum(soundfile.info(e.wav_filename).duration for e in ours.entries)
+  cache_ok = has_feature_cache()
+  cache_root = args.feature_cache_dir or os.path.join(tmp, "cache")
+
+  def seed_way(entries, repeat=1):
+    return seed_input_fn(entries, bs, token_to_index, num_bins, repeat)
+
+  # Warm-up: build and run each pipeline once on two utterances.
+  iterate(seed_way(seed_entries[:2]))
+  iterate(dataset.input_fn(bs, ours, epochs=[ours.entries[:2]]))
+  if cache_ok:
+    iterate(dataset.input_fn(bs, ours, epochs=[ours.entries[:2]],
+                             feature_cache_dir=os.path.join(tmp, "warm")))
+
+  # Rounds interleave the variants, so a burst of load from elsewhere on a
+  # shared machine hits all of them; the median round is reported.
+  timed = {"seed": [], "pipe": [], "fill": [], "cached": []}
+  for round_index in range(args.rounds):
+    timed["seed"].append(iterate(seed_way(seed_entries, args.epochs)))
+    timed["pipe"].append(iterate(dataset.input_fn(bs, ours,
+                                                  repeat=args.epochs)))
+    if cache_ok:
+      # A fresh directory per round: each first epoch really fills it.
+      cache_dir = os.path.join(cache_root, "round-%d" % round_index)
+      timed["fill"].append(iterate(dataset.input_fn(
+          bs, ours, feature_cache_dir=cache_dir)))
+      timed["cached"].append(iterate(dataset.input_fn(
+          bs, ours, feature_cache_dir=cache_dir)))
+
+  # The seed repeats before batching, so with a partial last batch its later
+  # batches straddle epochs (and a corpus smaller than a batch makes its first
+  # batch hold repeats): compare one-epoch runs, untimed, of the shortest and
+  # the longest utterances (the most padding), and the cached epochs' first
+  # batches.
+  first_seed = iterate(seed_way(seed_entries[:bs]))["first"]
+  diffs = [
+      max_abs_diff(first_seed, iterate(dataset.input_fn(
+          bs, ours, epochs=[ours.entries[:bs]]))["first"]),
+      max_abs_diff(iterate(seed_way(seed_entries[-bs:]))["first"],
+                   iterate(dataset.input_fn(
+                       bs, ours, epochs=[ours.entries[-bs:]]))["first"]),
+  ] + [max_abs_diff(first_seed, r["first"])
+       for r in timed["fill"] + timed["cached"]]
+  # None: a batch whose lengths or labels differ (no feature diff to take).
+  diff = None if None in diffs else max(diffs)
+
+  seed_rate, seed_wall, seed_cpu = _median_rate(timed["seed"])
+  pipe_rate, pipe_wall, pipe_cpu = _median_rate(timed["pipe"])
+  print("corpus: %d utts, %.2f h of audio, batch %d; (a), (b): %d epoch(s); "
+        "median of %d round(s); %d CPUs" % (
+            utts, audio_s / 3600, bs, args.epochs, args.rounds,
+            os.cpu_count()))
+  print("(a) seed generator: %7.1f utt/s (%.2f s wall, %.2f s CPU)" % (
+      seed_rate, seed_wall, seed_cpu))
+  print("(b) input_fn      : %7.1f utt/s (%.2f s wall, %.2f s CPU), %.2fx" % (
+      pipe_rate, pipe_wall, pipe_cpu, pipe_rate / seed_rate))
+  result = {
+      "utts": utts,
+      "audio_hours": round(audio_s / 3600, 4),
+      "batch_size": bs,
+      "epochs": args.epochs,
+      "rounds": args.rounds,
+      "seed_generator_utt_per_s": round(seed_rate, 2),
+      "pipeline_utt_per_s": round(pipe_rate, 2),
+      "speedup": round(pipe_rate / seed_rate, 2),
+      "seed_generator_cpu_s": round(seed_cpu, 3),
+      "pipeline_cpu_s": round(pipe_cpu, 3),
+      "cached_fill_epoch_utt_per_s": None,
+      "cached_epoch_utt_per_s": None,
+      "cached_epoch_speedup": None,
+  }
+  if cache_ok:
+    fill_rate, fill_wall, fill_cpu = _median_rate(timed["fill"])
+    cached_rate, cached_wall, cached_cpu = _median_rate(timed["cached"])
+    print("(c) cache fill    : %7.1f utt/s (%.2f s wall, %.2f s CPU), %.2fx" % (
+        fill_rate, fill_wall, fill_cpu, fill_rate / seed_rate))
+    print("    cached epoch  : %7.1f utt/s (%.2f s wall, %.2f s CPU), %.2fx" % (
+        cached_rate, cached_wall, cached_cpu, cached_rate / seed_rate))
+    result.update({
+        "cached_fill_epoch_utt_per_s": round(fill_rate, 2),
+        "cached_epoch_utt_per_s": round(cached_rate, 2),
+        "cached_epoch_speedup": round(cached_rate / seed_rate, 2),
+    })
+  else:
+    print("(c) cache not measured: data.dataset.input_fn has no "
+          "feature_cache_dir argument")
+    result["cache_note"] = ("cache not measured: input_fn has no "
+                            "feature_cache_dir")
+  print("numbers: first and longest batch%s, seed vs ours: max |diff| = %s" % (
+      " and cached epochs" if cache_ok else "",
+      "lengths/labels differ" if diff is None else "%.2e" % diff))
+
+  ref_rate, norm_rate, tf_rate = featurizer_throughput(ours.entries)
+  print("(d) featurizer, s of audio per CPU-second: numpy %.0f, numpy + "
+        "normalization %.0f, tf.signal float64 %.0f" % (ref_rate, norm_rate,
+                                                        tf_rate))
+  result.update({
+      "featurizer_audio_s_per_cpu_s": round(ref_rate, 1),
+      "featurizer_normalized_audio_s_per_cpu_s": round(norm_rate, 1),
+      "featurizer_tf_audio_s_per_cpu_s": round(tf_rate, 1),
+      "max_abs_diff": diff,
+      "cpus": os.cpu_count(),
+  })
+  print(json.dumps(result))
+  return 0 if diff is not None and diff <= 1e-4 else 1
+
+
+if __name__ == "__main__":
+  raise SystemExit(main())
