@@ -1,0 +1,388 @@
+r"""Synthesizes a small multi-speaker speech corpus in LibriSpeech's layout.
+
+A newcomer cannot download 60 GB to see DeepSpeech2 learn, so the project
+makes its own corpus offline with text-to-speech engines from Debian main:
+
+    python data/sample_corpus.py --data_dir=/tmp/librispeech_sample
+    python data/download.py --data_dir=/tmp/librispeech_data \
+        --base_url=file:///tmp/librispeech_sample/ \
+        --subsets=sample-train,sample-dev
+
+Subsets: `sample-train` (--num_train utterances, default 2000) and
+`sample-dev` (--num_dev, default 200). They share no sentence and no speaker.
+The dev sentences depend only on --seed and --num_dev, so a larger training
+set keeps the same dev set.
+
+Output under --data_dir:
+
+    LibriSpeech/<subset>/<spk>/<chap>/<spk>-<chap>-<utt>.flac  16 kHz mono
+    LibriSpeech/<subset>/<spk>/<chap>/<spk>-<chap>.trans.txt   "<id> TEXT"
+    <subset>.tar.gz   top-level member LibriSpeech/, as LibriSpeech ships
+    md5sum.txt        "<hex>  <subset>.tar.gz"
+    sample_corpus.json       config, archive digests, speakers (the marker
+                             that lets an identical re-run return at once)
+    sample_corpus.plan.json  every utterance's text, speaker and variation
+
+Text: ~37,000 distinct sentences of 3-12 words from WordNet usage examples
+and fortunes-min, normalized to a-z, apostrophe and space with numbers spelled
+out, every word in /usr/share/dict/words (see `data/sample_text.py`).
+
+Speakers (weights follow measured intelligibility; see MEASUREMENTS.md):
+
+    weight  engine     voice                  sex  rate           pitch
+    4       flite      rms                    M    stretch .85-1.15  -200..+200 c
+    3       flite      kal16                  M    stretch .85-1.15  -200..+200 c
+    3       festival   cmu_us_slt_arctic_hts  F    stretch .85-1.15  -200..+150 c
+    2       festival   kal_diphone            M    stretch .85-1.15  -200..+200 c
+    2       flite      awb (Scottish)         M    stretch .85-1.15  -200..+200 c
+    2       flite      slt                    F    stretch .85-1.15  -200..+150 c
+    1       festival   ked_diphone            M    stretch .85-1.15  -200..+200 c
+    2       espeak-ng  en-us / en-gb-x-rp +   M/F  140-185 wpm    espeak 35-65
+                       m1 m2 m3 m7 f2 f3 f4
+
+Speakers are spread over these voices by weight (about 10% espeak-ng, whose
+robotic voices are the least intelligible); each draws its own rate and a
+moderate pitch shift (sox `pitch`; larger shifts hurt intelligibility), so
+dev speakers share base voices with training speakers (there are only seven
+natural ones) but never a rate and pitch. One speaker reads about 25
+training or 10 dev utterances. Each utterance gets a sox tempo change of
++-5%, a peak level of -9..-1 dBFS, 0.05-0.3 s of padding and a noise floor of
+-68..-50 dBFS RMS, white to pink. SPEAKERS.TXT in each archive lists them.
+
+Determinism: a seed fixes the sentences, speakers and every parameter, hence
+the transcripts and the file list. flite, festival, espeak-ng and sox (kept in
+float so it never dithers) were checked to be deterministic and the noise is
+seeded per utterance, so the audio and the archives are byte-identical too on
+the same package versions.
+
+Re-running: finished utterances (written under temporary names, then
+renamed) are reused when their plan entry is unchanged; archives are reused
+when the plan is unchanged; with the same arguments a finished corpus is
+recognized from sample_corpus.json without loading anything.
+"""
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+
+from absl import app
+from absl import flags
+from absl import logging
+import soundfile
+
+try:
+  from data import sample_archive
+  from data import sample_plan
+  from data import sample_text
+  from data import sample_voices
+except ImportError:  # Run as `python data/sample_corpus.py`: data/ is on path.
+  import sample_archive  # pylint: disable=g-import-not-at-top
+  import sample_plan  # pylint: disable=g-import-not-at-top
+  import sample_text  # pylint: disable=g-import-not-at-top
+  import sample_voices  # pylint: disable=g-import-not-at-top
+
+SUBSETS = sample_plan.SUBSETS
+MANIFEST_FILE = "sample_corpus.json"
+MD5SUM_FILE = "md5sum.txt"
+
+# Executable -> Debian package providing it.
+TOOL_PACKAGES = {"flite": "flite", "festival": "festival",
+                 "espeak-ng": "espeak-ng", "sox": "sox"}
+FESTIVAL_VOICE_PACKAGES = {
+    "festvox-kallpc16k": "/usr/share/festival/voices/english/kal_diphone",
+    "festvox-kdlpc16k": "/usr/share/festival/voices/english/ked_diphone",
+    "festvox-us-slt-hts": "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",
+}
+
+
+class MissingDependencyError(RuntimeError):
+  """Debian packages the corpus needs are not installed."""
+
+
+def find_tools(path=None):
+  """Locates the engines and sox, or explains how to install them.
+
+  Args:
+    path: optional search path (os.pathsep-separated); defaults to $PATH.
+
+  Returns:
+    dict tool name -> absolute executable path.
+
+  Raises:
+    MissingDependencyError: with the exact apt-get line for everything
+      missing (tools, festival voices, text packages).
+  """
+  tools = {name: shutil.which(name, path=path) for name in TOOL_PACKAGES}
+  missing = [TOOL_PACKAGES[n] for n, p in tools.items() if p is None]
+  missing += [pkg for pkg, voice_dir in FESTIVAL_VOICE_PACKAGES.items()
+              if not os.path.isdir(voice_dir)]
+  missing += sample_text.missing_text_packages()
+  if missing:
+    sudo = "" if hasattr(os, "geteuid") and os.geteuid() == 0 else "sudo "
+    raise MissingDependencyError(
+        "The sample corpus needs Debian packages that are not installed: %s."
+        "\nInstall them with:\n\n  %sapt-get install -y %s\n" % (
+            ", ".join(missing), sudo, " ".join(missing)))
+  return tools
+
+
+class Progress:
+  """Thread-safe progress line: count, rate and ETA, on stderr."""
+
+  def __init__(self, total, interval=10.0):
+    self._total, self._done, self._interval = total, 0, interval
+    self._start = self._last = time.time()
+    self._lock = threading.Lock()
+    self._tty = sys.stderr.isatty()
+
+  def update(self):
+    with self._lock:
+      self._done += 1
+      now = time.time()
+      # A terminal gets a line rewritten in place; logs get one every
+      # interval so that CI output stays short.
+      if (self._tty and now - self._last > 0.2) or self._done == self._total \
+          or now - self._last > self._interval:
+        self._last = now
+        rate = self._done / max(now - self._start, 1e-6)
+        eta = (self._total - self._done) / rate
+        line = "synthesized %d/%d utterances, %.1f/s, ETA %d:%02d" % (
+            self._done, self._total, rate, eta // 60, eta % 60)
+        end = "\n" if not self._tty or self._done == self._total else ""
+        sys.stderr.write(("\r" if self._tty else "") + line + end)
+        sys.stderr.flush()
+
+
+def synthesize(data_dir, plan, reusable, tools, num_workers):
+  """Synthesizes every planned utterance not in reusable, in parallel.
+
+  Returns:
+    int, the number of utterances synthesized.
+  """
+  corpus_root = os.path.join(data_dir, sample_archive.ARCHIVE_ROOT)
+  jobs = []
+  for subset, chapters in plan.items():
+    for c in chapters:
+      out_dir = sample_plan.chapter_dir(corpus_root, subset, c)
+      items = [(os.path.join(out_dir, uid + ".flac"), text,
+                sample_voices.UtteranceStyle(*style))
+               for uid, text, style in c["utterances"] if uid not in reusable]
+      if items:
+        os.makedirs(out_dir, exist_ok=True)
+        jobs.append((sample_voices.Speaker(*c["speaker"]), items))
+  total = sum(len(items) for _, items in jobs)
+  if not total:
+    return 0
+  progress = Progress(total)
+  # Threads suffice: the engines and sox run as subprocesses.
+  with concurrent.futures.ThreadPoolExecutor(num_workers) as pool:
+    futures = [pool.submit(sample_voices.synthesize_chapter, speaker, items,
+                           tools, progress.update) for speaker, items in jobs]
+    try:
+      for future in concurrent.futures.as_completed(futures):
+        future.result()
+    except BaseException:
+      for future in futures:
+        future.cancel()
+      raise
+  return total
+
+
+def _speaker_name(speaker):
+  s = sample_voices.Speaker(*speaker)
+  if s.engine == "espeak-ng":
+    return "espeak-ng %s %d wpm pitch %d" % (s.voice, s.rate, s.pitch)
+  return "%s %s stretch %.3f pitch %+d cents" % (s.engine, s.voice, s.rate,
+                                                 s.pitch)
+
+
+def write_layout(data_dir, plan, seed):
+  """Writes the transcripts and returns the archives' extra files and stats.
+
+  Returns:
+    (dict name -> text for README.TXT and SPEAKERS.TXT, dict of stats).
+  """
+  corpus_root = os.path.join(data_dir, sample_archive.ARCHIVE_ROOT)
+  rows, seconds = [], {}
+  for subset, chapters in plan.items():
+    minutes = {}
+    for c in chapters:
+      out_dir = sample_plan.chapter_dir(corpus_root, subset, c)
+      sample_archive.write_text_atomic(
+          os.path.join(out_dir, "%d-%d.trans.txt" % (
+              c["speaker"][0], c["chapter"])),
+          sample_archive.transcript_text((u[0], u[1])
+                                         for u in c["utterances"]))
+      duration = sum(soundfile.info(os.path.join(out_dir, u[0] + ".flac"))
+                     .duration for u in c["utterances"])
+      seconds[subset] = seconds.get(subset, 0.0) + duration
+      key = tuple(c["speaker"])
+      minutes[key] = minutes.get(key, 0.0) + duration / 60
+    rows += [(s[0], s[3], subset, m, _speaker_name(s))
+             for s, m in minutes.items()]
+  counts = {s: sum(len(c["utterances"]) for c in plan[s]) for s in plan}
+  readme = (
+      "Synthesized sample corpus in LibriSpeech's layout, made offline by\n"
+      "data/sample_corpus.py (generator %d, seed %d) with flite, festival\n"
+      "and espeak-ng over WordNet usage examples and fortunes-min.\n"
+      "Speakers: SPEAKERS.TXT. Subsets:\n%s" % (
+          sample_plan.GENERATOR_VERSION, seed, "".join(
+              "  %s: %d utterances, %.2f hours\n" % (
+                  s, counts[s], seconds[s] / 3600) for s in plan)))
+  stats = {s: {"utterances": counts[s], "hours": round(seconds[s] / 3600, 3),
+               "mean_seconds": round(seconds[s] / max(counts[s], 1), 2)}
+           for s in plan}
+  return {"README.TXT": readme,
+          "SPEAKERS.TXT": sample_archive.speakers_text(sorted(rows))}, stats
+
+
+def _is_complete(data_dir, manifest, config):
+  """Whether a previous run finished this exact config (cheap: no reads)."""
+  if not manifest.get("complete") or manifest.get("config") != config:
+    return False
+  if not os.path.isfile(os.path.join(data_dir, MD5SUM_FILE)):
+    return False
+  for subset in SUBSETS:
+    path = os.path.join(data_dir, subset + ".tar.gz")
+    if (not os.path.isfile(path) or os.path.getsize(path) !=
+        manifest["archives"].get(subset, {}).get("size")):
+      return False
+  return True
+
+
+def write_archives(data_dir, plan, extra_files, manifest_path, manifest):
+  """Packs each subset, reusing archives already made from the same plan.
+
+  Args:
+    data_dir: str.
+    plan: the plan the audio on disk was made from.
+    extra_files: dict name -> text placed under LibriSpeech/ in each archive.
+    manifest_path: str, where progress is recorded after each archive.
+    manifest: dict; its "archives" entries are updated in place.
+
+  Returns:
+    dict archive file name -> hex MD5.
+  """
+  plan_key = hashlib.sha1(json.dumps(
+      [sample_plan.GENERATOR_VERSION, plan]).encode()).hexdigest()
+  corpus_root = os.path.join(data_dir, sample_archive.ARCHIVE_ROOT)
+  archives = manifest.setdefault("archives", {})
+  for subset in SUBSETS:
+    path = os.path.join(data_dir, subset + ".tar.gz")
+    entry = archives.get(subset, {})
+    if (entry.get("plan") == plan_key and os.path.isfile(path)
+        and os.path.getsize(path) == entry["size"]):
+      continue  # Same plan, hence byte-identical contents.
+    sample_archive.write_archive(path, corpus_root, subset, extra_files)
+    archives[subset] = {"plan": plan_key, "size": os.path.getsize(path),
+                        "md5": sample_archive.md5_file(path)}
+    # Recorded as soon as it exists, so an interrupted run resumes after it.
+    sample_archive.write_text_atomic(manifest_path, json.dumps(manifest))
+  digests = {s + ".tar.gz": archives[s]["md5"] for s in SUBSETS}
+  sample_archive.write_text_atomic(os.path.join(data_dir, MD5SUM_FILE),
+                                   sample_archive.md5sum_text(digests))
+  return digests
+
+
+def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
+                 num_workers=None, tool_path=None):
+  """Builds (or finishes, or recognizes) the sample corpus in data_dir.
+
+  Args:
+    data_dir: str, output directory (created if needed).
+    num_train, num_dev: int >= 1, utterances per subset.
+    seed: int, fixes sentences, speakers and all variation.
+    num_workers: int, parallel synthesis jobs; None or 0 for all cores.
+    tool_path: optional search path for the engines instead of $PATH.
+
+  Returns:
+    dict summary: "skipped" (True when a finished corpus was recognized and
+    nothing was read or written), "synthesized", "reused", "archives"
+    (file name -> MD5), "megabytes" and "subsets" (name -> utterances,
+    hours, mean_seconds).
+
+  Raises:
+    MissingDependencyError: engines, voices or text packages are missing.
+    sample_voices.SynthesisError: an engine failed.
+    ValueError: bad counts, or more sentences requested than available.
+  """
+  if num_train < 1 or num_dev < 1:
+    raise ValueError("num_train and num_dev must be >= 1")
+  config = sample_plan.corpus_config(num_train, num_dev, seed)
+  manifest_path = os.path.join(data_dir, MANIFEST_FILE)
+  manifest = sample_plan.read_json(manifest_path) or {}
+  if _is_complete(data_dir, manifest, config):
+    logging.info("Sample corpus in %s is complete; nothing to do.", data_dir)
+    return dict(manifest["summary"], skipped=True, synthesized=0)
+
+  tools = find_tools(tool_path)
+  num_workers = num_workers or os.cpu_count()
+  os.makedirs(data_dir, exist_ok=True)
+  start = time.time()
+  plan = sample_plan.plan_corpus(sample_text.load_sentences(), num_train,
+                                 num_dev, seed)
+  reusable = sample_plan.reconcile(data_dir, plan)
+  logging.info("Synthesizing %d utterances (%d reused) with %d workers.",
+               num_train + num_dev - len(reusable), len(reusable),
+               num_workers)
+  synthesized = synthesize(data_dir, plan, reusable, tools, num_workers)
+  extra_files, stats = write_layout(data_dir, plan, seed)
+
+  manifest = {"config": config, "complete": False,
+              "archives": manifest.get("archives", {})}
+  digests = write_archives(data_dir, plan, extra_files, manifest_path,
+                           manifest)
+  megabytes = sum(a["size"] for a in manifest["archives"].values()) / 1e6
+  summary = {"reused": len(reusable), "archives": digests,
+             "megabytes": round(megabytes, 1), "subsets": stats}
+  manifest.update(complete=True, summary=summary)
+  sample_archive.write_text_atomic(manifest_path,
+                                   json.dumps(manifest, indent=1))
+  logging.info(
+      "Sample corpus ready in %s: %s; %.1f MB of archives; %d utterances "
+      "synthesized in %.0f s.", data_dir, "; ".join(
+          "%s %d utterances, %.1f min, mean %.2f s" % (
+              s, v["utterances"], v["hours"] * 60, v["mean_seconds"])
+          for s, v in stats.items()), megabytes, synthesized,
+      time.time() - start)
+  return dict(summary, skipped=False, synthesized=synthesized)
+
+
+def define_sample_corpus_flags():
+  """Declares this script's flags (called from `__main__` only)."""
+  flags.DEFINE_string(
+      "data_dir", "/tmp/librispeech_sample",
+      "Directory for LibriSpeech/, the <subset>.tar.gz archives and "
+      "md5sum.txt; pass file://<data_dir>/ to download.py as --base_url.")
+  flags.DEFINE_integer("num_train", 2000, "Utterances in sample-train.",
+                       lower_bound=1)
+  flags.DEFINE_integer("num_dev", 200, "Utterances in sample-dev.",
+                       lower_bound=1)
+  flags.DEFINE_integer("seed", 1, "Seed for sentences, speakers and "
+                       "variation; the same seed gives the same corpus.")
+  flags.DEFINE_integer("num_workers", 0, "Parallel synthesis jobs; 0 uses "
+                       "every core.", lower_bound=0)
+
+
+def main(_):
+  logging.set_verbosity(logging.INFO)
+  flags_obj = flags.FLAGS
+  try:
+    build_corpus(flags_obj.data_dir, flags_obj.num_train, flags_obj.num_dev,
+                 flags_obj.seed, flags_obj.num_workers)
+  except MissingDependencyError as e:
+    sys.stderr.write(str(e))
+    sys.exit(1)
+  except (sample_voices.SynthesisError, ValueError) as e:
+    sys.stderr.write("sample_corpus: %s\n" % e)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  define_sample_corpus_flags()
+  app.run(main)
