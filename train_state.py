@@ -68,6 +68,7 @@ class TrainState(object):
           data = json.load(f)
       except ValueError:
         logging.warning("%s is not valid JSON; starting a new record.", path)
+    fresh = data is None or data.get("fingerprint") != fingerprint
     if data is not None and data.get("fingerprint") != fingerprint:
       logging.warning(
           "The training settings changed since the last run in %s; cycle "
@@ -80,6 +81,11 @@ class TrainState(object):
       data = {"fingerprint": fingerprint, "base_step": current_step,
               "cycles": []}
     state = cls(path, data)
+    if fresh:
+      # Written now, not at the first finished cycle: a run killed inside its
+      # first cycle must find base_step on restart, or it would count the
+      # steps already taken a second time.
+      state._write()  # pylint: disable=protected-access
     if data["cycles"]:
       logging.info("Found %d finished cycle(s) in %s.", len(data["cycles"]),
                    path)
@@ -99,6 +105,10 @@ class TrainState(object):
   def add_cycle(self, record):
     """Appends a finished cycle and writes the file atomically."""
     self._data["cycles"].append(record)
+    self._write()
+
+  def _write(self):
+    """Writes the record atomically (a kill leaves the old or the new one)."""
     os.makedirs(os.path.dirname(self._path), exist_ok=True)
     tmp = self._path + ".tmp"
     with open(tmp, "w") as f:
