@@ -142,7 +142,9 @@ def model_fn(features, labels, mode, params):
     labels: int32 [batch, max_label_length], or None in PREDICT mode.
     mode: a `tf.estimator.ModeKeys` value.
     params: a dict of hyper-parameters: num_classes, rnn_hidden_layers,
-      rnn_type, is_bidirectional, rnn_hidden_size, use_bias, learning_rate.
+      rnn_type, is_bidirectional, rnn_hidden_size, use_bias, learning_rate,
+      and optionally dtype ("float32" or "float16") and loss_scale (a number
+      or "dynamic", for float16).
 
   Returns:
     A `tf.estimator.EstimatorSpec`.
@@ -152,7 +154,8 @@ def model_fn(features, labels, mode, params):
   model = deep_speech_model.DeepSpeech2(
       params["rnn_hidden_layers"], params["rnn_type"],
       params["is_bidirectional"], params["rnn_hidden_size"],
-      params["num_classes"], params["use_bias"])
+      params["num_classes"], params["use_bias"],
+      dtype=params.get("dtype", "float32"))
 
   training = mode == tf.estimator.ModeKeys.TRAIN
   # Named so that tests and hooks can see what each replica receives.
@@ -197,6 +200,11 @@ def model_fn(features, labels, mode, params):
       summarize=1000)
   optimizer = tf.compat.v1.train.AdamOptimizer(
       learning_rate=params["learning_rate"])
+  if params.get("dtype") == "float16":
+    # Float16 gradients underflow without scaling; the dynamic scale backs
+    # off and skips the update when a scaled gradient overflows.
+    optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(
+        optimizer, loss_scale=params.get("loss_scale") or "dynamic")
   with tf.control_dependencies([finite]):
     minimize_op = optimizer.minimize(loss, global_step=global_step)
   # Batch norm's moving mean and variance are updated only by these ops.
@@ -293,6 +301,8 @@ def run_deep_speech(flags_obj):
       "rnn_hidden_size": flags_obj.rnn_hidden_size,
       "use_bias": flags_obj.use_bias,
       "learning_rate": flags_obj.learning_rate,
+      "dtype": "float16" if flags_obj.dtype == "fp16" else "float32",
+      "loss_scale": _loss_scale(flags_obj.loss_scale),
   }
   estimator = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
@@ -413,6 +423,20 @@ def run_deep_speech(flags_obj):
   return state.cycles
 
 
+def _loss_scale(value):
+  """--loss_scale as a float, "dynamic", or None."""
+  if value is None or value == "dynamic":
+    return value
+  try:
+    scale = float(value)
+  except ValueError:
+    scale = 0.0
+  if scale <= 0:
+    raise ValueError("--loss_scale must be a positive number or 'dynamic', "
+                     "got %r" % value)
+  return scale
+
+
 def _stop_on_wer(threshold, wer):
   """Stops when WER is at or below the threshold (the seed had it inverted)."""
   return model_helpers.past_threshold(threshold, wer, higher_is_better=False)
@@ -430,8 +454,8 @@ def define_deep_speech_flags():
   """Add flags for run_deep_speech."""
   # Add common flags
   flags_core.define_base(data_dir=False)
-  flags_core.define_performance(num_parallel_calls=True, dtype=False,
-                                loss_scale=False)
+  flags_core.define_performance(num_parallel_calls=True, dtype=True,
+                                loss_scale=True)
   flags_core.define_benchmark()
   flags.adopt_module_key_flags(flags_core)
 

@@ -13,11 +13,47 @@ activations: on a GPU, GRU and LSTM then run on cuDNN kernels.
 
 import tensorflow as tf
 
+
+
+def _cudnn_compatible(layer):
+  """Whether a Keras GRU/LSTM's settings allow the cuDNN kernel."""
+  return (layer.cell.activation in (tf.keras.activations.tanh, tf.tanh)
+          and layer.cell.recurrent_activation in (
+              tf.keras.activations.sigmoid, tf.sigmoid)
+          and layer.cell.recurrent_dropout == 0 and not layer.unroll
+          and layer.cell.use_bias
+          and getattr(layer.cell, "reset_after", True))
+
+
+class GRU(tf.keras.layers.GRU):
+  """Keras GRU that keeps its cuDNN kernel inside Estimator graphs.
+
+  Keras enables its cuDNN path only when the outermost context is eager, so in
+  the Estimator's tf.compat.v1 graph it would always run the generic kernel.
+  With the flag set, the layer registers both implementations and Grappler
+  picks cuDNN at session time when the layer is placed on a GPU, the generic
+  one on a CPU. The weights are the same either way, so checkpoints move
+  between CPU and GPU machines.
+  """
+
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._could_use_gpu_kernel = _cudnn_compatible(self)
+
+
+class LSTM(tf.keras.layers.LSTM):
+  """Keras LSTM that keeps its cuDNN kernel inside Estimator graphs (see GRU)."""
+
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._could_use_gpu_kernel = _cudnn_compatible(self)
+
+
 # Supported RNN layers.
 SUPPORTED_RNNS = {
-    "lstm": tf.keras.layers.LSTM,
+    "lstm": LSTM,
     "rnn": tf.keras.layers.SimpleRNN,
-    "gru": tf.keras.layers.GRU,
+    "gru": GRU,
 }
 
 # Batch normalization: moving averages decay slowly, so evaluation uses
@@ -46,7 +82,7 @@ def conv_output_frames(frames):
   return frames
 
 
-def batch_norm(inputs, training):
+def batch_norm(inputs, training, dtype=None):
   """Batch normalization (decay 0.997, epsilon 1e-5).
 
   A large decay means the moving mean and variance need on the order of a
@@ -56,17 +92,19 @@ def batch_norm(inputs, training):
   Args:
     inputs: the tensor to normalize over its last axis.
     training: a Python bool; True uses batch statistics and queues updates.
+    dtype: None (float32) or a mixed-precision policy.
 
   Returns:
     The normalized tensor.
   """
-  return tf.compat.v1.layers.batch_normalization(
-      inputs=inputs, momentum=_BATCH_NORM_DECAY, epsilon=_BATCH_NORM_EPSILON,
-      fused=True, training=training)
+  layer = tf.compat.v1.layers.BatchNormalization(
+      momentum=_BATCH_NORM_DECAY, epsilon=_BATCH_NORM_EPSILON, fused=True,
+      dtype=dtype)
+  return layer(inputs, training=training)
 
 
 def _conv_bn_layer(inputs, padding, filters, kernel_size, strides, layer_id,
-                   training):
+                   training, dtype=None):
   """Symmetric padding, 2-D convolution with relu6, then batch norm.
 
   Args:
@@ -77,6 +115,7 @@ def _conv_bn_layer(inputs, padding, filters, kernel_size, strides, layer_id,
     strides: (time, freq) strides.
     layer_id: 1-based index, for variable names.
     training: a Python bool.
+    dtype: None (float32) or a mixed-precision policy.
 
   Returns:
     [batch, time', freq', filters].
@@ -84,15 +123,15 @@ def _conv_bn_layer(inputs, padding, filters, kernel_size, strides, layer_id,
   inputs = tf.pad(
       inputs,
       [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]])
-  inputs = tf.compat.v1.layers.conv2d(
-      inputs=inputs, filters=filters, kernel_size=kernel_size,
-      strides=strides, padding="valid", use_bias=False,
-      activation=tf.nn.relu6, name="cnn_{}".format(layer_id))
-  return batch_norm(inputs, training)
+  conv = tf.compat.v1.layers.Conv2D(
+      filters=filters, kernel_size=kernel_size, strides=strides,
+      padding="valid", use_bias=False, activation=tf.nn.relu6,
+      name="cnn_{}".format(layer_id), dtype=dtype)
+  return batch_norm(conv(inputs), training, dtype)
 
 
 def _rnn_layer(inputs, rnn_class, rnn_hidden_size, layer_id, is_batch_norm,
-               is_bidirectional, training):
+               is_bidirectional, training, dtype=None):
   """Optional batch norm on the inputs, then a (bidirectional) RNN.
 
   Args:
@@ -103,18 +142,19 @@ def _rnn_layer(inputs, rnn_class, rnn_hidden_size, layer_id, is_batch_norm,
     is_batch_norm: whether to batch-normalize the inputs.
     is_bidirectional: whether to add a backward RNN (outputs concatenated).
     training: a Python bool.
+    dtype: None (float32) or a mixed-precision policy.
 
   Returns:
     [batch, time, rnn_hidden_size * (2 if bidirectional else 1)].
   """
   if is_batch_norm:
-    inputs = batch_norm(inputs, training)
+    inputs = batch_norm(inputs, training, dtype)
   layer = rnn_class(rnn_hidden_size, return_sequences=True,
-                    name="rnn_{}".format(layer_id))
+                    name="rnn_{}".format(layer_id), dtype=dtype)
   if is_bidirectional:
     layer = tf.keras.layers.Bidirectional(
         layer, merge_mode="concat", name="bidirectional_rnn_{}".format(
-            layer_id))
+            layer_id), dtype=dtype)
   return layer(inputs, training=training)
 
 
@@ -122,7 +162,7 @@ class DeepSpeech2(object):
   """DeepSpeech2: builds the graph from spectrogram features to logits."""
 
   def __init__(self, num_rnn_layers, rnn_type, is_bidirectional,
-               rnn_hidden_size, num_classes, use_bias):
+               rnn_hidden_size, num_classes, use_bias, dtype="float32"):
     """Initializes the model.
 
     Args:
@@ -132,7 +172,12 @@ class DeepSpeech2(object):
       rnn_hidden_size: units per RNN direction.
       num_classes: output classes (vocabulary size, blank included).
       use_bias: whether the final dense layer has a bias.
+      dtype: "float32", or "float16" for mixed precision: convolutions and
+        RNNs compute in float16 with float32 variables; the final batch norm,
+        the logits (and so softmax and CTC) stay float32.
     """
+    if dtype not in ("float32", "float16"):
+      raise ValueError("dtype must be float32 or float16, got %r" % dtype)
     if rnn_type not in SUPPORTED_RNNS:
       raise ValueError("rnn_type must be one of %s, got %r" % (
           sorted(SUPPORTED_RNNS), rnn_type))
@@ -142,6 +187,7 @@ class DeepSpeech2(object):
     self.rnn_hidden_size = rnn_hidden_size
     self.num_classes = num_classes
     self.use_bias = use_bias
+    self.dtype = dtype
 
   def __call__(self, inputs, training):
     """Builds the network.
@@ -153,10 +199,16 @@ class DeepSpeech2(object):
     Returns:
       float32 logits [batch, ceil(time / 4), num_classes].
     """
+    policy = None
+    if self.dtype == "float16":
+      policy = tf.keras.mixed_precision.Policy("mixed_float16")
+      # tf.compat.v1 layers do not cast their inputs themselves.
+      inputs = tf.cast(inputs, tf.float16)
     for layer_id, (padding, kernel, strides) in enumerate(_CONV_LAYERS, 1):
       inputs = _conv_bn_layer(
           inputs, padding=padding, filters=_CONV_FILTERS, kernel_size=kernel,
-          strides=strides, layer_id=layer_id, training=training)
+          strides=strides, layer_id=layer_id, training=training,
+          dtype=policy)
 
     # [batch, time, freq, channels] -> [batch, time, freq * channels].
     batch_size = tf.shape(inputs)[0]
@@ -169,8 +221,11 @@ class DeepSpeech2(object):
       inputs = _rnn_layer(
           inputs, rnn_class, self.rnn_hidden_size, layer_counter + 1,
           is_batch_norm=layer_counter != 0,
-          is_bidirectional=self.is_bidirectional, training=training)
+          is_bidirectional=self.is_bidirectional, training=training,
+          dtype=policy)
 
-    inputs = batch_norm(inputs, training)
+    # The last batch norm and the logits are float32, so the softmax and the
+    # CTC loss never see float16.
+    inputs = batch_norm(tf.cast(inputs, tf.float32), training)
     return tf.compat.v1.layers.dense(inputs, self.num_classes,
                                      use_bias=self.use_bias)

@@ -295,3 +295,21 @@ def test_mirrored_strategy_on_two_cpu_devices(tmp_path, corpus):
   losses = [np.mean([v for _, v in step]) for step in result["losses"]]
   assert len(result["losses"][0]) == 2
   assert np.mean(losses[-3:]) < np.mean(losses[:3])
+
+
+@pytest.mark.parametrize("dtype", ["float16"])
+def test_mixed_precision_trains_with_loss_scaling(dtype):
+  params = dict(PARAMS, dtype=dtype, loss_scale="dynamic")
+  with tf.Graph().as_default():
+    spec = deep_speech.model_fn(_features(), tf.constant([[3, 1, 20]] * 2),
+                                "train", params)
+    scale_vars = [v for v in tf.compat.v1.global_variables()
+                  if "loss_scale" in v.name]
+    assert scale_vars, "no dynamic loss scale variable"
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      first = sess.run(spec.loss)
+      for _ in range(8):
+        sess.run(spec.train_op)
+      last = sess.run(spec.loss)
+  assert np.isfinite(first) and np.isfinite(last) and last < first

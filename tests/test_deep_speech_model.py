@@ -110,3 +110,39 @@ def test_batch_norm_moving_statistics_update_during_training():
       after = sess.run(moving)
   changed = [not np.allclose(b, a) for b, a in zip(before, after)]
   assert all(changed), [v.name for v, c in zip(moving, changed) if not c]
+
+
+@pytest.mark.parametrize("rnn_type", ["gru", "lstm"])
+def test_cudnn_implementation_is_registered_in_estimator_graphs(rnn_type):
+  """In a tf.compat.v1 graph Keras would drop its cuDNN path; ours keeps it.
+
+  The layer registers a GPU implementation that Grappler swaps in at session
+  time on a GPU; on this CPU the generic one runs (the other tests).
+  """
+  graph, logits = _build(rnn_type=rnn_type, layers=1)
+  assert np.all(np.isfinite(logits))
+  preferred = set()
+  for function in graph.as_graph_def().library.function:
+    attr = function.attr.get("api_preferred_device")
+    if attr is not None:
+      preferred.add(attr.s.decode())
+  assert {"CPU", "GPU"} <= preferred
+
+
+def test_mixed_precision_keeps_variables_and_logits_float32():
+  graph = tf.Graph()
+  with graph.as_default():
+    inputs = tf.zeros([2, 30, 161, 1])
+    model = deep_speech_model.DeepSpeech2(2, "gru", True, 8, NUM_CLASSES,
+                                          True, dtype="float16")
+    logits = model(inputs, training=True)
+    variables = graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
+    # Some op computes in float16 (the point of mixed precision).
+    assert any(op.type == "Conv2D" and op.get_attr("T") == tf.float16
+               for op in graph.get_operations())
+  assert logits.dtype == tf.float32
+  assert variables and all(v.dtype.base_dtype == tf.float32
+                           for v in variables)
+  with pytest.raises(ValueError, match="dtype"):
+    deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
+                                  dtype="bfloat8")
