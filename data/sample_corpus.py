@@ -70,21 +70,23 @@ import sys
 import threading
 import time
 
+if __name__ == "__main__" and not __package__:
+  # Run as `python data/sample_corpus.py`, Python puts data/ on the path, not
+  # the repository root that holds the `data` package.
+  sys.path.insert(0, os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))))
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import app
 from absl import flags
 from absl import logging
 import soundfile
 
-try:
-  from data import sample_archive
-  from data import sample_plan
-  from data import sample_text
-  from data import sample_voices
-except ImportError:  # Run as `python data/sample_corpus.py`: data/ is on path.
-  import sample_archive  # pylint: disable=g-import-not-at-top
-  import sample_plan  # pylint: disable=g-import-not-at-top
-  import sample_text  # pylint: disable=g-import-not-at-top
-  import sample_voices  # pylint: disable=g-import-not-at-top
+from data import sample_archive
+from data import sample_plan
+from data import sample_text
+from data import sample_voices
+# pylint: enable=g-import-not-at-top,wrong-import-position
 
 SUBSETS = sample_plan.SUBSETS
 MANIFEST_FILE = "sample_corpus.json"

@@ -11,14 +11,9 @@ import math
 import os
 import random
 
-try:
-  from data import sample_archive
-  from data import sample_text
-  from data import sample_voices
-except ImportError:  # Run as `python data/sample_corpus.py`: data/ is on path.
-  import sample_archive  # pylint: disable=g-import-not-at-top
-  import sample_text  # pylint: disable=g-import-not-at-top
-  import sample_voices  # pylint: disable=g-import-not-at-top
+from data import sample_archive
+from data import sample_text
+from data import sample_voices
 
 TRAIN, DEV = "sample-train", "sample-dev"
 SUBSETS = (TRAIN, DEV)

@@ -118,7 +118,7 @@ def ordinal_words(n):
   return " ".join(words[:-1] + [last])
 
 
-def number_words(digits):
+def number_words(digits, pairs=True):
   """Spells a bare integer as English speakers read it in running text.
 
   Four-digit numbers from 1100 to 1999 are read in pairs ("nineteen
@@ -127,6 +127,8 @@ def number_words(digits):
 
   Args:
     digits: str of decimal digits, no separators.
+    pairs: bool, allow the paired reading; False for numbers written with
+      a thousands separator ("1,200" is a count, not a year).
 
   Returns:
     str of lower-case words.
@@ -135,7 +137,7 @@ def number_words(digits):
   if len(digits) > 1 and digits.startswith("0"):
     # "007", zip codes: read digit by digit.
     return " ".join(_ONES[int(d)] for d in digits)
-  if 1100 <= n <= 1999:
+  if pairs and 1100 <= n <= 1999:
     high, low = divmod(n, 100)
     tail = "hundred" if low == 0 else (
         "oh " + _ONES[low] if low < 10 else cardinal_words(low))
@@ -145,8 +147,8 @@ def number_words(digits):
 
 def _spell_number(match):
   """re.sub callback: one number token (with $, %, decimals, ordinal)."""
-  dollar, digits, decimals, suffix, percent = match.groups()
-  digits = digits.replace(",", "")
+  dollar, written, decimals, suffix, percent = match.groups()
+  digits = written.replace(",", "")
   if len(digits) > 12:
     return " \x00 "  # Marks the sentence for rejection.
   if suffix:
@@ -154,7 +156,7 @@ def _spell_number(match):
       return " \x00 "
     words = ordinal_words(int(digits)) if int(digits) else "\x00"
   else:
-    words = number_words(digits)
+    words = number_words(digits, pairs=digits == written)
     if decimals:
       words += " point " + " ".join(_ONES[int(d)] for d in decimals[1:])
   if dollar:
