@@ -1,0 +1,61 @@
+"""Smoke tests for the benchmarks in bench/: each runs, in a tiny mode, as the
+README tells users to run it, and its last line is the documented JSON.
+
+Speed itself is measured by the scripts, never asserted here.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run(script, *args, timeout=120):
+  """Runs `python bench/<script> args` from the repository root.
+
+  Returns:
+    The JSON object of its last output line.
+  """
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+  proc = subprocess.run(
+      [sys.executable, os.path.join("bench", script)] + list(args), cwd=ROOT,
+      env=env, capture_output=True, text=True, timeout=timeout, check=False)
+  assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+  lines = proc.stdout.strip().splitlines()
+  assert lines, proc.stderr[-4000:]
+  return json.loads(lines[-1])
+
+
+@pytest.mark.slow
+def test_input_pipeline_bench():
+  result = _run("input_pipeline.py", "--utts", "12", "--min_sec", "1",
+                "--max_sec", "3", "--batch_size", "4", "--rounds", "1")
+  assert result["utts"] == 12
+  assert 0 < result["audio_hours"] < 12 * 3.5 / 3600
+  for key in ("seed_generator_utt_per_s", "pipeline_utt_per_s", "speedup",
+              "featurizer_audio_s_per_cpu_s"):
+    assert result[key] > 0, key
+  # The cache is measured once data.dataset.input_fn has it, else null.
+  for key in ("cached_epoch_utt_per_s", "cached_epoch_speedup"):
+    assert key in result
+    assert result[key] is None or result[key] > 0, key
+  assert result["max_abs_diff"] is not None
+  assert 0 <= result["max_abs_diff"] <= 1e-4
+  assert result["cpus"] == os.cpu_count()
+
+
+@pytest.mark.slow
+def test_train_step_bench():
+  result = _run("train_step.py", "--quick", "--configs", "tiny", "--steps",
+                "2", "--warmup", "1", "--utt_sec", "1.5")
+  assert [r["config"] for r in result["results"]] == ["tiny"]
+  (tiny,) = result["results"]
+  assert tiny["params_match"]
+  assert tiny["timed_steps"] == 2
+  for key in ("estimator_steps_per_s", "keras_loop_steps_per_s", "ratio",
+              "estimator_audio_s_per_s", "keras_loop_audio_s_per_s"):
+    assert tiny[key] > 0, key
