@@ -1,0 +1,141 @@
+r"""Checks manifests the way training does, without training.
+
+Run from the repository root, with the audio flags training will use:
+
+  python data/validate.py /tmp/librispeech_data/train.csv --max_audio_sec=30 \
+      --skipped_file=/tmp/skipped.tsv
+
+Each row goes through `data/manifest.py`'s text and audio checks (audio
+headers only, so 280k files take minutes, not hours). The report is the one
+training logs: bad rows per reason and the first few as `manifest:line`, then
+the usable rows and their hours of audio. --skipped_file gets every bad row
+as TSV (manifest, line, reason, detail).
+
+Exit status, so the command can gate a pipeline:
+  0  every row of every manifest is usable
+  1  some rows are bad (training would skip them; --strict_data would fail)
+  2  a manifest cannot be used at all: missing, no header, or no usable row
+
+Stands alone like data/download.py: it neither imports TensorFlow nor the
+model, so it starts in a second.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import sys
+
+if __name__ == "__main__" and not __package__:
+  # Run as `python data/validate.py`, Python puts data/ on the path, not the
+  # repository root that holds the `data` package.
+  sys.path.insert(0, os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))))
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import logging
+import soundfile
+
+from data import featurizer
+from data import manifest
+
+_VOCABULARY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "vocabulary.txt")
+EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def parse_args(argv):
+  parser = argparse.ArgumentParser(
+      description="Check DeepSpeech manifests as training would; exit 0 if "
+      "every row is usable, 1 if some are bad, 2 if a manifest is unusable.")
+  parser.add_argument("manifests", nargs="+", metavar="MANIFEST")
+  parser.add_argument("--sample_rate", type=int, default=16000,
+                      help="Required sample rate, in Hz.")
+  parser.add_argument("--window_ms", type=int, default=20,
+                      help="Spectrogram window, in ms.")
+  parser.add_argument("--stride_ms", type=int, default=10,
+                      help="Spectrogram stride, in ms.")
+  parser.add_argument("--max_audio_sec", type=float, default=None,
+                      help="Longest clip accepted, in seconds (default: any).")
+  # DeepSpeech2's two stride-2 convolutions: deep_speech_model.TIME_REDUCTION,
+  # repeated here because data/ must not import the model (or TensorFlow).
+  parser.add_argument("--time_reduction", type=int, default=4,
+                      help="Spectrogram frames per model output frame.")
+  parser.add_argument("--vocabulary_file", default=_VOCABULARY_FILE)
+  parser.add_argument("--skipped_file", default=None,
+                      help="Write every bad row here as TSV.")
+  parser.add_argument("--num_threads", type=int, default=16,
+                      help="Threads reading audio headers.")
+  return parser.parse_args(argv)
+
+
+def audio_hours(entries, num_threads):
+  """Total duration of the entries' audio, in hours (headers only)."""
+  def seconds(entry):
+    info = soundfile.info(entry.wav_filename)
+    return info.frames / float(info.samplerate)
+  with concurrent.futures.ThreadPoolExecutor(num_threads) as pool:
+    return sum(pool.map(seconds, entries, chunksize=64)) / 3600.0
+
+
+def validate(path, token_to_index, check, num_threads):
+  """Checks one manifest and prints its report.
+
+  Returns:
+    (exit status for this manifest, its skipped rows).
+  """
+  try:
+    entries, skipped = manifest.read_manifest(path, token_to_index, check,
+                                              num_threads)
+  except (manifest.ManifestError, OSError) as e:
+    print("%s: unusable manifest: %s" % (path, e))
+    return EXIT_UNUSABLE, []
+  if skipped:
+    print("%s: %s" % (path, manifest.summarize_skipped(skipped, len(entries))))
+  if not entries:
+    print("%s: no usable rows (%d skipped): nothing to train on"
+          % (path, len(skipped)))
+    return EXIT_UNUSABLE, skipped
+  hours = audio_hours(entries, num_threads)
+  print("%s: %d usable rows, %.2f hours of audio (%.0f s)" % (
+      path, len(entries), hours, hours * 3600))
+  return (EXIT_BAD_ROWS if skipped else EXIT_OK), skipped
+
+
+def main(argv):
+  args = parse_args(argv)
+  if not 0 < args.stride_ms <= args.window_ms or args.sample_rate <= 0:
+    print("need 0 < --stride_ms <= --window_ms and --sample_rate > 0")
+    return EXIT_UNUSABLE
+  # read_manifest logs its progress on long manifests; show it.
+  logging.set_verbosity(logging.INFO)
+  try:
+    token_to_index = featurizer.TextFeaturizer(
+        args.vocabulary_file).token_to_index
+  except (OSError, ValueError) as e:
+    print("vocabulary file %s cannot be used: %s" % (args.vocabulary_file, e))
+    return EXIT_UNUSABLE
+  check = manifest.AudioCheck(
+      sample_rate=args.sample_rate, window_ms=args.window_ms,
+      stride_ms=args.stride_ms, max_audio_sec=args.max_audio_sec,
+      time_reduction=args.time_reduction)
+  status, all_skipped = EXIT_OK, []
+  for path in args.manifests:
+    manifest_status, skipped = validate(path, token_to_index, check,
+                                        args.num_threads)
+    status = max(status, manifest_status)
+    all_skipped.extend(skipped)
+  if args.skipped_file:
+    try:
+      manifest.write_skipped(all_skipped, args.skipped_file)
+    except OSError as e:
+      print("cannot write %s: %s" % (args.skipped_file, e))
+      return EXIT_UNUSABLE
+    print("%d bad row(s) listed in %s" % (len(all_skipped), args.skipped_file))
+  return status
+
+
+if __name__ == "__main__":
+  try:
+    sys.exit(main(sys.argv[1:]))
+  except KeyboardInterrupt:
+    sys.exit(130)
