@@ -29,7 +29,7 @@ MAX_SPEAKERS = 4000
 PLAN_FILE = "sample_corpus.plan.json"
 
 
-def corpus_config(num_train, num_dev, seed):
+def corpus_config(num_train, num_dev, seed, vocab_size=0):
   """Everything that determines the corpus, as a JSON-comparable dict.
 
   The sizes of the text files stand in for their package versions: cheap
@@ -41,7 +41,8 @@ def corpus_config(num_train, num_dev, seed):
            for p in text_files}
   return {"generator": GENERATOR_VERSION, "seed": seed,
           "num_train": num_train, "num_dev": num_dev,
-          "subsets": list(SUBSETS), "text_files": sizes}
+          "vocab_size": vocab_size, "subsets": list(SUBSETS),
+          "text_files": sizes}
 
 
 def _num_speakers(subset, num_utterances):

@@ -21,6 +21,7 @@ Only the files named here are read, never "whatever is installed", so the same
 package versions give the same sentence pool on every machine.
 """
 
+import collections
 import os
 import re
 import unicodedata
@@ -282,6 +283,32 @@ def load_sentences(use_dictionary=True):
     if sentence:
       sentences.add(sentence)
   return sorted(sentences)
+
+
+def restrict_vocabulary(sentences, vocab_size):
+  """Keeps the sentences whose words are all among the most frequent ones.
+
+  WordNet examples are full of rare headwords; with 2,000 training
+  sentences about 28% of dev words never occur in training (11.8% within
+  the 5,000 most frequent words, 7.5% within 3,000), and a small model
+  learns common words first. Frequency is counted over the sentences
+  themselves, the only word counts available offline.
+
+  Args:
+    sentences: list of normalized sentences.
+    vocab_size: int, the number of most frequent words allowed; 0 keeps
+      every sentence.
+
+  Returns:
+    list of sentences, in the input order.
+  """
+  if not vocab_size:
+    return list(sentences)
+  counts = collections.Counter(w for s in sentences for w in s.split())
+  # Ties broken alphabetically so the cut never depends on dict order.
+  ranked = sorted(counts, key=lambda w: (-counts[w], w))
+  allowed = set(ranked[:vocab_size])
+  return [s for s in sentences if all(w in allowed for w in s.split())]
 
 
 def missing_text_packages(packages=None):

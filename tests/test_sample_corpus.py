@@ -144,6 +144,16 @@ def test_sentence_pool_is_large_and_in_vocabulary():
     assert 3 <= len(sentence.split()) <= 12
 
 
+def test_restrict_vocabulary_keeps_sentences_of_frequent_words():
+  sentences = ["the cat sat", "the dog sat", "the cat ran", "a zebra sat"]
+  # Counts: the 3, sat 3, cat 2, then a, dog, ran, zebra once each (ties
+  # ranked alphabetically).
+  assert sample_text.restrict_vocabulary(sentences, 3) == ["the cat sat"]
+  assert sample_text.restrict_vocabulary(sentences, 6) == [
+      "the cat sat", "the dog sat", "the cat ran"]
+  assert sample_text.restrict_vocabulary(sentences, 0) == sentences
+
+
 def test_missing_text_packages_are_named(tmp_path):
   present = tmp_path / "words"
   present.write_text("cat\n")
