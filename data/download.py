@@ -40,6 +40,7 @@ This script stands alone: it talks to training only through the manifests.
 import collections
 import errno
 import os
+import re
 import sys
 import time
 
@@ -93,28 +94,39 @@ DownloadConfig = collections.namedtuple("DownloadConfig", [
 
 
 def select_subsets(subsets=None, train_only=False, dev_only=False,
-                   test_only=False):
+                   test_only=False, allow_other=False):
   """The LibriSpeech subsets to prepare, in the original's order.
 
   Args:
     subsets: explicit list of names (--subsets); overrides the booleans.
     train_only, dev_only, test_only: the original's switches, checked in that
       order; with none set, all seven subsets.
+    allow_other: accept names other than the seven official ones (archives
+      in LibriSpeech's layout on a mirror of one's own, such as the
+      synthesized `sample-train`/`sample-dev` of data/sample_corpus.py).
 
   Returns:
-    A list of subset names.
+    A list of subset names: official ones in the original's order, then the
+    others in the order given.
 
   Raises:
-    download_common.DownloadError: an unknown subset name.
+    download_common.DownloadError: an unknown or unsafe subset name.
   """
   if subsets:
     unknown = [s for s in subsets if s not in LIBRISPEECH_SUBSETS]
-    if unknown:
+    if unknown and not allow_other:
       raise download_common.DownloadError(
-          "unknown LibriSpeech subset %s; choose from %s." % (
+          "unknown LibriSpeech subset %s; choose from %s (other names only "
+          "with a --base_url mirror of your own)." % (
               ", ".join(repr(s) for s in unknown),
               ", ".join(LIBRISPEECH_SUBSETS)))
-    return [s for s in LIBRISPEECH_SUBSETS if s in subsets]
+    unsafe = [s for s in unknown if not _SUBSET_NAME.match(s)]
+    if unsafe:
+      raise download_common.DownloadError(
+          "subset names may hold only letters, digits, '.', '_' and '-': %s"
+          % ", ".join(repr(s) for s in unsafe))
+    return ([s for s in LIBRISPEECH_SUBSETS if s in subsets] +
+            [s for s in dict.fromkeys(unknown)])
   if train_only:
     return list(TRAIN_SUBSETS)
   if dev_only:
@@ -122,6 +134,10 @@ def select_subsets(subsets=None, train_only=False, dev_only=False,
   if test_only:
     return list(TEST_SUBSETS)
   return list(LIBRISPEECH_SUBSETS)
+
+
+# A subset name becomes a file and folder name: no separators, no "..".
+_SUBSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def librispeech_manifest_path(data_dir, subset):
@@ -282,8 +298,11 @@ def run_download(flags_obj):
   subsets = None
   if dataset == "librispeech":
     # Before anything slow, so a typo fails at once.
-    subsets = select_subsets(flags_obj.subsets, flags_obj.train_only,
-                             flags_obj.dev_only, flags_obj.test_only)
+    subsets = select_subsets(
+        flags_obj.subsets, flags_obj.train_only, flags_obj.dev_only,
+        flags_obj.test_only, allow_other=bool(flags_obj.base_url) and (
+            flags_obj.base_url.rstrip("/") !=
+            DEFAULT_BASE_URLS["librispeech"].rstrip("/")))
   base_url = (flags_obj.base_url or DEFAULT_BASE_URLS[dataset]).rstrip("/")
   if not base_url.startswith(("http://", "https://", "file://")):
     raise download_common.DownloadError(

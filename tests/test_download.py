@@ -629,3 +629,15 @@ def test_cli_help_lists_the_flags():
                "base_url", "checksum_file", "skip_checksum", "num_workers",
                "dataset", "keep_archives"):
     assert re.search(r"--(\[no\])?%s:" % flag, result.stdout), flag
+
+
+def test_other_subset_names_need_a_mirror_of_ones_own():
+  # Official names keep the original's order; others follow as given.
+  assert download.select_subsets(
+      ["sample-dev", "dev-clean", "sample-train"], allow_other=True) == [
+          "dev-clean", "sample-dev", "sample-train"]
+  with pytest.raises(download_common.DownloadError, match="mirror"):
+    download.select_subsets(["sample-dev"])
+  for bad in ("../etc", "a/b", ".hidden"):
+    with pytest.raises(download_common.DownloadError, match="letters"):
+      download.select_subsets([bad], allow_other=True)
