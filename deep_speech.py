@@ -14,6 +14,7 @@ import functools
 import math
 import os
 import sys
+import time
 import warnings
 
 from absl import app as absl_app
@@ -361,6 +362,7 @@ def run_deep_speech(flags_obj):
     start_step = state.cycle_start_step()
     done_steps = _current_step(estimator) - start_step
     recorder = training_hooks.LossRecorder()
+    train_started = time.time()
     if done_steps < cycle_steps:
       if done_steps > 0:
         logging.info("Resuming the cycle at step %d of %d.", done_steps,
@@ -386,11 +388,14 @@ def run_deep_speech(flags_obj):
                         "same command to resume.", _current_step(estimator))
         raise KeyboardInterrupt
     train_loss = recorder.mean()
+    train_seconds = time.time() - train_started
 
     logging.info("Starting to evaluate...")
+    eval_started = time.time()
     eval_results = evaluate_model(
         estimator, eval_speech_dataset.speech_labels,
         eval_speech_dataset.entries, input_fn_eval)
+    eval_seconds = time.time() - eval_started
     global_step = _current_step(estimator)
     logging.info("Iteration {}: WER = {:.4f}, CER = {:.4f}".format(
         cycle_index + 1, eval_results[_WER_KEY], eval_results[_CER_KEY]))
@@ -407,7 +412,9 @@ def run_deep_speech(flags_obj):
     benchmark_logger.log_evaluation_result(dict(metrics,
                                                 global_step=global_step))
     state.add_cycle(dict(metrics, cycle=cycle_index + 1,
-                         global_step=global_step, train_loss=train_loss))
+                         global_step=global_step, train_loss=train_loss,
+                         train_seconds=round(train_seconds, 2),
+                         eval_seconds=round(eval_seconds, 2)))
     if _stop_on_wer(flags_obj.wer_threshold, eval_results[_WER_KEY]):
       logging.info("WER %.4f reached --wer_threshold=%g: stopping.",
                    eval_results[_WER_KEY], flags_obj.wer_threshold)
