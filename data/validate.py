@@ -65,13 +65,22 @@ def parse_args(argv):
                       help="Write every bad row here as TSV.")
   parser.add_argument("--num_threads", type=int, default=16,
                       help="Threads reading audio headers.")
-  return parser.parse_args(argv)
+  args = parser.parse_args(argv)
+  if not 0 < args.stride_ms <= args.window_ms:
+    parser.error("need 0 < --stride_ms <= --window_ms")
+  if min(args.sample_rate, args.time_reduction, args.num_threads) < 1:
+    parser.error("--sample_rate, --time_reduction and --num_threads must be "
+                 "positive")
+  return args
 
 
 def audio_hours(entries, num_threads):
   """Total duration of the entries' audio, in hours (headers only)."""
   def seconds(entry):
-    info = soundfile.info(entry.wav_filename)
+    try:
+      info = soundfile.info(entry.wav_filename)
+    except (RuntimeError, OSError):  # changed since its check: not counted
+      return 0.0
     return info.frames / float(info.samplerate)
   with concurrent.futures.ThreadPoolExecutor(num_threads) as pool:
     return sum(pool.map(seconds, entries, chunksize=64)) / 3600.0
@@ -103,9 +112,6 @@ def validate(path, token_to_index, check, num_threads):
 
 def main(argv):
   args = parse_args(argv)
-  if not 0 < args.stride_ms <= args.window_ms or args.sample_rate <= 0:
-    print("need 0 < --stride_ms <= --window_ms and --sample_rate > 0")
-    return EXIT_UNUSABLE
   # read_manifest logs its progress on long manifests; show it.
   logging.set_verbosity(logging.INFO)
   try:
