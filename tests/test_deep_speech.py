@@ -157,6 +157,16 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
                              rtol=1e-5)
   np.testing.assert_array_equal(out["ctc_input_length"].numpy(), [15, 7])
 
+  # transcribe.py serves the export on the manifest's audio.
+  proc = subprocess.run(
+      [sys.executable, "transcribe.py", "--saved_model=" + export_dir,
+       "--manifest=" + manifest, "--num=3"], cwd=ROOT, capture_output=True,
+      text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.count("reference : ") == 3
+  assert proc.stdout.count("prediction: ") == 3
+  assert "WER " in proc.stdout and "CER " in proc.stdout
+
   # Running again with more epochs resumes at the saved step: the two
   # finished cycles are neither retrained nor re-evaluated.
   cycles = run_in_process(["--train_data_dir=" + manifest,

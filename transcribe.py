@@ -1,0 +1,138 @@
+"""Transcribes audio with a SavedModel exported by deep_speech.py.
+
+    python transcribe.py --saved_model=/tmp/deep_speech_saved_model a.wav b.wav
+    python transcribe.py --saved_model=DIR --manifest=dev.csv --num=5
+
+--saved_model may name the export directory itself or the --export_dir that
+holds timestamped exports (the newest is used). With --manifest, the first
+--num rows are transcribed and shown next to their reference transcripts, with
+their corpus WER and CER.
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+import numpy as np
+import soundfile
+
+from data import featurizer
+from data import manifest as manifest_lib
+import decoder
+
+_VOCABULARY_FILE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "data", "vocabulary.txt")
+
+
+def find_saved_model(path):
+  """The export directory itself, or the newest timestamped one under it."""
+  if os.path.exists(os.path.join(path, "saved_model.pb")):
+    return path
+  exports = sorted(
+      d for d in os.listdir(path)
+      if d.isdigit() and os.path.exists(os.path.join(path, d,
+                                                     "saved_model.pb")))
+  if not exports:
+    raise ValueError("no SavedModel in %s (expected saved_model.pb or "
+                     "timestamped exports from deep_speech.py --export_dir)"
+                     % path)
+  return os.path.join(path, exports[-1])
+
+
+def features_of(path, sample_rate=16000, window_ms=20, stride_ms=10):
+  """Normalized spectrogram [frames, bins, 1] of one file, as in training."""
+  samples, rate = soundfile.read(path, dtype="float64")
+  if rate != sample_rate:
+    raise ValueError("%s is %d Hz; the model expects %d Hz" % (
+        path, rate, sample_rate))
+  if samples.ndim != 1:
+    raise ValueError("%s has %d channels; expected mono" % (
+        path, samples.shape[1]))
+  feature = featurizer.compute_spectrogram_feature(
+      samples, sample_rate, stride_ms, window_ms)
+  feature = (feature - feature.mean(axis=0)) / (feature.std(axis=0) + 1e-6)
+  return feature[:, :, np.newaxis].astype(np.float32)
+
+
+class Transcriber(object):
+  """Greedy transcription with an exported DeepSpeech2 SavedModel."""
+
+  def __init__(self, saved_model, vocabulary_file=_VOCABULARY_FILE,
+               sample_rate=16000, window_ms=20, stride_ms=10):
+    import tensorflow as tf  # pylint: disable=g-import-not-at-top
+    self._tf = tf
+    loaded = tf.saved_model.load(find_saved_model(saved_model))
+    self._serve = loaded.signatures["serving_default"]
+    labels = featurizer.TextFeaturizer(vocabulary_file).speech_labels
+    self._decoder = decoder.DeepSpeechDecoder(labels, len(labels) - 1)
+    self._audio = (sample_rate, window_ms, stride_ms)
+
+  def transcribe(self, paths, batch_size=16):
+    """Transcripts of the audio files, in order."""
+    texts = []
+    for start in range(0, len(paths), batch_size):
+      feats = [features_of(p, *self._audio)
+               for p in paths[start:start + batch_size]]
+      frames = max(f.shape[0] for f in feats)
+      batch = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
+      for i, f in enumerate(feats):
+        batch[i, :f.shape[0]] = f
+      lengths = np.array([[f.shape[0]] for f in feats], np.int32)
+      out = self._serve(features=self._tf.constant(batch),
+                        input_length=self._tf.constant(lengths))
+      texts.extend(self._decoder.decode_batch(
+          out["probabilities"].numpy(), out["ctc_input_length"].numpy()))
+    return texts
+
+
+def define_flags():
+  flags.DEFINE_string("saved_model", "/tmp/deep_speech_saved_model/",
+                      "An export of deep_speech.py (or its --export_dir).")
+  flags.DEFINE_string("manifest", None,
+                      "Transcribe rows of this manifest next to references.")
+  flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.")
+  flags.DEFINE_string("vocabulary_file", _VOCABULARY_FILE, "The vocabulary.")
+  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz.")
+  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms.")
+  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms.")
+
+
+def main(argv):
+  logging.set_verbosity(logging.WARNING)
+  flags_obj = flags.FLAGS
+  paths, references = list(argv[1:]), None
+  try:
+    if flags_obj.manifest:
+      token_to_index = featurizer.TextFeaturizer(
+          flags_obj.vocabulary_file).token_to_index
+      entries, _ = manifest_lib.read_manifest(flags_obj.manifest,
+                                              token_to_index)
+      entries = entries[:flags_obj.num]
+      paths = [e.wav_filename for e in entries]
+      references = [e.transcript for e in entries]
+    if not paths:
+      raise ValueError("give audio files or --manifest")
+    transcriber = Transcriber(flags_obj.saved_model, flags_obj.vocabulary_file,
+                              flags_obj.sample_rate, flags_obj.window_ms,
+                              flags_obj.stride_ms)
+    texts = transcriber.transcribe(paths)
+  except (ValueError, OSError, RuntimeError) as e:
+    print("transcribe.py: error: %s" % e, file=sys.stderr)
+    sys.exit(1)
+  for i, (path, text) in enumerate(zip(paths, texts)):
+    if references is None:
+      print("%s\t%s" % (path, text))
+    else:
+      print("%s\n  reference : %s\n  prediction: %s" % (
+          os.path.basename(path), references[i], text))
+  if references is not None:
+    rates = decoder.compute_error_rates(texts, references)
+    print("WER %.4f, CER %.4f over %d utterances (corpus level)" % (
+        rates["corpus_WER"], rates["corpus_CER"], len(texts)))
+
+
+if __name__ == "__main__":
+  define_flags()
+  app.run(main)
