@@ -71,6 +71,15 @@ CONFIGS = {
 }
 
 
+# The stock Keras layers, as a Keras user would write the model (in eager
+# mode they pick cuDNN on a GPU by themselves).
+KERAS_RNNS = {
+    "gru": tf.keras.layers.GRU,
+    "lstm": tf.keras.layers.LSTM,
+    "rnn": tf.keras.layers.SimpleRNN,
+}
+
+
 def model_params(config):
   """deep_speech.model_fn's params for a CONFIGS entry."""
   return dict(num_classes=NUM_CLASSES, rnn_type="gru", is_bidirectional=True,
@@ -194,7 +203,7 @@ def build_keras_model(params):
                       activation=tf.nn.relu6)(x)
     x = _batch_norm()(x)
   x = layers.Reshape([-1, x.shape[2] * x.shape[3]])(x)
-  rnn_class = deep_speech_model.SUPPORTED_RNNS[params["rnn_type"]]
+  rnn_class = KERAS_RNNS[params["rnn_type"]]
   for layer in range(params["rnn_hidden_layers"]):
     if layer:
       x = _batch_norm()(x)
