@@ -23,8 +23,8 @@ per-step ratios. Audio seconds per second count the real audio in the batch
 
 Run from the repository root:
 
-  .venv/bin/python bench/train_step.py                   # default + small, ~5 min
-  .venv/bin/python bench/train_step.py --quick           # small only, ~1 min
+  .venv/bin/python bench/train_step.py           # default + small, ~5 min idle
+  .venv/bin/python bench/train_step.py --quick   # small only, ~1 min
   .venv/bin/python bench/train_step.py --configs small --steps 20
 
 Each configuration prints a JSON line; the last line printed is one JSON
@@ -58,7 +58,7 @@ NUM_BINS = 161
 # " ", a-z, "'" and the CTC blank, last (data/vocabulary.txt).
 NUM_CLASSES = 29
 LEARNING_RATE = 5e-4
-# LibriSpeech reads at about 15 characters per second.
+# LibriSpeech reads at about 14-15 characters per second.
 CHARS_PER_SEC = 14
 
 # Network sizes. "default" is deep_speech.py's flag defaults (62.7 M
@@ -102,7 +102,7 @@ def make_batch(batch_size, utt_sec, seed):
   max_frames = max(frames)
   features = np.zeros([batch_size, max_frames, NUM_BINS, 1], np.float32)
   label_length = rng.randint(int(0.85 * CHARS_PER_SEC * utt_sec),
-                             CHARS_PER_SEC * utt_sec + 1, size=batch_size)
+                             int(CHARS_PER_SEC * utt_sec) + 1, size=batch_size)
   labels = np.zeros([batch_size, label_length.max()], np.int32)
   for i, (n, k) in enumerate(zip(frames, label_length)):
     features[i, :n] = rng.standard_normal([n, NUM_BINS, 1])
@@ -131,7 +131,8 @@ class _StepTimer(tf.estimator.SessionRunHook):
     self.setup_s = None
     self.params = None
     self._between_steps = between_steps
-    self._start = None
+    # Until the first before_run: from train() to a ready session.
+    self._start = time.perf_counter()
 
   def begin(self):
     self.params = int(sum(np.prod(v.shape.as_list())
@@ -170,7 +171,6 @@ def time_estimator(params, batch, labels, warmup, steps, model_dir,
       model_fn=deep_speech.model_fn, model_dir=model_dir, config=config,
       params=params)
   timer = _StepTimer(between_steps)
-  timer._start = time.perf_counter()  # pylint: disable=protected-access
   estimator.train(input_fn, steps=warmup + steps, hooks=[timer])
   return timer.step_s, timer.setup_s, timer.params
 
