@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-fast venv clean
+.PHONY: test test-fast venv clean demo demo-packages
 
 venv: $(STAMP)
 
@@ -22,6 +22,27 @@ test: $(STAMP)
 # Unit tests only (skips the tests marked slow).
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -ra -m "not slow"
+
+# Debian packages the demo needs: sox, the TTS engines and offline text.
+DEMO_PACKAGES := sox libsox-fmt-all flac flite festival festvox-kallpc16k \
+	festvox-kdlpc16k festvox-us-slt-hts espeak-ng wordnet-base fortunes-min \
+	wamerican
+
+demo-packages:
+	@missing=$$(for p in $(DEMO_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -eq 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "The demo needs Debian packages; run:"; \
+	    echo "  sudo apt-get install -y $$missing"; exit 1; \
+	  fi; \
+	fi
+
+# Quickstart: synthesized corpus -> data/download.py -> deep_speech.py ->
+# transcriptions. About 20 minutes on 2 CPU cores; re-running reuses work.
+demo: $(STAMP) demo-packages
+	PYTHON=$(PY) ./demo.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

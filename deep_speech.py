@@ -10,6 +10,7 @@ evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
 --export_dir. Re-running the same command resumes from the last checkpoint.
 """
 
+import contextlib
 import functools
 import math
 import os
@@ -261,10 +262,18 @@ def run_deep_speech(flags_obj):
   train_speech_dataset = generate_dataset(flags_obj.train_data_dir,
                                           **data_args)
   eval_speech_dataset = generate_dataset(flags_obj.eval_data_dir, **data_args)
-  for speech_dataset in (train_speech_dataset, eval_speech_dataset):
-    manifest.report_skipped(speech_dataset.skipped,
-                            speech_dataset.config.data_path,
-                            len(speech_dataset.entries), flags_obj.model_dir)
+  report_names = {}
+  for role, speech_dataset in (("train", train_speech_dataset),
+                               ("eval", eval_speech_dataset)):
+    path = os.path.abspath(speech_dataset.config.data_path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    if report_names.get(name, path) != path:
+      # Two manifests with one base name must not share (or delete) a list.
+      name += "_" + role
+    report_names[name] = path
+    manifest.report_skipped(speech_dataset.skipped, path,
+                            len(speech_dataset.entries), flags_obj.model_dir,
+                            name=name)
 
   # Number of label classes. Label string is " abc...xyz'-".
   num_classes = len(train_speech_dataset.speech_labels)
@@ -373,16 +382,10 @@ def run_deep_speech(flags_obj):
           num_parallel_calls=flags_obj.num_parallel_calls,
           feature_cache_dir=flags_obj.feature_cache_dir,
           bucket_boundaries=boundaries, bucketed=bucketed)
-      try:
+      with _clear_graph_errors():
         estimator.train(input_fn=input_fn_train,
                         hooks=train_hooks + [stopper, recorder],
                         max_steps=start_step + cycle_steps)
-      except tf.errors.InvalidArgumentError as e:
-        if _NON_FINITE_MARKER in str(e):
-          raise training_hooks.NonFiniteLossError(
-              training_hooks.non_finite_message(
-                  e, _NON_FINITE_MARKER)) from None
-        raise
       if stopper.received is not None:
         logging.warning("Interrupted: checkpoint saved at step %d. Run the "
                         "same command to resume.", _current_step(estimator))
@@ -392,9 +395,10 @@ def run_deep_speech(flags_obj):
 
     logging.info("Starting to evaluate...")
     eval_started = time.time()
-    eval_results = evaluate_model(
-        estimator, eval_speech_dataset.speech_labels,
-        eval_speech_dataset.entries, input_fn_eval)
+    with _clear_graph_errors():
+      eval_results = evaluate_model(
+          estimator, eval_speech_dataset.speech_labels,
+          eval_speech_dataset.entries, input_fn_eval)
     eval_seconds = time.time() - eval_started
     global_step = _current_step(estimator)
     logging.info("Iteration {}: WER = {:.4f}, CER = {:.4f}".format(
@@ -428,6 +432,32 @@ def run_deep_speech(flags_obj):
                  export_path.decode() if isinstance(export_path, bytes)
                  else export_path)
   return state.cycles
+
+
+class AudioReadError(RuntimeError):
+  """An audio file could not be read during training or evaluation."""
+
+
+@contextlib.contextmanager
+def _clear_graph_errors():
+  """Turns the in-graph checks' errors into exceptions with plain messages."""
+  try:
+    yield
+  except tf.errors.InvalidArgumentError as e:
+    text = str(e)
+    if _NON_FINITE_MARKER in text:
+      raise training_hooks.NonFiniteLossError(
+          training_hooks.non_finite_message(e, _NON_FINITE_MARKER)) from None
+    if dataset.AUDIO_ERROR_MARKER in text:
+      detail = text.split(dataset.AUDIO_ERROR_MARKER, 1)[1]
+      detail = detail.split("\n")[0].strip(" ]").lstrip("] [")
+      detail = detail.replace("\\'", "'").rstrip(".")
+      raise AudioReadError(
+          "Stopped: cannot read %s. The file changed since the manifest was "
+          "checked; fix or remove it (python data/validate.py finds such "
+          "rows) and run the same command to resume from the last "
+          "checkpoint." % detail) from None
+    raise
 
 
 def _loss_scale(value):
@@ -608,8 +638,10 @@ def main(_):
     with logger.benchmark_context(flags_obj):
       run_deep_speech(flags_obj)
   except KeyboardInterrupt:
+    logging.warning("Interrupted. The last checkpoint stands; run the same "
+                    "command to resume.")
     sys.exit(130)
-  except (manifest.ManifestError, dataset.DataError,
+  except (manifest.ManifestError, dataset.DataError, AudioReadError,
           training_hooks.NonFiniteLossError, ValueError) as e:
     logging.error("%s", e)
     sys.exit(1)

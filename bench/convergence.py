@@ -109,7 +109,7 @@ def run(flags_obj):
 
 
 def main(_):
-  logging.set_verbosity(logging.INFO)
+  deep_speech._setup_logging()  # pylint: disable=protected-access
   result = run(flags.FLAGS)
   print(json.dumps(result))
 

@@ -95,11 +95,28 @@ def _normalize_audio_feature(audio_feature):
   return (audio_feature - mean) / (std + 1e-6)
 
 
+# Marks the in-graph check of a failed audio read, so its error is recognised.
+AUDIO_ERROR_MARKER = "DEEP_SPEECH_AUDIO_READ_ERROR"
+
+
 def _read_audio(path):
-  """Reads a clip as float64 samples in [-1, 1] (runs inside tf.data)."""
-  samples, _ = soundfile.read(path.decode("utf-8"), dtype="float64",
-                              always_2d=False)
-  return samples
+  """Reads a clip as float64 samples in [-1, 1] (runs inside tf.data).
+
+  A file that cannot be read (changed or deleted since the manifest was
+  checked) gives no samples and the reason, which `featurize_audio` turns
+  into a clear error; raising here would also make TensorFlow log a Python
+  traceback.
+  """
+  name = path.decode("utf-8")
+  try:
+    samples, _ = soundfile.read(name, dtype="float64", always_2d=False)
+  except (RuntimeError, OSError, soundfile.LibsndfileError) as e:
+    return np.zeros([0], np.float64), ("%s: %s" % (name, e)).encode("utf-8")
+  if samples.ndim != 1:
+    return np.zeros([0], np.float64), (
+        "%s: %d channels, expected mono" % (name, samples.shape[1])).encode(
+            "utf-8")
+  return samples, b""
 
 
 def featurize_audio(path, audio_config):
@@ -112,9 +129,13 @@ def featurize_audio(path, audio_config):
   Returns:
     float32 tensor [frames, bins, 1] (channel axis for the convolutions).
   """
-  samples = tf.numpy_function(_read_audio, [path], tf.float64,
-                              stateful=False)
+  samples, error = tf.numpy_function(_read_audio, [path],
+                                     [tf.float64, tf.string], stateful=False)
   samples.set_shape([None])
+  readable = tf.debugging.Assert(tf.equal(error, ""),
+                                 [AUDIO_ERROR_MARKER, error])
+  with tf.control_dependencies([readable]):
+    samples = tf.identity(samples)
   feature = featurizer.compute_spectrogram_feature_tf(
       samples, audio_config.sample_rate, audio_config.stride_ms,
       audio_config.window_ms)

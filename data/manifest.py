@@ -285,15 +285,22 @@ def write_skipped(skipped, path):
   os.replace(tmp, path)
 
 
-def report_skipped(skipped, manifest_path, num_kept, model_dir):
-  """Logs the summary and writes <model_dir>/skipped_<manifest>.tsv.
+def report_skipped(skipped, manifest_path, num_kept, model_dir, name=None):
+  """Logs the summary and writes <model_dir>/skipped_<name>.tsv.
+
+  Args:
+    skipped, num_kept: from `read_manifest`.
+    manifest_path: the manifest the rows come from.
+    model_dir: where the list goes.
+    name: the list's name; default the manifest's base name without its
+      extension.
 
   Returns:
     The TSV path, or None when nothing was skipped (a stale list from an
     earlier run is removed then).
   """
-  path = os.path.join(model_dir, "skipped_%s.tsv" % os.path.splitext(
-      os.path.basename(manifest_path))[0])
+  name = name or os.path.splitext(os.path.basename(manifest_path))[0]
+  path = os.path.join(model_dir, "skipped_%s.tsv" % name)
   if not skipped:
     if os.path.exists(path):
       os.remove(path)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from data import dataset as dataset_lib
 import decoder
 import deep_speech
 import training_hooks
@@ -323,3 +324,18 @@ def test_mixed_precision_trains_with_loss_scaling(dtype):
         sess.run(spec.train_op)
       last = sess.run(spec.loss)
   assert np.isfinite(first) and np.isfinite(last) and last < first
+
+
+def test_audio_unreadable_after_the_check_is_a_clear_error(corpus):
+  speech = deep_speech.generate_dataset(
+      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  victim = speech.entries[1].wav_filename
+  with open(victim, "wb") as f:
+    f.write(b"not audio any more")
+  with pytest.raises(deep_speech.AudioReadError) as info:
+    with deep_speech._clear_graph_errors():
+      for _ in dataset_lib.input_fn(4, speech):
+        pass
+  message = str(info.value)
+  assert victim in message and "Format not recognised" in message
+  assert "\\'" not in message and "resume" in message

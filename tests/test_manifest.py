@@ -283,3 +283,18 @@ def test_transcript_exactly_at_the_limit_is_kept(tmp_path):
   assert [(s.line, s.reason) for s in skipped] == [
       (3, "transcript_too_long"), (5, "transcript_too_long")]
   assert soundfile.info(path).frames == 4800
+
+
+def test_report_skipped_names_the_list_and_removes_a_stale_one(tmp_path):
+  item = manifest.Skipped("/d/train.csv", 3, "empty_transcript", "empty")
+  path = manifest.report_skipped([item], "/d/train.csv", 5, str(tmp_path))
+  assert path == str(tmp_path / "skipped_train.tsv")
+  with open(path) as f:
+    assert f.read().splitlines() == [
+        "manifest\tline\treason\tdetail",
+        "/d/train.csv\t3\tempty_transcript\tempty"]
+  other = manifest.report_skipped([item], "/e/train.csv", 5, str(tmp_path),
+                                  name="train_eval")
+  assert other.endswith("skipped_train_eval.tsv") and os.path.exists(path)
+  assert manifest.report_skipped([], "/d/train.csv", 5, str(tmp_path)) is None
+  assert not os.path.exists(path)
