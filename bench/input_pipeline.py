@@ -196,20 +196,15 @@ def max_abs_diff(batch_a, batch_b):
 
 
 def featurizer_throughput(entries):
-  """Seconds of audio per CPU-second of each spectrogram implementation.
+  """Seconds of audio per CPU-second of the numpy spectrogram.
 
   Audio is read before each timed call, so only featurization counts.
 
   Returns:
-    (numpy reference, numpy reference + normalization, tf.signal float64), in
-    audio seconds per CPU-second.
+    (spectrogram alone, spectrogram + per-bin normalization), in audio
+    seconds per CPU-second.
   """
-  tf_spectrogram = tf.function(
-      lambda x: featurizer.compute_spectrogram_feature_tf(
-          x, SAMPLE_RATE, STRIDE_MS, WINDOW_MS),
-      input_signature=[tf.TensorSpec([None], tf.float64)])
-  tf_spectrogram(tf.zeros([SAMPLE_RATE], tf.float64))  # Trace once.
-  audio_s = cpu_ref = cpu_norm = cpu_tf = 0.0
+  audio_s = cpu_ref = cpu_norm = 0.0
   for entry in entries:
     samples, _ = soundfile.read(entry.wav_filename, dtype="float64")
     audio_s += len(samples) / float(SAMPLE_RATE)
@@ -219,12 +214,9 @@ def featurizer_throughput(entries):
     t1 = time.process_time()
     seed_normalize(feature)
     t2 = time.process_time()
-    tf_spectrogram(samples).numpy()
-    t3 = time.process_time()
     cpu_ref += t1 - t0
     cpu_norm += t2 - t0
-    cpu_tf += t3 - t2
-  return audio_s / cpu_ref, audio_s / cpu_norm, audio_s / cpu_tf
+  return audio_s / cpu_ref, audio_s / cpu_norm
 
 
 def has_feature_cache():
@@ -384,14 +376,12 @@ def run(args, tmp):
       " and cached epochs" if cache_ok else "",
       "lengths/labels differ" if diff is None else "%.2e" % diff))
 
-  ref_rate, norm_rate, tf_rate = featurizer_throughput(ours.entries)
+  ref_rate, norm_rate = featurizer_throughput(ours.entries)
   print("(d) featurizer, s of audio per CPU-second: numpy %.0f, numpy + "
-        "normalization %.0f, tf.signal float64 %.0f" % (ref_rate, norm_rate,
-                                                        tf_rate))
+        "normalization %.0f" % (ref_rate, norm_rate))
   result.update({
       "featurizer_audio_s_per_cpu_s": round(ref_rate, 1),
       "featurizer_normalized_audio_s_per_cpu_s": round(norm_rate, 1),
-      "featurizer_tf_audio_s_per_cpu_s": round(tf_rate, 1),
       "max_abs_diff": diff,
       "cpus": os.cpu_count(),
   })

@@ -5,9 +5,9 @@ and, each epoch, batch-wise shuffled: consecutive groups of `batch_size`
 similar-length utterances are shuffled as blocks, so padding stays small. With
 sortagrad the first epoch keeps the sorted order (short utterances first).
 
-`input_fn` featurizes in a parallel `tf.data` map (audio read with soundfile,
-spectrogram with tf.signal in float64, identical to the numpy reference), pads
-each batch and prefetches, so the model never waits on a Python generator.
+`input_fn` featurizes in a parallel `tf.data` map (soundfile and the seed's
+numpy spectrogram, which release the GIL), pads each batch and prefetches, so
+the model never waits on a single-threaded Python generator.
 """
 
 import math
@@ -82,16 +82,16 @@ class DataError(ValueError):
 
 
 def _normalize_audio_feature(audio_feature):
-  """Per-bin normalization over time: (x - mean) / (std + 1e-6), in TF.
+  """Per-bin normalization over time: (x - mean) / (std + 1e-6).
 
   Args:
-    audio_feature: float tensor [frames, bins].
+    audio_feature: float array [frames, bins].
 
   Returns:
-    A tensor of the same shape.
+    An array of the same shape.
   """
-  mean = tf.reduce_mean(audio_feature, axis=0, keepdims=True)
-  std = tf.math.reduce_std(audio_feature, axis=0, keepdims=True)
+  mean = np.mean(audio_feature, axis=0)
+  std = np.std(audio_feature, axis=0)
   return (audio_feature - mean) / (std + 1e-6)
 
 
@@ -99,24 +99,37 @@ def _normalize_audio_feature(audio_feature):
 AUDIO_ERROR_MARKER = "DEEP_SPEECH_AUDIO_READ_ERROR"
 
 
-def _read_audio(path):
-  """Reads a clip as float64 samples in [-1, 1] (runs inside tf.data).
+def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
+  """Reads one file and computes its features (runs inside tf.data).
+
+  This is the seed's numpy featurization, numbers and all. It runs in a
+  parallel tf.data map: numpy's FFT and array arithmetic release the GIL, so
+  the calls really run side by side (about twice as fast on two cores as one
+  Python thread).
 
   A file that cannot be read (changed or deleted since the manifest was
-  checked) gives no samples and the reason, which `featurize_audio` turns
+  checked) gives no features and the reason, which `featurize_audio` turns
   into a clear error; raising here would also make TensorFlow log a Python
   traceback.
+
+  Returns:
+    (features float32 [frames, bins, 1], error message bytes or b"").
   """
   name = path.decode("utf-8")
   try:
     samples, _ = soundfile.read(name, dtype="float64", always_2d=False)
-  except (RuntimeError, OSError, soundfile.LibsndfileError) as e:
-    return np.zeros([0], np.float64), ("%s: %s" % (name, e)).encode("utf-8")
-  if samples.ndim != 1:
-    return np.zeros([0], np.float64), (
-        "%s: %d channels, expected mono" % (name, samples.shape[1])).encode(
-            "utf-8")
-  return samples, b""
+    if samples.ndim != 1:
+      raise ValueError("%d channels, expected mono" % samples.shape[1])
+    feature = featurizer.compute_spectrogram_feature(
+        samples, int(sample_rate), stride_ms, window_ms)
+  except (RuntimeError, OSError, ValueError, soundfile.LibsndfileError) as e:
+    bins = featurizer.AudioFeaturizer(int(sample_rate), window_ms,
+                                      stride_ms).num_feature_bins
+    return (np.zeros([0, bins, 1], np.float32),
+            ("%s: %s" % (name, e)).encode("utf-8"))
+  if normalize:
+    feature = _normalize_audio_feature(feature)
+  return feature[:, :, np.newaxis].astype(np.float32), b""
 
 
 def featurize_audio(path, audio_config):
@@ -129,19 +142,19 @@ def featurize_audio(path, audio_config):
   Returns:
     float32 tensor [frames, bins, 1] (channel axis for the convolutions).
   """
-  samples, error = tf.numpy_function(_read_audio, [path],
-                                     [tf.float64, tf.string], stateful=False)
-  samples.set_shape([None])
+  bins = featurizer.AudioFeaturizer(
+      audio_config.sample_rate, audio_config.window_ms,
+      audio_config.stride_ms).num_feature_bins
+  feature, error = tf.numpy_function(
+      _preprocess_audio,
+      [path, float(audio_config.sample_rate), float(audio_config.window_ms),
+       float(audio_config.stride_ms), bool(audio_config.normalize)],
+      [tf.float32, tf.string], stateful=False)
+  feature.set_shape([None, bins, 1])
   readable = tf.debugging.Assert(tf.equal(error, ""),
                                  [AUDIO_ERROR_MARKER, error])
   with tf.control_dependencies([readable]):
-    samples = tf.identity(samples)
-  feature = featurizer.compute_spectrogram_feature_tf(
-      samples, audio_config.sample_rate, audio_config.stride_ms,
-      audio_config.window_ms)
-  if audio_config.normalize:
-    feature = _normalize_audio_feature(feature)
-  return tf.expand_dims(tf.cast(feature, tf.float32), axis=-1)
+    return tf.identity(feature)
 
 
 class DeepSpeechDataset(object):

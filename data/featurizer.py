@@ -5,12 +5,8 @@ hop `stride_ms` (10 ms), power spectrum scaled like a periodogram, natural log.
 At 16 kHz that is 320-sample windows, 160-sample hops and 161 frequency bins.
 Text becomes a list of vocabulary indices.
 
-Two spectrogram implementations give the same numbers:
-  * `compute_spectrogram_feature` (numpy, float64) is the reference, the
-    seed's definition.
-  * `compute_spectrogram_feature_tf` (tf.signal, float64) runs inside a
-    tf.data graph, so featurization is parallel and off the Python GIL. It
-    matches the numpy version to ~1e-12.
+`compute_spectrogram_feature` is the seed's numpy definition; the input
+pipeline runs it in a parallel tf.data map (numpy's FFT releases the GIL).
 """
 
 import codecs
@@ -82,38 +78,6 @@ def compute_spectrogram_feature(samples, sample_rate, stride_ms=10.0,
   freqs = float(sample_rate) / window_size * np.arange(power.shape[1])
   keep = np.where(freqs <= max_freq)[0][-1] + 1
   return np.log(power[:, :keep] + eps)
-
-
-def compute_spectrogram_feature_tf(samples, sample_rate, stride_ms=10.0,
-                                   window_ms=20.0, eps=1e-14):
-  """The same spectrogram as `compute_spectrogram_feature`, in TensorFlow.
-
-  Computed in float64 so the numbers match the numpy reference (float32
-  differs by ~1e-3 before normalization). max_freq is Nyquist.
-
-  Args:
-    samples: 1-D float tensor, the waveform in [-1, 1]. Must hold at least one
-      window (callers validate lengths up front).
-    sample_rate, stride_ms, window_ms, eps: as in the numpy version.
-
-  Returns:
-    A float64 tensor [frames, window_size // 2 + 1].
-  """
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  window_size, stride_size = _frame_sizes(sample_rate, stride_ms, window_ms)
-  samples = tf.cast(samples, tf.float64)
-  # np.hanning is the symmetric window; TF's default is periodic.
-  window = tf.signal.hann_window(window_size, periodic=False,
-                                 dtype=tf.float64)
-  frames = tf.signal.frame(samples, window_size, stride_size, pad_end=False)
-  power = tf.square(tf.abs(tf.signal.rfft(frames * window,
-                                          fft_length=[window_size])))
-  scale = tf.reduce_sum(tf.square(window)) * sample_rate
-  num_bins = window_size // 2 + 1
-  bin_scale = tf.concat([[1.0 / scale],
-                         tf.fill([num_bins - 2], 2.0 / scale),
-                         [1.0 / scale]], axis=0)
-  return tf.math.log(power * bin_scale + eps)
 
 
 class AudioFeaturizer(object):

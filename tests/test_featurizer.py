@@ -148,36 +148,6 @@ def test_spectrogram_rejects_audio_shorter_than_a_window(length):
     featurizer.compute_spectrogram_feature(np.zeros(length), SAMPLE_RATE)
 
 
-@pytest.mark.parametrize("length", [320, 481, 4955, 16001])
-def test_tf_spectrogram_matches_numpy(length):
-  samples = _speech("blue bird red fish", seed=7)[:length]
-  want = featurizer.compute_spectrogram_feature(samples, SAMPLE_RATE)
-  got = featurizer.compute_spectrogram_feature_tf(samples, SAMPLE_RATE)
-  got = got.numpy()
-  assert got.shape == want.shape == ((length - WINDOW) // STRIDE + 1,
-                                     NUM_BINS)
-  assert np.max(np.abs(got - want)) <= 1e-6
-
-
-def test_tf_spectrogram_matches_numpy_on_noise():
-  samples = np.random.default_rng(11).uniform(-1, 1, 7777)
-  want = featurizer.compute_spectrogram_feature(samples, SAMPLE_RATE)
-  got = featurizer.compute_spectrogram_feature_tf(samples, SAMPLE_RATE)
-  assert np.max(np.abs(got.numpy() - want)) <= 1e-6
-
-
-def test_tf_spectrogram_matches_after_normalization():
-  samples = _speech("fish sun red", seed=5)
-  want = reference_normalize(reference_spectrogram(samples, SAMPLE_RATE))
-  got = dataset._normalize_audio_feature(  # pylint: disable=protected-access
-      featurizer.compute_spectrogram_feature_tf(samples, SAMPLE_RATE))
-  got = got.numpy()
-  assert got.shape == want.shape
-  assert np.max(np.abs(got - want)) <= 1e-4
-  # Normalized bins have zero mean over time.
-  assert np.max(np.abs(got.mean(axis=0))) < 1e-6
-
-
 def test_audio_featurizer_bins():
   audio_featurizer = featurizer.AudioFeaturizer()
   assert audio_featurizer.sample_rate == 16000
