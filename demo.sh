@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The quickstart behind `make demo`: synthesize a small speech corpus, prepare
+# it with data/download.py from a file:// mirror, train DeepSpeech2 on it with
+# deep_speech.py (WER/CER printed after every epoch) and transcribe a few dev
+# utterances with the exported model. Re-running reuses the corpus, the
+# converted wavs and the checkpoints. Settings come from the environment:
+#   DEMO_DIR (demo_data)  NUM_TRAIN  NUM_DEV  EPOCHS  PYTHON (.venv/bin/python)
+#   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-.venv/bin/python}
+DEMO_DIR=${DEMO_DIR:-demo_data}
+NUM_TRAIN=${NUM_TRAIN:-3000}
+NUM_DEV=${NUM_DEV:-200}
+EPOCHS=${EPOCHS:-8}
+MODEL_FLAGS=${MODEL_FLAGS:---rnn_hidden_layers=3 --rnn_hidden_size=256 --batch_size=16 --learning_rate=1e-3}
+CORPUS=$DEMO_DIR/corpus
+DATA=$DEMO_DIR/librispeech
+mkdir -p "$DEMO_DIR"
+
+echo "== 1/4 synthesizing the sample corpus ($NUM_TRAIN train, $NUM_DEV dev utterances)"
+"$PYTHON" data/sample_corpus.py --data_dir="$CORPUS" --num_train="$NUM_TRAIN" \
+    --num_dev="$NUM_DEV" --vocab_size=3000 --seed=1
+
+ABS_CORPUS=$(cd "$CORPUS" && pwd)
+echo "== 2/4 preparing it with data/download.py (file:// mirror, checksums verified)"
+"$PYTHON" data/download.py --data_dir="$DATA" --base_url="file://$ABS_CORPUS" \
+    --checksum_file="$ABS_CORPUS/md5sum.txt" \
+    --subsets=sample-train,sample-dev --keep_archives
+
+TRAIN=$DATA/sample-train/LibriSpeech/sample-train.csv
+DEV=$DATA/sample-dev/LibriSpeech/sample-dev.csv
+echo "== 3/4 training ($EPOCHS epochs; WER/CER after each)"
+"$PYTHON" deep_speech.py --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
+    --model_dir="$DEMO_DIR/model" --export_dir="$DEMO_DIR/export" \
+    --train_epochs="$EPOCHS" $MODEL_FLAGS --show_samples=2 \
+    --feature_cache_dir="$DEMO_DIR/features" 2>&1 |
+  grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped"
+
+echo "== 4/4 transcribing dev utterances with the exported model"
+"$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8
