@@ -47,6 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from data import dataset  # pylint: disable=g-import-not-at-top,wrong-import-position
 from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tests import conftest  # pylint: disable=g-import-not-at-top,wrong-import-position
+from tests import seed_reference  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 VOCAB_FILE = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "data", "vocabulary.txt")
@@ -95,38 +96,16 @@ def seed_read_entries(manifest_path):
   return [tuple(row) for row in rows]
 
 
-def seed_spectrogram(samples, sample_rate, stride_ms, window_ms, eps=1e-14):
-  """The seed's numpy log spectrogram (strided windows as columns), float64."""
-  hop = int(0.001 * sample_rate * stride_ms)
-  width = int(0.001 * sample_rate * window_ms)
-  samples = samples[:len(samples) - (len(samples) - width) % hop]
-  count = (len(samples) - width) // hop + 1
-  step = samples.strides[0]
-  windows = np.lib.stride_tricks.as_strided(
-      samples, shape=(width, count), strides=(step, step * hop))
-  hann = np.hanning(width)[:, None]
-  power = np.absolute(np.fft.rfft(windows * hann, axis=0)) ** 2
-  scale = np.sum(hann ** 2) * sample_rate
-  power[1:-1, :] *= 2.0 / scale
-  power[(0, -1), :] /= scale
-  return np.transpose(np.log(power + eps), (1, 0))
-
-
-def seed_normalize(feature):
-  """The seed's per-bin normalization: (x - mean) / (std + 1e-6) over time."""
-  mean = np.mean(feature, axis=0)
-  var = np.var(feature, axis=0)
-  return (feature - mean) / (np.sqrt(var) + 1e-6)
-
-
 def seed_input_fn(entries, batch_size, token_to_index, num_bins, repeat):
   """from_generator + padded_batch + prefetch over a Python generator."""
 
   def gen():
     for audio_file, _, transcript in entries:
       samples, _ = soundfile.read(audio_file)
-      feature = seed_spectrogram(samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
-      feature = np.expand_dims(seed_normalize(feature), axis=2)
+      feature = seed_reference.reference_spectrogram(
+          samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
+      feature = np.expand_dims(
+          seed_reference.reference_normalize(feature), axis=2)
       labels = featurizer.compute_label_feature(transcript, token_to_index)
       yield ({"features": feature,
               "input_length": [feature.shape[0]],
@@ -212,7 +191,7 @@ def featurizer_throughput(entries):
     feature = featurizer.compute_spectrogram_feature(
         samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
     t1 = time.process_time()
-    seed_normalize(feature)
+    seed_reference.reference_normalize(feature)
     t2 = time.process_time()
     cpu_ref += t1 - t0
     cpu_norm += t2 - t0

@@ -14,6 +14,8 @@ import pytest
 from data import dataset
 from data import featurizer
 from tests import conftest
+from tests.seed_reference import reference_normalize
+from tests.seed_reference import reference_spectrogram
 
 SAMPLE_RATE = 16000
 WINDOW = 320   # samples in 20 ms at 16 kHz
@@ -21,38 +23,6 @@ STRIDE = 160   # samples in 10 ms at 16 kHz
 NUM_BINS = 161
 VOCAB_FILE = os.path.join(os.path.dirname(featurizer.__file__),
                           "vocabulary.txt")
-
-
-def reference_spectrogram(samples, sample_rate, stride_ms=10.0, window_ms=20.0,
-                          max_freq=None, eps=1e-14):
-  """The seed's log power spectrogram, [frames, bins], in float64."""
-  hop = int(0.001 * sample_rate * stride_ms)
-  width = int(0.001 * sample_rate * window_ms)
-  samples = np.ascontiguousarray(samples, dtype=np.float64)
-  # Drop the samples that do not fill a whole hop after the last window.
-  samples = samples[:len(samples) - (len(samples) - width) % hop]
-  count = (len(samples) - width) // hop + 1
-  item = samples.strides[0]
-  # Column j is the window starting at sample j * hop.
-  windows = np.lib.stride_tricks.as_strided(
-      samples, shape=(width, count), strides=(item, item * hop))
-  hann = np.hanning(width)[:, None]
-  power = np.abs(np.fft.rfft(windows * hann, axis=0)) ** 2
-  norm = np.sum(hann ** 2) * sample_rate
-  power[1:-1, :] *= 2.0 / norm
-  power[(0, -1), :] /= norm
-  freqs = float(sample_rate) / width * np.arange(power.shape[0])
-  if max_freq is None:
-    max_freq = sample_rate / 2
-  keep = np.where(freqs <= max_freq)[0][-1] + 1
-  return np.log(power[:keep, :] + eps).T
-
-
-def reference_normalize(feature):
-  """Per-bin normalization over time, as the training pipeline does it."""
-  mean = feature.mean(axis=0, keepdims=True)
-  std = feature.std(axis=0, keepdims=True)
-  return (feature - mean) / (std + 1e-6)
 
 
 def _speech(text="red fish", seed=0):
