@@ -10,7 +10,6 @@ evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
 --export_dir. Re-running the same command resumes from the last checkpoint.
 """
 
-import contextlib
 import functools
 import math
 import os
@@ -245,6 +244,39 @@ def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
       data_conf, time_reduction=deep_speech_model.TIME_REDUCTION)
 
 
+def report_skipped_rows(train_speech_dataset, eval_speech_dataset,
+                        model_dir):
+  """Logs and lists each manifest's skipped rows in model_dir."""
+  names = {}
+  for role, speech_dataset in (("train", train_speech_dataset),
+                               ("eval", eval_speech_dataset)):
+    path = os.path.abspath(speech_dataset.config.data_path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    if names.get(name, path) != path:
+      # Two manifests with one base name must not share (or delete) a list.
+      name += "_" + role
+    names[name] = path
+    manifest.report_skipped(speech_dataset.skipped, path,
+                            len(speech_dataset.entries), model_dir, name=name)
+
+
+def _distribution(flags_obj):
+  """(strategy or None, session config or None, number of replicas)."""
+  num_gpus = flags_core.get_num_gpus(flags_obj)
+  if num_gpus == 0 and flags_obj.num_cpu_replicas > 1:
+    # Simulated devices, to exercise the multi-device path without GPUs.
+    # Graph-mode sessions need device_count, or the first run hangs.
+    num_replicas = flags_obj.num_cpu_replicas
+    strategy = distribution_utils.get_distribution_strategy(
+        0, devices=["/cpu:%d" % i for i in range(num_replicas)])
+    return strategy, tf.compat.v1.ConfigProto(
+        device_count={"CPU": num_replicas}), num_replicas
+  # One device needs no strategy: the Estimator places the graph itself.
+  strategy = (distribution_utils.get_distribution_strategy(num_gpus)
+              if num_gpus > 1 else None)
+  return strategy, None, max(1, num_gpus)
+
+
 def run_deep_speech(flags_obj):
   """Runs the train/evaluate cycles; returns the list of cycle records."""
   # Seeds Python's `random`, numpy and TensorFlow: Keras initializers draw
@@ -262,36 +294,13 @@ def run_deep_speech(flags_obj):
   train_speech_dataset = generate_dataset(flags_obj.train_data_dir,
                                           **data_args)
   eval_speech_dataset = generate_dataset(flags_obj.eval_data_dir, **data_args)
-  report_names = {}
-  for role, speech_dataset in (("train", train_speech_dataset),
-                               ("eval", eval_speech_dataset)):
-    path = os.path.abspath(speech_dataset.config.data_path)
-    name = os.path.splitext(os.path.basename(path))[0]
-    if report_names.get(name, path) != path:
-      # Two manifests with one base name must not share (or delete) a list.
-      name += "_" + role
-    report_names[name] = path
-    manifest.report_skipped(speech_dataset.skipped, path,
-                            len(speech_dataset.entries), flags_obj.model_dir,
-                            name=name)
+  report_skipped_rows(train_speech_dataset, eval_speech_dataset,
+                      flags_obj.model_dir)
 
   # Number of label classes. Label string is " abc...xyz'-".
   num_classes = len(train_speech_dataset.speech_labels)
 
-  num_gpus = flags_core.get_num_gpus(flags_obj)
-  session_config = None
-  if num_gpus == 0 and flags_obj.num_cpu_replicas > 1:
-    # Simulated devices, to exercise the multi-device path without GPUs.
-    # Graph-mode sessions need device_count, or the first run hangs.
-    num_replicas = flags_obj.num_cpu_replicas
-    strategy = distribution_utils.get_distribution_strategy(
-        0, devices=["/cpu:%d" % i for i in range(num_replicas)])
-    session_config = tf.compat.v1.ConfigProto(
-        device_count={"CPU": num_replicas})
-  else:
-    num_replicas = max(1, num_gpus)
-    strategy = (distribution_utils.get_distribution_strategy(num_gpus)
-                if num_gpus > 1 else None)
+  strategy, session_config, num_replicas = _distribution(flags_obj)
   per_device_batch_size = distribution_utils.per_device_batch_size(
       flags_obj.batch_size, num_replicas)
 
@@ -357,17 +366,9 @@ def run_deep_speech(flags_obj):
       continue
     logging.info("Starting a training cycle: %d/%d", cycle_index + 1,
                  len(schedule))
-    epoch_lists = [dataset.epoch_entries(
-        train_speech_dataset.entries, epoch, flags_obj.sortagrad,
-        per_device_batch_size, flags_obj.seed, flags_obj.length_buckets)
-                   for epoch in epochs]
-    bucketed = [dataset.use_buckets(epoch, flags_obj.sortagrad,
-                                    flags_obj.length_buckets)
-                for epoch in epochs]
-    batches = sum(dataset.epoch_num_batches(
-        e, per_device_batch_size, boundaries if b else None)
-                  for e, b in zip(epoch_lists, bucketed))
-    cycle_steps = int(math.ceil(batches / float(num_replicas)))
+    epoch_lists, bucketed, cycle_steps = _cycle_plan(
+        train_speech_dataset.entries, epochs, flags_obj,
+        per_device_batch_size, num_replicas, boundaries)
     start_step = state.cycle_start_step()
     done_steps = _current_step(estimator) - start_step
     recorder = training_hooks.LossRecorder()
@@ -382,7 +383,7 @@ def run_deep_speech(flags_obj):
           num_parallel_calls=flags_obj.num_parallel_calls,
           feature_cache_dir=flags_obj.feature_cache_dir,
           bucket_boundaries=boundaries, bucketed=bucketed)
-      with _clear_graph_errors():
+      with training_hooks.clear_graph_errors(_NON_FINITE_MARKER):
         estimator.train(input_fn=input_fn_train,
                         hooks=train_hooks + [stopper, recorder],
                         max_steps=start_step + cycle_steps)
@@ -395,22 +396,14 @@ def run_deep_speech(flags_obj):
 
     logging.info("Starting to evaluate...")
     eval_started = time.time()
-    with _clear_graph_errors():
+    with training_hooks.clear_graph_errors(_NON_FINITE_MARKER):
       eval_results = evaluate_model(
           estimator, eval_speech_dataset.speech_labels,
           eval_speech_dataset.entries, input_fn_eval)
     eval_seconds = time.time() - eval_started
     global_step = _current_step(estimator)
-    logging.info("Iteration {}: WER = {:.4f}, CER = {:.4f}".format(
-        cycle_index + 1, eval_results[_WER_KEY], eval_results[_CER_KEY]))
-    logging.info("Iteration {}: corpus WER = {:.4f}, corpus CER = {:.4f}, "
-                 "mean train loss = {}".format(
-                     cycle_index + 1, eval_results["corpus_WER"],
-                     eval_results["corpus_CER"],
-                     "%.4f" % train_loss if train_loss is not None else "n/a"))
-    for ref, hyp in list(zip(eval_results["targets"],
-                             eval_results["decoded"]))[:flags_obj.show_samples]:
-      logging.info("  reference : %s\n  prediction: %s", ref, hyp)
+    _log_evaluation(cycle_index + 1, eval_results, train_loss,
+                    flags_obj.show_samples)
     metrics = {k: eval_results[k] for k in
                (_WER_KEY, _CER_KEY, "corpus_WER", "corpus_CER")}
     benchmark_logger.log_evaluation_result(dict(metrics,
@@ -434,30 +427,38 @@ def run_deep_speech(flags_obj):
   return state.cycles
 
 
-class AudioReadError(RuntimeError):
-  """An audio file could not be read during training or evaluation."""
+def _cycle_plan(entries, epochs, flags_obj, per_device_batch_size,
+                num_replicas, boundaries):
+  """One cycle's epoch orders, which epochs are bucketed, and its steps.
+
+  Each epoch's order derives from (seed, epoch), so a resumed cycle sees the
+  batches the interrupted one would have seen.
+  """
+  epoch_lists = [dataset.epoch_entries(
+      entries, epoch, flags_obj.sortagrad, per_device_batch_size,
+      flags_obj.seed, flags_obj.length_buckets) for epoch in epochs]
+  bucketed = [dataset.use_buckets(epoch, flags_obj.sortagrad,
+                                  flags_obj.length_buckets)
+              for epoch in epochs]
+  batches = sum(dataset.epoch_num_batches(
+      e, per_device_batch_size, boundaries if b else None)
+                for e, b in zip(epoch_lists, bucketed))
+  # A global step consumes one batch per replica.
+  return epoch_lists, bucketed, int(math.ceil(batches / float(num_replicas)))
 
 
-@contextlib.contextmanager
-def _clear_graph_errors():
-  """Turns the in-graph checks' errors into exceptions with plain messages."""
-  try:
-    yield
-  except tf.errors.InvalidArgumentError as e:
-    text = str(e)
-    if _NON_FINITE_MARKER in text:
-      raise training_hooks.NonFiniteLossError(
-          training_hooks.non_finite_message(e, _NON_FINITE_MARKER)) from None
-    if dataset.AUDIO_ERROR_MARKER in text:
-      detail = text.split(dataset.AUDIO_ERROR_MARKER, 1)[1]
-      detail = detail.split("\n")[0].strip(" ]").lstrip("] [")
-      detail = detail.replace("\\'", "'").rstrip(".")
-      raise AudioReadError(
-          "Stopped: cannot read %s. The file changed since the manifest was "
-          "checked; fix or remove it (python data/validate.py finds such "
-          "rows) and run the same command to resume from the last "
-          "checkpoint." % detail) from None
-    raise
+def _log_evaluation(iteration, eval_results, train_loss, show_samples):
+  """The seed's `Iteration N: WER = x, CER = y` line, and more detail."""
+  logging.info("Iteration {}: WER = {:.4f}, CER = {:.4f}".format(
+      iteration, eval_results[_WER_KEY], eval_results[_CER_KEY]))
+  logging.info("Iteration {}: corpus WER = {:.4f}, corpus CER = {:.4f}, "
+               "mean train loss = {}".format(
+                   iteration, eval_results["corpus_WER"],
+                   eval_results["corpus_CER"],
+                   "%.4f" % train_loss if train_loss is not None else "n/a"))
+  pairs = zip(eval_results["targets"], eval_results["decoded"])
+  for ref, hyp in list(pairs)[:show_samples]:
+    logging.info("  reference : %s\n  prediction: %s", ref, hyp)
 
 
 def _loss_scale(value):
@@ -641,8 +642,9 @@ def main(_):
     logging.warning("Interrupted. The last checkpoint stands; run the same "
                     "command to resume.")
     sys.exit(130)
-  except (manifest.ManifestError, dataset.DataError, AudioReadError,
-          training_hooks.NonFiniteLossError, ValueError) as e:
+  except (manifest.ManifestError, dataset.DataError, ValueError,
+          training_hooks.AudioReadError,
+          training_hooks.NonFiniteLossError) as e:
     logging.error("%s", e)
     sys.exit(1)
 

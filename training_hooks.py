@@ -3,15 +3,19 @@
   * `StopOnSignal`: Ctrl-C or SIGTERM ends training after the current step
     through `request_stop`, so the Estimator saves its final checkpoint.
   * `LossRecorder`: keeps every step's loss, for the cycle's mean loss.
-  * `NonFiniteLossError`: raised with a readable message when the in-graph
-    finiteness check of `model_fn` fails.
+  * `clear_graph_errors`: turns the in-graph checks' errors (a non-finite
+    loss, unreadable audio) into `NonFiniteLossError` / `AudioReadError` with
+    plain messages.
 """
 
 import re
+import contextlib
 import signal
 
 from absl import logging
 import tensorflow as tf
+
+from data import dataset
 
 
 class StopOnSignal(tf.estimator.SessionRunHook):
@@ -94,3 +98,37 @@ def non_finite_message(error, marker):
   return ("Training stopped at step %s: the loss is not finite (%s). The "
           "weights were not updated and the last checkpoint is intact. The "
           "batch's files: %s" % (step, loss, files.replace("\n", " ")))
+
+
+class AudioReadError(RuntimeError):
+  """An audio file could not be read during training or evaluation."""
+
+
+@contextlib.contextmanager
+def clear_graph_errors(non_finite_marker):
+  """Turns the in-graph checks' errors into exceptions with plain messages.
+
+  Args:
+    non_finite_marker: the string model_fn's finiteness assertion starts with.
+
+  Raises:
+    NonFiniteLossError: for a NaN or infinite loss.
+    AudioReadError: for audio that could not be read in the pipeline.
+  """
+  try:
+    yield
+  except tf.errors.InvalidArgumentError as e:
+    text = str(e)
+    if non_finite_marker in text:
+      raise NonFiniteLossError(
+          non_finite_message(e, non_finite_marker)) from None
+    if dataset.AUDIO_ERROR_MARKER in text:
+      detail = text.split(dataset.AUDIO_ERROR_MARKER, 1)[1]
+      detail = detail.split("\n")[0].strip(" ]").lstrip("] [")
+      detail = detail.replace("\\'", "'").rstrip(".")
+      raise AudioReadError(
+          "Stopped: cannot read %s. The file changed since the manifest was "
+          "checked; fix or remove it (python data/validate.py finds such "
+          "rows) and run the same command to resume from the last "
+          "checkpoint." % detail) from None
+    raise
