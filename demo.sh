@@ -13,8 +13,8 @@ PYTHON=${PYTHON:-.venv/bin/python}
 DEMO_DIR=${DEMO_DIR:-demo_data}
 NUM_TRAIN=${NUM_TRAIN:-3000}
 NUM_DEV=${NUM_DEV:-200}
-EPOCHS=${EPOCHS:-8}
-MODEL_FLAGS=${MODEL_FLAGS:---rnn_hidden_layers=3 --rnn_hidden_size=256 --batch_size=16 --learning_rate=1e-3}
+EPOCHS=${EPOCHS:-10}
+MODEL_FLAGS=${MODEL_FLAGS:---rnn_hidden_layers=3 --rnn_hidden_size=256 --batch_size=16 --learning_rate=1e-3 --window_ms=10}
 CORPUS=$DEMO_DIR/corpus
 DATA=$DEMO_DIR/librispeech
 mkdir -p "$DEMO_DIR"
