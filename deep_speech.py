@@ -22,6 +22,7 @@ from absl import flags
 from absl import logging
 import tensorflow as tf
 
+from data import augment as augment_lib
 from data import dataset
 from data import manifest
 import decoder
@@ -343,6 +344,8 @@ def run_deep_speech(flags_obj):
       feature_cache_dir=flags_obj.feature_cache_dir)
   boundaries = dataset.bucket_boundaries(train_speech_dataset.entries,
                                          flags_obj.length_buckets)
+  augment = augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
+                                    flags_obj.seed)
 
   state = train_state.TrainState.load_or_start(
       flags_obj.model_dir, _current_step(estimator),
@@ -382,7 +385,8 @@ def run_deep_speech(flags_obj):
           epochs=epoch_lists, skip_batches=done_steps * num_replicas,
           num_parallel_calls=flags_obj.num_parallel_calls,
           feature_cache_dir=flags_obj.feature_cache_dir,
-          bucket_boundaries=boundaries, bucketed=bucketed)
+          bucket_boundaries=boundaries, bucketed=bucketed,
+          augment=augment)
       with training_hooks.clear_graph_errors(_NON_FINITE_MARKER):
         estimator.train(input_fn=input_fn_train,
                         hooks=train_hooks + [stopper, recorder],
@@ -610,6 +614,16 @@ def define_deep_speech_flags():
           "(tf.data group_by_window), instead of shuffling sorted blocks. "
           "Changes batch composition; 0 keeps the original's batch-wise "
           "shuffle."))
+  flags.DEFINE_integer(
+      name="freq_mask", default=0,
+      help=flags_core.help_wrap(
+          "SpecAugment for training: mask up to this many frequency bins, "
+          "twice per utterance (0: off). Regularizes small corpora."))
+  flags.DEFINE_integer(
+      name="time_mask", default=0,
+      help=flags_core.help_wrap(
+          "SpecAugment for training: mask up to this many frames (at most a "
+          "fifth of the utterance), twice per utterance (0: off)."))
   flags.DEFINE_integer(
       name="num_cpu_replicas", default=0,
       help=flags_core.help_wrap(

@@ -304,7 +304,7 @@ def _label_table(token_to_index):
 def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
              skip_batches=0, num_parallel_calls=tf.data.AUTOTUNE,
              feature_cache_dir=None, bucket_boundaries=None,  # pylint: disable=redefined-outer-name
-             bucketed=None):
+             bucketed=None, augment=None):
   """Builds the padded, prefetched batches for one training cycle or eval.
 
   Args:
@@ -324,6 +324,8 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
       epochs marked in `bucketed`.
     bucketed: list of bools, one per epoch: batch that epoch by length
       bucket (tf.data group_by_window) instead of in order.
+    augment: optional `data.augment.SpecAugment` applied to each utterance
+      (training only), seeded by its position in `epochs`.
 
   Returns:
     A `tf.data.Dataset` of (features, labels): features is a dict with
@@ -360,8 +362,10 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
 
     return tf.cond(cached, _read, _compute_and_write)
 
-  def _parse(path, transcript, cache_path, cached, bucket):
+  def _parse(path, transcript, cache_path, cached, bucket, index):
     features = _features(path, cache_path, cached)
+    if augment is not None and augment.enabled:
+      features = augment(features, index)
     labels = tf.gather(table, tf.strings.unicode_decode(transcript, "UTF-8"))
     return ({
         "features": features,
@@ -380,7 +384,7 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
   def _batch(dataset):
     return dataset.padded_batch(batch_size, padded_shapes=padded_shapes)
 
-  def _columns(entries, by_bucket):
+  def _columns(entries, by_bucket, first_index=0):
     paths = [e.wav_filename for e in entries]
     cache_paths, cached = (cache.lookup(paths) if cache is not None
                            else ([""] * len(paths), [False] * len(paths)))
@@ -390,20 +394,26 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
     return (tf.constant(paths, tf.string),
             tf.constant([e.transcript for e in entries], tf.string),
             tf.constant(cache_paths, tf.string), tf.constant(cached, tf.bool),
-            tf.constant(buckets, tf.int64))
+            tf.constant(buckets, tf.int64),
+            tf.range(first_index, first_index + len(entries),
+                     dtype=tf.int64))
 
   dataset = None
+  first_index = 0  # position of the epoch's first entry in the cycle
   for entries, by_bucket in zip(epochs, bucketed):
     by_bucket = bool(by_bucket) and bucket_boundaries is not None
     per_epoch = epoch_num_batches(entries, batch_size,
                                   bucket_boundaries if by_bucket else None)
+    epoch_start, first_index = first_index, first_index + len(entries)
     if skip_batches >= per_epoch:
       skip_batches -= per_epoch
       continue
     if not by_bucket:
       # Plain batches are consecutive runs of entries: skip them unread.
       entries = entries[skip_batches * batch_size:]
-    part = tf.data.Dataset.from_tensor_slices(_columns(entries, by_bucket))
+      epoch_start += skip_batches * batch_size
+    part = tf.data.Dataset.from_tensor_slices(
+        _columns(entries, by_bucket, epoch_start))
     # deterministic=True keeps the order, so batches follow the shuffle.
     part = part.map(_parse, num_parallel_calls=num_parallel_calls,
                     deterministic=True)
