@@ -11,6 +11,7 @@ evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
 """
 
 import functools
+import json
 import math
 import os
 import sys
@@ -42,6 +43,9 @@ _VOCABULARY_FILE = os.path.join(
 # Evaluation metric keys.
 _WER_KEY = "WER"
 _CER_KEY = "CER"
+
+# Featurizer settings and vocabulary saved in the export's assets.extra/.
+EXPORT_SETTINGS_FILE = "deep_speech_features.json"
 
 # Marks the in-graph finiteness check, so its error is recognised.
 _NON_FINITE_MARKER = "DEEP_SPEECH_NON_FINITE_LOSS"
@@ -422,9 +426,18 @@ def run_deep_speech(flags_obj):
       break
 
   if flags_obj.export_dir:
+    # The featurizer settings travel with the model, so transcribe.py
+    # featurizes audio exactly as training did.
+    settings_path = os.path.join(flags_obj.model_dir, EXPORT_SETTINGS_FILE)
+    with open(settings_path, "w") as f:
+      json.dump({"sample_rate": flags_obj.sample_rate,
+                 "window_ms": flags_obj.window_ms,
+                 "stride_ms": flags_obj.stride_ms,
+                 "speech_labels": train_speech_dataset.speech_labels}, f)
     export_path = estimator.export_saved_model(
         flags_obj.export_dir, functools.partial(
-            serving_input_receiver_fn, train_speech_dataset.num_feature_bins))
+            serving_input_receiver_fn, train_speech_dataset.num_feature_bins),
+        assets_extra={EXPORT_SETTINGS_FILE: settings_path})
     logging.info("Exported the SavedModel to %s",
                  export_path.decode() if isinstance(export_path, bytes)
                  else export_path)

@@ -9,6 +9,7 @@ holds timestamped exports (the newest is used). With --manifest, the first
 their corpus WER and CER.
 """
 
+import json
 import os
 import sys
 
@@ -56,16 +57,34 @@ def features_of(path, sample_rate=16000, window_ms=20, stride_ms=10):
   return feature[:, :, np.newaxis].astype(np.float32)
 
 
+# Written by deep_speech.py next to each export (assets.extra/).
+_SETTINGS_FILE = "deep_speech_features.json"
+
+
 class Transcriber(object):
-  """Greedy transcription with an exported DeepSpeech2 SavedModel."""
+  """Greedy transcription with an exported DeepSpeech2 SavedModel.
+
+  The featurizer settings and vocabulary come from the export's
+  assets.extra/deep_speech_features.json when it has one (every export of
+  deep_speech.py does); the arguments are the fallback for older exports.
+  """
 
   def __init__(self, saved_model, vocabulary_file=_VOCABULARY_FILE,
                sample_rate=16000, window_ms=20, stride_ms=10):
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     self._tf = tf
-    loaded = tf.saved_model.load(find_saved_model(saved_model))
+    path = find_saved_model(saved_model)
+    loaded = tf.saved_model.load(path)
     self._serve = loaded.signatures["serving_default"]
     labels = featurizer.TextFeaturizer(vocabulary_file).speech_labels
+    settings_path = os.path.join(path, "assets.extra", _SETTINGS_FILE)
+    if os.path.exists(settings_path):
+      with open(settings_path) as f:
+        settings = json.load(f)
+      sample_rate = settings["sample_rate"]
+      window_ms = settings["window_ms"]
+      stride_ms = settings["stride_ms"]
+      labels = settings["speech_labels"]
     self._decoder = decoder.DeepSpeechDecoder(labels, len(labels) - 1)
     self._audio = (sample_rate, window_ms, stride_ms)
 
@@ -87,6 +106,11 @@ class Transcriber(object):
     return texts
 
 
+def tf_errors():
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  return tf.errors
+
+
 def define_flags():
   flags.DEFINE_string("saved_model", "/tmp/deep_speech_saved_model/",
                       "An export of deep_speech.py (or its --export_dir).")
@@ -94,9 +118,11 @@ def define_flags():
                       "Transcribe rows of this manifest next to references.")
   flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.")
   flags.DEFINE_string("vocabulary_file", _VOCABULARY_FILE, "The vocabulary.")
-  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz.")
-  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms.")
-  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms.")
+  # Exports of deep_speech.py carry their own settings; these flags only
+  # serve older exports without assets.extra/deep_speech_features.json.
+  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).")
+  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms (fallback).")
+  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms (fallback).")
 
 
 def main(argv):
@@ -118,7 +144,8 @@ def main(argv):
                               flags_obj.sample_rate, flags_obj.window_ms,
                               flags_obj.stride_ms)
     texts = transcriber.transcribe(paths)
-  except (ValueError, OSError, RuntimeError) as e:
+  except (ValueError, OSError, RuntimeError,
+          tf_errors().InvalidArgumentError) as e:
     print("transcribe.py: error: %s" % e, file=sys.stderr)
     sys.exit(1)
   for i, (path, text) in enumerate(zip(paths, texts)):

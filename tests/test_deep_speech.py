@@ -149,6 +149,11 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
 
   # The SavedModel serves probabilities and lengths.
   (export_path,) = [os.path.join(export_dir, d) for d in os.listdir(export_dir)]
+  with open(os.path.join(export_path, "assets.extra",
+                         deep_speech.EXPORT_SETTINGS_FILE)) as f:
+    assert json.load(f) == {"sample_rate": 16000, "window_ms": 20,
+                            "stride_ms": 10,
+                            "speech_labels": " abcdefghijklmnopqrstuvwxyz'-"}
   loaded = tf.saved_model.load(export_path)
   serve = loaded.signatures["serving_default"]
   out = serve(features=tf.zeros([2, 60, 161, 1]),
