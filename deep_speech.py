@@ -255,6 +255,8 @@ def report_skipped_rows(train_speech_dataset, eval_speech_dataset,
   names = {}
   for role, speech_dataset in (("train", train_speech_dataset),
                                ("eval", eval_speech_dataset)):
+    if role == "eval" and speech_dataset is train_speech_dataset:
+      break  # one manifest, reported once
     path = os.path.abspath(speech_dataset.config.data_path)
     name = os.path.splitext(os.path.basename(path))[0]
     if names.get(name, path) != path:
@@ -298,7 +300,13 @@ def run_deep_speech(flags_obj):
                    strict=flags_obj.strict_data)
   train_speech_dataset = generate_dataset(flags_obj.train_data_dir,
                                           **data_args)
-  eval_speech_dataset = generate_dataset(flags_obj.eval_data_dir, **data_args)
+  # The same manifest for both (a common smoke test) is read and checked once.
+  if os.path.abspath(flags_obj.eval_data_dir) == os.path.abspath(
+      flags_obj.train_data_dir):
+    eval_speech_dataset = train_speech_dataset
+  else:
+    eval_speech_dataset = generate_dataset(flags_obj.eval_data_dir,
+                                           **data_args)
   report_skipped_rows(train_speech_dataset, eval_speech_dataset,
                       flags_obj.model_dir)
 

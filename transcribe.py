@@ -18,7 +18,9 @@ from absl import flags
 from absl import logging
 import numpy as np
 import soundfile
+import tensorflow as tf
 
+from data import dataset
 from data import featurizer
 from data import manifest as manifest_lib
 import decoder
@@ -42,21 +44,6 @@ def find_saved_model(path):
   return os.path.join(path, exports[-1])
 
 
-def features_of(path, sample_rate=16000, window_ms=20, stride_ms=10):
-  """Normalized spectrogram [frames, bins, 1] of one file, as in training."""
-  samples, rate = soundfile.read(path, dtype="float64")
-  if rate != sample_rate:
-    raise ValueError("%s is %d Hz; the model expects %d Hz" % (
-        path, rate, sample_rate))
-  if samples.ndim != 1:
-    raise ValueError("%s has %d channels; expected mono" % (
-        path, samples.shape[1]))
-  feature = featurizer.compute_spectrogram_feature(
-      samples, sample_rate, stride_ms, window_ms)
-  feature = (feature - feature.mean(axis=0)) / (feature.std(axis=0) + 1e-6)
-  return feature[:, :, np.newaxis].astype(np.float32)
-
-
 # Written by deep_speech.py next to each export (assets.extra/).
 _SETTINGS_FILE = "deep_speech_features.json"
 
@@ -71,8 +58,6 @@ class Transcriber(object):
 
   def __init__(self, saved_model, vocabulary_file=_VOCABULARY_FILE,
                sample_rate=16000, window_ms=20, stride_ms=10):
-    import tensorflow as tf  # pylint: disable=g-import-not-at-top
-    self._tf = tf
     path = find_saved_model(saved_model)
     loaded = tf.saved_model.load(path)
     self._serve = loaded.signatures["serving_default"]
@@ -88,27 +73,29 @@ class Transcriber(object):
     self._decoder = decoder.DeepSpeechDecoder(labels, len(labels) - 1)
     self._audio = (sample_rate, window_ms, stride_ms)
 
+  def _features(self, path):
+    """Features of one file, exactly as training computes them."""
+    sample_rate, window_ms, stride_ms = self._audio
+    try:
+      return dataset.featurize_file(path, sample_rate, window_ms, stride_ms)
+    except (RuntimeError, ValueError, soundfile.LibsndfileError) as e:
+      raise ValueError("%s: %s" % (path, e)) from None
+
   def transcribe(self, paths, batch_size=16):
     """Transcripts of the audio files, in order."""
     texts = []
     for start in range(0, len(paths), batch_size):
-      feats = [features_of(p, *self._audio)
-               for p in paths[start:start + batch_size]]
+      feats = [self._features(p) for p in paths[start:start + batch_size]]
       frames = max(f.shape[0] for f in feats)
       batch = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
       for i, f in enumerate(feats):
         batch[i, :f.shape[0]] = f
       lengths = np.array([[f.shape[0]] for f in feats], np.int32)
-      out = self._serve(features=self._tf.constant(batch),
-                        input_length=self._tf.constant(lengths))
+      out = self._serve(features=tf.constant(batch),
+                        input_length=tf.constant(lengths))
       texts.extend(self._decoder.decode_batch(
           out["probabilities"].numpy(), out["ctc_input_length"].numpy()))
     return texts
-
-
-def tf_errors():
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  return tf.errors
 
 
 def define_flags():
@@ -145,7 +132,7 @@ def main(argv):
                               flags_obj.stride_ms)
     texts = transcriber.transcribe(paths)
   except (ValueError, OSError, RuntimeError,
-          tf_errors().InvalidArgumentError) as e:
+          tf.errors.InvalidArgumentError) as e:
     print("transcribe.py: error: %s" % e, file=sys.stderr)
     sys.exit(1)
   for i, (path, text) in enumerate(zip(paths, texts)):

@@ -99,13 +99,40 @@ def _normalize_audio_feature(audio_feature):
 AUDIO_ERROR_MARKER = "DEEP_SPEECH_AUDIO_READ_ERROR"
 
 
-def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
-  """Reads one file and computes its features (runs inside tf.data).
+def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
+  """Reads one audio file and computes its features, the seed's way.
 
-  This is the seed's numpy featurization, numbers and all. It runs in a
-  parallel tf.data map: numpy's FFT and array arithmetic release the GIL, so
-  the calls really run side by side (about twice as fast on two cores as one
-  Python thread).
+  Args:
+    path: the audio file.
+    sample_rate: the rate it must have, in Hz.
+    window_ms, stride_ms: spectrogram framing, in ms.
+    normalize: per-bin normalization over time.
+
+  Returns:
+    float32 [frames, bins, 1].
+
+  Raises:
+    ValueError, OSError, RuntimeError, soundfile.LibsndfileError: for a
+      file that is not mono audio at `sample_rate` or cannot be read.
+  """
+  samples, rate = soundfile.read(path, dtype="float64", always_2d=False)
+  if rate != sample_rate:
+    raise ValueError("%d Hz, expected %d Hz" % (rate, sample_rate))
+  if samples.ndim != 1:
+    raise ValueError("%d channels, expected mono" % samples.shape[1])
+  feature = featurizer.compute_spectrogram_feature(
+      samples, sample_rate, stride_ms, window_ms)
+  if normalize:
+    feature = _normalize_audio_feature(feature)
+  return feature[:, :, np.newaxis].astype(np.float32)
+
+
+def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
+  """`featurize_file` inside tf.data: never raises.
+
+  It runs in a parallel tf.data map: numpy's FFT and array arithmetic release
+  the GIL, so the calls really run side by side (about twice as fast on two
+  cores as one Python thread).
 
   A file that cannot be read (changed or deleted since the manifest was
   checked) gives no features and the reason, which `featurize_audio` turns
@@ -117,19 +144,13 @@ def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
   """
   name = path.decode("utf-8")
   try:
-    samples, _ = soundfile.read(name, dtype="float64", always_2d=False)
-    if samples.ndim != 1:
-      raise ValueError("%d channels, expected mono" % samples.shape[1])
-    feature = featurizer.compute_spectrogram_feature(
-        samples, int(sample_rate), stride_ms, window_ms)
+    return featurize_file(name, int(sample_rate), window_ms, stride_ms,
+                          normalize), b""
   except (RuntimeError, OSError, ValueError, soundfile.LibsndfileError) as e:
     bins = featurizer.AudioFeaturizer(int(sample_rate), window_ms,
                                       stride_ms).num_feature_bins
     return (np.zeros([0, bins, 1], np.float32),
             ("%s: %s" % (name, e)).encode("utf-8"))
-  if normalize:
-    feature = _normalize_audio_feature(feature)
-  return feature[:, :, np.newaxis].astype(np.float32), b""
 
 
 def featurize_audio(path, audio_config):
