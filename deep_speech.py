@@ -138,6 +138,17 @@ def evaluate_model(estimator, speech_labels, entries, input_fn_eval):
   return results
 
 
+def network(params):
+  """The `DeepSpeech2` that `params` (see `model_fn`) describe."""
+  return deep_speech_model.DeepSpeech2(
+      params["rnn_hidden_layers"], params["rnn_type"],
+      params["is_bidirectional"], params["rnn_hidden_size"],
+      params["num_classes"], params["use_bias"],
+      dtype=params.get("dtype", "float32"),
+      conv_filters=params.get("conv_filters",
+                              deep_speech_model.DEFAULT_CONV_FILTERS))
+
+
 def model_fn(features, labels, mode, params):
   """DeepSpeech2 model function.
 
@@ -149,7 +160,9 @@ def model_fn(features, labels, mode, params):
     mode: a `tf.estimator.ModeKeys` value.
     params: a dict of hyper-parameters: num_classes, rnn_hidden_layers,
       rnn_type, is_bidirectional, rnn_hidden_size, use_bias, learning_rate,
-      and optionally dtype ("float32" or "float16") and loss_scale (a number
+      and optionally conv_filters (default 32), learning_rate_decay_steps
+      and learning_rate_decay_rate (exponential decay; 0 steps: constant),
+      dtype ("float32" or "float16") and loss_scale (a number
       or "dynamic", for float16).
 
   Returns:
@@ -157,11 +170,7 @@ def model_fn(features, labels, mode, params):
   """
   input_length = features["input_length"]
   spectrogram = features["features"]
-  model = deep_speech_model.DeepSpeech2(
-      params["rnn_hidden_layers"], params["rnn_type"],
-      params["is_bidirectional"], params["rnn_hidden_size"],
-      params["num_classes"], params["use_bias"],
-      dtype=params.get("dtype", "float32"))
+  model = network(params)
 
   training = mode == tf.estimator.ModeKeys.TRAIN
   # Named so that tests and hooks can see what each replica receives.
@@ -204,8 +213,15 @@ def model_fn(features, labels, mode, params):
       tf.reduce_all(tf.math.is_finite(loss)),
       [_NON_FINITE_MARKER, "step", global_step, "loss", loss, "files", files],
       summarize=1000)
-  optimizer = tf.compat.v1.train.AdamOptimizer(
-      learning_rate=params["learning_rate"])
+  learning_rate = params["learning_rate"]
+  if params.get("learning_rate_decay_steps"):
+    # Smooth exponential decay: the rate halves (for a decay rate of 0.5)
+    # every learning_rate_decay_steps steps.
+    learning_rate = tf.compat.v1.train.exponential_decay(
+        learning_rate, global_step, params["learning_rate_decay_steps"],
+        params.get("learning_rate_decay_rate", 0.5))
+  tf.identity(learning_rate, name="learning_rate")
+  optimizer = tf.compat.v1.train.AdamOptimizer(learning_rate=learning_rate)
   if params.get("dtype") == "float16":
     # Float16 gradients underflow without scaling; the dynamic scale backs
     # off and skips the update when a scaled gradient overflows.
@@ -331,11 +347,18 @@ def run_deep_speech(flags_obj):
       "rnn_type": flags_obj.rnn_type,
       "is_bidirectional": flags_obj.is_bidirectional,
       "rnn_hidden_size": flags_obj.rnn_hidden_size,
+      "conv_filters": flags_obj.conv_filters,
       "use_bias": flags_obj.use_bias,
       "learning_rate": flags_obj.learning_rate,
+      "learning_rate_decay_steps": flags_obj.learning_rate_decay_steps,
+      "learning_rate_decay_rate": flags_obj.learning_rate_decay_rate,
       "dtype": "float16" if flags_obj.dtype == "fp16" else "float32",
       "loss_scale": _loss_scale(flags_obj.loss_scale),
   }
+  latest = tf.train.latest_checkpoint(flags_obj.model_dir)
+  if latest:
+    deep_speech_model.check_checkpoint(
+        latest, network(params), train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
       params=params)
@@ -579,11 +602,30 @@ def define_deep_speech_flags():
       enum_values=list(deep_speech_model.SUPPORTED_RNNS.keys()),
       case_sensitive=False,
       help=flags_core.help_wrap("Type of RNN cell."))
+  flags.DEFINE_integer(
+      name="conv_filters", default=deep_speech_model.DEFAULT_CONV_FILTERS,
+      lower_bound=1,
+      help=flags_core.help_wrap(
+          "Channels of each of the two convolutions (the original's fixed "
+          "32). 16 makes a 3x256 model's training step ~1.7x faster on a "
+          "CPU."))
 
   # Training related flags
   flags.DEFINE_float(
       name="learning_rate", default=5e-4,
       help=flags_core.help_wrap("The initial learning rate."))
+  flags.DEFINE_integer(
+      name="learning_rate_decay_steps", default=0, lower_bound=0,
+      help=flags_core.help_wrap(
+          "Decay the learning rate exponentially, by "
+          "--learning_rate_decay_rate every this many steps (0: constant, as "
+          "the original)."))
+  flags.DEFINE_float(
+      name="learning_rate_decay_rate", default=0.5, lower_bound=0.0,
+      upper_bound=1.0,
+      help=flags_core.help_wrap(
+          "Factor the learning rate is multiplied by every "
+          "--learning_rate_decay_steps steps."))
 
   # Evaluation metrics threshold
   flags.DEFINE_float(

@@ -62,7 +62,7 @@ _BATCH_NORM_EPSILON = 1e-5
 _BATCH_NORM_DECAY = 0.997
 
 # Filters of both convolution layers.
-_CONV_FILTERS = 32
+DEFAULT_CONV_FILTERS = 32
 
 # (padding, kernel_size, strides) of the two convolutions, as
 # (time, frequency). Symmetric padding keeps the output long enough for CTC.
@@ -162,7 +162,8 @@ class DeepSpeech2(object):
   """DeepSpeech2: builds the graph from spectrogram features to logits."""
 
   def __init__(self, num_rnn_layers, rnn_type, is_bidirectional,
-               rnn_hidden_size, num_classes, use_bias, dtype="float32"):
+               rnn_hidden_size, num_classes, use_bias, dtype="float32",
+               conv_filters=DEFAULT_CONV_FILTERS):
     """Initializes the model.
 
     Args:
@@ -175,6 +176,9 @@ class DeepSpeech2(object):
       dtype: "float32", or "float16" for mixed precision: convolutions and
         RNNs compute in float16 with float32 variables; the final batch norm,
         the logits (and so softmax and CTC) stay float32.
+      conv_filters: output channels of each convolution (the original's 32).
+        Fewer make the second, 21x11 convolution (most of a small model's
+        step) proportionally cheaper.
     """
     if dtype not in ("float32", "float16"):
       raise ValueError("dtype must be float32 or float16, got %r" % dtype)
@@ -188,6 +192,9 @@ class DeepSpeech2(object):
     self.num_classes = num_classes
     self.use_bias = use_bias
     self.dtype = dtype
+    if conv_filters < 1:
+      raise ValueError("conv_filters must be >= 1, got %r" % conv_filters)
+    self.conv_filters = conv_filters
 
   def __call__(self, inputs, training):
     """Builds the network.
@@ -206,14 +213,14 @@ class DeepSpeech2(object):
       inputs = tf.cast(inputs, tf.float16)
     for layer_id, (padding, kernel, strides) in enumerate(_CONV_LAYERS, 1):
       inputs = _conv_bn_layer(
-          inputs, padding=padding, filters=_CONV_FILTERS, kernel_size=kernel,
+          inputs, padding=padding, filters=self.conv_filters, kernel_size=kernel,
           strides=strides, layer_id=layer_id, training=training,
           dtype=policy)
 
     # [batch, time, freq, channels] -> [batch, time, freq * channels].
     batch_size = tf.shape(inputs)[0]
     feat_size = inputs.get_shape().as_list()[2]
-    inputs = tf.reshape(inputs, [batch_size, -1, feat_size * _CONV_FILTERS])
+    inputs = tf.reshape(inputs, [batch_size, -1, feat_size * self.conv_filters])
 
     rnn_class = SUPPORTED_RNNS[self.rnn_type]
     for layer_counter in range(self.num_rnn_layers):
@@ -229,3 +236,47 @@ class DeepSpeech2(object):
     inputs = batch_norm(tf.cast(inputs, tf.float32), training)
     return tf.compat.v1.layers.dense(inputs, self.num_classes,
                                      use_bias=self.use_bias)
+
+
+def variable_shapes(model, num_feature_bins):
+  """The model's variables as {checkpoint name: shape}, from a scratch graph.
+
+  Args:
+    model: a `DeepSpeech2`.
+    num_feature_bins: spectrogram bins of the input.
+  """
+  with tf.Graph().as_default():
+    model(tf.compat.v1.placeholder(tf.float32, [None, None,
+                                                num_feature_bins, 1]),
+          training=True)
+    return {v.op.name: v.shape.as_list()
+            for v in tf.compat.v1.global_variables()}
+
+
+def check_checkpoint(checkpoint, model, num_feature_bins):
+  """Raises ValueError when `checkpoint` holds a different network.
+
+  Restoring it would otherwise fail deep inside the first session with a
+  page of TensorFlow errors; this names the first differing variable.
+
+  Args:
+    checkpoint: a checkpoint path (as from tf.train.latest_checkpoint).
+    model: the `DeepSpeech2` the current settings build.
+    num_feature_bins: spectrogram bins of the input.
+  """
+  saved = dict(tf.train.list_variables(checkpoint))
+  # In creation order, so the first mismatch is the earliest layer.
+  for name, shape in variable_shapes(model, num_feature_bins).items():
+    if name not in saved:
+      problem = "it has no variable %s" % name
+    elif list(saved[name]) != shape:
+      problem = "%s is %s there but %s with these settings" % (
+          name, list(saved[name]), shape)
+    else:
+      continue
+    raise ValueError(
+        "%s was trained with a different model or features (%s). Use the "
+        "flags it was trained with (--rnn_hidden_size, --rnn_hidden_layers, "
+        "--rnn_type, --is_bidirectional, --use_bias, --conv_filters, "
+        "--window_ms, --sample_rate), or another --model_dir." % (
+            checkpoint, problem))

@@ -33,10 +33,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _CONFIG_FLAGS = ("rnn_hidden_size", "rnn_hidden_layers", "rnn_type",
-                 "is_bidirectional", "use_bias", "batch_size",
-                 "learning_rate", "sample_rate", "window_ms", "stride_ms",
-                 "sortagrad", "seed", "dtype", "length_buckets",
-                 "train_data_dir", "eval_data_dir")
+                 "conv_filters", "is_bidirectional", "use_bias", "batch_size",
+                 "learning_rate", "learning_rate_decay_steps",
+                 "learning_rate_decay_rate", "sample_rate", "window_ms",
+                 "stride_ms", "sortagrad", "seed", "dtype", "length_buckets",
+                 "freq_mask", "time_mask", "train_data_dir", "eval_data_dir")
 
 
 def define_flags():

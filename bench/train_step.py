@@ -198,9 +198,10 @@ def build_keras_model(params):
   # pylint: disable=protected-access
   for padding, kernel, strides in deep_speech_model._CONV_LAYERS:
     x = layers.ZeroPadding2D(((padding[0],) * 2, (padding[1],) * 2))(x)
-    x = layers.Conv2D(deep_speech_model._CONV_FILTERS, kernel, strides,
-                      padding="valid", use_bias=False,
-                      activation=tf.nn.relu6)(x)
+    filters = params.get("conv_filters",
+                         deep_speech_model.DEFAULT_CONV_FILTERS)
+    x = layers.Conv2D(filters, kernel, strides, padding="valid",
+                      use_bias=False, activation=tf.nn.relu6)(x)
     x = _batch_norm()(x)
   x = layers.Reshape([-1, x.shape[2] * x.shape[3]])(x)
   rnn_class = KERAS_RNNS[params["rnn_type"]]

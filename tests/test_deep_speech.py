@@ -104,6 +104,25 @@ def test_model_fn_per_mode(mode):
         assert sess.run(spec.loss) < first
 
 
+@pytest.mark.parametrize("decay_steps", [0, 4])
+def test_learning_rate_decays_exponentially_when_asked(decay_steps):
+  params = dict(PARAMS, learning_rate_decay_steps=decay_steps,
+                learning_rate_decay_rate=0.5)
+  with tf.Graph().as_default() as graph:
+    spec = deep_speech.model_fn(_features(), tf.constant([[3, 1, 20]] * 2),
+                                "train", params)
+    rate = graph.get_tensor_by_name("learning_rate:0")
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      rates = []
+      for _ in range(8):
+        rates.append(sess.run(rate))
+        sess.run(spec.train_op)
+  expected = [1e-3 * 0.5 ** (step / decay_steps) if decay_steps else 1e-3
+              for step in range(8)]
+  np.testing.assert_allclose(rates, expected, rtol=1e-5)
+
+
 def test_non_finite_loss_stops_the_step_before_any_update():
   with tf.Graph().as_default():
     features = _features()
@@ -133,13 +152,16 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
          "--eval_data_dir=" + manifest, "--model_dir=" + model_dir,
          "--export_dir=" + export_dir, "--train_epochs=2", "--batch_size=4",
          "--rnn_hidden_size=32", "--rnn_hidden_layers=1",
-         "--learning_rate=2e-3"]
+         "--learning_rate=2e-3", "--conv_filters=8"]
   proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                         timeout=600)
   log = proc.stdout + proc.stderr
   assert proc.returncode == 0, log[-3000:]
   assert "Iteration 1: WER = " in log and "Iteration 2: WER = " in log
   assert tf.train.latest_checkpoint(model_dir).endswith("model.ckpt-6")
+  # --conv_filters reaches the model through params.
+  assert tf.train.load_variable(model_dir, "cnn_2/kernel").shape == (
+      21, 11, 8, 8)
 
   state = read_state(model_dir)
   assert [c["global_step"] for c in state["cycles"]] == [3, 6]
@@ -179,9 +201,20 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
                            "--eval_data_dir=" + manifest,
                            "--model_dir=" + model_dir, "--train_epochs=3",
                            "--batch_size=4", "--rnn_hidden_size=32",
-                           "--rnn_hidden_layers=1", "--export_dir="])
+                           "--rnn_hidden_layers=1", "--conv_filters=8",
+                           "--export_dir="])
   assert [c["global_step"] for c in cycles] == [3, 6, 9]
   assert cycles[:2] == state["cycles"]
+
+  # Other model flags on the same model_dir: a clear error before training.
+  with pytest.raises(ValueError, match="trained with a different model"):
+    run_in_process(["--train_data_dir=" + manifest,
+                    "--eval_data_dir=" + manifest,
+                    "--model_dir=" + model_dir, "--train_epochs=4",
+                    "--batch_size=4", "--rnn_hidden_size=32",
+                    "--rnn_hidden_layers=1", "--conv_filters=4",
+                    "--export_dir="])
+  assert tf.train.latest_checkpoint(model_dir).endswith("model.ckpt-9")
 
 
 @pytest.mark.slow

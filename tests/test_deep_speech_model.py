@@ -11,7 +11,7 @@ NUM_CLASSES = 29
 
 
 def _build(rnn_type="gru", bidirectional=True, use_bias=True, layers=2,
-           hidden=8, frames=50, batch=3, training=False):
+           hidden=8, frames=50, batch=3, training=False, **kwargs):
   """Builds the model in a fresh graph; returns (graph, logits value)."""
   graph = tf.Graph()
   with graph.as_default():
@@ -19,7 +19,8 @@ def _build(rnn_type="gru", bidirectional=True, use_bias=True, layers=2,
     inputs = tf.constant(np.random.default_rng(0).standard_normal(
         (batch, frames, 161, 1)).astype(np.float32))
     model = deep_speech_model.DeepSpeech2(layers, rnn_type, bidirectional,
-                                          hidden, NUM_CLASSES, use_bias)
+                                          hidden, NUM_CLASSES, use_bias,
+                                          **kwargs)
     logits = model(inputs, training=training)
     with tf.compat.v1.Session() as sess:
       sess.run(tf.compat.v1.global_variables_initializer())
@@ -74,6 +75,25 @@ def test_convolutions_match_the_seed_geometry():
   assert shapes["cnn_1/kernel:0"] == [41, 11, 1, 32]
   assert shapes["cnn_2/kernel:0"] == [21, 11, 32, 32]
   assert "cnn_1/bias:0" not in shapes  # the seed's convolutions have no bias
+
+
+def test_conv_filters_set_both_convolutions_and_the_rnn_input():
+  graph, logits = _build(layers=1, conv_filters=8)
+  shapes = {v.name: v.shape.as_list() for v in graph.get_collection(
+      tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)}
+  assert shapes["cnn_1/kernel:0"] == [41, 11, 1, 8]
+  assert shapes["cnn_2/kernel:0"] == [21, 11, 8, 8]
+  # 161 bins -> 81 after the first convolution's frequency stride, times 8
+  # channels feed the first GRU (3 gates x 8 units per direction).
+  gru_kernels = [s for n, s in shapes.items()
+                 if n.startswith("bidirectional_rnn_1") and
+                 n.endswith("/kernel:0")]
+  assert gru_kernels and all(s == [81 * 8, 3 * 8] for s in gru_kernels)
+  assert logits.shape == (3, deep_speech_model.conv_output_frames(50),
+                          NUM_CLASSES)
+  with pytest.raises(ValueError, match="conv_filters"):
+    deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
+                                  conv_filters=0)
 
 
 def test_unknown_rnn_type_is_a_clear_error():
@@ -146,3 +166,30 @@ def test_mixed_precision_keeps_variables_and_logits_float32():
   with pytest.raises(ValueError, match="dtype"):
     deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
                                   dtype="bfloat8")
+
+
+def _save_checkpoint(model, path, bins=161):
+  with tf.Graph().as_default():
+    model(tf.compat.v1.placeholder(tf.float32, [None, None, bins, 1]),
+          training=True)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      return tf.compat.v1.train.Saver().save(sess, path)
+
+
+def test_check_checkpoint_names_the_first_differing_variable(tmp_path):
+  model = deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
+                                        conv_filters=4)
+  checkpoint = _save_checkpoint(model, str(tmp_path / "model.ckpt"))
+  deep_speech_model.check_checkpoint(checkpoint, model, 161)  # same: no error
+  wider = deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
+                                        conv_filters=8)
+  with pytest.raises(ValueError, match=r"cnn_1/kernel is \[41, 11, 1, 4\] "
+                     r"there but \[41, 11, 1, 8\]"):
+    deep_speech_model.check_checkpoint(checkpoint, wider, 161)
+  with pytest.raises(ValueError, match="--window_ms"):  # other features
+    deep_speech_model.check_checkpoint(checkpoint, model, 81)
+  lstm = deep_speech_model.DeepSpeech2(1, "lstm", True, 8, NUM_CLASSES, True,
+                                       conv_filters=4)
+  with pytest.raises(ValueError, match="has no variable"):
+    deep_speech_model.check_checkpoint(checkpoint, lstm, 161)
