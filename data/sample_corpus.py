@@ -260,7 +260,8 @@ def write_archives(data_dir, plan, extra_files, manifest_path, manifest):
 
 
 def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
-                 num_workers=None, tool_path=None, vocab_size=0):
+                 num_workers=None, tool_path=None, vocab_size=0,
+                 train_vocab_size=None):
   """Builds (or finishes, or recognizes) the sample corpus in data_dir.
 
   Args:
@@ -271,6 +272,9 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
     tool_path: optional search path for the engines instead of $PATH.
     vocab_size: int, use only sentences made of the vocab_size most frequent
       words (see `sample_text.restrict_vocabulary`); 0 for all sentences.
+    train_vocab_size: int or None; when larger than vocab_size (or 0, every
+      sentence), training may also use sentences within this vocabulary,
+      after all of vocab_size's. Dev stays within vocab_size.
 
   Returns:
     dict summary: "skipped" (True when a finished corpus was recognized and
@@ -285,7 +289,8 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
   """
   if num_train < 1 or num_dev < 1:
     raise ValueError("num_train and num_dev must be >= 1")
-  config = sample_plan.corpus_config(num_train, num_dev, seed, vocab_size)
+  config = sample_plan.corpus_config(num_train, num_dev, seed, vocab_size,
+                                     train_vocab_size)
   manifest_path = os.path.join(data_dir, MANIFEST_FILE)
   manifest = sample_plan.read_json(manifest_path) or {}
   if _is_complete(data_dir, manifest, config):
@@ -296,9 +301,13 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
   num_workers = num_workers or _available_cpus()
   os.makedirs(data_dir, exist_ok=True)
   start = time.time()
-  sentences = sample_text.restrict_vocabulary(sample_text.load_sentences(),
-                                              vocab_size)
-  plan = sample_plan.plan_corpus(sentences, num_train, num_dev, seed)
+  every_sentence = sample_text.load_sentences()
+  sentences = sample_text.restrict_vocabulary(every_sentence, vocab_size)
+  extra = []
+  if train_vocab_size is not None and train_vocab_size != vocab_size:
+    extra = sample_text.restrict_vocabulary(every_sentence, train_vocab_size)
+  plan = sample_plan.plan_corpus(sentences, num_train, num_dev, seed,
+                                 extra_train=extra)
   reusable = sample_plan.reconcile(data_dir, plan)
   logging.info("Synthesizing %d utterances (%d reused) with %d workers.",
                num_train + num_dev - len(reusable), len(reusable),
@@ -345,6 +354,11 @@ def define_sample_corpus_flags():
       "vocab_size most frequent words of the text pool (0: every sentence). "
       "Smaller vocabularies are easier to learn from few utterances: 3000 "
       "leaves 8,600 sentences, 5000 leaves 13,500.", lower_bound=0)
+  flags.DEFINE_integer(
+      "train_vocab_size", None, "Let training use more sentences than "
+      "--vocab_size leaves: after all of those, sentences within this many "
+      "most frequent words (0: every sentence). Dev stays within "
+      "--vocab_size. Default: the same as --vocab_size.", lower_bound=0)
 
 
 def _fail(message, code=1):
@@ -365,7 +379,8 @@ def main(_):
   try:
     build_corpus(flags_obj.data_dir, flags_obj.num_train, flags_obj.num_dev,
                  flags_obj.seed, flags_obj.num_workers,
-                 vocab_size=flags_obj.vocab_size)
+                 vocab_size=flags_obj.vocab_size,
+                 train_vocab_size=flags_obj.train_vocab_size)
   except MissingDependencyError as e:
     sys.stderr.write(str(e))
     sys.exit(1)

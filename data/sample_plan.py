@@ -29,7 +29,8 @@ MAX_SPEAKERS = 4000
 PLAN_FILE = "sample_corpus.plan.json"
 
 
-def corpus_config(num_train, num_dev, seed, vocab_size=0):
+def corpus_config(num_train, num_dev, seed, vocab_size=0,
+                  train_vocab_size=None):
   """Everything that determines the corpus, as a JSON-comparable dict.
 
   The sizes of the text files stand in for their package versions: cheap
@@ -39,10 +40,13 @@ def corpus_config(num_train, num_dev, seed, vocab_size=0):
                 for p in paths]
   sizes = {p: os.path.getsize(p) if os.path.isfile(p) else None
            for p in text_files}
-  return {"generator": GENERATOR_VERSION, "seed": seed,
-          "num_train": num_train, "num_dev": num_dev,
-          "vocab_size": vocab_size, "subsets": list(SUBSETS),
-          "text_files": sizes}
+  config = {"generator": GENERATOR_VERSION, "seed": seed,
+            "num_train": num_train, "num_dev": num_dev,
+            "vocab_size": vocab_size, "subsets": list(SUBSETS),
+            "text_files": sizes}
+  if train_vocab_size is not None and train_vocab_size != vocab_size:
+    config["train_vocab_size"] = train_vocab_size
+  return config
 
 
 def _num_speakers(subset, num_utterances):
@@ -50,17 +54,21 @@ def _num_speakers(subset, num_utterances):
   return min(num_utterances, MAX_SPEAKERS, max(MIN_SPEAKERS, wanted))
 
 
-def plan_corpus(sentences, num_train, num_dev, seed):
+def plan_corpus(sentences, num_train, num_dev, seed, extra_train=()):
   """Decides every utterance: text, speaker, chapter and variation.
 
   Dev takes sentences from the front of the shuffled pool and train from the
   back, so the two never overlap and each subset's sentences do not move
-  when the other subset's size changes.
+  when the other subset's size changes. Training sentences beyond the pool
+  come from `extra_train`, shuffled, after all of the pool's.
 
   Args:
     sentences: list of normalized sentences (sorted, unique).
     num_train, num_dev: int utterance counts.
     seed: int.
+    extra_train: more sentences (sorted, unique) that only training may
+      use, for example those of a larger vocabulary; the pool's own are
+      ignored here.
 
   Returns:
     dict subset -> list of chapters; a chapter is a dict with "speaker"
@@ -70,12 +78,20 @@ def plan_corpus(sentences, num_train, num_dev, seed):
   Raises:
     ValueError: when the pool has fewer sentences than requested.
   """
-  if num_train + num_dev > len(sentences):
+  in_pool = set(sentences)
+  extra = [t for t in extra_train if t not in in_pool]
+  if num_train + num_dev > len(sentences) + len(extra):
     raise ValueError("asked for %d sentences but only %d distinct ones are "
-                     "available" % (num_train + num_dev, len(sentences)))
+                     "available" % (num_train + num_dev,
+                                    len(sentences) + len(extra)))
+  if num_dev > len(sentences):
+    raise ValueError("asked for %d dev sentences but only %d are available"
+                     % (num_dev, len(sentences)))
   pool = list(sentences)
   random.Random("sample-corpus:%d" % seed).shuffle(pool)
-  texts = {DEV: pool[:num_dev], TRAIN: pool[::-1][:num_train]}
+  random.Random("sample-corpus:%d:extra" % seed).shuffle(extra)
+  train_order = pool[::-1][:len(pool) - num_dev] + extra
+  texts = {DEV: pool[:num_dev], TRAIN: train_order[:num_train]}
   plan = {}
   for subset in SUBSETS:
     # String seeds hash with SHA-512, independent of PYTHONHASHSEED.

@@ -199,6 +199,25 @@ def test_plan_is_disjoint_and_deterministic():
     sample_plan.plan_corpus(sentences, 490, 20, seed=3)
 
 
+def test_extra_training_sentences_come_after_the_pool():
+  sentences = _fake_sentences()
+  extra = sorted(set(sentences[:100] + ["more words number %d" % i
+                                        for i in range(200)]))
+  base = sample_plan.plan_corpus(sentences, 480, 20, seed=3)
+  wider = sample_plan.plan_corpus(sentences, 600, 20, seed=3,
+                                  extra_train=extra)
+  texts = lambda plan, s: [u[1] for c in plan[s] for u in c["utterances"]]
+  # Dev is unchanged; training takes the whole pool, then 120 new ones.
+  assert wider["sample-dev"] == base["sample-dev"]
+  train = texts(wider, "sample-train")
+  assert len(train) == len(set(train)) == 600
+  assert set(texts(base, "sample-train")) < set(train)
+  assert not set(train) & set(texts(wider, "sample-dev"))
+  assert sum(t.startswith("more words") for t in train) == 120
+  with pytest.raises(ValueError, match="only 700 distinct"):
+    sample_plan.plan_corpus(sentences, 690, 20, seed=3, extra_train=extra)
+
+
 # --- Engines ------------------------------------------------------------------
 
 @pytest.mark.parametrize("voice", sample_voices.VOICES, ids=lambda v: v.key)
