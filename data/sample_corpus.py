@@ -35,7 +35,10 @@ out, every word in /usr/share/dict/words (see `data/sample_text.py`).
 --vocab_size keeps only sentences made of the most frequent words: with 2,000
 training utterances, 28% of dev words are unseen in training with every
 sentence, 12% with --vocab_size=5000 (13,500 sentences), 7.5% with 3000
-(8,600 sentences).
+(8,600 sentences). --train_vocab_size lets training go on past that pool:
+once all of --vocab_size's sentences are used, training takes sentences
+within the larger vocabulary, while dev stays within --vocab_size (and
+unchanged).
 
 Speakers (weights follow measured intelligibility; see MEASUREMENTS.md):
 
