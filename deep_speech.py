@@ -355,10 +355,8 @@ def run_deep_speech(flags_obj):
       "dtype": "float16" if flags_obj.dtype == "fp16" else "float32",
       "loss_scale": _loss_scale(flags_obj.loss_scale),
   }
-  latest = tf.train.latest_checkpoint(flags_obj.model_dir)
-  if latest:
-    deep_speech_model.check_checkpoint(
-        latest, network(params), train_speech_dataset.num_feature_bins)
+  _check_model_dir(flags_obj.model_dir, network(params),
+                   train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
       params=params)
@@ -473,6 +471,20 @@ def run_deep_speech(flags_obj):
                  export_path.decode() if isinstance(export_path, bytes)
                  else export_path)
   return state.cycles
+
+
+def _check_model_dir(model_dir, model, num_feature_bins):
+  """Raises ValueError when model_dir's checkpoint is another network."""
+  latest = tf.train.latest_checkpoint(model_dir)
+  problem = latest and deep_speech_model.checkpoint_mismatch(
+      latest, model, num_feature_bins)
+  if problem:
+    raise ValueError(
+        "%s was trained with a different model or features (%s). Use the "
+        "flags it was trained with (--rnn_hidden_size, --rnn_hidden_layers, "
+        "--rnn_type, --is_bidirectional, --use_bias, --conv_filters, "
+        "--window_ms, --sample_rate), or another --model_dir." % (
+            latest, problem))
 
 
 def _cycle_plan(entries, epochs, flags_obj, per_device_batch_size,

@@ -213,14 +213,15 @@ class DeepSpeech2(object):
       inputs = tf.cast(inputs, tf.float16)
     for layer_id, (padding, kernel, strides) in enumerate(_CONV_LAYERS, 1):
       inputs = _conv_bn_layer(
-          inputs, padding=padding, filters=self.conv_filters, kernel_size=kernel,
-          strides=strides, layer_id=layer_id, training=training,
-          dtype=policy)
+          inputs, padding=padding, filters=self.conv_filters,
+          kernel_size=kernel, strides=strides, layer_id=layer_id,
+          training=training, dtype=policy)
 
     # [batch, time, freq, channels] -> [batch, time, freq * channels].
     batch_size = tf.shape(inputs)[0]
     feat_size = inputs.get_shape().as_list()[2]
-    inputs = tf.reshape(inputs, [batch_size, -1, feat_size * self.conv_filters])
+    inputs = tf.reshape(inputs,
+                        [batch_size, -1, feat_size * self.conv_filters])
 
     rnn_class = SUPPORTED_RNNS[self.rnn_type]
     for layer_counter in range(self.num_rnn_layers):
@@ -253,30 +254,26 @@ def variable_shapes(model, num_feature_bins):
             for v in tf.compat.v1.global_variables()}
 
 
-def check_checkpoint(checkpoint, model, num_feature_bins):
-  """Raises ValueError when `checkpoint` holds a different network.
+def checkpoint_mismatch(checkpoint, model, num_feature_bins):
+  """How `checkpoint` differs from `model`, or None when it fits.
 
-  Restoring it would otherwise fail deep inside the first session with a
-  page of TensorFlow errors; this names the first differing variable.
+  Restoring a different network would fail deep inside the first session
+  with a page of TensorFlow errors; this names the first differing variable.
 
   Args:
     checkpoint: a checkpoint path (as from tf.train.latest_checkpoint).
     model: the `DeepSpeech2` the current settings build.
     num_feature_bins: spectrogram bins of the input.
+
+  Returns:
+    None, or a one-line description of the first mismatch.
   """
   saved = dict(tf.train.list_variables(checkpoint))
   # In creation order, so the first mismatch is the earliest layer.
   for name, shape in variable_shapes(model, num_feature_bins).items():
     if name not in saved:
-      problem = "it has no variable %s" % name
-    elif list(saved[name]) != shape:
-      problem = "%s is %s there but %s with these settings" % (
+      return "it has no variable %s" % name
+    if list(saved[name]) != shape:
+      return "%s is %s there but %s with these settings" % (
           name, list(saved[name]), shape)
-    else:
-      continue
-    raise ValueError(
-        "%s was trained with a different model or features (%s). Use the "
-        "flags it was trained with (--rnn_hidden_size, --rnn_hidden_layers, "
-        "--rnn_type, --is_bidirectional, --use_bias, --conv_filters, "
-        "--window_ms, --sample_rate), or another --model_dir." % (
-            checkpoint, problem))
+  return None

@@ -8,8 +8,8 @@
     plain messages.
 """
 
-import re
 import contextlib
+import re
 import signal
 
 from absl import logging

@@ -24,6 +24,7 @@ from data import dataset
 from data import featurizer
 from data import manifest as manifest_lib
 import decoder
+import deep_speech
 
 _VOCABULARY_FILE = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "data", "vocabulary.txt")
@@ -44,10 +45,6 @@ def find_saved_model(path):
   return os.path.join(path, exports[-1])
 
 
-# Written by deep_speech.py next to each export (assets.extra/).
-_SETTINGS_FILE = "deep_speech_features.json"
-
-
 class Transcriber(object):
   """Greedy transcription with an exported DeepSpeech2 SavedModel.
 
@@ -62,7 +59,8 @@ class Transcriber(object):
     loaded = tf.saved_model.load(path)
     self._serve = loaded.signatures["serving_default"]
     labels = featurizer.TextFeaturizer(vocabulary_file).speech_labels
-    settings_path = os.path.join(path, "assets.extra", _SETTINGS_FILE)
+    settings_path = os.path.join(path, "assets.extra",
+                                 deep_speech.EXPORT_SETTINGS_FILE)
     if os.path.exists(settings_path):
       with open(settings_path) as f:
         settings = json.load(f)

@@ -216,6 +216,9 @@ def test_extra_training_sentences_come_after_the_pool():
   assert sum(t.startswith("more words") for t in train) == 120
   with pytest.raises(ValueError, match="only 700 distinct"):
     sample_plan.plan_corpus(sentences, 690, 20, seed=3, extra_train=extra)
+  # Dev never draws on the extra sentences.
+  with pytest.raises(ValueError, match="600 dev sentences but only 500"):
+    sample_plan.plan_corpus(sentences, 10, 600, seed=3, extra_train=extra)
 
 
 # --- Engines ------------------------------------------------------------------
