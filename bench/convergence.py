@@ -37,7 +37,8 @@ _CONFIG_FLAGS = ("rnn_hidden_size", "rnn_hidden_layers", "rnn_type",
                  "learning_rate", "learning_rate_decay_steps",
                  "learning_rate_decay_rate", "sample_rate", "window_ms",
                  "stride_ms", "sortagrad", "seed", "dtype", "length_buckets",
-                 "freq_mask", "time_mask", "train_data_dir", "eval_data_dir")
+                 "freq_mask", "time_mask", "tempo_warp", "freq_warp",
+                 "train_data_dir", "eval_data_dir")
 
 
 def define_flags():

@@ -1,4 +1,7 @@
-"""SpecAugment-style masking of training features (optional, off by default).
+"""Augmentation of training features (optional, off by default).
+
+`SpecAugment` masks bands of bins and runs of frames; `Warp` rescales the
+time and frequency axes; `Chain` applies several in order.
 
 Small corpora let DeepSpeech2 memorize whole utterances instead of learning to
 spell: on the synthesized sample corpus a 3 x 256 BiGRU reaches CER 0.06 on
@@ -38,12 +41,13 @@ class SpecAugment(object):
   def enabled(self):
     return self.freq_mask > 0 or self.time_mask > 0
 
-  def __call__(self, features, index):
+  def __call__(self, features, index, min_frames=0):  # pylint: disable=unused-argument
     """Masks one utterance.
 
     Args:
       features: float32 [frames, bins, 1].
       index: int64 scalar, the utterance's position (seeds the masks).
+      min_frames: unused (masking keeps every frame); see `Warp`.
 
     Returns:
       The masked features, same shape.
@@ -69,3 +73,111 @@ class SpecAugment(object):
         shape = [-1, 1, 1] if axis == 0 else [1, -1, 1]
         keep *= 1.0 - tf.reshape(tf.cast(band, features.dtype), shape)
     return features * keep
+
+
+def _interpolate(values, positions, axis):
+  """Linear interpolation of `values` at fractional `positions` along `axis`.
+
+  Args:
+    values: float tensor.
+    positions: float32 [n], each within [0, size - 1] of that axis.
+    axis: 0 or 1.
+
+  Returns:
+    `values` with that axis resampled to n entries.
+  """
+  low = tf.floor(positions)
+  frac = positions - low
+  low = tf.cast(low, tf.int32)
+  high = tf.minimum(low + 1, tf.shape(values)[axis] - 1)
+  shape = [-1, 1, 1] if axis == 0 else [1, -1, 1]
+  frac = tf.reshape(tf.cast(frac, values.dtype), shape)
+  return (tf.gather(values, low, axis=axis) * (1.0 - frac) +
+          tf.gather(values, high, axis=axis) * frac)
+
+
+class Warp(object):
+  """Random tempo and frequency scaling of training features.
+
+  The sample corpus's speakers differ from each other by speaking rate and a
+  pitch shift that moves the whole spectrum (formants included), so a model
+  trained on a few hundred of them does not carry over to new ones. Scaling
+  each utterance's time axis (tempo) and frequency axis (like vocal tract
+  length perturbation) by a fresh random factor per presentation turns every
+  training utterance into many speakers. Works on cached features; factors
+  are drawn with stateless random ops seeded by (--seed, the utterance's
+  position in the cycle), as for `SpecAugment`.
+
+  Attributes:
+    tempo: largest relative change of the utterance's length (0.1: the
+      frames are resampled to between 90% and 110% of their number).
+    freq: largest relative change of the frequency scale (0.1: bin k shows
+      what was at k / a, a in [0.9, 1.1]; bins past the top repeat it).
+    seed: the run's seed.
+  """
+
+  def __init__(self, tempo, freq, seed):
+    if not 0 <= tempo < 1 or not 0 <= freq < 1:
+      raise ValueError("--tempo_warp and --freq_warp must be in [0, 1), got "
+                       "%r and %r" % (tempo, freq))
+    self.tempo = tempo
+    self.freq = freq
+    self.seed = seed or 0
+
+  @property
+  def enabled(self):
+    return self.tempo > 0 or self.freq > 0
+
+  def _factor(self, width, salt, index):
+    seed = tf.stack([tf.cast(self.seed, tf.int64),
+                     tf.cast(index, tf.int64) + (salt << 40)])
+    return tf.random.stateless_uniform(
+        [], seed, minval=1.0 - width, maxval=1.0 + width)
+
+  def __call__(self, features, index, min_frames=0):
+    """Warps one utterance.
+
+    Args:
+      features: float32 [frames, bins, 1].
+      index: int64 scalar, the utterance's position (seeds the factors).
+      min_frames: int scalar; the tempo change never leaves fewer frames
+        than this (or than the utterance had, if that is fewer), so the
+        transcript still fits CTC.
+
+    Returns:
+      float32 [new_frames, bins, 1].
+    """
+    if self.tempo > 0:
+      frames = tf.shape(features)[0]
+      wanted = tf.cast(tf.round(
+          tf.cast(frames, tf.float32) * self._factor(self.tempo, 2, index)),
+                       tf.int32)
+      new_frames = tf.maximum(wanted, tf.minimum(frames, min_frames))
+      new_frames = tf.maximum(new_frames, 1)
+      positions = tf.linspace(0.0, tf.cast(frames - 1, tf.float32),
+                              new_frames)
+      features = _interpolate(features, positions, axis=0)
+    if self.freq > 0:
+      bins = tf.shape(features)[1]
+      top = tf.cast(bins - 1, tf.float32)
+      positions = tf.minimum(
+          tf.range(tf.cast(bins, tf.float32)) / self._factor(
+              self.freq, 3, index), top)
+      features = _interpolate(features, positions, axis=1)
+    return features
+
+
+class Chain(object):
+  """Applies augmentations in order (the enabled ones)."""
+
+  def __init__(self, *augments):
+    self.augments = [a for a in augments if a.enabled]
+
+  @property
+  def enabled(self):
+    return bool(self.augments)
+
+  def __call__(self, features, index, min_frames=0):
+    for augment in self.augments:
+      features = augment(features, index, min_frames)
+    return features

@@ -187,6 +187,7 @@ class DeepSpeechDataset(object):
     skipped: `manifest.Skipped` records for rows that cannot be used.
     speech_labels: the vocabulary as one string, in index order.
     num_feature_bins: spectrogram bins (161 at 16 kHz, 20 ms).
+    time_reduction: spectrogram frames per model output frame.
   """
 
   def __init__(self, dataset_config, time_reduction=4):
@@ -198,6 +199,7 @@ class DeepSpeechDataset(object):
     self.text_featurizer = featurizer.TextFeaturizer(
         vocab_file=dataset_config.vocab_file_path)
     self.speech_labels = self.text_featurizer.speech_labels
+    self.time_reduction = time_reduction
     self.num_feature_bins = self.audio_featurizer.num_feature_bins
 
     check = None
@@ -345,8 +347,9 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
       epochs marked in `bucketed`.
     bucketed: list of bools, one per epoch: batch that epoch by length
       bucket (tf.data group_by_window) instead of in order.
-    augment: optional `data.augment.SpecAugment` applied to each utterance
-      (training only), seeded by its position in `epochs`.
+    augment: optional augmentation from `data.augment` applied to each
+      utterance (training only), seeded by its position in `epochs`; it is
+      told how many frames the transcript needs, so it can keep them.
 
   Returns:
     A `tf.data.Dataset` of (features, labels): features is a dict with
@@ -359,6 +362,7 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
   if bucketed is None:
     bucketed = [False] * len(epochs)
   audio_config = deep_speech_dataset.config.audio_config
+  time_reduction = deep_speech_dataset.time_reduction
   num_bins = deep_speech_dataset.num_feature_bins
   table = _label_table(deep_speech_dataset.text_featurizer.token_to_index)
   cache = (feature_cache.FeatureCache(feature_cache_dir, audio_config)
@@ -385,9 +389,12 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
 
   def _parse(path, transcript, cache_path, cached, bucket, index):
     features = _features(path, cache_path, cached)
-    if augment is not None and augment.enabled:
-      features = augment(features, index)
     labels = tf.gather(table, tf.strings.unicode_decode(transcript, "UTF-8"))
+    if augment is not None and augment.enabled:
+      repeats = tf.reduce_sum(tf.cast(
+          tf.equal(labels[1:], labels[:-1]), tf.int32))
+      needed = (tf.size(labels) + repeats) * time_reduction
+      features = augment(features, index, needed)
     return ({
         "features": features,
         "input_length": tf.shape(features)[:1],

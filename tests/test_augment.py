@@ -58,3 +58,76 @@ def test_pipeline_masks_training_batches_reproducibly(corpus):
       4, speech, augment=aug, skip_batches=2)]
   for m, r in zip(masked[2:], resumed):
     np.testing.assert_array_equal(m, r)
+
+
+def _ramp(frames=100, bins=81):
+  """Features whose value encodes (frame, bin): warps are easy to check."""
+  t = np.arange(frames, dtype=np.float32)[:, None]
+  f = np.arange(bins, dtype=np.float32)[None, :]
+  return tf.constant((t * 1000 + f)[:, :, None])
+
+
+def test_warp_rescales_time_and_frequency_reproducibly():
+  aug = augment.Warp(tempo=0.2, freq=0.2, seed=3)
+  lengths, tops = set(), set()
+  for index in range(20):
+    out = aug(_ramp(), tf.constant(index, tf.int64)).numpy()[:, :, 0]
+    assert 80 <= out.shape[0] <= 120 and out.shape[1] == 81
+    frames = out[:, 0] // 1000
+    bins = out[0, :] - out[0, 0]
+    # Time: first and last frame kept, monotone in between.
+    assert frames[0] == 0 and out[-1, 0] // 1000 == 99
+    assert (np.diff(out[:, 0]) >= 0).all()
+    # Frequency: bin k shows what was at k / a, a in [0.8, 1.2], capped at
+    # the top bin.
+    a = 40.0 / bins[40]
+    assert 0.8 - 1e-3 <= a <= 1.2 + 1e-3
+    np.testing.assert_allclose(bins, np.minimum(np.arange(81) / a, 80),
+                               atol=1e-2)
+    lengths.add(out.shape[0])
+    tops.add(round(float(bins[40]), 2))
+    np.testing.assert_array_equal(
+        out, aug(_ramp(), tf.constant(index, tf.int64)).numpy()[:, :, 0])
+  assert len(lengths) > 5 and len(tops) > 5  # the factors really vary
+
+
+def test_warp_keeps_the_frames_the_transcript_needs():
+  aug = augment.Warp(tempo=0.5, freq=0.0, seed=1)
+  for index in range(20):
+    out = aug(_ramp(), tf.constant(index, tf.int64), 95)
+    assert 95 <= out.shape[0] <= 150
+  # An utterance already shorter than that is never shortened.
+  assert aug(_ramp(frames=50), tf.constant(0, tf.int64), 95).shape[0] >= 50
+
+
+def test_warp_disabled_or_invalid():
+  assert not augment.Warp(0, 0, 1).enabled
+  assert not augment.Chain(augment.Warp(0, 0, 1),
+                           augment.SpecAugment(0, 0, 1)).enabled
+  features = _ramp()
+  np.testing.assert_array_equal(
+      augment.Chain(augment.Warp(0, 0, 1))(features, 0), features)
+  for tempo, freq in ((-0.1, 0), (0, 1.0)):
+    with pytest.raises(ValueError):
+      augment.Warp(tempo, freq, 1)
+
+
+def test_pipeline_warps_training_batches(corpus):
+  speech = deep_speech.generate_dataset(
+      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  aug = augment.Chain(augment.Warp(tempo=0.15, freq=0.1, seed=2),
+                      augment.SpecAugment(freq_mask=10, time_mask=0, seed=2))
+  plain = [f for f, _ in dataset.input_fn(4, speech)]
+  warped = [f for f, _ in dataset.input_fn(4, speech, augment=aug)]
+  again = [f for f, _ in dataset.input_fn(4, speech, augment=aug)]
+  changed = 0
+  for p, w, a in zip(plain, warped, again):
+    np.testing.assert_array_equal(w["features"].numpy(),
+                                  a["features"].numpy())
+    # input_length follows the warped frames, and CTC still fits each one.
+    for length, label_length in zip(w["input_length"].numpy()[:, 0],
+                                    w["label_length"].numpy()[:, 0]):
+      assert length // speech.time_reduction >= label_length
+    changed += int(not np.array_equal(p["input_length"].numpy(),
+                                      w["input_length"].numpy()))
+  assert changed > 0
