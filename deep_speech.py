@@ -162,8 +162,8 @@ def model_fn(features, labels, mode, params):
       rnn_type, is_bidirectional, rnn_hidden_size, use_bias, learning_rate,
       and optionally conv_filters (default 32), learning_rate_decay_steps
       and learning_rate_decay_rate (exponential decay; 0 steps: constant),
-      dtype ("float32" or "float16") and loss_scale (a number
-      or "dynamic", for float16).
+      dtype ("float32", "float16" or "bfloat16") and loss_scale (a
+      number or "dynamic", for float16).
 
   Returns:
     A `tf.estimator.EstimatorSpec`.
@@ -352,7 +352,7 @@ def run_deep_speech(flags_obj):
       "learning_rate": flags_obj.learning_rate,
       "learning_rate_decay_steps": flags_obj.learning_rate_decay_steps,
       "learning_rate_decay_rate": flags_obj.learning_rate_decay_rate,
-      "dtype": "float16" if flags_obj.dtype == "fp16" else "float32",
+      "dtype": _DTYPES[flags_obj.dtype],
       "loss_scale": _loss_scale(flags_obj.loss_scale),
   }
   _check_model_dir(flags_obj.model_dir, network(params),
@@ -377,8 +377,11 @@ def run_deep_speech(flags_obj):
       feature_cache_dir=flags_obj.feature_cache_dir)
   boundaries = dataset.bucket_boundaries(train_speech_dataset.entries,
                                          flags_obj.length_buckets)
-  augment = augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
-                                    flags_obj.seed)
+  augment = augment_lib.Chain(
+      augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
+                       flags_obj.seed),
+      augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
+                              flags_obj.seed))
 
   state = train_state.TrainState.load_or_start(
       flags_obj.model_dir, _current_step(estimator),
@@ -519,6 +522,10 @@ def _log_evaluation(iteration, eval_results, train_loss, show_samples):
   pairs = zip(eval_results["targets"], eval_results["decoded"])
   for ref, hyp in list(pairs)[:show_samples]:
     logging.info("  reference : %s\n  prediction: %s", ref, hyp)
+
+
+# --dtype -> the model's compute dtype.
+_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 
 def _loss_scale(value):
@@ -699,6 +706,19 @@ def define_deep_speech_flags():
       help=flags_core.help_wrap(
           "SpecAugment for training: mask up to this many frames (at most a "
           "fifth of the utterance), twice per utterance (0: off)."))
+  flags.DEFINE_float(
+      name="tempo_warp", default=0.0,
+      help=flags_core.help_wrap(
+          "For training: resample each utterance's frames to a random "
+          "length within this relative change (0.1: 90-110%%), keeping "
+          "enough frames for its transcript (0: off). Mimics speaking-rate "
+          "changes; works on cached features."))
+  flags.DEFINE_float(
+      name="freq_warp", default=0.0,
+      help=flags_core.help_wrap(
+          "For training: scale each utterance's frequency axis by a random "
+          "factor within this relative change (0.1: 0.9-1.1), like vocal "
+          "tract length perturbation (0: off)."))
   flags.DEFINE_integer(
       name="num_cpu_replicas", default=0,
       help=flags_core.help_wrap(

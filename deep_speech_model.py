@@ -173,14 +173,15 @@ class DeepSpeech2(object):
       rnn_hidden_size: units per RNN direction.
       num_classes: output classes (vocabulary size, blank included).
       use_bias: whether the final dense layer has a bias.
-      dtype: "float32", or "float16" for mixed precision: convolutions and
-        RNNs compute in float16 with float32 variables; the final batch norm,
-        the logits (and so softmax and CTC) stay float32.
+      dtype: "float32", or "float16" / "bfloat16" for mixed precision:
+        convolutions and RNNs compute in that type with float32 variables;
+        the final batch norm, the logits (and so softmax and CTC) stay
+        float32.
       conv_filters: output channels of each convolution (the original's 32).
         Fewer make the second, 21x11 convolution (most of a small model's
         step) proportionally cheaper.
     """
-    if dtype not in ("float32", "float16"):
+    if dtype not in ("float32", "float16", "bfloat16"):
       raise ValueError("dtype must be float32 or float16, got %r" % dtype)
     if rnn_type not in SUPPORTED_RNNS:
       raise ValueError("rnn_type must be one of %s, got %r" % (
@@ -207,10 +208,10 @@ class DeepSpeech2(object):
       float32 logits [batch, ceil(time / 4), num_classes].
     """
     policy = None
-    if self.dtype == "float16":
-      policy = tf.keras.mixed_precision.Policy("mixed_float16")
+    if self.dtype != "float32":
+      policy = tf.keras.mixed_precision.Policy("mixed_" + self.dtype)
       # tf.compat.v1 layers do not cast their inputs themselves.
-      inputs = tf.cast(inputs, tf.float16)
+      inputs = tf.cast(inputs, self.dtype)
     for layer_id, (padding, kernel, strides) in enumerate(_CONV_LAYERS, 1):
       inputs = _conv_bn_layer(
           inputs, padding=padding, filters=self.conv_filters,

@@ -62,6 +62,18 @@ def test_train_step_bench():
 
 
 @pytest.mark.slow
+def test_precision_bench():
+  result = _run("precision.py", "--dtypes", "float32,bfloat16",
+                "--batch_size", "2", "--utt_sec", "1", "--steps", "2",
+                "--warmup", "1")
+  assert result["batch_size"] == 2 and result["steps"] == 2
+  assert set(result["results"]) == {"float32", "bfloat16"}
+  for figures in result["results"].values():
+    assert figures["step_s"] > 0 and figures["loss_after"] > 0
+  assert result["results"]["float32"]["speedup_vs_float32"] == 1.0
+
+
+@pytest.mark.slow
 def test_convergence_bench_prints_its_curve_and_continues(tmp_path):
   sys.path.insert(0, os.path.join(ROOT, "tests"))
   import conftest  # pylint: disable=g-import-not-at-top

@@ -151,17 +151,25 @@ def test_cudnn_implementation_is_registered_in_estimator_graphs(rnn_type):
   assert {"CPU", "GPU"} <= preferred
 
 
-def test_mixed_precision_keeps_variables_and_logits_float32():
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_mixed_precision_keeps_variables_and_logits_float32(dtype):
   graph = tf.Graph()
   with graph.as_default():
     inputs = tf.zeros([2, 30, 161, 1])
     model = deep_speech_model.DeepSpeech2(2, "gru", True, 8, NUM_CLASSES,
-                                          True, dtype="float16")
+                                          True, dtype=dtype)
     logits = model(inputs, training=True)
     variables = graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)
-    # Some op computes in float16 (the point of mixed precision).
-    assert any(op.type == "Conv2D" and op.get_attr("T") == tf.float16
+    # The convolutions and the RNNs' matrix products compute in the low
+    # precision (the point of mixed precision).
+    low = tf.as_dtype(dtype).as_datatype_enum
+    assert any(op.type == "Conv2D" and op.get_attr("T") == tf.as_dtype(dtype)
                for op in graph.get_operations())
+    # The RNN steps live in the graph's function library (the while body).
+    rnn_matmuls = [node for function in graph.as_graph_def().library.function
+                   for node in function.node_def if node.op == "MatMul"]
+    assert rnn_matmuls and all(node.attr["T"].type == low
+                               for node in rnn_matmuls)
   assert logits.dtype == tf.float32
   assert variables and all(v.dtype.base_dtype == tf.float32
                            for v in variables)

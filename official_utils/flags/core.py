@@ -130,11 +130,14 @@ def define_performance(num_parallel_calls=True, dtype=True,
   if dtype:
     flags.DEFINE_enum(
         name="dtype", short_name="dt", default="fp32",
-        enum_values=["fp16", "fp32"],
+        enum_values=["fp16", "bf16", "fp32"],
         help=help_wrap("Compute precision. fp16 runs the convolutions and "
                        "RNNs in float16 (mixed precision; the softmax, CTC "
                        "loss and variables stay float32) with dynamic loss "
-                       "scaling. Meant for GPUs."))
+                       "scaling; meant for GPUs. bf16 does the same in "
+                       "bfloat16 without loss scaling; fast on CPUs with "
+                       "AVX512_BF16 or AMX and on recent GPUs, slow "
+                       "elsewhere."))
     names.append("dtype")
   if loss_scale:
     flags.DEFINE_string(
