@@ -6,6 +6,8 @@
 # converted wavs and the checkpoints. Settings come from the environment:
 #   DEMO_DIR (demo_data)  NUM_TRAIN  NUM_DEV  EPOCHS  PYTHON (.venv/bin/python)
 #   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
+#   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is ~1.3x
+#   faster and the demo trains one epoch more; fp32 elsewhere)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,7 +15,13 @@ PYTHON=${PYTHON:-.venv/bin/python}
 DEMO_DIR=${DEMO_DIR:-demo_data}
 NUM_TRAIN=${NUM_TRAIN:-12000}
 NUM_DEV=${NUM_DEV:-200}
-EPOCHS=${EPOCHS:-6}
+if [ -z "${DTYPE:-}" ]; then
+  DTYPE=fp32
+  if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo 2>/dev/null; then
+    DTYPE=bf16
+  fi
+fi
+if [ "$DTYPE" = bf16 ]; then EPOCHS=${EPOCHS:-7}; else EPOCHS=${EPOCHS:-6}; fi
 # Picked by measurement (bench/convergence.py, README "How far 20 minutes of
 # CPU go"): half the original's convolution channels and 10 ms windows for
 # speed, batch 32 and a learning rate halving every 1000 steps. (Mild
@@ -37,10 +45,10 @@ echo "== 2/4 preparing it with data/download.py (file:// mirror, checksums verif
 
 TRAIN=$DATA/sample-train/LibriSpeech/sample-train.csv
 DEV=$DATA/sample-dev/LibriSpeech/sample-dev.csv
-echo "== 3/4 training ($EPOCHS epochs; WER/CER after each)"
+echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
 "$PYTHON" deep_speech.py --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir="$DEMO_DIR/export" \
-    --train_epochs="$EPOCHS" $MODEL_FLAGS --show_samples=2 \
+    --train_epochs="$EPOCHS" $MODEL_FLAGS --dtype="$DTYPE" --show_samples=2 \
     --feature_cache_dir="$DEMO_DIR/features" 2>&1 |
   grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped"
 
