@@ -355,6 +355,12 @@ def run_deep_speech(flags_obj):
       "dtype": _DTYPES[flags_obj.dtype],
       "loss_scale": _loss_scale(flags_obj.loss_scale),
   }
+  if (params["dtype"] == "bfloat16" and
+      not deep_speech_model.bfloat16_supported()):
+    raise ValueError(
+        "--dtype=bf16: TensorFlow cannot run bfloat16 convolutions on this "
+        "machine (on a CPU, oneDNN needs AVX512; AVX512_BF16 or AMX make it "
+        "fast). Use --dtype=fp32.")
   _check_model_dir(flags_obj.model_dir, network(params),
                    train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(

@@ -11,6 +11,7 @@ The RNNs are Keras layers (GRU, LSTM, SimpleRNN) with their default
 activations: on a GPU, GRU and LSTM then run on cuDNN kernels.
 """
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -238,6 +239,28 @@ class DeepSpeech2(object):
     inputs = batch_norm(tf.cast(inputs, tf.float32), training)
     return tf.compat.v1.layers.dense(inputs, self.num_classes,
                                      use_bias=self.use_bias)
+
+
+def bfloat16_supported():
+  """Whether this machine's TensorFlow runs bfloat16 convolutions and RNNs.
+
+  On a CPU, oneDNN runs bfloat16 convolutions only with AVX512 (natively,
+  and fast, with AVX512_BF16 or AMX); elsewhere the first training step
+  would fail deep inside TensorFlow. A tiny convolution and matrix product
+  in a scratch graph tell beforehand.
+  """
+  with tf.Graph().as_default():
+    inputs = tf.compat.v1.placeholder(tf.float32, [1, 8, 8, 1])
+    conv = tf.nn.conv2d(tf.cast(inputs, tf.bfloat16),
+                        tf.ones([3, 3, 1, 2], tf.bfloat16), 1, "VALID")
+    product = tf.matmul(tf.reshape(conv, [1, 72]),
+                        tf.ones([72, 4], tf.bfloat16))
+    try:
+      with tf.compat.v1.Session() as sess:
+        sess.run(product, {inputs: np.ones([1, 8, 8, 1], np.float32)})
+    except tf.errors.OpError:
+      return False
+  return True
 
 
 def variable_shapes(model, num_feature_bins):

@@ -31,6 +31,7 @@ import tensorflow as tf
 # Runs as `python bench/precision.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
+import deep_speech_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 import train_step  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # demo.sh's network (its MODEL_FLAGS).
@@ -81,8 +82,15 @@ def main():
   tf.compat.v1.disable_eager_execution()
   batch, labels, audio_s = train_step.make_batch(args.batch_size,
                                                  args.utt_sec, seed=0)
-  trainers = {d: _Trainer(d, batch, labels, args.num_bins)
-              for d in args.dtypes.split(",")}
+  dtypes = args.dtypes.split(",")
+  skipped = {}
+  if ("bfloat16" in dtypes and
+      not deep_speech_model.bfloat16_supported()):
+    dtypes.remove("bfloat16")
+    skipped["bfloat16"] = "TensorFlow cannot run it on this machine"
+    print("bfloat16 left out: TensorFlow cannot run bfloat16 convolutions "
+          "here (on a CPU, oneDNN needs AVX512)", flush=True)
+  trainers = {d: _Trainer(d, batch, labels, args.num_bins) for d in dtypes}
   for _ in range(args.warmup + args.steps):
     for trainer in trainers.values():
       trainer.step()
@@ -102,7 +110,8 @@ def main():
           base["step_s"] / figures["step_s"], 2)
   print(json.dumps({"batch_size": args.batch_size, "utt_sec": args.utt_sec,
                     "num_bins": args.num_bins, "steps": args.steps,
-                    "cpu_count": os.cpu_count(), "results": results}))
+                    "cpu_count": os.cpu_count(), "results": results,
+                    "skipped": skipped}))
 
 
 if __name__ == "__main__":

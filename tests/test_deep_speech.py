@@ -13,6 +13,7 @@ import tensorflow as tf
 from data import dataset as dataset_lib
 import decoder
 import deep_speech
+import deep_speech_model
 import training_hooks
 from tests import conftest
 
@@ -142,6 +143,22 @@ def test_non_finite_loss_stops_the_step_before_any_update():
       info.value, deep_speech._NON_FINITE_MARKER)
   assert "/data/a.wav" in message and "/data/b.wav" in message
   assert "step" in message
+
+
+def test_bf16_without_cpu_support_is_a_clear_error(tmp_path):
+  # oneDNN limited to AVX2 stands for a CPU without AVX512: bfloat16
+  # convolutions cannot run there.
+  manifest = conftest.make_corpus(tmp_path / "data", num_utts=4)
+  env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2", CUDA_VISIBLE_DEVICES="")
+  proc = subprocess.run(
+      [sys.executable, "deep_speech.py", "--train_data_dir=" + manifest,
+       "--eval_data_dir=" + manifest, "--model_dir=" + str(tmp_path / "m"),
+       "--dtype=bf16", "--rnn_hidden_size=8", "--rnn_hidden_layers=1"],
+      cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 1, proc.stderr[-3000:]
+  assert "--dtype=bf16" in proc.stderr and "Use --dtype=fp32" in proc.stderr
+  assert "Traceback" not in proc.stderr
+  assert not os.path.exists(str(tmp_path / "m" / "checkpoint"))
 
 
 @pytest.mark.slow
@@ -362,6 +379,8 @@ def test_mirrored_strategy_on_two_cpu_devices(tmp_path, corpus):
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_mixed_precision_trains(dtype):
+  if dtype == "bfloat16" and not deep_speech_model.bfloat16_supported():
+    pytest.skip("this CPU cannot run bfloat16 convolutions (no AVX512)")
   params = dict(PARAMS, dtype=dtype, loss_scale="dynamic")
   with tf.Graph().as_default():
     spec = deep_speech.model_fn(_features(), tf.constant([[3, 1, 20]] * 2),
