@@ -472,7 +472,13 @@ def run_deep_speech(flags_obj):
                  "window_ms": flags_obj.window_ms,
                  "stride_ms": flags_obj.stride_ms,
                  "speech_labels": train_speech_dataset.speech_labels}, f)
-    export_path = estimator.export_saved_model(
+    # The variables are float32 whatever --dtype: a float32 serving graph
+    # runs on any machine (bfloat16 needs AVX512 on a CPU, and float16 is
+    # slow there).
+    exporter = tf.estimator.Estimator(
+        model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
+        params=dict(params, dtype="float32"))
+    export_path = exporter.export_saved_model(
         flags_obj.export_dir, functools.partial(
             serving_input_receiver_fn, train_speech_dataset.num_feature_bins),
         assets_extra={EXPORT_SETTINGS_FILE: settings_path})

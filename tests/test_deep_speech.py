@@ -9,6 +9,7 @@ from absl import flags
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from data import dataset as dataset_lib
 import decoder
@@ -143,6 +144,26 @@ def test_non_finite_loss_stops_the_step_before_any_update():
       info.value, deep_speech._NON_FINITE_MARKER)
   assert "/data/a.wav" in message and "/data/b.wav" in message
   assert "step" in message
+
+
+def test_bf16_training_exports_a_float32_model(tmp_path, corpus):
+  if not deep_speech_model.bfloat16_supported():
+    pytest.skip("this CPU cannot run bfloat16 convolutions (no AVX512)")
+  export_dir = tmp_path / "export"
+  cycles = run_in_process(TINY + [
+      "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+      "--model_dir=" + str(tmp_path / "m"), "--train_epochs=1",
+      "--dtype=bf16", "--export_dir=" + str(export_dir)])
+  assert np.isfinite(cycles[0]["train_loss"])
+  (export_path,) = list(export_dir.iterdir())
+  saved = saved_model_pb2.SavedModel()
+  saved.ParseFromString((export_path / "saved_model.pb").read_bytes())
+  graph = saved.meta_graphs[0].graph_def
+  nodes = list(graph.node) + [n for f in graph.library.function
+                              for n in f.node_def]
+  types = {value.type for node in nodes for value in node.attr.values()}
+  assert tf.float32.as_datatype_enum in types
+  assert tf.bfloat16.as_datatype_enum not in types
 
 
 def test_bf16_without_cpu_support_is_a_clear_error(tmp_path):
