@@ -183,7 +183,8 @@ class DeepSpeech2(object):
         step) proportionally cheaper.
     """
     if dtype not in ("float32", "float16", "bfloat16"):
-      raise ValueError("dtype must be float32 or float16, got %r" % dtype)
+      raise ValueError("dtype must be float32, float16 or bfloat16, got %r"
+                       % dtype)
     if rnn_type not in SUPPORTED_RNNS:
       raise ValueError("rnn_type must be one of %s, got %r" % (
           sorted(SUPPORTED_RNNS), rnn_type))

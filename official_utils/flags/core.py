@@ -136,8 +136,8 @@ def define_performance(num_parallel_calls=True, dtype=True,
                        "loss and variables stay float32) with dynamic loss "
                        "scaling; meant for GPUs. bf16 does the same in "
                        "bfloat16 without loss scaling; fast on CPUs with "
-                       "AVX512_BF16 or AMX and on recent GPUs, slow "
-                       "elsewhere."))
+                       "AVX512_BF16 or AMX and on recent GPUs, emulated "
+                       "(slow) with plain AVX512, unavailable without it."))
     names.append("dtype")
   if loss_scale:
     flags.DEFINE_string(
