@@ -362,7 +362,6 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
   if bucketed is None:
     bucketed = [False] * len(epochs)
   audio_config = deep_speech_dataset.config.audio_config
-  time_reduction = deep_speech_dataset.time_reduction
   num_bins = deep_speech_dataset.num_feature_bins
   table = _label_table(deep_speech_dataset.text_featurizer.token_to_index)
   cache = (feature_cache.FeatureCache(feature_cache_dir, audio_config)
@@ -387,13 +386,12 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
 
     return tf.cond(cached, _read, _compute_and_write)
 
-  def _parse(path, transcript, cache_path, cached, bucket, index):
+  augmenting = augment is not None and augment.enabled
+
+  def _parse(path, transcript, cache_path, cached, bucket, index, needed):
     features = _features(path, cache_path, cached)
     labels = tf.gather(table, tf.strings.unicode_decode(transcript, "UTF-8"))
-    if augment is not None and augment.enabled:
-      repeats = tf.reduce_sum(tf.cast(
-          tf.equal(labels[1:], labels[:-1]), tf.int32))
-      needed = (tf.size(labels) + repeats) * time_reduction
+    if augmenting:
       features = augment(features, index, needed)
     return ({
         "features": features,
@@ -418,13 +416,18 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
                            else ([""] * len(paths), [False] * len(paths)))
     buckets = (bucket_ids(entries, bucket_boundaries) if by_bucket
                else np.zeros(len(entries), np.int64))
+    # Spectrogram frames each transcript needs, so augmentation keeps them.
+    needed = [manifest.ctc_required_frames(e.transcript) *
+              deep_speech_dataset.time_reduction if augmenting else 0
+              for e in entries]
     # Typed explicitly: an empty list would otherwise be taken for float.
     return (tf.constant(paths, tf.string),
             tf.constant([e.transcript for e in entries], tf.string),
             tf.constant(cache_paths, tf.string), tf.constant(cached, tf.bool),
             tf.constant(buckets, tf.int64),
             tf.range(first_index, first_index + len(entries),
-                     dtype=tf.int64))
+                     dtype=tf.int64),
+            tf.constant(needed, tf.int32))
 
   dataset = None
   first_index = 0  # position of the epoch's first entry in the cycle

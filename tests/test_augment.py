@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from data import augment
 from data import dataset
+from data import manifest
 import deep_speech
 
 
@@ -124,10 +125,24 @@ def test_pipeline_warps_training_batches(corpus):
   for p, w, a in zip(plain, warped, again):
     np.testing.assert_array_equal(w["features"].numpy(),
                                   a["features"].numpy())
-    # input_length follows the warped frames, and CTC still fits each one.
-    for length, label_length in zip(w["input_length"].numpy()[:, 0],
-                                    w["label_length"].numpy()[:, 0]):
-      assert length // speech.time_reduction >= label_length
+    # input_length follows the warped frames.
+    np.testing.assert_array_equal(
+        w["input_length"].numpy()[:, 0],
+        (np.abs(w["features"].numpy()).sum(axis=(2, 3)) > 0).sum(axis=1))
     changed += int(not np.array_equal(p["input_length"].numpy(),
                                       w["input_length"].numpy()))
   assert changed > 0
+
+
+def test_pipeline_tells_the_warp_what_each_transcript_needs(corpus):
+  # Shrinking to as little as a tenth would leave too few frames for CTC
+  # without the floor input_fn passes down.
+  speech = deep_speech.generate_dataset(
+      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  aug = augment.Warp(tempo=0.9, freq=0.0, seed=5)
+  for features, labels in dataset.input_fn(4, speech, augment=aug):
+    for length, row, label_length in zip(
+        features["input_length"].numpy()[:, 0], labels.numpy(),
+        features["label_length"].numpy()[:, 0]):
+      assert length // speech.time_reduction >= (
+          manifest.ctc_required_frames(list(row[:label_length])))
