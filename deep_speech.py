@@ -283,8 +283,14 @@ def report_skipped_rows(train_speech_dataset, eval_speech_dataset,
                             len(speech_dataset.entries), model_dir, name=name)
 
 
-def _distribution(flags_obj):
+def _distribution(flags_obj, role):
   """(strategy or None, session config or None, number of replicas)."""
+  if role is not None:
+    if flags_obj.num_cpu_replicas > 1:
+      raise ValueError("--num_cpu_replicas simulates devices on one machine; "
+                       "it cannot be combined with a TF_CONFIG cluster.")
+    strategy = distribution_utils.get_multi_worker_strategy()
+    return strategy, None, strategy.num_replicas_in_sync
   num_gpus = flags_core.get_num_gpus(flags_obj)
   if num_gpus == 0 and flags_obj.num_cpu_replicas > 1:
     # Simulated devices, to exercise the multi-device path without GPUs.
@@ -301,7 +307,22 @@ def _distribution(flags_obj):
 
 
 def run_deep_speech(flags_obj):
-  """Runs the train/evaluate cycles; returns the list of cycle records."""
+  """Runs the train/evaluate cycles; returns the list of cycle records.
+
+  With a TF_CONFIG cluster, every machine runs this with the same flags and
+  model_dir (a shared directory): they train each cycle together with
+  MultiWorkerMirroredStrategy, and the chief alone evaluates, records the
+  cycle, writes reports and exports; the others wait for its record.
+  """
+  role = distribution_utils.multi_worker_role(
+      distribution_utils.tf_config_cluster())
+  if role is not None:
+    # The Estimator drives MultiWorkerMirroredStrategy in graph mode only.
+    tf.compat.v1.disable_eager_execution()
+    logging.info("TF_CONFIG: task %d of %d in a MultiWorkerMirroredStrategy "
+                 "cluster%s.", role.index, role.num_workers,
+                 " (the chief)" if role.is_chief else "")
+  is_chief = role is None or role.is_chief
   # Seeds Python's `random`, numpy and TensorFlow: Keras initializers draw
   # their seeds from Python's generator, so the graph seed alone (the seed's
   # way) leaves the initial weights random.
@@ -323,13 +344,14 @@ def run_deep_speech(flags_obj):
   else:
     eval_speech_dataset = generate_dataset(flags_obj.eval_data_dir,
                                            **data_args)
-  report_skipped_rows(train_speech_dataset, eval_speech_dataset,
-                      flags_obj.model_dir)
+  if is_chief:
+    report_skipped_rows(train_speech_dataset, eval_speech_dataset,
+                        flags_obj.model_dir)
 
   # Number of label classes. Label string is " abc...xyz'-".
   num_classes = len(train_speech_dataset.speech_labels)
 
-  strategy, session_config, num_replicas = _distribution(flags_obj)
+  strategy, session_config, num_replicas = _distribution(flags_obj, role)
   per_device_batch_size = distribution_utils.per_device_batch_size(
       flags_obj.batch_size, num_replicas)
 
@@ -389,14 +411,18 @@ def run_deep_speech(flags_obj):
       augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
                               flags_obj.seed))
 
-  state = train_state.TrainState.load_or_start(
-      flags_obj.model_dir, _current_step(estimator),
-      fingerprint=train_state.fingerprint(
-          train_entries=len(train_speech_dataset.entries),
-          batch_size=flags_obj.batch_size, num_replicas=num_replicas,
-          epochs_between_evals=flags_obj.epochs_between_evals,
-          sortagrad=flags_obj.sortagrad, seed=flags_obj.seed,
-          length_buckets=flags_obj.length_buckets))
+  fingerprint = train_state.fingerprint(
+      train_entries=len(train_speech_dataset.entries),
+      batch_size=flags_obj.batch_size, num_replicas=num_replicas,
+      epochs_between_evals=flags_obj.epochs_between_evals,
+      sortagrad=flags_obj.sortagrad, seed=flags_obj.seed,
+      length_buckets=flags_obj.length_buckets)
+  if is_chief:
+    state = train_state.TrainState.load_or_start(
+        flags_obj.model_dir, _current_step(estimator), fingerprint)
+  else:
+    state = train_state.TrainState.wait_for_chief(flags_obj.model_dir,
+                                                  fingerprint)
   schedule = train_state.cycle_epochs(flags_obj.train_epochs,
                                       flags_obj.epochs_between_evals)
   stopper = training_hooks.StopOnSignal()
@@ -413,7 +439,8 @@ def run_deep_speech(flags_obj):
                  len(schedule))
     epoch_lists, bucketed, cycle_steps = _cycle_plan(
         train_speech_dataset.entries, epochs, flags_obj,
-        per_device_batch_size, num_replicas, boundaries)
+        per_device_batch_size, num_replicas, boundaries,
+        whole_steps=role is not None)
     start_step = state.cycle_start_step()
     done_steps = _current_step(estimator) - start_step
     recorder = training_hooks.LossRecorder()
@@ -429,10 +456,22 @@ def run_deep_speech(flags_obj):
           feature_cache_dir=flags_obj.feature_cache_dir,
           bucket_boundaries=boundaries, bucketed=bucketed,
           augment=augment)
+      hooks = train_hooks + [stopper, recorder]
       with training_hooks.clear_graph_errors(_NON_FINITE_MARKER):
-        estimator.train(input_fn=input_fn_train,
-                        hooks=train_hooks + [stopper, recorder],
-                        max_steps=start_step + cycle_steps)
+        if role is None:
+          estimator.train(input_fn=input_fn_train, hooks=hooks,
+                          max_steps=start_step + cycle_steps)
+        else:
+          # Estimator.train refuses a TF_CONFIG cluster; train_and_evaluate
+          # runs the workers' synchronous training (the cluster has no
+          # evaluator task, so its EvalSpec is never used: the chief
+          # evaluates below).
+          tf.estimator.train_and_evaluate(
+              estimator,
+              tf.estimator.TrainSpec(input_fn_train,
+                                     max_steps=start_step + cycle_steps,
+                                     hooks=hooks),
+              tf.estimator.EvalSpec(input_fn_eval))
       if stopper.received is not None:
         logging.warning("Interrupted: checkpoint saved at step %d. Run the "
                         "same command to resume.", _current_step(estimator))
@@ -440,6 +479,15 @@ def run_deep_speech(flags_obj):
     train_loss = recorder.mean()
     train_seconds = time.time() - train_started
 
+    if not is_chief:
+      state = train_state.TrainState.wait_for_chief(
+          flags_obj.model_dir, fingerprint, num_cycles=cycle_index + 1)
+      record = state.cycles[cycle_index]
+      logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
+                   cycle_index + 1, record[_WER_KEY], record[_CER_KEY])
+      if _stop_on_wer(flags_obj.wer_threshold, record[_WER_KEY]):
+        break
+      continue
     logging.info("Starting to evaluate...")
     eval_started = time.time()
     with training_hooks.clear_graph_errors(_NON_FINITE_MARKER):
@@ -463,7 +511,7 @@ def run_deep_speech(flags_obj):
                    eval_results[_WER_KEY], flags_obj.wer_threshold)
       break
 
-  if flags_obj.export_dir:
+  if flags_obj.export_dir and is_chief:
     # The featurizer settings travel with the model, so transcribe.py
     # featurizes audio exactly as training did.
     settings_path = os.path.join(flags_obj.model_dir, EXPORT_SETTINGS_FILE)
@@ -503,11 +551,14 @@ def _check_model_dir(model_dir, model, num_feature_bins):
 
 
 def _cycle_plan(entries, epochs, flags_obj, per_device_batch_size,
-                num_replicas, boundaries):
+                num_replicas, boundaries, whole_steps=False):
   """One cycle's epoch orders, which epochs are bucketed, and its steps.
 
   Each epoch's order derives from (seed, epoch), so a resumed cycle sees the
-  batches the interrupted one would have seen.
+  batches the interrupted one would have seen. With whole_steps (several
+  workers), the cycle takes only steps that give every replica a batch and
+  leaves out the last batches (fewer than the replicas): a worker whose
+  input ended early would leave the others waiting in the all-reduce.
   """
   epoch_lists = [dataset.epoch_entries(
       entries, epoch, flags_obj.sortagrad, per_device_batch_size,
@@ -519,6 +570,8 @@ def _cycle_plan(entries, epochs, flags_obj, per_device_batch_size,
       e, per_device_batch_size, boundaries if b else None)
                 for e, b in zip(epoch_lists, bucketed))
   # A global step consumes one batch per replica.
+  if whole_steps:
+    return epoch_lists, bucketed, batches // num_replicas
   return epoch_lists, bucketed, int(math.ceil(batches / float(num_replicas)))
 
 

@@ -14,6 +14,7 @@ starts again from the checkpoint's step.
 
 import json
 import os
+import time
 
 from absl import logging
 
@@ -101,6 +102,54 @@ class TrainState(object):
     if self.cycles:
       return self.cycles[-1]["global_step"]
     return self._data["base_step"]
+
+  @classmethod
+  def wait_for_chief(cls, model_dir, fingerprint, num_cycles=0,
+                     poll_secs=2.0, timeout_secs=None, sleep=time.sleep):
+    """The chief's record once it matches `fingerprint` and has `num_cycles`.
+
+    The other workers of a multi-worker run never write the record: they
+    read the chief's, in the model directory all workers share, to start
+    each cycle where it does and to learn its evaluation.
+
+    Args:
+      model_dir: the shared model directory.
+      fingerprint: from `fingerprint()`; the chief's must be the same.
+      num_cycles: finished cycles to wait for.
+      poll_secs: seconds between reads.
+      timeout_secs: give up after this long (None: wait as long as it takes,
+        the chief may be evaluating a large dev set).
+      sleep: the sleeping function (tests pass a fake one).
+
+    Raises:
+      TimeoutError: timeout_secs passed first.
+    """
+    path = os.path.join(model_dir, STATE_FILE)
+    waited = 0.0
+    next_notice = 60.0
+    while True:
+      data = None
+      try:
+        with open(path) as f:
+          data = json.load(f)
+      except (OSError, ValueError):  # Not written yet, or being replaced.
+        pass
+      if (data is not None and data.get("fingerprint") == fingerprint and
+          len(data.get("cycles", [])) >= num_cycles):
+        return cls(path, data)
+      if timeout_secs is not None and waited >= timeout_secs:
+        raise TimeoutError(
+            "Waited %.0f s for the chief to record %d finished cycle(s) in "
+            "%s; is the model directory shared by all workers, and is the "
+            "chief running with the same flags?" % (waited, num_cycles,
+                                                    path))
+      if waited >= next_notice:
+        logging.info("Waiting for the chief's cycle %d in %s (%.0f s so "
+                     "far; the model directory must be shared by all "
+                     "workers).", num_cycles, path, waited)
+        next_notice += 60.0
+      sleep(poll_secs)
+      waited += poll_secs
 
   def add_cycle(self, record):
     """Appends a finished cycle and writes the file atomically."""

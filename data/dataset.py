@@ -327,7 +327,7 @@ def _label_table(token_to_index):
 def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
              skip_batches=0, num_parallel_calls=tf.data.AUTOTUNE,
              feature_cache_dir=None, bucket_boundaries=None,  # pylint: disable=redefined-outer-name
-             bucketed=None, augment=None):
+             bucketed=None, augment=None, input_context=None):
   """Builds the padded, prefetched batches for one training cycle or eval.
 
   Args:
@@ -350,6 +350,12 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
     augment: optional augmentation from `data.augment` applied to each
       utterance (training only), seeded by its position in `epochs`; it is
       told how many frames the transcript needs, so it can keep them.
+    input_context: a `tf.distribute.InputContext` when the Estimator trains
+      with MultiWorkerMirroredStrategy (it passes one to input functions
+      that take it): this worker keeps the cycle's batches whose index is
+      its input_pipeline_id modulo num_input_pipelines. Plain batches of
+      other workers are never read; bucketed epochs are batched in full and
+      then sharded. skip_batches counts batches of all workers.
 
   Returns:
     A `tf.data.Dataset` of (features, labels): features is a dict with
@@ -410,7 +416,7 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
   def _batch(dataset):
     return dataset.padded_batch(batch_size, padded_shapes=padded_shapes)
 
-  def _columns(entries, by_bucket, first_index=0):
+  def _columns(entries, by_bucket, indices):
     paths = [e.wav_filename for e in entries]
     cache_paths, cached = (cache.lookup(paths) if cache is not None
                            else ([""] * len(paths), [False] * len(paths)))
@@ -425,12 +431,15 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
             tf.constant([e.transcript for e in entries], tf.string),
             tf.constant(cache_paths, tf.string), tf.constant(cached, tf.bool),
             tf.constant(buckets, tf.int64),
-            tf.range(first_index, first_index + len(entries),
-                     dtype=tf.int64),
+            tf.constant(indices, tf.int64),
             tf.constant(needed, tf.int32))
 
+  num_shards, shard = ((input_context.num_input_pipelines,
+                        input_context.input_pipeline_id)
+                       if input_context is not None else (1, 0))
   dataset = None
   first_index = 0  # position of the epoch's first entry in the cycle
+  next_batch = 0  # index in the cycle of the part's first batch
   for entries, by_bucket in zip(epochs, bucketed):
     by_bucket = bool(by_bucket) and bucket_boundaries is not None
     per_epoch = epoch_num_batches(entries, batch_size,
@@ -439,12 +448,19 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
     if skip_batches >= per_epoch:
       skip_batches -= per_epoch
       continue
+    # Each entry's position in the cycle seeds its augmentation.
+    indices = list(range(epoch_start, epoch_start + len(entries)))
     if not by_bucket:
-      # Plain batches are consecutive runs of entries: skip them unread.
-      entries = entries[skip_batches * batch_size:]
-      epoch_start += skip_batches * batch_size
+      # Plain batches are consecutive runs of entries: skip them, and other
+      # workers' batches, unread.
+      starts = [start for batch, start in enumerate(
+          range(skip_batches * batch_size, len(entries), batch_size))
+                if (next_batch + batch) % num_shards == shard]
+      indices = [i for start in starts
+                 for i in indices[start:start + batch_size]]
+      entries = [entries[i - epoch_start] for i in indices]
     part = tf.data.Dataset.from_tensor_slices(
-        _columns(entries, by_bucket, epoch_start))
+        _columns(entries, by_bucket, indices))
     # deterministic=True keeps the order, so batches follow the shuffle.
     part = part.map(_parse, num_parallel_calls=num_parallel_calls,
                     deterministic=True)
@@ -454,14 +470,17 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
           reduce_func=lambda _, window: _batch(window),
           window_size=batch_size)
       part = part.skip(skip_batches)
+      if num_shards > 1:
+        part = part.shard(num_shards, (shard - next_batch) % num_shards)
     else:
       part = _batch(part)
+    next_batch += per_epoch - skip_batches
     skip_batches = 0
     dataset = part if dataset is None else dataset.concatenate(part)
   if dataset is None:
     # Everything was consumed already; an empty dataset ends training at once.
     dataset = _batch(tf.data.Dataset.from_tensor_slices(
-        _columns([], False)).map(_parse))
+        _columns([], False, [])).map(_parse))
   # Drop the bucket id: the Estimator sees (features, labels).
   dataset = dataset.map(lambda features, labels, bucket: (features, labels))
   return dataset.prefetch(_PREFETCH)

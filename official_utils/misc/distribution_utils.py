@@ -2,7 +2,8 @@
 
 Multi-device training goes through `tf.distribute`: one device uses
 `OneDeviceStrategy`, several GPUs `MirroredStrategy`, and a cluster described
-by `TF_CONFIG` `MultiWorkerMirroredStrategy`.
+by `TF_CONFIG` `MultiWorkerMirroredStrategy` (`multi_worker_role` reads the
+cluster; `get_multi_worker_strategy` builds the strategy).
 """
 
 import json
@@ -53,9 +54,10 @@ def per_device_batch_size(batch_size, num_gpus):
   remainder = batch_size % num_gpus
   if remainder:
     raise ValueError(
-        "When running with multiple GPUs, batch size must be a multiple of "
-        "the number of available GPUs. Found {} GPUs with a batch size of "
-        "{}; try --batch_size={} instead.".format(
+        "When running with multiple GPUs or machines, batch size must be a "
+        "multiple of the number of replicas. Found {} replicas (GPUs, or "
+        "devices of a TF_CONFIG cluster) with a batch size of {}; try "
+        "--batch_size={} instead.".format(
             num_gpus, batch_size, batch_size - remainder or num_gpus))
   return batch_size // num_gpus
 
@@ -69,3 +71,82 @@ def tf_config_cluster():
     return json.loads(raw)
   except ValueError as e:
     raise ValueError("TF_CONFIG is not valid JSON: %s" % e) from e
+
+
+# Jobs of a TF_CONFIG cluster that train (synchronously, all-reduce).
+_TRAINING_JOBS = ("chief", "worker")
+
+
+class WorkerRole(object):
+  """This process's place in a TF_CONFIG cluster.
+
+  Attributes:
+    num_workers: training tasks in the cluster (chief and workers).
+    index: this task's position among them: the chief, if any, is 0, then
+      the workers in order (the order of the strategy's input pipelines).
+    is_chief: the task that saves checkpoints, evaluates and exports: the
+      "chief" task, or worker 0 when the cluster has no chief job.
+  """
+
+  def __init__(self, num_workers, index):
+    self.num_workers = num_workers
+    self.index = index
+    self.is_chief = index == 0
+
+  def __repr__(self):
+    return "WorkerRole(num_workers=%d, index=%d)" % (self.num_workers,
+                                                     self.index)
+
+
+def multi_worker_role(tf_config):
+  """This task's `WorkerRole` from a parsed TF_CONFIG, or None without one.
+
+  Args:
+    tf_config: the dict from `tf_config_cluster()`, or None.
+
+  Returns:
+    None when tf_config has no cluster (single-machine training).
+
+  Raises:
+    ValueError: for a cluster this trainer cannot run: parameter servers,
+      an evaluator or master job, no task, or a task not in the cluster.
+  """
+  cluster = (tf_config or {}).get("cluster")
+  if not cluster:
+    return None
+  others = sorted(set(cluster) - set(_TRAINING_JOBS))
+  if others:
+    raise ValueError(
+        "TF_CONFIG: jobs %s are not supported; list the machines as "
+        "\"chief\" (at most one) and \"worker\" tasks: they train "
+        "synchronously with MultiWorkerMirroredStrategy and the chief "
+        "evaluates after every cycle." % others)
+  if len(cluster.get("chief", [])) > 1:
+    raise ValueError("TF_CONFIG: at most one \"chief\" task, got %d."
+                     % len(cluster["chief"]))
+  task = tf_config.get("task") or {}
+  task_type, task_index = task.get("type"), task.get("index", 0)
+  if task_type not in _TRAINING_JOBS:
+    raise ValueError(
+        "TF_CONFIG: \"task\" must name this machine, e.g. {\"type\": "
+        "\"worker\", \"index\": 0}; got %r." % (task or None,))
+  tasks = cluster.get(task_type, [])
+  if not isinstance(task_index, int) or not 0 <= task_index < len(tasks):
+    raise ValueError("TF_CONFIG: task %s %r is not in the cluster (%d %s "
+                     "tasks)." % (task_type, task_index, len(tasks),
+                                  task_type))
+  num_chiefs = len(cluster.get("chief", []))
+  index = task_index if task_type == "chief" else num_chiefs + task_index
+  return WorkerRole(num_chiefs + len(cluster.get("worker", [])), index)
+
+
+def get_multi_worker_strategy():
+  """`MultiWorkerMirroredStrategy` over the TF_CONFIG cluster.
+
+  The graph-mode (v1) strategy that the Estimator drives: each worker
+  all-reduces its gradients with the others every step and uses all of its
+  visible GPUs (its CPU when it has none). Eager execution must have been
+  disabled first (`tf.compat.v1.disable_eager_execution`).
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  return tf.compat.v1.distribute.experimental.MultiWorkerMirroredStrategy()
