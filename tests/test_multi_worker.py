@@ -181,21 +181,7 @@ def test_two_workers_train_together_and_the_chief_evaluates(tmp_path):
          "--export_dir=%s" % export_dir, "--train_epochs=3",
          "--batch_size=4", "--rnn_hidden_size=32", "--rnn_hidden_layers=1",
          "--learning_rate=2e-3", "--conv_filters=8"]
-  procs = []
-  for index in range(2):
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CONFIG=json.dumps(
-        _config(cluster, "worker", index)))
-    log = open(str(tmp_path / ("worker%d.log" % index)), "w")
-    procs.append((subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT), log))
-  try:
-    codes = [p.wait(timeout=600) for p, _ in procs]
-  finally:
-    for p, log in procs:
-      if p.poll() is None:
-        p.kill()
-      log.close()
-  logs = [(tmp_path / ("worker%d.log" % i)).read_text() for i in range(2)]
+  codes, logs = _run_cluster(cmd, cluster, tmp_path, "first")
   assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
 
   assert "task 0 of 2" in logs[0] and "(the chief)" in logs[0]
@@ -213,3 +199,35 @@ def test_two_workers_train_together_and_the_chief_evaluates(tmp_path):
     assert "Cycle %d: the chief measured WER" % cycle in logs[1]
   assert len(os.listdir(str(export_dir))) == 1
   assert "Exported the SavedModel" not in logs[1]
+
+  # Run again for one more epoch: both skip the finished cycles.
+  cmd = [arg.replace("--train_epochs=3", "--train_epochs=4") for arg in cmd]
+  codes, logs = _run_cluster(cmd, cluster, tmp_path, "again")
+  assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
+  for log in logs:
+    assert "Cycle 3/4 already done" in log and "Cycle 4/4" not in log
+  assert "Iteration 4: WER = " in logs[0]
+  assert "Cycle 4: the chief measured WER" in logs[1]
+  with open(str(model_dir / train_state.STATE_FILE)) as f:
+    state = json.load(f)
+  assert [c["global_step"] for c in state["cycles"]] == [3, 6, 9, 12]
+
+
+def _run_cluster(cmd, cluster, log_dir, name):
+  """Runs cmd as each worker of cluster; returns exit codes and logs."""
+  procs, paths = [], []
+  for index in range(len(cluster["worker"])):
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CONFIG=json.dumps(
+        _config(cluster, "worker", index)))
+    paths.append(log_dir / ("%s-worker%d.log" % (name, index)))
+    log = open(str(paths[-1]), "w")
+    procs.append((subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT), log))
+  try:
+    codes = [p.wait(timeout=600) for p, _ in procs]
+  finally:
+    for p, log in procs:
+      if p.poll() is None:
+        p.kill()
+      log.close()
+  return codes, [path.read_text() for path in paths]
