@@ -231,3 +231,37 @@ def _run_cluster(cmd, cluster, log_dir, name):
         p.kill()
       log.close()
   return codes, [path.read_text() for path in paths]
+
+
+def test_two_workers_resume_a_cycle_part_way(tmp_path):
+  # 12 utterances, global batch 4: 3 steps a cycle. A checkpoint every step
+  # lets the test roll the run back to step 4, one step into cycle 2, as if
+  # both workers had been stopped there.
+  manifest = conftest.make_corpus(tmp_path / "data", num_utts=12)
+  model_dir = tmp_path / "model"
+  cluster = {"worker": ["127.0.0.1:%d" % p for p in _free_ports(2)]}
+  cmd = [sys.executable, "deep_speech.py", "--train_data_dir=" + manifest,
+         "--eval_data_dir=" + manifest, "--model_dir=%s" % model_dir,
+         "--train_epochs=2", "--batch_size=4", "--rnn_hidden_size=16",
+         "--rnn_hidden_layers=1", "--conv_filters=4",
+         "--save_checkpoints_steps=1"]
+  codes, logs = _run_cluster(cmd, cluster, tmp_path, "whole")
+  assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
+  state_path = model_dir / train_state.STATE_FILE
+  state = json.loads(state_path.read_text())
+  assert [c["global_step"] for c in state["cycles"]] == [3, 6]
+
+  state["cycles"] = state["cycles"][:1]
+  state_path.write_text(json.dumps(state))
+  (model_dir / "checkpoint").write_text(
+      'model_checkpoint_path: "model.ckpt-4"\n')
+  codes, logs = _run_cluster(cmd, cluster, tmp_path, "resumed")
+  assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
+  for log in logs:
+    assert "Cycle 1/2 already done" in log
+    assert "Resuming the cycle at step 1 of 3." in log
+  assert "Iteration 2: WER = " in logs[0]
+  assert "Cycle 2: the chief measured WER" in logs[1]
+  state = json.loads(state_path.read_text())
+  assert [c["global_step"] for c in state["cycles"]] == [3, 6]
+  assert tf.train.latest_checkpoint(str(model_dir)).endswith("model.ckpt-6")
