@@ -448,17 +448,17 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
     if skip_batches >= per_epoch:
       skip_batches -= per_epoch
       continue
-    # Each entry's position in the cycle seeds its augmentation.
-    indices = list(range(epoch_start, epoch_start + len(entries)))
+    keep = range(len(entries))
     if not by_bucket:
       # Plain batches are consecutive runs of entries: skip them, and other
       # workers' batches, unread.
-      starts = [start for batch, start in enumerate(
+      keep = [i for batch, start in enumerate(
           range(skip_batches * batch_size, len(entries), batch_size))
-                if (next_batch + batch) % num_shards == shard]
-      indices = [i for start in starts
-                 for i in indices[start:start + batch_size]]
-      entries = [entries[i - epoch_start] for i in indices]
+              if (next_batch + batch) % num_shards == shard
+              for i in range(start, min(start + batch_size, len(entries)))]
+      entries = [entries[i] for i in keep]
+    # Each entry's position in the cycle seeds its augmentation.
+    indices = [epoch_start + i for i in keep]
     part = tf.data.Dataset.from_tensor_slices(
         _columns(entries, by_bucket, indices))
     # deterministic=True keeps the order, so batches follow the shuffle.

@@ -93,7 +93,9 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
         name="num_gpus", short_name="ng", default=None,
         help=help_wrap("How many GPUs to use with the distribution strategy "
                        "(0: CPU only, -1: all visible GPUs). Default: 1 if a "
-                       "GPU is visible, else 0."))
+                       "GPU is visible, else 0. With a TF_CONFIG cluster "
+                       "(MultiWorkerMirroredStrategy) every machine uses all "
+                       "its visible GPUs instead."))
     names.append("num_gpus")
   if hooks:
     flags.DEFINE_list(
