@@ -1,6 +1,5 @@
 """Tests for deep_speech_model: shapes, RNN variants, batch-norm updates."""
 
-import functools
 
 import numpy as np
 import pytest

@@ -9,7 +9,6 @@ import tensorflow as tf
 
 from data import vocabulary
 import deep_speech
-from tests import conftest
 from training import cycles
 from training import inputs
 

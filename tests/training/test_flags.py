@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-from absl import flags
 import pytest
 
 from training import flags as port_flags
