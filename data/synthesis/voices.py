@@ -26,7 +26,7 @@ import numpy as np
 import soundfile
 
 from data import atomic_file
-from data.synthesis import text
+from data.synthesis import text as text_lib
 
 SAMPLE_RATE = 16000  # Hz, LibriSpeech's rate.
 
@@ -98,7 +98,7 @@ def find_tools(path=None):
   missing = [TOOL_PACKAGES[n] for n, p in tools.items() if p is None]
   missing += [pkg for pkg, voice_dir in FESTIVAL_VOICE_PACKAGES.items()
               if not os.path.isdir(voice_dir)]
-  missing += text.missing_text_packages()
+  missing += text_lib.missing_text_packages()
   if missing:
     sudo = "" if hasattr(os, "geteuid") and os.geteuid() == 0 else "sudo "
     raise MissingDependencyError(
