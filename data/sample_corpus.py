@@ -154,7 +154,7 @@ def write_layout(data_dir, plan, seed):
           os.path.join(out_dir, "%d-%d.trans.txt" % (
               c["speaker"][0], c["chapter"])),
           archive.transcript_text((u[0], u[1])
-                                         for u in c["utterances"]))
+                                  for u in c["utterances"]))
       duration = sum(soundfile.info(os.path.join(out_dir, u[0] + ".flac"))
                      .duration for u in c["utterances"])
       seconds[subset] = seconds.get(subset, 0.0) + duration
@@ -257,7 +257,7 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
   if num_train < 1 or num_dev < 1:
     raise ValueError("num_train and num_dev must be >= 1")
   config = plan_lib.corpus_config(num_train, num_dev, seed, vocab_size,
-                                     train_vocab_size)
+                                  train_vocab_size)
   manifest_path = os.path.join(data_dir, MANIFEST_FILE)
   manifest = plan_lib.read_json(manifest_path) or {}
   if _is_complete(data_dir, manifest, config):
@@ -274,7 +274,7 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
   if train_vocab_size is not None and train_vocab_size != vocab_size:
     extra = text_lib.restrict_vocabulary(every_sentence, train_vocab_size)
   plan = plan_lib.plan_corpus(sentences, num_train, num_dev, seed,
-                                 extra_train=extra)
+                              extra_train=extra)
   reusable = plan_lib.reconcile(data_dir, plan)
   logging.info("Synthesizing %d utterances (%d reused) with %d workers.",
                num_train + num_dev - len(reusable), len(reusable),

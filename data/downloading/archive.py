@@ -120,7 +120,7 @@ def extract_archive(archive, target_dir, show_progress=True):
   bar = None
   if show_progress:
     bar = common.ProgressBar("extracting " + name,
-                                      os.path.getsize(archive))
+                             os.path.getsize(archive))
   count = 0
   try:
     with open(archive, "rb") as raw, tarfile.open(

@@ -86,7 +86,7 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
   bar = None
   if show_progress:
     bar = common.ProgressBar("converting " + label, len(todo),
-                                      unit="files")
+                             unit="files")
   def collect(done):
     for future in done:
       future.result()  # Re-raises the first sox failure.

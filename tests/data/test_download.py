@@ -45,10 +45,10 @@ def test_cli_dev_only_from_a_local_mirror_then_reruns_for_free(mirror,
                                                                tmp_path):
   texts = {}
   for subset in ("dev-clean", "dev-other"):
-    texts.update(fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
-                                           subset))
+    texts.update(fakes.make_librispeech_archive(
+        mirror.root, str(tmp_path / "src"), subset))
   md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz",
-                                       "dev-other.tar.gz"])
+                                            "dev-other.tar.gz"])
   data_dir = str(tmp_path / "data")
   mirror.drop_once["dev-clean.tar.gz"] = True
   args = ["--data_dir=" + data_dir, "--base_url=" + mirror.url,
@@ -64,7 +64,8 @@ def test_cli_dev_only_from_a_local_mirror_then_reruns_for_free(mirror,
     manifest = os.path.join(data_dir, subset, "LibriSpeech", subset + ".csv")
     header, rows = fakes.read_manifest(manifest)
     assert header == "wav_filename\twav_filesize\ttranscript"
-    assert len(rows) == sum(len(t) for t in fakes.LIBRISPEECH_TEXTS[subset].values())
+    assert len(rows) == sum(
+        len(t) for t in fakes.LIBRISPEECH_TEXTS[subset].values())
     for wav, size, transcript in rows:
       utt = os.path.basename(wav)[:-len(".wav")]
       assert wav == os.path.join(data_dir, subset, "LibriSpeech",
@@ -103,7 +104,7 @@ def test_kept_archive_is_extracted_again_when_the_tree_was_deleted(
   mirror_dir = tmp_path / "mirror"
   mirror_dir.mkdir()
   fakes.make_librispeech_archive(str(mirror_dir), str(tmp_path / "src"),
-                            "dev-other")
+                                 "dev-other")
   config = download.DownloadConfig(
       base_url=mirror_dir.as_uri(), checksums={}, skip_checksum=True,
       keep_archives=True, num_workers=1, show_progress=False)
@@ -122,7 +123,8 @@ def test_kept_archive_is_extracted_again_when_the_tree_was_deleted(
 def test_cli_bad_checksum_fails_with_both_sums(mirror, tmp_path):
   # No --checksum_file: the built-in md5 of the official dev-clean archive
   # cannot match this home-made one.
-  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"), "dev-clean")
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean")
   data_dir = tmp_path / "data"
   result = _run_cli("--data_dir=%s" % data_dir, "--base_url=" + mirror.url,
                     "--subsets=dev-clean")

@@ -230,5 +230,5 @@ def test_archive_is_byte_reproducible(corpus, tmp_path):
   paths = [str(tmp_path / ("%d.tar.gz" % i)) for i in range(2)]
   for path in paths:
     archive.write_archive(path, str(data_dir / "LibriSpeech"),
-                                 "sample-dev", extra)
+                          "sample-dev", extra)
   assert archive.md5_file(paths[0]) == archive.md5_file(paths[1])

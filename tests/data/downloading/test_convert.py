@@ -22,7 +22,7 @@ def test_conversion_skips_finished_wavs_and_never_leaves_a_broken_one(
   assert convert.convert_audio(jobs, 16000, 2, "t", False) == 0
   with pytest.raises(convert.ConversionError, match="bad.flac"):
     convert.convert_audio([(str(bad), str(out / "bad.wav"))],
-                                   16000, 1, "t", False)
+                          16000, 1, "t", False)
   assert sorted(os.listdir(out)) == ["good.wav"]
 
 

@@ -69,7 +69,7 @@ def test_fetch_resumes_after_the_connection_drops(mirror, tmp_path):
   mirror.drop_once["blob.bin"] = True
   dest = str(tmp_path / "blob.bin")
   fetch.fetch(mirror.url + "/blob.bin", dest, md5, backoff_s=0,
-                       show_progress=False)
+              show_progress=False)
   assert open(dest, "rb").read() == data
   assert not os.path.exists(dest + ".part")
   assert mirror.requests == [("/blob.bin", None),
@@ -82,7 +82,7 @@ def test_fetch_resumes_a_part_file_left_by_an_earlier_run(mirror, tmp_path):
   with open(dest + ".part", "wb") as f:
     f.write(data[:1000])
   fetch.fetch(mirror.url + "/blob.bin", dest, md5,
-                       show_progress=False)
+              show_progress=False)
   assert open(dest, "rb").read() == data
   assert mirror.requests == [("/blob.bin", "bytes=1000-")]
 
@@ -94,7 +94,7 @@ def test_fetch_restarts_when_the_server_ignores_range(mirror, tmp_path):
   with open(dest + ".part", "wb") as f:
     f.write(b"stale bytes from another file")
   fetch.fetch(mirror.url + "/blob.bin", dest, md5,
-                       show_progress=False)
+              show_progress=False)
   assert open(dest, "rb").read() == data
 
 
@@ -104,7 +104,7 @@ def test_fetch_accepts_a_complete_part_file_after_416(mirror, tmp_path):
   with open(dest + ".part", "wb") as f:
     f.write(data)
   fetch.fetch(mirror.url + "/blob.bin", dest, md5,
-                       show_progress=False)
+              show_progress=False)
   assert open(dest, "rb").read() == data
 
 
@@ -114,7 +114,7 @@ def test_fetch_checksum_mismatch_deletes_the_download(mirror, tmp_path):
   wrong = "0" * 32
   with pytest.raises(fetch.ChecksumError) as info:
     fetch.fetch(mirror.url + "/blob.bin", dest, wrong,
-                         show_progress=False)
+                show_progress=False)
   assert wrong in str(info.value) and md5 in str(info.value)
   assert not os.path.exists(dest) and not os.path.exists(dest + ".part")
 
@@ -127,7 +127,7 @@ def test_fetch_file_url_resumes_and_verifies_sha256(tmp_path):
   with open(dest + ".part", "wb") as f:
     f.write(data[:123])
   fetch.fetch(source.as_uri(), dest,
-                       hashlib.sha256(data).hexdigest(), show_progress=False)
+              hashlib.sha256(data).hexdigest(), show_progress=False)
   assert open(dest, "rb").read() == data
 
 
@@ -138,13 +138,13 @@ def test_fetch_fails_early_when_the_disk_is_too_small(mirror, tmp_path,
   with pytest.raises(common.DownloadError,
                      match="not enough disk space for blob.bin"):
     fetch.fetch(mirror.url + "/blob.bin",
-                         str(tmp_path / "blob.bin"), md5, show_progress=False)
+                str(tmp_path / "blob.bin"), md5, show_progress=False)
 
 
 def test_fetch_reports_http_errors(mirror, tmp_path):
   with pytest.raises(fetch.NetworkError, match="HTTP 404"):
     fetch.fetch(mirror.url + "/missing.tar.gz",
-                         str(tmp_path / "m"), show_progress=False)
+                str(tmp_path / "m"), show_progress=False)
 
 
 # ---------------------------------------------------------------------------

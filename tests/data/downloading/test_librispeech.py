@@ -14,11 +14,11 @@ def test_select_subsets_follows_the_original_priority():
   assert librispeech.select_subsets(dev_only=True, test_only=True) == [
       "dev-clean", "dev-other"]
   assert librispeech.select_subsets(test_only=True) == ["test-clean",
-                                                     "test-other"]
+                                                        "test-other"]
   # --subsets wins and comes back in the canonical order.
   assert librispeech.select_subsets(["test-clean", "dev-clean"],
-                                 train_only=True) == ["dev-clean",
-                                                      "test-clean"]
+                                    train_only=True) == ["dev-clean",
+                                                         "test-clean"]
   with pytest.raises(common.DownloadError, match="'dev-cleen'"):
     librispeech.select_subsets(["dev-cleen"])
 

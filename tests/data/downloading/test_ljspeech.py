@@ -24,7 +24,7 @@ def test_train_dev_split_is_deterministic_and_90_10():
   assert (len(train), len(dev)) == (180, 20)
   assert not set(train) & set(dev)
   assert ljspeech.split_train_dev(list(reversed(ids))) == (train,
-                                                                    dev)
+                                                           dev)
 
 
 # ---------------------------------------------------------------------------

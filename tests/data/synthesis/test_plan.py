@@ -38,7 +38,7 @@ def test_extra_training_sentences_come_after_the_pool():
                                         for i in range(200)]))
   base = plan_lib.plan_corpus(sentences, 480, 20, seed=3)
   wider = plan_lib.plan_corpus(sentences, 600, 20, seed=3,
-                                  extra_train=extra)
+                               extra_train=extra)
   texts = lambda plan, s: [u[1] for c in plan[s] for u in c["utterances"]]
   # Dev is unchanged; training takes the whole pool, then 120 new ones.
   assert wider["sample-dev"] == base["sample-dev"]
