@@ -31,7 +31,7 @@ Output under --data_dir:
 
 Text: ~37,000 distinct sentences of 3-12 words from WordNet usage examples
 and fortunes-min, normalized to a-z, apostrophe and space with numbers spelled
-out, every word in /usr/share/dict/words (see `data/sample_text.py`).
+out, every word in /usr/share/dict/words (see `data/synthesis/text.py`).
 --vocab_size keeps only sentences made of the most frequent words: with 2,000
 training utterances, 28% of dev words are unseen in training with every
 sentence, 12% with --vocab_size=5000 (13,500 sentences), 7.5% with 3000
