@@ -208,7 +208,28 @@ def build_arpa(sentences, order, path, min_counts=None, prune_threshold=0.0):
     prune.prune(lm, prune_threshold, 2)
     with atomic_file.atomic_write(path) as f:
       parser.dump(lm, f)
+    # kaldingram keeps the old header count of an order pruned to nothing,
+    # an ARPA file KenLM refuses: say so in our terms instead.
+    empty = [n for n, count in _section_sizes(path) if count == 0]
+    if empty:
+      os.remove(path)
+      raise LmError("pruning with threshold %g removed every %d-gram; use a "
+                    "smaller threshold or a lower order"
+                    % (prune_threshold, empty[0]))
   return arpa_counts(path)
+
+
+def _section_sizes(path):
+  """(N, number of entries) for each \\N-grams: section of an ARPA file."""
+  sizes = []
+  with open(path, encoding="utf-8") as f:
+    for line in f:
+      line = line.strip()
+      if line.endswith("-grams:") and line.startswith("\\"):
+        sizes.append([int(line[1:-len("-grams:")]), 0])
+      elif sizes and line and not line.startswith("\\"):
+        sizes[-1][1] += 1
+  return [tuple(s) for s in sizes]
 
 
 def arpa_counts(path):
