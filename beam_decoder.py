@@ -2,9 +2,10 @@
 
 flashlight-text (the C++ decoder torchaudio wraps, KenLM built in) does the
 search; this module turns our labels, LM file and lexicon into its objects and
-its results into text. Chosen over pyctcdecode by bench/decoding.py: on the
-same synthetic LibriSpeech-length outputs and 4-gram it decoded about ten
-times faster at beam width 100 with equal WER (see that script's docstring).
+its results into text. Chosen over pyctcdecode by bench/decoding.py
+--compare_pyctcdecode: 200 synthetic 14.4 s utterances, a 4-gram, beam width
+100, 2 processes on a 2-core AVX512_BF16/AMX Xeon under load ~10: 12.5 vs
+0.9 utterances/s, corpus WER 0.026 vs 0.045 (greedy 0.325).
 
 Three searches, by what is given:
   * no LM, no lexicon: lexicon-free beam search over characters;
