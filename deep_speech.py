@@ -26,6 +26,7 @@ import tensorflow as tf
 from data import augment as augment_lib
 from data import dataset
 from data import manifest
+from data import sampler
 import decoder
 import deep_speech_model
 import training_hooks
@@ -403,13 +404,16 @@ def run_deep_speech(flags_obj):
       dataset.input_fn, per_device_batch_size, eval_speech_dataset,
       num_parallel_calls=flags_obj.num_parallel_calls,
       feature_cache_dir=flags_obj.feature_cache_dir)
-  boundaries = dataset.bucket_boundaries(train_speech_dataset.entries,
+  boundaries = sampler.bucket_boundaries(train_speech_dataset.entries,
                                          flags_obj.length_buckets)
+  try:
+    warp = augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
+                            flags_obj.seed)
+  except ValueError as e:
+    raise ValueError("--tempo_warp, --freq_warp: %s" % e) from None
   augment = augment_lib.Chain(
-      augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
-                       flags_obj.seed),
-      augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
-                              flags_obj.seed))
+      warp, augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
+                                    flags_obj.seed))
 
   fingerprint = train_state.fingerprint(
       train_entries=len(train_speech_dataset.entries),
@@ -560,13 +564,13 @@ def _cycle_plan(entries, epochs, flags_obj, per_device_batch_size,
   leaves out the last batches (fewer than the replicas): a worker whose
   input ended early would leave the others waiting in the all-reduce.
   """
-  epoch_lists = [dataset.epoch_entries(
+  epoch_lists = [sampler.epoch_entries(
       entries, epoch, flags_obj.sortagrad, per_device_batch_size,
       flags_obj.seed, flags_obj.length_buckets) for epoch in epochs]
-  bucketed = [dataset.use_buckets(epoch, flags_obj.sortagrad,
+  bucketed = [sampler.use_buckets(epoch, flags_obj.sortagrad,
                                   flags_obj.length_buckets)
               for epoch in epochs]
-  batches = sum(dataset.epoch_num_batches(
+  batches = sum(sampler.epoch_num_batches(
       e, per_device_batch_size, boundaries if b else None)
                 for e, b in zip(epoch_lists, bucketed))
   # A global step consumes one batch per replica.

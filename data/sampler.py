@@ -152,8 +152,10 @@ def plain_batch_indices(num_entries, batch_size, skip_batches=0,
     num_entries: entries in the epoch.
     batch_size: entries per batch.
     skip_batches: batches at the epoch's start to leave out.
-    first_batch: index in the cycle of the first batch not skipped (batch i
-      of the cycle belongs to worker i modulo num_shards).
+    first_batch: the round-robin index of the epoch's first batch not
+      skipped: batches left in the cycle are dealt to the workers in turn
+      (batch i to worker i modulo num_shards), counting from the first
+      batch left after a resume.
     num_shards, shard: the number of workers and this worker's index.
 
   Returns:
@@ -170,8 +172,9 @@ def cycle_parts(epochs, bucketed, batch_size, boundaries=None, skip_batches=0,
   """Splits a cycle's epochs into what this worker batches from each.
 
   Batches never straddle two epochs. Resuming part-way skips whole epochs
-  first, then batches of the first epoch left; each batch of the cycle
-  belongs to one worker (round-robin over the batches of all workers).
+  first, then batches of the first epoch left (`skip_batches` counts the
+  batches of all workers); the batches left are then dealt to the workers in
+  turn, the first one to worker 0.
 
   Args:
     epochs: list of entry lists, one per epoch, already in epoch order.
@@ -187,7 +190,7 @@ def cycle_parts(epochs, bucketed, batch_size, boundaries=None, skip_batches=0,
   """
   parts = []
   first_position = 0  # position of the epoch's first entry in the cycle
-  next_batch = 0  # index in the cycle of the part's first batch
+  next_batch = 0  # round-robin index of the part's first batch
   for entries, by_bucket in zip(epochs, bucketed):
     by_bucket = bool(by_bucket) and boundaries is not None
     per_epoch = epoch_num_batches(entries, batch_size,

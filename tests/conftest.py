@@ -76,3 +76,17 @@ def make_corpus(directory, num_utts=16, seed=0, max_words=2, name="train"):
 def corpus(tmp_path):
   """A 16-utterance manifest of speech-like WAV files in tmp_path."""
   return make_corpus(tmp_path / "corpus")
+
+
+def speech_dataset(manifest_path, window_ms=20, sortagrad=True):
+  """The training `DeepSpeechDataset` of a manifest: 16 kHz, normalized."""
+  # pylint: disable=g-import-not-at-top
+  # Imported here: most test modules need neither TensorFlow nor the model.
+  from data import dataset
+  from data import vocabulary
+  import deep_speech_model
+  audio = dataset.AudioConfig(sample_rate=SAMPLE_RATE, window_ms=window_ms,
+                              stride_ms=10, normalize=True)
+  config = dataset.DatasetConfig(audio, manifest_path,
+                                 vocabulary.VOCABULARY_FILE, sortagrad)
+  return dataset.DeepSpeechDataset(config, deep_speech_model.TIME_REDUCTION)
