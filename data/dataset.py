@@ -375,7 +375,7 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
   if dataset is None:
     # Everything was consumed already; an empty dataset ends training at once.
     empty = sampler.EpochPart([], [], False, 0, None)
-    dataset = _part_batches(empty, utterances, batch_size, None, 1, None)
+    dataset = _part_batches(empty, utterances, batch_size, None, 1, 1)
   # Drop the bucket id: the Estimator sees (features, labels).
   dataset = dataset.map(lambda features, labels, bucket: (features, labels))
   return dataset.prefetch(_PREFETCH)
