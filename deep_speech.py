@@ -314,10 +314,13 @@ def _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset):
                   feature_cache_dir=flags_obj.feature_cache_dir)
   boundaries = sampler.bucket_boundaries(train_speech_dataset.entries,
                                          flags_obj.length_buckets)
+  try:
+    warp = augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
+                            flags_obj.seed)
+  except ValueError as e:
+    raise ValueError("--tempo_warp, --freq_warp: %s" % e) from None
   augment = augment_lib.Chain(
-      augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
-                       flags_obj.seed),
-      augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
+      warp, augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
                               flags_obj.seed))
   return _Run(
       estimator, params, num_replicas, per_device_batch_size, boundaries,

@@ -19,7 +19,6 @@ import numpy as np
 import soundfile
 import tensorflow as tf
 
-from data import dataset
 from data import featurizer
 from data import manifest as manifest_lib
 from data import vocabulary
@@ -54,7 +53,7 @@ class Transcriber(object):
     """Features of one file, exactly as training computes them."""
     sample_rate, window_ms, stride_ms = self._audio
     try:
-      return dataset.featurize_file(path, sample_rate, window_ms, stride_ms)
+      return featurizer.featurize_file(path, sample_rate, window_ms, stride_ms)
     except (RuntimeError, ValueError, soundfile.LibsndfileError) as e:
       raise ValueError("%s: %s" % (path, e)) from None
 

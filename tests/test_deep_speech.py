@@ -344,6 +344,7 @@ import json, sys
 import tensorflow as tf
 import deep_speech
 from data import dataset
+from data import sampler
 from data import vocabulary
 from training import inputs
 
@@ -378,7 +379,7 @@ class Probe(tf.estimator.SessionRunHook):
 
 probe = Probe()
 # 16 utterances, per-replica batch 4: the global batch of 8 is split in two.
-epochs = [dataset.epoch_entries(speech.entries, e, True, 4, 1)
+epochs = [sampler.epoch_entries(speech.entries, e, True, 4, 1)
           for e in range(6)]
 estimator.train(lambda: dataset.input_fn(4, speech, epochs=epochs),
                 hooks=[probe], max_steps=12)

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from data import augment
 from data import dataset
+from data import sampler
 from data import vocabulary
 from official_utils.misc import distribution_utils
 from tests import conftest
@@ -84,8 +85,8 @@ def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
   speech = inputs.generate_dataset(
       corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
   # 16 utterances in batches of 2: 8 plain batches, then a bucketed epoch.
-  boundaries = dataset.bucket_boundaries(speech.entries, 2)
-  epochs = [dataset.epoch_entries(speech.entries, e, True, 2, 1, 2)
+  boundaries = sampler.bucket_boundaries(speech.entries, 2)
+  epochs = [sampler.epoch_entries(speech.entries, e, True, 2, 1, 2)
             for e in range(2)]
   bucketed = [False, True]
   # Masks seeded by each entry's place in the cycle: a worker must draw the
@@ -94,8 +95,8 @@ def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
   kwargs = dict(bucket_boundaries=boundaries, bucketed=bucketed,
                 augment=masks)
   whole = _batches(speech, epochs, **kwargs)
-  assert len(whole) == dataset.epoch_num_batches(epochs[0], 2) + (
-      dataset.epoch_num_batches(epochs[1], 2, boundaries))
+  assert len(whole) == sampler.epoch_num_batches(epochs[0], 2) + (
+      sampler.epoch_num_batches(epochs[1], 2, boundaries))
   for skip in (0, num_workers):
     seen = []
     for worker in range(num_workers):

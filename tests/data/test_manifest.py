@@ -8,12 +8,14 @@ import soundfile
 
 from data import featurizer
 from data import manifest
+from data import vocabulary
+import deep_speech_model
 from tests import conftest
 
-VOCAB_FILE = os.path.join(os.path.dirname(featurizer.__file__),
-                          "vocabulary.txt")
+VOCAB_FILE = vocabulary.VOCABULARY_FILE
 TOKEN_TO_INDEX = featurizer.TextFeaturizer(VOCAB_FILE).token_to_index
 SR = conftest.SAMPLE_RATE
+TIME_REDUCTION = deep_speech_model.TIME_REDUCTION  # 4
 
 
 def _wav(directory, name, audio, sample_rate=SR):
@@ -126,7 +128,8 @@ def bad_manifest(tmp_path_factory):
 
 
 def _check():
-  return manifest.AudioCheck(sample_rate=SR, max_audio_sec=2.0)
+  return manifest.AudioCheck(sample_rate=SR, max_audio_sec=2.0,
+                             time_reduction=TIME_REDUCTION)
 
 
 def test_read_manifest_skips_each_bad_kind(bad_manifest):
@@ -200,7 +203,8 @@ def test_without_audio_check_only_text_is_checked(bad_manifest):
 
 def test_no_length_limit_keeps_long_clip(bad_manifest):
   path, bad, _ = bad_manifest
-  check = manifest.AudioCheck(sample_rate=SR, max_audio_sec=None)
+  check = manifest.AudioCheck(sample_rate=SR, max_audio_sec=None,
+                              time_reduction=TIME_REDUCTION)
   entries, skipped = manifest.read_manifest(path, TOKEN_TO_INDEX, check)
   (long_line,) = [line for line, (r, _) in bad.items() if r == "too_long"]
   assert long_line in [e.line for e in entries]
@@ -254,7 +258,7 @@ def test_ctc_required_frames_counts_repeats():
 
 
 def test_audio_check_ctc_frames():
-  check = manifest.AudioCheck(sample_rate=SR)
+  check = manifest.AudioCheck(sample_rate=SR, time_reduction=TIME_REDUCTION)
   # 1 s: 99 spectrogram frames, 24 after the two stride-2 convolutions.
   assert check.ctc_frames(SR) == 24
   assert check.ctc_frames(4800) == 7
@@ -265,7 +269,8 @@ def test_audio_check_ctc_frames():
   assert check.ctc_frames(799) == 0
   assert manifest.AudioCheck(sample_rate=SR, time_reduction=2).ctc_frames(
       SR) == 49
-  assert manifest.AudioCheck(sample_rate=8000).ctc_frames(8000) == 24
+  assert manifest.AudioCheck(
+      sample_rate=8000, time_reduction=TIME_REDUCTION).ctc_frames(8000) == 24
 
 
 def test_transcript_exactly_at_the_limit_is_kept(tmp_path):

@@ -1,28 +1,26 @@
 """Tests for data/featurizer.py: the log spectrogram and the vocabulary.
 
-The numerical reference is the seed's spectrogram, rewritten below with the
-same steps (strided windows over a truncated signal, a Hann window, a real FFT
-per window, periodogram scaling, natural log). Both the numpy and the
-tf.signal implementations must reproduce it.
+The numerical reference is the seed's spectrogram, rewritten in
+bench/seed_reference.py with the same steps (strided windows over a truncated
+signal, a Hann window, a real FFT per window, periodogram scaling, natural
+log). `compute_spectrogram_feature` and `featurize_file` must reproduce it.
 """
 
-import os
 
 import numpy as np
 import pytest
+import soundfile
 
-from data import dataset
+from bench import seed_reference
 from data import featurizer
+from data import vocabulary
 from tests import conftest
-from tests.seed_reference import reference_normalize
-from tests.seed_reference import reference_spectrogram
 
 SAMPLE_RATE = 16000
 WINDOW = 320   # samples in 20 ms at 16 kHz
 STRIDE = 160   # samples in 10 ms at 16 kHz
 NUM_BINS = 161
-VOCAB_FILE = os.path.join(os.path.dirname(featurizer.__file__),
-                          "vocabulary.txt")
+VOCAB_FILE = vocabulary.VOCABULARY_FILE
 
 
 def _speech(text="red fish", seed=0):
@@ -40,7 +38,7 @@ def test_spectrogram_matches_reference_on_speech(length):
   assert audio.shape[0] >= length
   samples = audio[:length]
   got = featurizer.compute_spectrogram_feature(samples, SAMPLE_RATE)
-  want = reference_spectrogram(samples, SAMPLE_RATE)
+  want = seed_reference.reference_spectrogram(samples, SAMPLE_RATE)
   assert got.shape == want.shape
   assert np.max(np.abs(got - want)) <= 1e-4
   # Same operations in the same order: the numbers should be (nearly) exact.
@@ -51,7 +49,7 @@ def test_spectrogram_matches_reference_on_speech(length):
 def test_spectrogram_matches_reference_on_noise(length):
   samples = np.random.default_rng(length).uniform(-1.0, 1.0, length)
   got = featurizer.compute_spectrogram_feature(samples, SAMPLE_RATE)
-  want = reference_spectrogram(samples, SAMPLE_RATE)
+  want = seed_reference.reference_spectrogram(samples, SAMPLE_RATE)
   assert got.shape == want.shape
   assert np.max(np.abs(got - want)) <= 1e-4
 
@@ -82,7 +80,8 @@ def test_spectrogram_max_freq_keeps_lower_bins():
   samples = _speech("cat dog")[:8000]
   got = featurizer.compute_spectrogram_feature(samples, SAMPLE_RATE,
                                                max_freq=4000)
-  want = reference_spectrogram(samples, SAMPLE_RATE, max_freq=4000)
+  want = seed_reference.reference_spectrogram(samples, SAMPLE_RATE,
+                                             max_freq=4000)
   # Bins are 50 Hz apart: 0, 50, ..., 4000 Hz is 81 bins.
   assert got.shape[1] == 81
   np.testing.assert_allclose(got, want, atol=1e-9, rtol=0)
@@ -96,7 +95,8 @@ def test_spectrogram_of_silence_is_finite():
 def test_spectrogram_accepts_integer_lists():
   samples = list(np.random.default_rng(3).integers(-5, 5, 1000))
   got = featurizer.compute_spectrogram_feature(samples, SAMPLE_RATE)
-  want = reference_spectrogram(np.asarray(samples, np.float64), SAMPLE_RATE)
+  want = seed_reference.reference_spectrogram(
+      np.asarray(samples, np.float64), SAMPLE_RATE)
   np.testing.assert_allclose(got, want, atol=1e-9, rtol=0)
 
 
@@ -116,6 +116,31 @@ def test_spectrogram_rejects_max_freq_above_nyquist():
 def test_spectrogram_rejects_audio_shorter_than_a_window(length):
   with pytest.raises(ValueError, match="shorter than one"):
     featurizer.compute_spectrogram_feature(np.zeros(length), SAMPLE_RATE)
+
+
+def test_featurize_file_matches_normalized_reference(tmp_path):
+  path = str(tmp_path / "a.wav")
+  conftest.write_wav(path, _speech("blue tree"), subtype="FLOAT")
+  got = featurizer.featurize_file(path, SAMPLE_RATE, 20, 10)
+  assert got.dtype == np.float32 and got.shape[1:] == (NUM_BINS, 1)
+  samples, _ = soundfile.read(path, dtype="float64")
+  want = seed_reference.reference_normalize(
+      seed_reference.reference_spectrogram(samples, SAMPLE_RATE))
+  np.testing.assert_allclose(got[:, :, 0], want, atol=1e-4)
+  raw = featurizer.featurize_file(path, SAMPLE_RATE, 20, 10, normalize=False)
+  np.testing.assert_allclose(
+      raw[:, :, 0], seed_reference.reference_spectrogram(samples, SAMPLE_RATE),
+      rtol=1e-5, atol=1e-4)
+
+
+def test_featurize_file_rejects_wrong_rate_and_channels(tmp_path):
+  path = str(tmp_path / "a.wav")
+  conftest.write_wav(path, _speech("sun"), sample_rate=8000)
+  with pytest.raises(ValueError, match="8000 Hz, expected 16000 Hz"):
+    featurizer.featurize_file(path, SAMPLE_RATE, 20, 10)
+  conftest.write_wav(path, np.stack([_speech("sun")] * 2, axis=1))
+  with pytest.raises(ValueError, match="2 channels, expected mono"):
+    featurizer.featurize_file(path, SAMPLE_RATE, 20, 10)
 
 
 def test_audio_featurizer_bins():

@@ -11,9 +11,13 @@ import sys
 import numpy as np
 import pytest
 
+import deep_speech_model
 from tests import conftest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+# Passed explicitly, so the command does not import TensorFlow to find it.
+TIME_REDUCTION = "--time_reduction=%d" % deep_speech_model.TIME_REDUCTION
 SR = conftest.SAMPLE_RATE
 TINY = ["--train_epochs=1", "--batch_size=4", "--rnn_hidden_size=16",
         "--rnn_hidden_layers=1", "--export_dir=", "--show_samples=0",
@@ -91,8 +95,10 @@ def corrupted(tmp_path_factory):
   return path, bad, 4
 
 
-def validate(*args):
-  proc = subprocess.run([sys.executable, "data/validate.py"] + list(args),
+def validate(*args, time_reduction=TIME_REDUCTION):
+  extra = [time_reduction] if time_reduction else []
+  proc = subprocess.run([sys.executable, "data/validate.py"] + list(args) +
+                        extra,
                         cwd=ROOT, capture_output=True, text=True, timeout=300)
   output = proc.stdout + proc.stderr
   assert "Traceback" not in output
@@ -171,6 +177,22 @@ def test_limits_follow_the_flags(corrupted, tmp_path):
   assert "multi_channel" not in at_8k
 
 
+def test_time_reduction_defaults_to_the_models(corrupted):
+  path, bad, _ = corrupted
+  # Without the flag the command reads deep_speech_model.TIME_REDUCTION.
+  def report(*args, **kwargs):
+    # TensorFlow's start-up lines aside.
+    status, output = validate(*args, **kwargs)
+    return status, [line for line in output.splitlines() if path in line]
+  default = report(path, "--max_audio_sec=2", time_reduction=None)
+  assert default == report(path, "--max_audio_sec=2")
+  # A coarser reduction leaves too few frames for the good clips' labels.
+  assert default[0] == 1 and "skipped %d of" % len(bad) in default[1][0]
+  status, output = validate(path, "--max_audio_sec=2",
+                            time_reduction="--time_reduction=64")
+  assert status == 2 and "no usable rows" in output
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "manifest not found"),
     (b"", "expected the header"),
@@ -235,7 +257,7 @@ def test_strict_data_fails_naming_the_first_bad_row(corrupted, corpus,
   status, output, model_dir = train(tmp_path, path, corpus, "--strict_data")
   assert status == 1
   (error,) = [line for line in output.splitlines()
-              if "--strict_data is set" in line]
+              if "and the dataset is strict" in line]
   first = min(bad)
   assert "%d bad row(s) in %s" % (len(bad), path) in error
   assert "first: %s:%d: %s: " % (path, first, bad[first]) in error

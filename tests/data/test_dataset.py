@@ -1,23 +1,28 @@
-"""Tests for data/dataset.py: entries, batch-wise shuffling and input_fn.
+"""Tests for data/dataset.py: entries and input_fn.
 
 The features input_fn produces are held against the seed's numpy spectrogram
-(re-implemented in tests/test_featurizer.py) plus the per-bin normalization.
+(re-implemented in bench/seed_reference.py) plus the per-bin normalization.
+Shuffles and epoch orders are tested in tests/data/test_sampler.py.
 """
 
 import os
-import random
 
 import numpy as np
 import pytest
 import soundfile
 
+from bench import seed_reference
 from data import dataset
 from data import featurizer
 from data import manifest
+from data import sampler
+from data import vocabulary
+import deep_speech_model
 from tests import conftest
-from tests import test_featurizer
+from tests.data.test_sampler import check_blocks
 
-VOCAB_FILE = test_featurizer.VOCAB_FILE
+VOCAB_FILE = vocabulary.VOCABULARY_FILE
+TIME_REDUCTION = deep_speech_model.TIME_REDUCTION
 NUM_BINS = 161
 NUM_UTTS = 7
 
@@ -37,7 +42,7 @@ def small_corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ds(small_corpus):
-  return dataset.DeepSpeechDataset(_config(small_corpus))
+  return dataset.DeepSpeechDataset(_config(small_corpus), TIME_REDUCTION)
 
 
 def _manifest_rows(path):
@@ -93,7 +98,7 @@ def test_dataset_sort_is_stable_for_equal_sizes(tmp_path):
     size = conftest.write_wav(path, audio)
     rows.append((path, size, text))
   path = conftest.write_manifest(tmp_path / "m.csv", rows)
-  entries = dataset.DeepSpeechDataset(_config(path)).entries
+  entries = dataset.DeepSpeechDataset(_config(path), TIME_REDUCTION).entries
   assert [e.transcript for e in entries] == ["cat", "dog", "sun"]
 
 
@@ -101,7 +106,7 @@ def test_no_usable_rows_is_data_error(tmp_path):
   path = conftest.write_manifest(tmp_path / "m.csv", [
       (str(tmp_path / "missing.wav"), 100, "cat")])
   with pytest.raises(dataset.DataError, match="no usable rows") as info:
-    dataset.DeepSpeechDataset(_config(path))
+    dataset.DeepSpeechDataset(_config(path), TIME_REDUCTION)
   assert [s.reason for s in info.value.skipped] == ["missing_file"]
 
 
@@ -111,12 +116,12 @@ def test_strict_raises_on_one_bad_row(small_corpus, tmp_path):
   path = conftest.write_manifest(
       tmp_path / "m.csv", [(a, int(b), c) for a, b, c in rows])
   with pytest.raises(dataset.DataError) as info:
-    dataset.DeepSpeechDataset(_config(path, strict=True))
+    dataset.DeepSpeechDataset(_config(path, strict=True), TIME_REDUCTION)
   assert "gone.wav" in str(info.value)
   assert ":4: missing_file" in str(info.value)
   assert len(info.value.skipped) == 1
   # Without strict the bad row is skipped and the rest is kept.
-  lenient = dataset.DeepSpeechDataset(_config(path))
+  lenient = dataset.DeepSpeechDataset(_config(path), TIME_REDUCTION)
   assert len(lenient.entries) == NUM_UTTS
   assert [(s.line, s.reason) for s in lenient.skipped] == [(4, "missing_file")]
 
@@ -125,106 +130,10 @@ def test_max_audio_sec_skips_long_clips(ds, small_corpus):
   durations = sorted(soundfile.info(e.wav_filename).duration
                      for e in ds.entries)
   limit = (durations[2] + durations[3]) / 2
-  short = dataset.DeepSpeechDataset(_config(small_corpus, max_audio_sec=limit))
+  short = dataset.DeepSpeechDataset(_config(small_corpus, max_audio_sec=limit),
+                                   TIME_REDUCTION)
   assert len(short.entries) == 3
   assert {s.reason for s in short.skipped} == {"too_long"}
-
-
-# Batch-wise shuffling.
-
-
-def _check_blocks(shuffled, entries, batch_size):
-  """Asserts that `shuffled` is whole sorted blocks, then the partial tail."""
-  num_full = len(entries) // batch_size
-  starts = []
-  for b in range(num_full):
-    block = shuffled[b * batch_size:(b + 1) * batch_size]
-    start = entries.index(block[0])
-    assert start % batch_size == 0
-    assert block == entries[start:start + batch_size]
-    starts.append(start)
-  assert sorted(starts) == [i * batch_size for i in range(num_full)]
-  assert shuffled[num_full * batch_size:] == entries[num_full * batch_size:]
-  assert sorted(shuffled) == sorted(entries)
-
-
-def test_shuffle_first_epoch_sorted_with_sortagrad():
-  entries = list(range(23))
-  out = dataset.batch_wise_dataset_shuffle(entries, 0, True, 5,
-                                           random.Random(0))
-  assert out == entries
-  assert out is not entries
-
-
-@pytest.mark.parametrize("epoch,sortagrad", [(0, False), (1, True),
-                                             (3, False)])
-def test_shuffle_moves_whole_blocks(epoch, sortagrad):
-  entries = list(range(53))
-  out = dataset.batch_wise_dataset_shuffle(entries, epoch, sortagrad, 5,
-                                           random.Random(epoch))
-  _check_blocks(out, entries, 5)
-  assert out != entries  # 10 blocks: 10! orders, one of them sorted
-
-
-def test_shuffle_is_deterministic_with_seeded_rng():
-  entries = list(range(40))
-  a = dataset.batch_wise_dataset_shuffle(entries, 1, True, 4, random.Random(9))
-  b = dataset.batch_wise_dataset_shuffle(entries, 1, True, 4, random.Random(9))
-  c = dataset.batch_wise_dataset_shuffle(entries, 1, True, 4, random.Random(10))
-  assert a == b
-  assert a != c
-
-
-def test_shuffle_without_rng_uses_random_module():
-  entries = list(range(40))
-  state = random.getstate()
-  try:
-    random.seed(5)
-    a = dataset.batch_wise_dataset_shuffle(entries, 2, True, 4)
-    random.seed(5)
-    b = dataset.batch_wise_dataset_shuffle(entries, 2, True, 4)
-  finally:
-    random.setstate(state)
-  assert a == b
-  _check_blocks(a, entries, 4)
-
-
-def test_shuffle_batch_larger_than_entries():
-  entries = list(range(3))
-  assert dataset.batch_wise_dataset_shuffle(entries, 1, True, 8,
-                                            random.Random(0)) == entries
-
-
-def test_shuffle_keeps_entry_objects(ds):
-  out = dataset.batch_wise_dataset_shuffle(ds.entries, 1, True, 2,
-                                           random.Random(1))
-  _check_blocks(out, ds.entries, 2)
-
-
-def test_epoch_entries_reproducible():
-  entries = list(range(60))
-  for epoch in range(4):
-    assert (dataset.epoch_entries(entries, epoch, True, 4, seed=7) ==
-            dataset.epoch_entries(entries, epoch, True, 4, seed=7))
-  assert dataset.epoch_entries(entries, 0, True, 4, seed=7) == entries
-  epochs = [tuple(dataset.epoch_entries(entries, e, True, 4, seed=7))
-            for e in range(1, 5)]
-  assert len(set(epochs)) == 4  # different epochs, different orders
-  for order in epochs:
-    _check_blocks(list(order), entries, 4)
-  assert (dataset.epoch_entries(entries, 1, True, 4, seed=7) !=
-          dataset.epoch_entries(entries, 1, True, 4, seed=8))
-  # None means seed 0.
-  assert (dataset.epoch_entries(entries, 2, True, 4, seed=None) ==
-          dataset.epoch_entries(entries, 2, True, 4, seed=0))
-
-
-def test_num_batches():
-  assert dataset.num_batches(16, 5) == 4
-  assert dataset.num_batches(15, 5) == 3
-  assert dataset.num_batches(1, 5) == 1
-  assert dataset.num_batches(0, 5) == 0
-  assert dataset.num_batches(7, 1) == 7
 
 
 # input_fn.
@@ -232,13 +141,13 @@ def test_num_batches():
 
 def _expected_features(path):
   samples, _ = soundfile.read(path, dtype="float64")
-  spec = test_featurizer.reference_spectrogram(samples, 16000)
-  return test_featurizer.reference_normalize(spec)
+  spec = seed_reference.reference_spectrogram(samples, 16000)
+  return seed_reference.reference_normalize(spec)
 
 
 def test_input_fn_batches(ds):
   text_featurizer = featurizer.TextFeaturizer(VOCAB_FILE)
-  order = dataset.epoch_entries(ds.entries, 1, True, 3, seed=1)
+  order = sampler.epoch_entries(ds.entries, 1, True, 3, seed=1)
   batches = _batches(dataset.input_fn(3, ds, epochs=[order]))
   assert [len(_names(b)) for b in batches] == [3, 3, 1]
   assert sum((_names(b) for b in batches), []) == [
@@ -275,11 +184,11 @@ def test_input_fn_batches(ds):
 
 def test_input_fn_without_normalization(small_corpus):
   raw = dataset.DeepSpeechDataset(_config(small_corpus, normalize=False,
-                                          check_audio=False))
+                                          check_audio=False), TIME_REDUCTION)
   features, _ = _batches(dataset.input_fn(1, raw))[0]
   name = features["wav_filename"][0].decode("utf-8")
   samples, _ = soundfile.read(name, dtype="float64")
-  want = test_featurizer.reference_spectrogram(samples, 16000)
+  want = seed_reference.reference_spectrogram(samples, 16000)
   # float32 log power: a few units in the last place of values near -30.
   np.testing.assert_allclose(features["features"][0, :, :, 0], want,
                              atol=1e-4, rtol=0)
@@ -304,7 +213,7 @@ def test_input_fn_repeat(ds):
 
 
 def _two_epochs(ds, batch_size):
-  return [dataset.epoch_entries(ds.entries, e, True, batch_size, seed=2)
+  return [sampler.epoch_entries(ds.entries, e, True, batch_size, seed=2)
           for e in (0, 1)]
 
 
@@ -363,10 +272,10 @@ def test_entries_are_real_files(ds):
 
 def test_shuffled_epoch_of_the_shared_corpus(corpus):
   """One shuffled epoch of the 16-utterance conftest corpus, batches of 4."""
-  full = dataset.DeepSpeechDataset(_config(corpus))
+  full = dataset.DeepSpeechDataset(_config(corpus), TIME_REDUCTION)
   assert len(full.entries) == 16
-  order = dataset.epoch_entries(full.entries, 1, True, 4, seed=3)
-  _check_blocks(order, full.entries, 4)
+  order = sampler.epoch_entries(full.entries, 1, True, 4, seed=3)
+  check_blocks(order, full.entries, 4)
   batches = _batches(dataset.input_fn(4, full, epochs=[order]))
   assert [_names(b) for b in batches] == [
       [e.wav_filename for e in order[i:i + 4]] for i in range(0, 16, 4)]

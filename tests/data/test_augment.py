@@ -7,7 +7,7 @@ import tensorflow as tf
 from data import augment
 from data import dataset
 from data import manifest
-import deep_speech
+from tests import conftest
 
 
 def _masked(aug, index, frames=100, bins=161):
@@ -40,8 +40,7 @@ def test_disabled_or_invalid():
 
 
 def test_pipeline_masks_training_batches_reproducibly(corpus):
-  speech = deep_speech.generate_dataset(
-      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  speech = conftest.speech_dataset(corpus)
   aug = augment.SpecAugment(freq_mask=30, time_mask=20, seed=1)
   plain = [f["features"].numpy() for f, _ in dataset.input_fn(4, speech)]
   masked = [f["features"].numpy() for f, _ in dataset.input_fn(4, speech,
@@ -114,8 +113,7 @@ def test_warp_disabled_or_invalid():
 
 
 def test_pipeline_warps_training_batches(corpus):
-  speech = deep_speech.generate_dataset(
-      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  speech = conftest.speech_dataset(corpus)
   aug = augment.Chain(augment.Warp(tempo=0.15, freq=0.1, seed=2),
                       augment.SpecAugment(freq_mask=10, time_mask=0, seed=2))
   plain = [f for f, _ in dataset.input_fn(4, speech)]
@@ -137,8 +135,7 @@ def test_pipeline_warps_training_batches(corpus):
 def test_pipeline_tells_the_warp_what_each_transcript_needs(corpus):
   # Shrinking to as little as a tenth would leave too few frames for CTC
   # without the floor input_fn passes down.
-  speech = deep_speech.generate_dataset(
-      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  speech = conftest.speech_dataset(corpus)
   aug = augment.Warp(tempo=0.9, freq=0.0, seed=5)
   for features, labels in dataset.input_fn(4, speech, augment=aug):
     for length, row, label_length in zip(

@@ -1,4 +1,5 @@
-"""Tests for the feature cache and length-bucketed batching of the pipeline."""
+"""Tests for data/feature_cache.py, and input_fn's cached and bucketed
+batches (the bucket arithmetic itself is in tests/data/test_sampler.py)."""
 
 import os
 
@@ -8,13 +9,12 @@ import tensorflow as tf
 
 from data import dataset
 from data import feature_cache
-import deep_speech
+from data import sampler
 from tests import conftest
 
 
 def _speech(manifest, window_ms=20):
-  return deep_speech.generate_dataset(manifest, 16000, window_ms, 10,
-                                      deep_speech._VOCABULARY_FILE, True)
+  return conftest.speech_dataset(manifest, window_ms)
 
 
 def _features_by_file(ds):
@@ -87,18 +87,18 @@ def test_cache_misses_when_audio_or_settings_change(tmp_path, corpus):
 
 def test_length_buckets_batch_within_buckets(corpus):
   speech = _speech(corpus)
-  boundaries = dataset.bucket_boundaries(speech.entries, 3)
+  boundaries = sampler.bucket_boundaries(speech.entries, 3)
   assert len(boundaries) == 2
-  entries = dataset.epoch_entries(speech.entries, 1, True, 3, seed=1,
+  entries = sampler.epoch_entries(speech.entries, 1, True, 3, seed=1,
                                   length_buckets=3)
   assert sorted(entries, key=lambda e: e.line) == sorted(
       speech.entries, key=lambda e: e.line)
   bucket_of = dict(zip((e.wav_filename for e in speech.entries),
-                       dataset.bucket_ids(speech.entries, boundaries)))
+                       sampler.bucket_ids(speech.entries, boundaries)))
   batches = [f["wav_filename"] for f, _ in dataset.input_fn(
       3, speech, epochs=[entries], bucket_boundaries=boundaries,
       bucketed=[True]).as_numpy_iterator()]
-  assert len(batches) == dataset.epoch_num_batches(entries, 3, boundaries)
+  assert len(batches) == sampler.epoch_num_batches(entries, 3, boundaries)
   seen = [n.decode() for batch in batches for n in batch]
   assert sorted(seen) == sorted(bucket_of)
   for batch in batches:
@@ -111,14 +111,6 @@ def test_length_buckets_batch_within_buckets(corpus):
   assert [list(b) for b in rest] == [list(b) for b in batches[2:]]
 
 
-def test_sortagrad_epoch_is_never_bucketed(corpus):
-  speech = _speech(corpus)
-  assert not dataset.use_buckets(0, True, 4)
-  assert dataset.use_buckets(0, False, 4) and dataset.use_buckets(1, True, 4)
-  assert dataset.epoch_entries(speech.entries, 0, True, 4, 1, 4) == (
-      speech.entries)
-
-
 @pytest.mark.slow
 def test_training_with_cache_and_buckets(tmp_path, corpus):
   from tests.test_deep_speech import TINY, run_in_process  # pylint: disable=g-import-not-at-top
@@ -128,8 +120,8 @@ def test_training_with_cache_and_buckets(tmp_path, corpus):
       "--feature_cache_dir=" + str(tmp_path / "cache"),
       "--length_buckets=2"])
   speech = _speech(corpus)
-  boundaries = dataset.bucket_boundaries(speech.entries, 2)
-  second = dataset.epoch_entries(speech.entries, 1, True, 4, 1, 2)
-  expected = 4 + dataset.epoch_num_batches(second, 4, boundaries)
+  boundaries = sampler.bucket_boundaries(speech.entries, 2)
+  second = sampler.epoch_entries(speech.entries, 1, True, 4, 1, 2)
+  expected = 4 + sampler.epoch_num_batches(second, 4, boundaries)
   assert [c["global_step"] for c in cycles] == [4, expected]
   assert len(_cache_files(str(tmp_path / "cache"))) == len(speech.entries)
