@@ -230,7 +230,12 @@ def model_fn(features, labels, mode, params):
   with tf.control_dependencies([finite]):
     minimize_op = optimizer.minimize(loss, global_step=global_step)
   # Batch norm's moving mean and variance are updated only by these ops.
+  # They wait for the finiteness check too, or a NaN batch would poison the
+  # statistics while the weights stay clean; they were built with the
+  # network, before the loss existed, so the dependency is added to each.
   update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  for op in update_ops:
+    op._add_control_input(finite)  # pylint: disable=protected-access
   train_op = tf.group(minimize_op, update_ops)
   return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
 

@@ -100,9 +100,15 @@ def test_model_fn_per_mode(mode):
         assert np.isfinite(sess.run(spec.loss))
       else:
         first = sess.run(spec.loss)
+        moving = [v for v in tf.compat.v1.global_variables()
+                  if "moving_mean" in v.name]
+        moving_before = sess.run(moving)
         for _ in range(5):
           sess.run(spec.train_op)
         assert sess.run(tf.compat.v1.train.get_global_step()) == 5
+        # Finite steps update batch norm's statistics.
+        for value, old in zip(sess.run(moving), moving_before):
+          assert not np.array_equal(value, old)
         assert sess.run(spec.loss) < first
 
 
@@ -144,6 +150,27 @@ def test_non_finite_loss_stops_the_step_before_any_update():
       info.value, deep_speech._NON_FINITE_MARKER)
   assert "/data/a.wav" in message and "/data/b.wav" in message
   assert "step" in message
+
+
+def test_non_finite_loss_leaves_the_batch_norm_statistics_alone():
+  # One NaN sample used to reach the moving mean and variance: their update
+  # ops ran beside the finiteness check instead of after it.
+  with tf.Graph().as_default():
+    features = _features()
+    features["features"] = tf.tensor_scatter_nd_update(
+        features["features"], [[0, 3, 5, 0]], [np.nan])
+    spec = deep_speech.model_fn(features, tf.constant([[3, 1, 20]] * 2),
+                                "train", PARAMS)
+    moving = [v for v in tf.compat.v1.global_variables()
+              if "moving_" in v.name]
+    assert len(moving) == 6  # mean and variance of three batch norms
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      before = sess.run(moving)
+      with pytest.raises(tf.errors.InvalidArgumentError):
+        sess.run(spec.train_op)
+      for value, old in zip(sess.run(moving), before):
+        np.testing.assert_array_equal(value, old)
 
 
 def test_bf16_training_exports_a_float32_model(tmp_path, corpus):

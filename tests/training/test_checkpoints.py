@@ -104,6 +104,7 @@ def test_an_intact_directory_is_left_alone(model_dir):
   assert tf.train.latest_checkpoint(model_dir).endswith("model.ckpt-3")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["truncated_data", "deleted_step"])
 def test_training_resumes_from_the_intact_step(model_dir, kind):
   DAMAGES[kind](model_dir)
@@ -208,6 +209,7 @@ def test_write_error_message_ignores_other_errors():
       "disk full while writing /m/model.ckpt-7 (No space left on device)")
 
 
+@pytest.mark.slow
 def test_keep_the_best_outside_the_rotation_and_export_it(model_dir, tmp_path):
   prefix = os.path.join(model_dir, "model.ckpt-%d")
   assert checkpoints.best_checkpoint(model_dir) == (None, None)
