@@ -9,7 +9,6 @@ holds timestamped exports (the newest is used). With --manifest, the first
 their corpus WER and CER.
 """
 
-import json
 import os
 import sys
 
@@ -23,27 +22,9 @@ import tensorflow as tf
 from data import dataset
 from data import featurizer
 from data import manifest as manifest_lib
+from data import vocabulary
 import decoder
-import deep_speech
-
-_VOCABULARY_FILE = os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), "data", "vocabulary.txt")
-
-
-def find_saved_model(path):
-  """The export directory itself, or the newest timestamped one under it."""
-  if os.path.exists(os.path.join(path, "saved_model.pb")):
-    return path
-  exports = sorted(
-      d for d in os.listdir(path)
-      if d.isdigit() and os.path.exists(os.path.join(path, d,
-                                                     "saved_model.pb")))
-  if not exports:
-    raise ValueError("no SavedModel in %s (expected saved_model.pb or "
-                     "timestamped exports from deep_speech.py --export_dir)"
-                     % path)
-  return os.path.join(path, exports[-1])
-
+from training import export
 
 class Transcriber(object):
   """Greedy transcription with an exported DeepSpeech2 SavedModel.
@@ -53,22 +34,20 @@ class Transcriber(object):
   deep_speech.py does); the arguments are the fallback for older exports.
   """
 
-  def __init__(self, saved_model, vocabulary_file=_VOCABULARY_FILE,
+  def __init__(self, saved_model, vocabulary_file=vocabulary.VOCABULARY_FILE,
                sample_rate=16000, window_ms=20, stride_ms=10):
-    path = find_saved_model(saved_model)
+    path = export.find_saved_model(saved_model)
     loaded = tf.saved_model.load(path)
     self._serve = loaded.signatures["serving_default"]
     labels = featurizer.TextFeaturizer(vocabulary_file).speech_labels
-    settings_path = os.path.join(path, "assets.extra",
-                                 deep_speech.EXPORT_SETTINGS_FILE)
-    if os.path.exists(settings_path):
-      with open(settings_path) as f:
-        settings = json.load(f)
+    settings = export.read_export_settings(path)
+    if settings:
       sample_rate = settings["sample_rate"]
       window_ms = settings["window_ms"]
       stride_ms = settings["stride_ms"]
       labels = settings["speech_labels"]
-    self._decoder = decoder.DeepSpeechDecoder(labels, len(labels) - 1)
+    self._decoder = decoder.DeepSpeechDecoder(
+        labels, vocabulary.blank_index(labels))
     self._audio = (sample_rate, window_ms, stride_ms)
 
   def _features(self, path):
@@ -102,7 +81,7 @@ def define_flags():
   flags.DEFINE_string("manifest", None,
                       "Transcribe rows of this manifest next to references.")
   flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.")
-  flags.DEFINE_string("vocabulary_file", _VOCABULARY_FILE, "The vocabulary.")
+  flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE, "The vocabulary.")
   # Exports of deep_speech.py carry their own settings; these flags only
   # serve older exports without assets.extra/deep_speech_features.json.
   flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).")

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-import deep_speech_model
+from training import runtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,7 +72,7 @@ def test_precision_bench():
                 "--warmup", "0", env=env)
   assert set(result["results"]) == {"float32"}
   assert "bfloat16" in result["skipped"]
-  if not deep_speech_model.bfloat16_supported():
+  if not runtime.bfloat16_supported():
     return
   result = _run("precision.py", "--dtypes", "float32,bfloat16",
                 "--batch_size", "2", "--utt_sec", "1", "--steps", "2",

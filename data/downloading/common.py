@@ -1,9 +1,10 @@
-"""Plumbing shared by the steps of `data/download.py`: errors and progress.
+"""Plumbing shared by the download steps: errors and progress bars.
 
 Every failure a user can cause (no network, a bad checksum, an unsafe archive,
 sox missing, a full disk) is raised as a `DownloadError` whose message is one
-complete sentence; `download.py` prints that sentence and exits non-zero
-instead of showing a traceback.
+complete sentence in the library's own terms; `data/download.py` prints it
+(adding which flag to change, where one applies) and exits non-zero instead of
+showing a traceback.
 """
 
 import sys

@@ -15,6 +15,7 @@ import collections
 import concurrent.futures
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,9 @@ import time
 
 import numpy as np
 import soundfile
+
+from data import atomic_file
+from data.synthesis import text as text_lib
 
 SAMPLE_RATE = 16000  # Hz, LibriSpeech's rate.
 
@@ -61,6 +65,47 @@ Speaker = collections.namedtuple(
 # padding in seconds; seed: int for the noise generator.
 UtteranceStyle = collections.namedtuple(
     "UtteranceStyle", "tempo level noise tilt lead trail seed")
+
+
+# Executable -> Debian package providing it.
+TOOL_PACKAGES = {"flite": "flite", "festival": "festival",
+                 "espeak-ng": "espeak-ng", "sox": "sox"}
+FESTIVAL_VOICE_PACKAGES = {
+    "festvox-kallpc16k": "/usr/share/festival/voices/english/kal_diphone",
+    "festvox-kdlpc16k": "/usr/share/festival/voices/english/ked_diphone",
+    "festvox-us-slt-hts": "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",
+}
+
+
+class MissingDependencyError(RuntimeError):
+  """Debian packages the corpus needs are not installed."""
+
+
+def find_tools(path=None):
+  """Locates the engines and sox, or explains how to install them.
+
+  Args:
+    path: optional search path (os.pathsep-separated); defaults to $PATH.
+
+  Returns:
+    dict tool name -> absolute executable path.
+
+  Raises:
+    MissingDependencyError: with the exact apt-get line for everything
+      missing (tools, festival voices, text packages).
+  """
+  tools = {name: shutil.which(name, path=path) for name in TOOL_PACKAGES}
+  missing = [TOOL_PACKAGES[n] for n, p in tools.items() if p is None]
+  missing += [pkg for pkg, voice_dir in FESTIVAL_VOICE_PACKAGES.items()
+              if not os.path.isdir(voice_dir)]
+  missing += text_lib.missing_text_packages()
+  if missing:
+    sudo = "" if hasattr(os, "geteuid") and os.geteuid() == 0 else "sudo "
+    raise MissingDependencyError(
+        "The sample corpus needs Debian packages that are not installed: %s."
+        "\nInstall them with:\n\n  %sapt-get install -y %s\n" % (
+            ", ".join(missing), sudo, " ".join(missing)))
+  return tools
 
 
 class SynthesisError(RuntimeError):
@@ -234,10 +279,8 @@ def render(wav_path, speaker, style, tools):
 
 def write_flac(path, audio):
   """Writes 16-bit mono FLAC atomically (temp name, then rename)."""
-  tmp_path = path + ".tmp"
-  soundfile.write(tmp_path, audio, SAMPLE_RATE, subtype="PCM_16",
-                  format="FLAC")
-  os.replace(tmp_path, path)
+  with atomic_file.atomic_write(path, "wb") as f:
+    soundfile.write(f, audio, SAMPLE_RATE, subtype="PCM_16", format="FLAC")
 
 
 def synthesize_chapter(speaker, items, tools, on_done=None):

@@ -17,6 +17,10 @@ import tensorflow as tf
 
 from data import dataset
 
+# model_fn's in-graph finiteness check starts its message with this, so that
+# its error is recognised.
+NON_FINITE_MARKER = "DEEP_SPEECH_NON_FINITE_LOSS"
+
 
 class StopOnSignal(tf.estimator.SessionRunHook):
   """Ends training after the current step when SIGINT/SIGTERM arrives.
@@ -105,7 +109,7 @@ class AudioReadError(RuntimeError):
 
 
 @contextlib.contextmanager
-def clear_graph_errors(non_finite_marker):
+def clear_graph_errors(non_finite_marker=NON_FINITE_MARKER):
   """Turns the in-graph checks' errors into exceptions with plain messages.
 
   Args:

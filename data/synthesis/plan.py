@@ -1,7 +1,7 @@
 """The plan of the sample corpus: which speaker says which sentence, how.
 
 `plan_corpus` turns a seed into every decision the corpus depends on, as
-plain JSON-able lists; synthesis (`data/sample_voices.py`) only executes it.
+plain JSON-able lists; synthesis (`data/synthesis/voices.py`) only executes it.
 `reconcile` compares a new plan with the one recorded by the previous run to
 decide which finished FLAC files can be reused.
 """
@@ -11,9 +11,10 @@ import math
 import os
 import random
 
-from data import sample_archive
-from data import sample_text
-from data import sample_voices
+from data import atomic_file
+from data.synthesis import archive
+from data.synthesis import text as text_lib
+from data.synthesis import voices
 
 TRAIN, DEV = "sample-train", "sample-dev"
 SUBSETS = (TRAIN, DEV)
@@ -36,7 +37,7 @@ def corpus_config(num_train, num_dev, seed, vocab_size=0,
   The sizes of the text files stand in for their package versions: cheap
   to read on every run, and a different text pool changes the plan.
   """
-  text_files = [p for paths in sample_text.TEXT_PACKAGES.values()
+  text_files = [p for paths in text_lib.TEXT_PACKAGES.values()
                 for p in paths]
   sizes = {p: os.path.getsize(p) if os.path.isfile(p) else None
            for p in text_files}
@@ -98,11 +99,11 @@ def plan_corpus(sentences, num_train, num_dev, seed, extra_train=()):
     rng = random.Random("sample-corpus:%d:%s" % (seed, subset))
     subset_texts = texts[subset]
     num_speakers = _num_speakers(subset, len(subset_texts))
-    voices = sample_voices.assign_voices(num_speakers, rng)
+    subset_voices = voices.assign_voices(num_speakers, rng)
     per_speaker, extra = divmod(len(subset_texts), num_speakers)
     chapters, start = [], 0
-    for i, voice in enumerate(voices):
-      speaker = sample_voices.make_speaker(
+    for i, voice in enumerate(subset_voices):
+      speaker = voices.make_speaker(
           SPEAKER_ID_BASE[subset] + i, voice, rng)
       count = per_speaker + (1 if i < extra else 0)
       own = subset_texts[start:start + count]
@@ -113,7 +114,7 @@ def plan_corpus(sentences, num_train, num_dev, seed, extra_train=()):
             "speaker": list(speaker), "chapter": chapter,
             "utterances": [
                 ["%d-%d-%04d" % (speaker.id, chapter, u), text,
-                 list(sample_voices.make_style(rng))]
+                 list(voices.make_style(rng))]
                 for u, text in enumerate(own[c:c + CHAPTER_SIZE])]})
     plan[subset] = chapters
   return plan
@@ -150,7 +151,7 @@ def reconcile(data_dir, plan):
   Returns:
     set of utterance ids whose FLAC can be reused.
   """
-  corpus_root = os.path.join(data_dir, sample_archive.ARCHIVE_ROOT)
+  corpus_root = os.path.join(data_dir, archive.ARCHIVE_ROOT)
   new = utterance_entries(plan)
   old = (read_json(os.path.join(data_dir, PLAN_FILE)) or {}).get("plan")
   old = utterance_entries(old) if old else {}
@@ -173,7 +174,7 @@ def reconcile(data_dir, plan):
           os.remove(path)  # Stale audio, partial temp files, transcripts.
       if not os.listdir(root):
         os.rmdir(root)
-  sample_archive.write_text_atomic(
+  atomic_file.write_text(
       os.path.join(data_dir, PLAN_FILE), json.dumps({"plan": plan}))
   return reusable
 

@@ -20,17 +20,11 @@ import io
 import os
 import tarfile
 
+from data import atomic_file
+
 ARCHIVE_ROOT = "LibriSpeech"
 # 2018-01-01 00:00 UTC: any fixed time works; 0 makes some tools warn.
 _MTIME = 1514764800
-
-
-def write_text_atomic(path, text):
-  """Writes a text file under a temporary name, then renames it."""
-  tmp_path = path + ".tmp"
-  with open(tmp_path, "w", encoding="utf-8") as f:
-    f.write(text)
-  os.replace(tmp_path, path)
 
 
 def transcript_text(utterances):
@@ -89,8 +83,7 @@ def write_archive(archive_path, corpus_root, subset, extra_files):
     extra_files: dict name -> str, files placed directly under
       `LibriSpeech/` (README.TXT, SPEAKERS.TXT).
   """
-  tmp_path = archive_path + ".tmp"
-  with open(tmp_path, "wb") as raw:
+  with atomic_file.atomic_write(archive_path, "wb") as raw:
     # FLAC does not compress further; level 1 keeps packing fast.
     with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
                        compresslevel=1) as gz:
@@ -110,7 +103,6 @@ def write_archive(archive_path, corpus_root, subset, extra_files):
             with open(path, "rb") as f:
               tar.addfile(_info(ARCHIVE_ROOT + "/" + rel + "/" + name,
                                 os.path.getsize(path)), f)
-  os.replace(tmp_path, archive_path)
 
 
 def md5_file(path, chunk_size=1 << 20):

@@ -20,10 +20,11 @@ import zlib
 
 from absl import logging
 
-from data import download_common
+from data import atomic_file
+from data.downloading import common
 
 
-class UnsafeArchiveError(download_common.DownloadError):
+class UnsafeArchiveError(common.DownloadError):
   """The archive holds a member that would land outside its directory."""
 
 
@@ -91,7 +92,7 @@ def check_member(member, root):
 
 
 def _corrupt(archive, error):
-  return download_common.DownloadError(
+  return common.DownloadError(
       "cannot read archive %s (%s); delete it and re-run to download it "
       "again." % (archive, error))
 
@@ -111,15 +112,15 @@ def extract_archive(archive, target_dir, show_progress=True):
     UnsafeArchiveError: a member would escape `target_dir`; members before
       it were extracted inside, nothing was written outside, and no marker
       is written.
-    download_common.DownloadError: the archive is truncated or corrupt.
+    common.DownloadError: the archive is truncated or corrupt.
   """
   os.makedirs(target_dir, exist_ok=True)
   root = os.path.realpath(target_dir)
   name = os.path.basename(archive)
   bar = None
   if show_progress:
-    bar = download_common.ProgressBar("extracting " + name,
-                                      os.path.getsize(archive))
+    bar = common.ProgressBar("extracting " + name,
+                             os.path.getsize(archive))
   count = 0
   try:
     with open(archive, "rb") as raw, tarfile.open(
@@ -151,6 +152,6 @@ def extract_archive(archive, target_dir, show_progress=True):
   finally:
     if bar is not None:
       bar.close()
-  with open(extraction_marker(archive, target_dir), "w") as f:
-    f.write("%d members\n" % count)
+  atomic_file.write_text(extraction_marker(archive, target_dir),
+                         "%d members\n" % count)
   logging.info("Extracted %d members of %s into %s.", count, name, root)

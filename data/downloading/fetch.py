@@ -1,4 +1,4 @@
-"""Resumable, verified downloads for `data/download.py`.
+"""Resumable, verified downloads: the download and verify steps.
 
 `fetch` streams a URL (http, https or file) into `<dest>.part`, resumes an
 interrupted transfer with an HTTP Range request (in the same run after a
@@ -25,7 +25,7 @@ import urllib.request
 
 from absl import logging
 
-from data import download_common
+from data.downloading import common
 
 # md5 of the official LibriSpeech archives (OpenSLR resource 12), as published
 # in http://www.openslr.org/resources/12/md5sum.txt. Checked against the same
@@ -51,19 +51,27 @@ LJSPEECH_SHA256 = {
 KNOWN_CHECKSUMS = dict(LIBRISPEECH_MD5, **LJSPEECH_SHA256)
 
 # The hash is told apart by the digest's length, so one md5sum/sha256sum-style
-# file (or a mix of both) works as --checksum_file.
+# file (or a mix of both) works as a checksum file.
 _ALGORITHM_BY_HEX_LENGTH = {32: "md5", 64: "sha256"}
 _CHECKSUM_LINE = re.compile(r"^([0-9a-fA-F]+)\s+\*?(.+?)\s*$")
 
 _CHUNK_BYTES = 1 << 20
 
 
-class NetworkError(download_common.DownloadError):
+class NetworkError(common.DownloadError):
   """The archive could not be fetched (no network, HTTP error, no file)."""
 
 
-class ChecksumError(download_common.DownloadError):
+class UnreachableError(NetworkError):
+  """The server cannot be reached at all (refused, unknown host)."""
+
+
+class ChecksumError(common.DownloadError):
   """A downloaded archive does not match its checksum, or none is known."""
+
+
+class MissingChecksumError(ChecksumError):
+  """No checksum is known for an archive and checking was not skipped."""
 
 
 class _TransientError(Exception):
@@ -129,7 +137,7 @@ def read_checksum_file(location, timeout_s=60):
       with open(location, encoding="utf-8") as f:
         text = f.read()
   except (OSError, urllib.error.URLError, UnicodeDecodeError) as e:
-    raise NetworkError("cannot read --checksum_file %s: %s" % (location, e))
+    raise NetworkError("cannot read checksum file %s: %s" % (location, e))
   return parse_checksum_text(text, location)
 
 
@@ -139,20 +147,17 @@ def expected_checksum(archive_name, checksums, skip_checksum):
   Args:
     archive_name: e.g. "dev-clean.tar.gz".
     checksums: name -> digest, usually `KNOWN_CHECKSUMS` updated with the
-      --checksum_file entries.
+      entries of a checksum file.
     skip_checksum: the user's explicit opt-out.
 
   Raises:
-    ChecksumError: when no digest is known and the user did not opt out; we
-      refuse to unpack gigabytes that nothing vouches for.
+    MissingChecksumError: when no digest is known and the user did not opt
+      out; we refuse to unpack gigabytes that nothing vouches for.
   """
   if skip_checksum:
     return None
   if archive_name not in checksums:
-    raise ChecksumError(
-        "no checksum is known for %s; pass --checksum_file=<md5sum.txt> "
-        "listing it, or --skip_checksum to download it unverified."
-        % archive_name)
+    raise MissingChecksumError("no checksum is known for %s." % archive_name)
   return checksums[archive_name]
 
 
@@ -175,11 +180,11 @@ def _check_free_space(part, needed):
   directory = os.path.dirname(os.path.abspath(part))
   free = _free_bytes(directory)
   if needed > free:
-    raise download_common.DownloadError(
+    raise common.DownloadError(
         "not enough disk space for %s: %s still to download, %s free in %s."
         % (os.path.basename(part)[:-len(".part")],
-           download_common.format_bytes(needed),
-           download_common.format_bytes(free), directory))
+           common.format_bytes(needed),
+           common.format_bytes(free), directory))
 
 
 def _parse_content_range(value):
@@ -215,9 +220,7 @@ def _open_http(url, offset, timeout_s):
     raise NetworkError("%s answered HTTP %d (%s)." % (url, e.code, e.reason))
   except urllib.error.URLError as e:
     if isinstance(e.reason, (ConnectionRefusedError, socket.gaierror)):
-      raise NetworkError(
-          "cannot reach %s: %s. Check the network connection and --base_url."
-          % (url, e.reason))
+      raise UnreachableError("cannot reach %s: %s." % (url, e.reason))
     raise _TransientError(str(e.reason))
   if response.status == 206:
     start, total = _parse_content_range(response.headers.get("Content-Range"))
@@ -311,8 +314,8 @@ def _attempt(url, part, bar, timeout_s):
     part.append_from(stream, bar)
   if total is not None and part.size < total:
     raise _TransientError("connection closed after %s of %s" % (
-        download_common.format_bytes(part.size),
-        download_common.format_bytes(total)))
+        common.format_bytes(part.size),
+        common.format_bytes(total)))
 
 
 def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
@@ -339,15 +342,15 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
     NetworkError: the server or file cannot be reached or keeps failing.
     ChecksumError: the finished download does not match; the part file is
       deleted so the next run starts clean.
-    download_common.DownloadError: the disk is full.
+    common.DownloadError: the disk is full.
   """
   name = os.path.basename(dest)
   algorithm = hash_algorithm(expected_digest) if expected_digest else "md5"
   part = _PartFile(dest + ".part", algorithm)
   if part.size:
     logging.info("Resuming %s from %s.", name,
-                 download_common.format_bytes(part.size))
-  bar = download_common.ProgressBar(name, None) if show_progress else None
+                 common.format_bytes(part.size))
+  bar = common.ProgressBar(name, None) if show_progress else None
   stalled = 0
   while True:
     received = part.received
@@ -365,12 +368,12 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
       if bar is not None:
         bar.break_line()
       logging.warning("Transfer of %s interrupted at %s (%s); resuming in "
-                      "%.0f s.", name, download_common.format_bytes(part.size),
+                      "%.0f s.", name, common.format_bytes(part.size),
                       e, delay)
       time.sleep(delay)
     except OSError as e:
       if e.errno == errno.ENOSPC:
-        raise download_common.DownloadError(
+        raise common.DownloadError(
             "disk full while writing %s; free some space and re-run to "
             "resume the download." % part.path)
       raise
