@@ -243,9 +243,15 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
   (export_path,) = [os.path.join(export_dir, d) for d in os.listdir(export_dir)]
   with open(os.path.join(export_path, "assets.extra",
                          export.EXPORT_SETTINGS_FILE)) as f:
-    assert json.load(f) == {"sample_rate": 16000, "window_ms": 20,
-                            "stride_ms": 10,
-                            "speech_labels": " abcdefghijklmnopqrstuvwxyz'-"}
+    settings = json.load(f)
+  # --export_best (default): the export is the best cycle's checkpoint.
+  best = min(state["cycles"], key=lambda c: c["WER"])
+  assert settings == {"sample_rate": 16000, "window_ms": 20, "stride_ms": 10,
+                      "speech_labels": " abcdefghijklmnopqrstuvwxyz'-",
+                      "best_step": best["global_step"],
+                      "best_WER": best["WER"]}
+  with open(os.path.join(model_dir, "best", "best.json")) as f:
+    assert json.load(f)["step"] == best["global_step"]
   loaded = tf.saved_model.load(export_path)
   serve = loaded.signatures["serving_default"]
   out = serve(features=tf.zeros([2, 60, 161, 1]),

@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 
+from absl import logging
 import tensorflow as tf
 
 from data import atomic_file
@@ -233,6 +234,29 @@ def roll_back_train_state(state_path, step):
   atomic_file.write_json(state_path, data)
   return cycles[len(kept):]
 
+
+def recover(model_dir, state_path):
+  """Scans model_dir; rolls a damaged latest checkpoint back, and its cycles.
+
+  For the chief (or a single run) at start-up, before the Estimator exists.
+
+  Args:
+    model_dir: the model directory.
+    state_path: its train_state.json.
+
+  Returns:
+    The `CheckpointScan`.
+  """
+  found = scan(model_dir)
+  if found.damaged:
+    logging.warning("%s", describe(found))
+    roll_back(model_dir, found)
+    dropped = roll_back_train_state(state_path, found.step or 0)
+    if dropped:
+      logging.warning(
+          "Cycles %s ended after step %d and will be trained again.",
+          ", ".join(str(c.get("cycle")) for c in dropped), found.step or 0)
+  return found
 
 # TensorFlow's errors end "<path>; <strerror>" for a failed write.
 _DISK_FULL_TEXTS = ("No space left on device", "File too large",
