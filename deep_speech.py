@@ -12,6 +12,7 @@ evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
 
 import collections
 import functools
+import os
 import sys
 import warnings
 
@@ -30,12 +31,15 @@ from official_utils.logs import hooks_helper
 from official_utils.logs import logger
 from official_utils.misc import distribution_utils
 from official_utils.misc import model_helpers
+from data import atomic_file
+from training import checkpoints
 from training import cycles
 from training import evaluation
 from training import export
 from training import flags as port_flags
 from training import hooks
 from training import inputs
+from training import lock
 from training import runtime
 
 # Evaluation metric keys.
@@ -187,7 +191,12 @@ def model_fn(features, labels, mode, params):
   with tf.control_dependencies([finite]):
     minimize_op = optimizer.minimize(loss, global_step=global_step)
   # Batch norm's moving mean and variance are updated only by these ops.
+  # They wait for the finiteness check too, or a NaN batch would poison the
+  # statistics while the weights stay clean; they were built with the
+  # network, before the loss existed, so the dependency is added to each.
   update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  for op in update_ops:
+    op._add_control_input(finite)  # pylint: disable=protected-access
   train_op = tf.group(minimize_op, update_ops)
   return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
 
@@ -220,6 +229,9 @@ def run_deep_speech(flags_obj):
   if is_chief:
     inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
                                flags_obj.model_dir)
+  if is_chief:  # a damaged newest checkpoint: back to the newest intact one
+    checkpoints.recover(flags_obj.model_dir, os.path.join(
+        flags_obj.model_dir, cycles.STATE_FILE))
   run = _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset)
   state = cycles.TrainState.load_or_wait(
       flags_obj.model_dir, cycles.current_step(run.estimator),
@@ -251,6 +263,9 @@ def run_deep_speech(flags_obj):
                                  train_loss, train_seconds,
                                  flags_obj.show_samples)
         state.add_cycle(record)
+        checkpoints.keep_if_best(flags_obj.model_dir,
+                                 run.estimator.latest_checkpoint(),
+                                 record[_WER_KEY])
       else:
         # The chief evaluates; this worker learns the result from its record.
         state = cycles.TrainState.wait_for_chief(
@@ -264,13 +279,18 @@ def run_deep_speech(flags_obj):
       break
 
   if flags_obj.export_dir and is_chief:
+    best, best_record = (checkpoints.best_checkpoint(flags_obj.model_dir)
+                         if flags_obj.export_best else (None, None))
     path = export.export_model(
         model_fn, flags_obj.model_dir, run.estimator.config, run.params,
         flags_obj.export_dir,
-        {"sample_rate": flags_obj.sample_rate,
-         "window_ms": flags_obj.window_ms, "stride_ms": flags_obj.stride_ms,
-         "speech_labels": train_speech_dataset.speech_labels},
-        train_speech_dataset.num_feature_bins)
+        dict({"sample_rate": flags_obj.sample_rate,
+              "window_ms": flags_obj.window_ms,
+              "stride_ms": flags_obj.stride_ms,
+              "speech_labels": train_speech_dataset.speech_labels},
+             **({"best_step": best_record["step"],
+                 "best_WER": best_record["WER"]} if best else {})),
+        train_speech_dataset.num_feature_bins, checkpoint_path=best)
     logging.info("Exported the SavedModel to %s", path)
   return state.cycles
 
@@ -383,15 +403,20 @@ def main(_):
   if distribution_utils.tf_config_cluster():
     # The Estimator drives MultiWorkerMirroredStrategy in graph mode only.
     tf.compat.v1.disable_eager_execution()
+  role = distribution_utils.multi_worker_role(
+      distribution_utils.tf_config_cluster())
   try:
-    with logger.benchmark_context(flags_obj):
+    # One run per model directory; each task of a cluster locks its own file.
+    with lock.RunLock(flags_obj.model_dir, role and role.index), \
+        logger.benchmark_context(flags_obj):
       run_deep_speech(flags_obj)
   except KeyboardInterrupt:
     logging.warning("Interrupted. The last checkpoint stands; run the same "
                     "command to resume.")
     sys.exit(130)
   except (manifest.ManifestError, dataset.DataError, ValueError,
-          hooks.AudioReadError, hooks.NonFiniteLossError) as e:
+          hooks.AudioReadError, hooks.NonFiniteLossError, lock.LockedError,
+          atomic_file.WriteError, checkpoints.CheckpointWriteError) as e:
     logging.error("%s", e)
     sys.exit(1)
 

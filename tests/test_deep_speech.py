@@ -105,9 +105,15 @@ def test_model_fn_per_mode(mode):
         assert np.isfinite(sess.run(spec.loss))
       else:
         first = sess.run(spec.loss)
+        moving = [v for v in tf.compat.v1.global_variables()
+                  if "moving_mean" in v.name]
+        moving_before = sess.run(moving)
         for _ in range(5):
           sess.run(spec.train_op)
         assert sess.run(tf.compat.v1.train.get_global_step()) == 5
+        # Finite steps update batch norm's statistics.
+        for value, old in zip(sess.run(moving), moving_before):
+          assert not np.array_equal(value, old)
         assert sess.run(spec.loss) < first
 
 
@@ -149,6 +155,27 @@ def test_non_finite_loss_stops_the_step_before_any_update():
       info.value, hooks.NON_FINITE_MARKER)
   assert "/data/a.wav" in message and "/data/b.wav" in message
   assert "step" in message
+
+
+def test_non_finite_loss_leaves_the_batch_norm_statistics_alone():
+  # One NaN sample used to reach the moving mean and variance: their update
+  # ops ran beside the finiteness check instead of after it.
+  with tf.Graph().as_default():
+    features = _features()
+    features["features"] = tf.tensor_scatter_nd_update(
+        features["features"], [[0, 3, 5, 0]], [np.nan])
+    spec = deep_speech.model_fn(features, tf.constant([[3, 1, 20]] * 2),
+                                "train", PARAMS)
+    moving = [v for v in tf.compat.v1.global_variables()
+              if "moving_" in v.name]
+    assert len(moving) == 6  # mean and variance of three batch norms
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      before = sess.run(moving)
+      with pytest.raises(tf.errors.InvalidArgumentError):
+        sess.run(spec.train_op)
+      for value, old in zip(sess.run(moving), before):
+        np.testing.assert_array_equal(value, old)
 
 
 def test_bf16_training_exports_a_float32_model(tmp_path, corpus):
@@ -216,9 +243,15 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
   (export_path,) = [os.path.join(export_dir, d) for d in os.listdir(export_dir)]
   with open(os.path.join(export_path, "assets.extra",
                          export.EXPORT_SETTINGS_FILE)) as f:
-    assert json.load(f) == {"sample_rate": 16000, "window_ms": 20,
-                            "stride_ms": 10,
-                            "speech_labels": " abcdefghijklmnopqrstuvwxyz'-"}
+    settings = json.load(f)
+  # --export_best (default): the export is the best cycle's checkpoint.
+  best = min(state["cycles"], key=lambda c: c["WER"])
+  assert settings == {"sample_rate": 16000, "window_ms": 20, "stride_ms": 10,
+                      "speech_labels": " abcdefghijklmnopqrstuvwxyz'-",
+                      "best_step": best["global_step"],
+                      "best_WER": best["WER"]}
+  with open(os.path.join(model_dir, "best", "best.json")) as f:
+    assert json.load(f)["step"] == best["global_step"]
   loaded = tf.saved_model.load(export_path)
   serve = loaded.signatures["serving_default"]
   out = serve(features=tf.zeros([2, 60, 161, 1]),

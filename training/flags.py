@@ -131,6 +131,12 @@ def _define_port_flags():
       help=flags_core.help_wrap(
           "Save a checkpoint every this many steps (default: every 600 s, and "
           "always at the end of each cycle)."))
+  flags.DEFINE_bool(
+      name="export_best", default=True,
+      help=flags_core.help_wrap(
+          "Export the checkpoint with the best evaluation WER (kept in "
+          "<model_dir>/best/, outside --keep_checkpoint_max) instead of the "
+          "last one; its step and WER go into the export's settings."))
   flags.DEFINE_integer(
       name="keep_checkpoint_max", default=5,
       help=flags_core.help_wrap("How many recent checkpoints to keep."))

@@ -9,6 +9,7 @@
 """
 
 import contextlib
+import errno
 import re
 import signal
 
@@ -16,6 +17,7 @@ from absl import logging
 import tensorflow as tf
 
 from data import dataset
+from training import checkpoints
 
 # model_fn's in-graph finiteness check starts its message with this, so that
 # its error is recognised.
@@ -118,9 +120,15 @@ def clear_graph_errors(non_finite_marker=NON_FINITE_MARKER):
   Raises:
     NonFiniteLossError: for a NaN or infinite loss.
     AudioReadError: for audio that could not be read in the pipeline.
+    checkpoints.CheckpointWriteError: a save failed on a full disk.
   """
   try:
     yield
+  except (tf.errors.ResourceExhaustedError, tf.errors.OutOfRangeError) as e:
+    message = checkpoints.write_error_message(e)
+    if message is None:
+      raise
+    raise checkpoints.CheckpointWriteError(errno.ENOSPC, message) from None
   except tf.errors.InvalidArgumentError as e:
     text = str(e)
     if non_finite_marker in text:
