@@ -55,8 +55,6 @@ def _check(result, path, old_bytes):
   assert not leftovers
 
 
-@pytest.mark.xfail(strict=True, reason="data/feature_cache.write_entry does "
-                   "not use data/atomic_file yet (helper r2 switches it)")
 def test_feature_cache_entry(tmp_path):
   path = tmp_path / "ab" / "abcdef.tensor"
   result = _write_under_the_limit(
@@ -65,8 +63,6 @@ def test_feature_cache_entry(tmp_path):
   _check(result, str(path), None)
 
 
-@pytest.mark.xfail(strict=True, reason="data/manifest.write_skipped does not "
-                   "use data/atomic_file yet (helper r2 switches it)")
 def test_skipped_rows_list(tmp_path):
   path = tmp_path / "skipped_train.tsv"
   path.write_text("manifest\tline\treason\tdetail\n")
