@@ -26,6 +26,7 @@ import tensorflow as tf
 from data import augment as augment_lib
 from data import dataset
 from data import manifest
+from data import progress
 import decoder
 import deep_speech_model
 import training_hooks
@@ -120,14 +121,14 @@ def evaluate_model(estimator, speech_labels, entries, input_fn_eval):
   greedy_decoder = decoder.DeepSpeechDecoder(
       speech_labels, blank_index=len(speech_labels) - 1)
   decoded = []
-  last_logged = 0
-  for batch in estimator.predict(input_fn=input_fn_eval,
-                                 yield_single_examples=False):
-    decoded.extend(greedy_decoder.decode_batch(
-        batch["probabilities"], batch["ctc_input_length"]))
-    if len(decoded) - last_logged >= 500:
-      last_logged = len(decoded)
-      logging.info("Evaluated %d/%d utterances", len(decoded), len(entries))
+  with progress.Progress("evaluating", len(entries), unit="utterances",
+                         delay_s=5.0) as bar:
+    for batch in estimator.predict(input_fn=input_fn_eval,
+                                   yield_single_examples=False):
+      texts = greedy_decoder.decode_batch(batch["probabilities"],
+                                          batch["ctc_input_length"])
+      decoded.extend(texts)
+      bar.update(len(texts))
   targets = [entry.transcript for entry in entries]
   if len(decoded) != len(targets):
     raise RuntimeError("Evaluation produced %d transcripts for %d utterances"

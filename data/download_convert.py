@@ -21,6 +21,7 @@ import unicodedata
 from absl import logging
 
 from data import download_common
+from data import progress
 
 MANIFEST_HEADER = ("wav_filename", "wav_filesize", "transcript")
 
@@ -244,8 +245,7 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
                len(jobs), label, num_workers)
   bar = None
   if show_progress:
-    bar = download_common.ProgressBar("converting " + label, len(todo),
-                                      unit="files")
+    bar = progress.Progress("converting " + label, len(todo), unit="files")
   def collect(done):
     for future in done:
       future.result()  # Re-raises the first sox failure.

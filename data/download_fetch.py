@@ -26,6 +26,7 @@ import urllib.request
 from absl import logging
 
 from data import download_common
+from data import progress
 
 # md5 of the official LibriSpeech archives (OpenSLR resource 12), as published
 # in http://www.openslr.org/resources/12/md5sum.txt. Checked against the same
@@ -347,7 +348,7 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
   if part.size:
     logging.info("Resuming %s from %s.", name,
                  download_common.format_bytes(part.size))
-  bar = download_common.ProgressBar(name, None) if show_progress else None
+  bar = progress.Progress(name, None) if show_progress else None
   stalled = 0
   while True:
     received = part.received
