@@ -31,6 +31,7 @@ import decoder
 import deep_speech_model
 import training_hooks
 import train_state
+from training import summaries
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
@@ -229,7 +230,11 @@ def model_fn(features, labels, mode, params):
     optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(
         optimizer, loss_scale=params.get("loss_scale") or "dynamic")
   with tf.control_dependencies([finite]):
-    minimize_op = optimizer.minimize(loss, global_step=global_step)
+    # minimize() in two halves, so the gradients' norm can be summarized.
+    grads_and_vars = optimizer.compute_gradients(loss)
+    minimize_op = optimizer.apply_gradients(grads_and_vars,
+                                            global_step=global_step)
+  summaries.add_training_scalars(learning_rate, grads_and_vars)
   # Batch norm's moving mean and variance are updated only by these ops.
   update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
   train_op = tf.group(minimize_op, update_ops)
