@@ -41,6 +41,7 @@ from training import hooks
 from training import inputs
 from training import lock
 from training import runtime
+from training import summaries
 
 # Evaluation metric keys.
 _WER_KEY = "WER"
@@ -189,7 +190,11 @@ def model_fn(features, labels, mode, params):
     optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(
         optimizer, loss_scale=params.get("loss_scale") or "dynamic")
   with tf.control_dependencies([finite]):
-    minimize_op = optimizer.minimize(loss, global_step=global_step)
+    # minimize() in two halves, so the gradients' norm can be summarized.
+    grads_and_vars = optimizer.compute_gradients(loss)
+    minimize_op = optimizer.apply_gradients(grads_and_vars,
+                                            global_step=global_step)
+  summaries.add_training_scalars(learning_rate, grads_and_vars)
   # Batch norm's moving mean and variance are updated only by these ops.
   # They wait for the finiteness check too, or a NaN batch would poison the
   # statistics while the weights stay clean; they were built with the
