@@ -30,6 +30,7 @@ import decoder
 import deep_speech_model
 import training_hooks
 import train_state
+from training import cpu
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
@@ -381,8 +382,12 @@ def run_deep_speech(flags_obj):
       not deep_speech_model.bfloat16_supported()):
     raise ValueError(
         "--dtype=bf16: TensorFlow cannot run bfloat16 convolutions on this "
-        "machine (on a CPU, oneDNN needs AVX512; AVX512_BF16 or AMX make it "
-        "fast). Use --dtype=fp32.")
+        "machine (on a CPU without AVX512, oneDNN's custom operations cannot; "
+        "TF_ENABLE_ONEDNN_OPTS=0 lets TensorFlow's own kernels emulate them, "
+        "slower than fp32). Use --dtype=fp32.")
+  if params["dtype"] == "bfloat16" and cpu.bfloat16_emulation_warning():
+    logging.warning("--dtype=bf16: %s Use --dtype=fp32 for speed.",
+                    cpu.bfloat16_emulation_warning())
   _check_model_dir(flags_obj.model_dir, network(params),
                    train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(
