@@ -813,6 +813,7 @@ def _setup_logging():
 
 def main(_):
   _setup_logging()
+  cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
   try:
     with logger.benchmark_context(flags_obj):

@@ -25,6 +25,7 @@ from data import featurizer
 from data import manifest as manifest_lib
 import decoder
 import deep_speech
+from training import cpu
 
 _VOCABULARY_FILE = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "data", "vocabulary.txt")
@@ -112,6 +113,7 @@ def define_flags():
 
 def main(argv):
   logging.set_verbosity(logging.WARNING)
+  cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
   paths, references = list(argv[1:]), None
   try:

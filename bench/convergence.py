@@ -31,6 +31,7 @@ from absl import logging
 # Runs as `python bench/convergence.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _CONFIG_FLAGS = ("rnn_hidden_size", "rnn_hidden_layers", "rnn_type",
                  "conv_filters", "is_bidirectional", "use_bias", "batch_size",
@@ -112,6 +113,7 @@ def run(flags_obj):
 
 def main(_):
   deep_speech._setup_logging()  # pylint: disable=protected-access
+  cpu.enable_onednn_if_unset()
   result = run(flags.FLAGS)
   print(json.dumps(result))
 
