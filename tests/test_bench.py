@@ -89,7 +89,7 @@ def test_precision_bench():
          "CUDA_VISIBLE_DEVICES": ""}
   result = _run("precision.py", "--dtypes", "float32,bfloat16",
                 "--batch_size", "2", "--utt_sec", "1", "--steps", "1",
-                "--warmup", "0", env=env)
+                "--warmup", "0", env=env, timeout=300)
   assert set(result["results"]) == {"float32"}
   assert "bfloat16" in result["skipped"]
   assert result["onednn_custom_ops"] is True
@@ -98,7 +98,7 @@ def test_precision_bench():
   env["TF_ENABLE_ONEDNN_OPTS"] = "0"
   result = _run("precision.py", "--dtypes", "float32,bfloat16",
                 "--batch_size", "2", "--utt_sec", "1", "--steps", "2",
-                "--warmup", "1", env=env)
+                "--warmup", "1", env=env, timeout=300)
   assert result["batch_size"] == 2 and result["steps"] == 2
   assert set(result["results"]) == {"float32", "bfloat16"}
   assert result["onednn_custom_ops"] is False
