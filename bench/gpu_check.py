@@ -122,6 +122,9 @@ def precisions(args, mode):
     if dtype == "float16" and mode == "cpu":
       skipped[dtype] = "float16 is for GPUs"
       continue
+    if dtype != "float32" and args.tiny:
+      skipped[dtype] = "left out with --tiny"
+      continue
     print("gpu_check: %s step of the %s network, batch %d..." % (
         dtype, args.config, args.batch_size), flush=True)
     results[dtype] = time_dtype(dtype, args.config, batch, labels,
