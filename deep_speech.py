@@ -385,9 +385,9 @@ def run_deep_speech(flags_obj):
         "machine (on a CPU without AVX512, oneDNN's custom operations cannot; "
         "TF_ENABLE_ONEDNN_OPTS=0 lets TensorFlow's own kernels emulate them, "
         "slower than fp32). Use --dtype=fp32.")
-  if params["dtype"] == "bfloat16" and cpu.bfloat16_emulation_warning():
-    logging.warning("--dtype=bf16: %s Use --dtype=fp32 for speed.",
-                    cpu.bfloat16_emulation_warning())
+  emulated = params["dtype"] == "bfloat16" and cpu.bfloat16_emulation_warning()
+  if emulated:
+    logging.warning("--dtype=bf16: %s Use --dtype=fp32 for speed.", emulated)
   _check_model_dir(flags_obj.model_dir, network(params),
                    train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(
