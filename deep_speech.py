@@ -33,6 +33,7 @@ from official_utils.misc import distribution_utils
 from official_utils.misc import model_helpers
 from data import atomic_file
 from training import checkpoints
+from training import cpu
 from training import cycles
 from training import evaluation
 from training import export
@@ -379,6 +380,9 @@ def _check_before_training(flags_obj, params, num_feature_bins):
   except ValueError as e:
     raise ValueError("--dtype=%s: %s. Use --dtype=fp32." % (
         flags_obj.dtype, e)) from None
+  emulated = params["dtype"] == "bfloat16" and cpu.bfloat16_emulation_warning()
+  if emulated:
+    logging.warning("--dtype=bf16: %s Use --dtype=fp32 for speed.", emulated)
   try:
     runtime.check_model_dir(flags_obj.model_dir, network(params),
                             num_feature_bins)
@@ -411,6 +415,7 @@ def setup_logging():
 
 def main(_):
   setup_logging()
+  cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
   if distribution_utils.tf_config_cluster():
     # The Estimator drives MultiWorkerMirroredStrategy in graph mode only.

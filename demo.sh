@@ -5,6 +5,7 @@
 # utterances with the exported model. Re-running reuses the corpus, the
 # converted wavs and the checkpoints. Settings come from the environment:
 #   DEMO_DIR (demo_data)  NUM_TRAIN  NUM_DEV  EPOCHS  PYTHON (.venv/bin/python)
+#   DEMO_MINUTES (23: make demo's 25 less the venv; scripts/demo_plan.py)
 #   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
 #   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is ~1.3x
 #   faster and the demo trains one epoch more; fp32 elsewhere)
@@ -13,7 +14,6 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-.venv/bin/python}
 DEMO_DIR=${DEMO_DIR:-demo_data}
-NUM_TRAIN=${NUM_TRAIN:-12000}
 NUM_DEV=${NUM_DEV:-200}
 if [ -z "${DTYPE:-}" ]; then
   DTYPE=fp32
@@ -21,6 +21,16 @@ if [ -z "${DTYPE:-}" ]; then
     DTYPE=bf16
   fi
 fi
+# Unless NUM_TRAIN and EPOCHS are given, a few timed training steps and one
+# flite call pick the corpus size and epochs that fit DEMO_MINUTES here (the
+# tuned 12,000 utterances and 6 fp32 / 7 bf16 epochs where they fit; fewer on
+# slower CPUs, e.g. without AVX-512). It prints what it chose and why.
+if [ -z "${NUM_TRAIN:-}" ] && [ -z "${EPOCHS:-}" ]; then
+  echo "== 0/4 timing this machine to fit the demo into ${DEMO_MINUTES:-23} minutes"
+  eval "$(TF_CPP_MIN_LOG_LEVEL=2 "$PYTHON" scripts/demo_plan.py \
+      --dtype="$DTYPE" --minutes="${DEMO_MINUTES:-23}" | tail -n 1)"
+fi
+NUM_TRAIN=${NUM_TRAIN:-12000}
 if [ "$DTYPE" = bf16 ]; then EPOCHS=${EPOCHS:-7}; else EPOCHS=${EPOCHS:-6}; fi
 # Picked by measurement (bench/convergence.py, README "How far 20 minutes of
 # CPU go"): half the original's convolution channels and 10 ms windows for

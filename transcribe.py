@@ -24,6 +24,7 @@ from data import manifest as manifest_lib
 from data import vocabulary
 import decoder
 from training import export
+from training import cpu
 
 class Transcriber(object):
   """Greedy transcription with an exported DeepSpeech2 SavedModel.
@@ -90,6 +91,7 @@ def define_flags():
 
 def main(argv):
   logging.set_verbosity(logging.WARNING)
+  cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
   paths, references = list(argv[1:]), None
   try:

@@ -21,11 +21,18 @@ and the ratio (Estimator steps/s over Keras steps/s) the median of the
 per-step ratios. Audio seconds per second count the real audio in the batch
 (padding excluded).
 
+Each result also counts the step's useful FLOPs (convolutions, RNN and dense
+matrix products, forward + backward; see step_flops) and divides their rate by
+a float32 matrix product of the RNN's size timed in the same run
+("fraction_of_sgemm"): how far the step is from this machine's limit.
+
 Run from the repository root:
 
   .venv/bin/python bench/train_step.py           # default + small, ~5 min idle
   .venv/bin/python bench/train_step.py --quick   # small only, ~1 min
   .venv/bin/python bench/train_step.py --configs small --steps 20
+  .venv/bin/python bench/train_step.py --configs demo --batch_size 32 \
+      --utt_sec 2.4 --num_bins 81                  # demo.sh's step
 
 Each configuration prints a JSON line; the last line printed is one JSON
 object with all of them under "results".
@@ -52,6 +59,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 SAMPLE_RATE = 16000
 NUM_BINS = 161
@@ -68,6 +76,9 @@ CONFIGS = {
     "default": dict(rnn_hidden_layers=5, rnn_hidden_size=800),
     "small": dict(rnn_hidden_layers=3, rnn_hidden_size=256),
     "tiny": dict(rnn_hidden_layers=1, rnn_hidden_size=32),
+    # demo.sh's network; time it with --batch_size 32 --utt_sec 2.4
+    # --num_bins 81 (10 ms windows).
+    "demo": dict(rnn_hidden_layers=3, rnn_hidden_size=256, conv_filters=16),
 }
 
 
@@ -86,7 +97,7 @@ def model_params(config):
               use_bias=True, learning_rate=LEARNING_RATE, **CONFIGS[config])
 
 
-def make_batch(batch_size, utt_sec, seed):
+def make_batch(batch_size, utt_sec, seed, num_bins=NUM_BINS):
   """A padded batch like input_fn's, of utterances near `utt_sec` seconds.
 
   Features are random (timing does not depend on their values); lengths,
@@ -100,12 +111,12 @@ def make_batch(batch_size, utt_sec, seed):
   frames = [featurizer.num_frames(int(s * SAMPLE_RATE), SAMPLE_RATE)
             for s in seconds]
   max_frames = max(frames)
-  features = np.zeros([batch_size, max_frames, NUM_BINS, 1], np.float32)
+  features = np.zeros([batch_size, max_frames, num_bins, 1], np.float32)
   label_length = rng.randint(int(0.85 * CHARS_PER_SEC * utt_sec),
                              int(CHARS_PER_SEC * utt_sec) + 1, size=batch_size)
   labels = np.zeros([batch_size, label_length.max()], np.int32)
   for i, (n, k) in enumerate(zip(frames, label_length)):
-    features[i, :n] = rng.standard_normal([n, NUM_BINS, 1])
+    features[i, :n] = rng.standard_normal([n, num_bins, 1])
     # Any class but the blank (the last).
     labels[i, :k] = rng.randint(0, NUM_CLASSES - 1, size=k)
   batch = {
@@ -114,6 +125,71 @@ def make_batch(batch_size, utt_sec, seed):
       "label_length": label_length.astype(np.int32).reshape(-1, 1),
   }
   return batch, labels, float(np.sum(seconds))
+
+
+# How far the step is from the hardware's limit.
+
+
+def step_flops(params, batch_size, frames, num_bins):
+  """Useful floating-point operations of one training step, counted.
+
+  Counts the multiply-adds of the convolutions, the RNN's input and
+  recurrent matrix products (3 gates for a GRU, 4 for an LSTM) and the
+  dense layer over the padded batch, 2 FLOPs each. The backward pass
+  costs twice the forward (gradients of inputs and of weights), except for
+  the first convolution, whose input (the spectrogram) needs no gradient.
+  Batch norm, activations, CTC and Adam are left out: they are a few
+  percent, and no matrix unit speeds them up.
+
+  Returns:
+    FLOPs (a float) for forward + backward.
+  """
+  # pylint: disable=protected-access
+  filters = params.get("conv_filters", deep_speech_model.DEFAULT_CONV_FILTERS)
+  steps, freq, channels = frames, num_bins, 1
+  flops = 0.0
+  for i, (padding, kernel, strides) in enumerate(
+      deep_speech_model._CONV_LAYERS):
+    steps = (steps + 2 * padding[0] - kernel[0]) // strides[0] + 1
+    freq = (freq + 2 * padding[1] - kernel[1]) // strides[1] + 1
+    forward = 2.0 * batch_size * steps * freq * filters * (
+        kernel[0] * kernel[1] * channels)
+    flops += forward * (2 if i == 0 else 3)
+    channels = filters
+  gates = {"gru": 3, "lstm": 4, "rnn": 1}[params["rnn_type"]]
+  hidden = params["rnn_hidden_size"]
+  directions = 2 if params["is_bidirectional"] else 1
+  inputs = freq * channels
+  for _ in range(params["rnn_hidden_layers"]):
+    flops += 3 * 2.0 * batch_size * steps * directions * gates * (
+        inputs + hidden) * hidden
+    inputs = directions * hidden
+  flops += 3 * 2.0 * batch_size * steps * inputs * params["num_classes"]
+  return flops
+
+
+def sgemm_gflops(m, k, n, repeats=5):
+  """float32 matrix product speed of this machine, [m, k] x [k, n].
+
+  Run by TensorFlow in a session, with its thread pools, so the figure is
+  what the training step's own matrix products could reach here now (on a
+  shared machine, load falls on both). Median of `repeats` after one warm-up.
+  """
+  with tf.Graph().as_default():
+    rng = np.random.RandomState(0)
+    a = tf.constant(rng.standard_normal([m, k]).astype(np.float32))
+    b = tf.Variable(rng.standard_normal([k, n]).astype(np.float32))
+    # A scalar out, so fetching costs nothing; the product still runs whole.
+    product = tf.reduce_sum(tf.matmul(a, b))
+    with tf.compat.v1.Session() as session:
+      session.run(b.initializer)
+      session.run(product)
+      times = []
+      for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(product)
+        times.append(time.perf_counter() - start)
+  return 2.0 * m * k * n / statistics.median(times) / 1e9
 
 
 # The Estimator.
@@ -185,7 +261,7 @@ def _batch_norm():
       epsilon=deep_speech_model._BATCH_NORM_EPSILON)
 
 
-def build_keras_model(params):
+def build_keras_model(params, num_bins=NUM_BINS):
   """deep_speech_model.DeepSpeech2's structure as a tf.keras.Model.
 
   Returns:
@@ -193,7 +269,7 @@ def build_keras_model(params):
     [batch, ceil(time / 4), num_classes].
   """
   layers = tf.keras.layers
-  inputs = tf.keras.Input([None, NUM_BINS, 1])
+  inputs = tf.keras.Input([None, num_bins, 1])
   x = inputs
   # pylint: disable=protected-access
   for padding, kernel, strides in deep_speech_model._CONV_LAYERS:
@@ -222,7 +298,7 @@ class KerasLoop(object):
 
   def __init__(self, params, batch, labels):
     start = time.perf_counter()
-    self.model = build_keras_model(params)
+    self.model = build_keras_model(params, batch["features"].shape[2])
     self.optimizer = tf.keras.optimizers.Adam(
         learning_rate=params["learning_rate"])
     self.build_s = time.perf_counter() - start
@@ -271,8 +347,17 @@ def bench_config(config, args, tmp):
   ratios.
   """
   params = model_params(config)
-  batch, labels, audio_s = make_batch(args.batch_size, args.utt_sec, args.seed)
+  batch, labels, audio_s = make_batch(args.batch_size, args.utt_sec, args.seed,
+                                      args.num_bins)
 
+  # The RNN's input projection: [batch x output frames, 2 x hidden] times
+  # [2 x hidden, 3 x hidden], the step's largest matrix product. Timed before
+  # and after the steps; the better one stands for the machine's limit (on a
+  # shared machine, load from other processes only lowers it).
+  hidden = params["rnn_hidden_size"]
+  sgemm_shape = (args.batch_size * deep_speech_model.conv_output_frames(
+      batch["features"].shape[1]), 2 * hidden, 3 * hidden)
+  sgemm_before = sgemm_gflops(*sgemm_shape)
   tf.keras.utils.set_random_seed(args.seed)
   keras = KerasLoop(params, batch, labels)
   # Trace the Keras step before the Estimator makes Keras layers in its v1
@@ -288,6 +373,9 @@ def bench_config(config, args, tmp):
   est_step = statistics.median(est_timed)
   keras_step = statistics.median(keras_timed)
   ratio = statistics.median(k / e for k, e in zip(keras_timed, est_timed))
+  frames = int(batch["features"].shape[1])
+  flops = step_flops(params, args.batch_size, frames, args.num_bins)
+  sgemm = max(sgemm_before, sgemm_gflops(*sgemm_shape))
   return {
       "config": config,
       "rnn": "%dx%d bigru" % (params["rnn_hidden_layers"],
@@ -306,6 +394,11 @@ def bench_config(config, args, tmp):
       "keras_loop_audio_s_per_s": round(audio_s / keras_step, 2),
       "estimator_step_s": round(est_step, 4),
       "keras_loop_step_s": round(keras_step, 4),
+      "useful_gflop_per_step": round(flops / 1e9, 2),
+      "estimator_useful_gflops": round(flops / est_step / 1e9, 2),
+      "sgemm_gflops": round(sgemm, 2),
+      "fraction_of_sgemm": round(flops / est_step / 1e9 / sgemm, 3),
+      "onednn_custom_ops": cpu.onednn_enabled(),
       "estimator_step_s_range": [round(min(est_timed), 4),
                                  round(max(est_timed), 4)],
       "keras_loop_step_s_range": [round(min(keras_timed), 4),
@@ -334,6 +427,9 @@ def parse_args(argv=None):
   parser.add_argument("--utt_sec", type=float, default=5.0,
                       help="Utterance length: the batch holds utterances of "
                       "0.96-1.0 times this many seconds.")
+  parser.add_argument("--num_bins", type=int, default=NUM_BINS,
+                      help="Spectrogram bins: 161 (20 ms windows) or 81 "
+                      "(the demo's 10 ms).")
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args(argv)
   if args.configs is None:
@@ -354,6 +450,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
   args = parse_args(argv)
+  cpu.enable_onednn_if_unset()
   # The Estimator and tf.compat.v1.layers log deprecation notices per layer.
   tf.get_logger().setLevel(logging.ERROR)
   warnings.filterwarnings("ignore", category=UserWarning)
@@ -370,10 +467,13 @@ def main(argv=None):
       result = bench_config(config, args, tmp)
       results.append(result)
       print("%s (%s, %.1f M params): Estimator %.3f s/step, Keras loop %.3f "
-            "s/step, ratio %.2f; %.1f s in all" % (
+            "s/step, ratio %.2f; %.1f useful GFLOP/s = %.0f%% of a %.1f "
+            "GFLOP/s sgemm; %.1f s in all" % (
                 config, result["rnn"], result["params"] / 1e6,
                 result["estimator_step_s"], result["keras_loop_step_s"],
-                result["ratio"], time.perf_counter() - start))
+                result["ratio"], result["estimator_useful_gflops"],
+                100 * result["fraction_of_sgemm"], result["sgemm_gflops"],
+                time.perf_counter() - start))
       print(json.dumps(result))
   finally:
     shutil.rmtree(tmp, ignore_errors=True)

@@ -92,7 +92,9 @@ def check_dtype(dtype):
   if dtype == "bfloat16" and not bfloat16_supported():
     raise ValueError(
         "TensorFlow cannot run bfloat16 convolutions on this machine (on a "
-        "CPU, oneDNN needs AVX512; AVX512_BF16 or AMX make it fast)")
+        "CPU without AVX512, oneDNN's custom operations cannot; "
+        "TF_ENABLE_ONEDNN_OPTS=0 lets TensorFlow's own kernels emulate them, "
+        "slower than fp32)")
 
 
 def variable_shapes(model, num_feature_bins):
