@@ -1,0 +1,213 @@
+"""The acoustic model behind transcription: an export or a training directory.
+
+Both give the same call: features [batch, time, bins, 1] and their lengths
+[batch, 1] in, per-frame class probabilities [batch, time / 4, classes] and
+output lengths [batch] out, plus the featurizer settings the model was
+trained with (`Settings`).
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from data import featurizer
+import deep_speech_model
+
+# The export's featurizer settings, in assets.extra/. Its home moves to
+# training/export.py (EXPORT_SETTINGS_FILE, read_export_settings); until then
+# `read_export_settings` below is the one reader to switch over.
+_EXPORT_SETTINGS_FILE = "deep_speech_features.json"
+
+
+class Settings(object):
+  """How audio must be featurized for a model.
+
+  Attributes:
+    sample_rate: Hz. window_ms, stride_ms: spectrogram framing, in ms.
+    labels: the speech labels, in class order (blank last).
+  """
+
+  def __init__(self, sample_rate, window_ms, stride_ms, labels):
+    self.sample_rate = int(sample_rate)
+    self.window_ms = float(window_ms)
+    self.stride_ms = float(stride_ms)
+    self.labels = labels
+
+  @property
+  def num_feature_bins(self):
+    return featurizer.AudioFeaturizer(
+        self.sample_rate, self.window_ms, self.stride_ms).num_feature_bins
+
+
+class ModelError(ValueError):
+  """A model that cannot be loaded (names the directory and the reason)."""
+
+
+def find_saved_model(path):
+  """The export directory itself, or the newest timestamped one under it."""
+  if os.path.exists(os.path.join(path, "saved_model.pb")):
+    return path
+  if not os.path.isdir(path):
+    raise ModelError("%s does not exist" % path)
+  exports = sorted(
+      d for d in os.listdir(path)
+      if d.isdigit() and os.path.exists(os.path.join(path, d,
+                                                     "saved_model.pb")))
+  if not exports:
+    raise ModelError("no SavedModel in %s (expected saved_model.pb or "
+                     "timestamped exports from deep_speech.py --export_dir)"
+                     % path)
+  return os.path.join(path, exports[-1])
+
+
+def read_export_settings(directory):
+  """The settings dict an export (or a model_dir after export) records.
+
+  Returns:
+    A dict with sample_rate, window_ms, stride_ms, speech_labels (and
+    whatever else the exporter wrote), or None when there is no file.
+  """
+  for path in (os.path.join(directory, "assets.extra", _EXPORT_SETTINGS_FILE),
+               os.path.join(directory, _EXPORT_SETTINGS_FILE)):
+    if os.path.exists(path):
+      with open(path) as f:
+        try:
+          return json.load(f)
+        except ValueError as e:
+          raise ModelError("%s is not valid JSON: %s" % (path, e)) from None
+  return None
+
+
+def settings_from(recorded, fallback):
+  """`Settings` from a recorded dict, else the `fallback` Settings."""
+  if recorded is None:
+    return fallback
+  return Settings(recorded["sample_rate"], recorded["window_ms"],
+                  recorded["stride_ms"], recorded["speech_labels"])
+
+
+class ExportedModel(object):
+  """A SavedModel exported by deep_speech.py."""
+
+  def __init__(self, saved_model, fallback_settings):
+    """Loads the newest export under `saved_model`.
+
+    Args:
+      saved_model: the export or its --export_dir.
+      fallback_settings: `Settings` for older exports without a settings
+        file.
+    """
+    self.path = find_saved_model(saved_model)
+    self.settings = settings_from(read_export_settings(self.path),
+                                  fallback_settings)
+    self.recorded = read_export_settings(self.path) or {}
+    self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
+
+  def __call__(self, features, lengths):
+    """Runs the model.
+
+    Args:
+      features: float32 [batch, time, bins, 1].
+      lengths: int32 [batch, 1], real frames of each row.
+
+    Returns:
+      (probabilities float32 [batch, out_time, classes], lengths int [batch]).
+    """
+    out = self._serve(features=tf.constant(features),
+                      input_length=tf.constant(lengths))
+    return out["probabilities"].numpy(), out["ctc_input_length"].numpy()
+
+
+def infer_params(checkpoint):
+  """The model's hyper-parameters, read from a checkpoint's variables.
+
+  A training directory records its network only in the checkpoint's variable
+  names and shapes; they fix every parameter `model_fn` needs to predict.
+
+  Returns:
+    A params dict for deep_speech.model_fn (PREDICT).
+
+  Raises:
+    ModelError: the checkpoint is not a DeepSpeech2 one.
+  """
+  shapes = dict(tf.train.list_variables(checkpoint))
+  try:
+    conv_filters = shapes["cnn_1/kernel"][-1]
+    num_classes = shapes["dense/kernel"][-1]
+  except KeyError as e:
+    raise ModelError("%s is not a DeepSpeech2 checkpoint (no variable %s)"
+                     % (checkpoint, e.args[0])) from None
+  cells = {"gru_cell": ("gru", 3), "lstm_cell": ("lstm", 4),
+           "simple_rnn_cell": ("rnn", 1)}
+  layers, rnn_type, hidden, bidirectional = set(), None, None, False
+  for name, shape in shapes.items():
+    parts = name.split("/")
+    if not name.endswith("/recurrent_kernel"):
+      continue
+    bidirectional = bidirectional or parts[0].startswith("bidirectional_")
+    layers.add(parts[0])
+    rnn_type, gates = cells[parts[-2]]
+    hidden = shape[0]
+  if not layers:
+    raise ModelError("%s holds no RNN layer" % checkpoint)
+  return {"num_classes": num_classes, "rnn_hidden_layers": len(layers),
+          "rnn_type": rnn_type, "is_bidirectional": bidirectional,
+          "rnn_hidden_size": hidden, "conv_filters": conv_filters,
+          "use_bias": "dense/bias" in shapes, "learning_rate": 0.0,
+          "dtype": "float32"}
+
+
+class CheckpointModel(object):
+  """The latest checkpoint of a training directory, no export needed."""
+
+  def __init__(self, model_dir, fallback_settings):
+    """Builds the PREDICT graph with deep_speech.model_fn and restores it.
+
+    Args:
+      model_dir: a --model_dir of deep_speech.py.
+      fallback_settings: `Settings` when the directory records none (it
+        does after an export); they must fit the checkpoint.
+
+    Raises:
+      ModelError: no checkpoint, or settings that do not fit it.
+    """
+    # The trainer's model_fn builds the graph exactly as training did; the
+    # trainer is imported only on this path.
+    import deep_speech  # pylint: disable=g-import-not-at-top
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    if checkpoint is None:
+      raise ModelError("no checkpoint in %s" % model_dir)
+    self.path = checkpoint
+    self.recorded = read_export_settings(model_dir) or {}
+    self.settings = settings_from(read_export_settings(model_dir),
+                                  fallback_settings)
+    params = infer_params(checkpoint)
+    if params["num_classes"] != len(self.settings.labels):
+      raise ModelError("%s has %d classes but the vocabulary %d labels" % (
+          checkpoint, params["num_classes"], len(self.settings.labels)))
+    problem = deep_speech_model.checkpoint_mismatch(
+        checkpoint, deep_speech.network(params),
+        self.settings.num_feature_bins)
+    if problem:
+      raise ModelError("%s does not fit these feature settings (%s)"
+                       % (checkpoint, problem))
+    self._graph = tf.Graph()
+    with self._graph.as_default():
+      self._features = tf.compat.v1.placeholder(
+          tf.float32, [None, None, self.settings.num_feature_bins, 1])
+      self._lengths = tf.compat.v1.placeholder(tf.int32, [None, 1])
+      spec = deep_speech.model_fn(
+          {"features": self._features, "input_length": self._lengths}, None,
+          tf.estimator.ModeKeys.PREDICT, params)
+      self._outputs = (spec.predictions["probabilities"],
+                       spec.predictions["ctc_input_length"])
+      self._session = tf.compat.v1.Session(graph=self._graph)
+      tf.compat.v1.train.Saver().restore(self._session, checkpoint)
+
+  def __call__(self, features, lengths):
+    """As `ExportedModel.__call__`."""
+    probabilities, out_lengths = self._session.run(
+        self._outputs, {self._features: features, self._lengths: lengths})
+    return probabilities, np.asarray(out_lengths)
