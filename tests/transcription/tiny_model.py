@@ -1,0 +1,67 @@
+"""A tiny DeepSpeech2 model for transcription tests: a training directory
+with a checkpoint and an export of it, built with deep_speech.model_fn.
+
+The weights come from a few training steps on speech-like utterances; the
+tests that use it compare transcriptions of the same audio in different
+files, so what the model says matters less than that it says it the same.
+"""
+
+import functools
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from data import dataset
+from data import vocabulary
+import deep_speech
+from tests import conftest
+
+PARAMS = {"num_classes": 29, "rnn_hidden_layers": 1, "rnn_type": "gru",
+          "is_bidirectional": True, "rnn_hidden_size": 32, "conv_filters": 8,
+          "use_bias": True, "learning_rate": 1e-2, "dtype": "float32"}
+SETTINGS = {"sample_rate": 16000, "window_ms": 20, "stride_ms": 10}
+
+
+def _input_fn(features, lengths, labels, label_lengths):
+  data = tf.data.Dataset.from_tensors(
+      ({"features": features, "input_length": lengths,
+        "label_length": label_lengths}, labels))
+  return data.repeat()
+
+
+def build(directory, steps=20, num_utts=8):
+  """Trains `steps` steps; returns (model_dir, export_dir, losses)."""
+  labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
+  index = {c: i for i, c in enumerate(labels)}
+  manifest = conftest.make_corpus(os.path.join(directory, "corpus"),
+                                  num_utts=num_utts)
+  rows = [l.rstrip("\n").split("\t") for l in open(manifest)][1:]
+  feats = [dataset.featurize_file(r[0], 16000, 20, 10) for r in rows]
+  texts = [[index[c] for c in r[2]] for r in rows]
+  frames = max(f.shape[0] for f in feats)
+  batch = np.zeros((len(feats), frames, 161, 1), np.float32)
+  for i, f in enumerate(feats):
+    batch[i, :f.shape[0]] = f
+  label_array = np.zeros((len(texts), max(map(len, texts))), np.int32)
+  for i, t in enumerate(texts):
+    label_array[i, :len(t)] = t
+  model_dir = os.path.join(directory, "model")
+  estimator = tf.estimator.Estimator(
+      deep_speech.model_fn, model_dir=model_dir, params=PARAMS,
+      config=tf.estimator.RunConfig(tf_random_seed=1))
+  input_fn = functools.partial(
+      _input_fn, batch,
+      np.array([[f.shape[0]] for f in feats], np.int32), label_array,
+      np.array([[len(t)] for t in texts], np.int32))
+  estimator.train(input_fn, steps=steps)
+  settings_path = os.path.join(directory, deep_speech.EXPORT_SETTINGS_FILE)
+  with open(settings_path, "w") as f:
+    json.dump(dict(SETTINGS, speech_labels=labels), f)
+  export_dir = os.path.join(directory, "export")
+  estimator.export_saved_model(
+      export_dir, functools.partial(deep_speech.serving_input_receiver_fn,
+                                    161),
+      assets_extra={deep_speech.EXPORT_SETTINGS_FILE: settings_path})
+  return model_dir, export_dir
