@@ -14,7 +14,7 @@ from data import manifest
 AUDIO_EXTENSIONS = frozenset((
     ".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aiff", ".aif",
     ".au", ".snd", ".caf", ".w64", ".rf64", ".m4a", ".wma", ".amr",
-    ".webm", ".sph", ".nist"))
+    ".webm", ".sph", ".nist", ".wv", ".sox"))
 
 
 def expand(args, stdin=None):
