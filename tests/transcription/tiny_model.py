@@ -11,6 +11,8 @@ import json
 import os
 
 import numpy as np
+import soundfile
+import soxr
 import tensorflow as tf
 
 from data import dataset
@@ -31,6 +33,14 @@ def _input_fn(features, lengths, labels, label_lengths):
   return data.repeat()
 
 
+def _mp3_round_trip(samples, directory):
+  """`samples` after MP3 coding at 44.1 kHz and back to 16 kHz."""
+  path = os.path.join(directory, "round_trip.mp3")
+  soundfile.write(path, soxr.resample(samples, 16000, 44100), 44100)
+  coded, _ = soundfile.read(path)
+  return soxr.resample(coded, 44100, 16000)
+
+
 def build(directory, steps=20, num_utts=8):
   """Trains `steps` steps; returns (model_dir, export_dir, losses)."""
   labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
@@ -38,8 +48,17 @@ def build(directory, steps=20, num_utts=8):
   manifest = conftest.make_corpus(os.path.join(directory, "corpus"),
                                   num_utts=num_utts)
   rows = [l.rstrip("\n").split("\t") for l in open(manifest)][1:]
-  feats = [dataset.featurize_file(r[0], 16000, 20, 10) for r in rows]
-  texts = [[index[c] for c in r[2]] for r in rows]
+  feats, texts = [], []
+  for row in rows:
+    samples, _ = soundfile.read(row[0])
+    # Each utterance also as a 44.1 kHz round trip sounds (the top of its
+    # band gone), so the model does not hinge on that band: copies
+    # converted from other rates transcribe like the originals.
+    for version in (samples, soxr.resample(
+        soxr.resample(samples, 16000, 44100), 44100, 16000),
+                    _mp3_round_trip(samples, directory)):
+      feats.append(dataset.featurize_samples(version, 16000, 20, 10))
+      texts.append([index[c] for c in row[2]])
   frames = max(f.shape[0] for f in feats)
   batch = np.zeros((len(feats), frames, 161, 1), np.float32)
   for i, f in enumerate(feats):

@@ -1,0 +1,162 @@
+"""Speed of transcribe.py's pipeline: real-time factor and peak memory.
+
+    python bench/transcribe.py [--short_files=20 --short_sec=5 --long_min=10]
+
+Exports an untrained model of the demo's configuration (3 x 256 BiGRU, 16
+conv filters, 10 ms windows: the speed does not depend on the weights) into
+a temporary directory, writes speech-like test audio (44.1 kHz stereo for
+the long file, so resampling is included), and transcribes it with
+transcription.pipeline in a fresh process per case: short files, and one
+long file whose peak RSS is the process's. Reports seconds of audio per
+second (real-time factor) for the greedy decoder and, when decoder.py has
+make_decoder, for a beam search. Last line: one JSON object.
+"""
+
+import argparse
+import functools
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+PARAMS = {"num_classes": 29, "rnn_hidden_layers": 3, "rnn_type": "gru",
+          "is_bidirectional": True, "rnn_hidden_size": 256,
+          "conv_filters": 16, "use_bias": True, "learning_rate": 1e-3,
+          "dtype": "float32"}
+SETTINGS = {"sample_rate": 16000, "window_ms": 10, "stride_ms": 10}
+
+
+def export_model(directory):
+  """An untrained demo-configuration export (one step on random input)."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import deep_speech  # pylint: disable=g-import-not-at-top
+  from data import vocabulary  # pylint: disable=g-import-not-at-top
+  bins = 81  # 10 ms at 16 kHz
+  rng = np.random.default_rng(0)
+
+  def input_fn():
+    return tf.data.Dataset.from_tensors((
+        {"features": rng.standard_normal((2, 200, bins, 1)).astype("f4"),
+         "input_length": np.array([[200], [200]], np.int32),
+         "label_length": np.array([[5], [5]], np.int32)},
+        np.ones((2, 5), np.int32))).repeat()
+
+  estimator = tf.estimator.Estimator(
+      deep_speech.model_fn, model_dir=os.path.join(directory, "model"),
+      params=PARAMS)
+  estimator.train(input_fn, steps=1)
+  labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
+  settings_path = os.path.join(directory, deep_speech.EXPORT_SETTINGS_FILE)
+  with open(settings_path, "w") as f:
+    json.dump(dict(SETTINGS, speech_labels=labels), f)
+  return estimator.export_saved_model(
+      os.path.join(directory, "export"),
+      functools.partial(deep_speech.serving_input_receiver_fn, bins),
+      assets_extra={deep_speech.EXPORT_SETTINGS_FILE: settings_path}).decode()
+
+
+def write_audio(directory, short_files, short_sec, long_min):
+  """Short 16 kHz mono WAVs and one long 44.1 kHz stereo FLAC."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import soundfile  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+
+  def speech_like(seconds, rate):
+    t = np.arange(int(seconds * rate)) / rate
+    envelope = (np.sin(2 * np.pi * 0.7 * t) > -0.3).astype(np.float32)
+    tone = np.sin(2 * np.pi * (150 + 50 * np.sin(t)) * t)
+    return (0.2 * envelope * tone +
+            0.005 * rng.standard_normal(t.shape[0])).astype(np.float32)
+
+  short = []
+  for i in range(short_files):
+    short.append(os.path.join(directory, "short_%03d.wav" % i))
+    soundfile.write(short[-1], speech_like(short_sec, 16000), 16000)
+  long_path = os.path.join(directory, "long.flac")
+  with soundfile.SoundFile(long_path, "w", 44100, 2) as f:
+    for _ in range(int(long_min * 6)):  # 10 s at a time
+      block = speech_like(10, 44100)
+      f.write(np.stack([block, block], axis=1))
+  return short, long_path
+
+
+def run_case(export, paths, decoder_kind):
+  """Transcribes `paths` in this process; returns its figures."""
+  import deep_speech_model  # pylint: disable=g-import-not-at-top
+  from transcription import decoding  # pylint: disable=g-import-not-at-top
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  from transcription import pipeline  # pylint: disable=g-import-not-at-top
+  model = model_lib.ExportedModel(export, None)
+  dec = decoding.make_decoder(decoder_kind, model.settings.labels)
+  transcriber = pipeline.Transcriber(model, dec, 20.0, 16,
+                                     deep_speech_model.TIME_REDUCTION)
+  start = time.perf_counter()
+  audio_sec = 0.0
+  for result in transcriber.transcribe(paths):
+    assert result.error is None, result.error
+    audio_sec += result.transcript.duration
+  seconds = time.perf_counter() - start
+  return {"audio_sec": round(audio_sec, 1), "seconds": round(seconds, 2),
+          "rtf": round(audio_sec / seconds, 1),
+          "peak_rss_mb": round(resource.getrusage(
+              resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+
+
+def cpu_kind():
+  with open("/proc/cpuinfo") as f:
+    info = f.read()
+  flags = [f for f in ("avx512f", "avx512_bf16", "amx_bf16")
+           if " %s " % f in info.replace("\n", " ")]
+  model = [l.split(":", 1)[1].strip() for l in info.splitlines()
+           if l.startswith("model name")]
+  return "%s (%s), %d cores" % (model[0] if model else "?",
+                                " ".join(flags) or "no avx512",
+                                os.cpu_count())
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--short_files", type=int, default=20)
+  parser.add_argument("--short_sec", type=float, default=5.0)
+  parser.add_argument("--long_min", type=float, default=10.0)
+  parser.add_argument("--case", help=argparse.SUPPRESS)
+  args = parser.parse_args()
+  if args.case:  # a child: one case, one JSON line
+    export, decoder_kind, paths = json.loads(args.case)
+    print(json.dumps(run_case(export, paths, decoder_kind)))
+    return
+  import decoder  # pylint: disable=g-import-not-at-top
+  kinds = ["greedy"] + (["beam"] if hasattr(decoder, "make_decoder") else [])
+  figures = {"cpu": cpu_kind(), "machine": "shared with other jobs",
+             "model": "3 x 256 BiGRU, 16 conv filters, window_ms 10",
+             "beam": "measured" if "beam" in kinds else
+                     "not measured: decoder.make_decoder missing"}
+  with tempfile.TemporaryDirectory() as directory:
+    export = export_model(directory)
+    short, long_path = write_audio(directory, args.short_files,
+                                   args.short_sec, args.long_min)
+    for kind in kinds:
+      for name, paths in (("short", short), ("long", [long_path])):
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__),
+             "--case=" + json.dumps([export, kind, paths])],
+            capture_output=True, text=True, check=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        figures["%s_%s" % (kind, name)] = result
+        print("%-6s %-5s: %7.1f s of audio in %6.2f s = %5.1fx real time, "
+              "peak RSS %.0f MB" % (kind, name, result["audio_sec"],
+                                    result["seconds"], result["rtf"],
+                                    result["peak_rss_mb"]))
+  print("CPU: %s; the machine was shared with other jobs." % figures["cpu"])
+  print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+  main()
