@@ -1,4 +1,12 @@
-"""Greedy CTC decoding and WER/CER scoring for the Deep Speech 2 model.
+"""CTC decoders and WER/CER scoring for the Deep Speech 2 model.
+
+Every decoder has one method, `decode_batch(probabilities, lengths)`: the
+model's softmax outputs, float [batch, time, num_classes] (the blank is the
+last class), and each utterance's real frame count, int [batch], in; one
+transcript per utterance out. `make_decoder` builds one from plain arguments:
+"greedy" (the seed's `DeepSpeechDecoder`) or "beam" (`beam_decoder.py`,
+optionally with a KenLM n-gram and a lexicon). An LM settings file (JSON)
+carries a tuned LM setup between the tuning command and the CLIs.
 
 The decoder turns the model's per-frame class probabilities into text the same
 way as the original TensorFlow Models code (best class per frame, merge
@@ -16,8 +24,18 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import collections
+import json
+import os
+
 import numpy as np
 from rapidfuzz.distance import Levenshtein
+
+import beam_decoder
+from data import atomic_file
+from data import vocabulary
+
+DECODERS = ("greedy", "beam")
 
 
 class DeepSpeechDecoder(object):
@@ -225,3 +243,170 @@ def compute_error_rates(decoded, targets):
       "ref_chars": ref_chars,
       "utts": num_utts,
   }
+
+
+def make_decoder(kind, labels, beam_width=100, lm_path=None, alpha=0.0,
+                 beta=0.0, lexicon=None):
+  """Builds a decoder; the CLIs' one way to get one.
+
+  Args:
+    kind: "greedy" or "beam".
+    labels: the model's labels in class order, blank last.
+    beam_width, lm_path, alpha, beta, lexicon: the beam search's settings
+      (see beam_decoder.BeamSearchDecoder); greedy takes none of them.
+
+  Returns:
+    An object with `decode_batch(probabilities, lengths) -> list of str`.
+
+  Raises:
+    ValueError: an unknown kind, or an LM or lexicon for the greedy decoder.
+    beam_decoder.DecoderLibraryError: flashlight-text is missing (an
+      ImportError whose message names the pip line).
+  """
+  if kind == "greedy":
+    if lm_path or lexicon:
+      raise ValueError("a language model or lexicon needs the beam decoder, "
+                       "not greedy decoding")
+    return DeepSpeechDecoder(labels, vocabulary.blank_index(labels))
+  if kind == "beam":
+    return beam_decoder.BeamSearchDecoder(
+        labels, beam_width=beam_width, lm_path=lm_path, alpha=alpha,
+        beta=beta, lexicon=lexicon)
+  raise ValueError("unknown decoder %r; expected one of %s"
+                   % (kind, ", ".join(DECODERS)))
+
+
+# The LM settings file: what the tuning command writes and the CLIs read.
+LM_SETTINGS_KEYS = ("lm_path", "alpha", "beta", "beam_width", "lexicon")
+
+
+def write_lm_settings(path, lm_path, alpha, beta, beam_width=None,
+                      lexicon=None):
+  """Writes an LM settings file (JSON, atomically).
+
+  Paths are stored as given; relative ones are read back relative to the
+  settings file's folder, so a folder holding the LM and its settings can be
+  moved as a whole.
+  """
+  settings = {"lm_path": lm_path, "alpha": float(alpha), "beta": float(beta)}
+  if beam_width is not None:
+    settings["beam_width"] = int(beam_width)
+  if lexicon is not None:
+    settings["lexicon"] = lexicon
+  atomic_file.write_json(path, settings)
+
+
+def read_lm_settings(path):
+  """Reads an LM settings file.
+
+  Returns:
+    A dict with "lm_path" (absolute), "alpha", "beta" (floats) and, when
+    present, "beam_width" (int) and "lexicon" (absolute path); the keys match
+    `make_decoder`'s arguments.
+
+  Raises:
+    ValueError: not JSON, unknown or missing keys, wrong types (naming the
+      file).
+  """
+  try:
+    with open(path, encoding="utf-8") as f:
+      settings = json.load(f)
+  except (OSError, ValueError) as e:
+    raise ValueError("cannot read the LM settings file %s: %s" % (path, e))
+  if not isinstance(settings, dict):
+    raise ValueError("%s: LM settings must be a JSON object" % path)
+  unknown = sorted(set(settings) - set(LM_SETTINGS_KEYS))
+  missing = [k for k in ("lm_path", "alpha", "beta") if k not in settings]
+  if unknown or missing:
+    raise ValueError("%s: %s" % (path, "; ".join(
+        ["unknown keys " + ", ".join(unknown)] * bool(unknown) +
+        ["missing keys " + ", ".join(missing)] * bool(missing))))
+  folder = os.path.dirname(os.path.abspath(path))
+  result = {}
+  for key, value in settings.items():
+    if key in ("lm_path", "lexicon"):
+      if not isinstance(value, str) or not value:
+        raise ValueError("%s: %s must be a path" % (path, key))
+      result[key] = os.path.join(folder, value)  # absolute paths stay.
+    elif key == "beam_width":
+      if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError("%s: beam_width must be a positive integer" % path)
+      result[key] = value
+    else:
+      if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ValueError("%s: %s must be a number" % (path, key))
+      result[key] = float(value)
+  return result
+
+
+ErrorCounts = collections.namedtuple(
+    "ErrorCounts", ["substitutions", "deletions", "insertions", "ref_length"])
+
+
+def error_counts(hypothesis, reference):
+  """Substitutions, deletions and insertions of one alignment.
+
+  Args:
+    hypothesis, reference: sequences (a string for characters, a list of
+      words for words).
+
+  Returns:
+    An ErrorCounts whose three counts sum to the edit distance.
+  """
+  subs = dels = ins = 0
+  # Edit operations that turn the reference into the hypothesis: a "delete"
+  # is a reference token the hypothesis lacks, an "insert" an extra one.
+  for op in Levenshtein.editops(reference, hypothesis):
+    if op.tag == "replace":
+      subs += 1
+    elif op.tag == "delete":
+      dels += 1
+    else:
+      ins += 1
+  return ErrorCounts(subs, dels, ins, len(reference))
+
+
+def _counts_dict(counts):
+  errors = counts.substitutions + counts.deletions + counts.insertions
+  return {"substitutions": counts.substitutions,
+          "deletions": counts.deletions, "insertions": counts.insertions,
+          "errors": errors, "ref_length": counts.ref_length,
+          "rate": errors / float(counts.ref_length) if counts.ref_length
+                  else 0.0}
+
+
+def compute_error_breakdown(decoded, targets):
+  """Per-utterance and corpus substitutions/deletions/insertions.
+
+  Args:
+    decoded: list of decoded strings, one per utterance.
+    targets: list of reference transcripts, in the same order.
+
+  Returns:
+    A dict with "utterances": one dict per utterance ("reference",
+    "hypothesis", "words" and "chars" counts), and "words", "chars": the
+    corpus totals. Each counts dict holds "substitutions", "deletions",
+    "insertions", "errors" (their sum, the edit distance), "ref_length" and
+    "rate" (errors / ref_length; corpus "rate" is compute_error_rates'
+    corpus_WER / corpus_CER).
+
+  Raises:
+    ValueError: the lists differ in length.
+  """
+  if len(decoded) != len(targets):
+    raise ValueError("got %d decoded transcripts for %d references"
+                     % (len(decoded), len(targets)))
+  utterances = []
+  totals = {"words": [0, 0, 0, 0], "chars": [0, 0, 0, 0]}
+  for hyp, ref in zip(decoded, targets):
+    entry = {"reference": ref, "hypothesis": hyp}
+    for unit, h, r in (("words", hyp.split(), ref.split()),
+                       ("chars", hyp, ref)):
+      counts = error_counts(h, r)
+      entry[unit] = _counts_dict(counts)
+      totals[unit] = [a + b for a, b in zip(totals[unit], counts)]
+    utterances.append(entry)
+  result = {"utterances": utterances}
+  for unit, sums in totals.items():
+    result[unit] = _counts_dict(ErrorCounts(*sums))
+  return result

@@ -11,7 +11,6 @@ The RNNs are Keras layers (GRU, LSTM, SimpleRNN) with their default
 activations: on a GPU, GRU and LSTM then run on cuDNN kernels.
 """
 
-import numpy as np
 import tensorflow as tf
 
 
@@ -240,65 +239,3 @@ class DeepSpeech2(object):
     inputs = batch_norm(tf.cast(inputs, tf.float32), training)
     return tf.compat.v1.layers.dense(inputs, self.num_classes,
                                      use_bias=self.use_bias)
-
-
-def bfloat16_supported():
-  """Whether this machine's TensorFlow runs bfloat16 convolutions and RNNs.
-
-  On a CPU, oneDNN runs bfloat16 convolutions only with AVX512 (natively,
-  and fast, with AVX512_BF16 or AMX); elsewhere the first training step
-  would fail deep inside TensorFlow. A tiny convolution and matrix product
-  in a scratch graph tell beforehand.
-  """
-  with tf.Graph().as_default():
-    inputs = tf.compat.v1.placeholder(tf.float32, [1, 8, 8, 1])
-    conv = tf.nn.conv2d(tf.cast(inputs, tf.bfloat16),
-                        tf.ones([3, 3, 1, 2], tf.bfloat16), 1, "VALID")
-    product = tf.matmul(tf.reshape(conv, [1, 72]),
-                        tf.ones([72, 4], tf.bfloat16))
-    try:
-      with tf.compat.v1.Session() as sess:
-        sess.run(product, {inputs: np.ones([1, 8, 8, 1], np.float32)})
-    except tf.errors.OpError:
-      return False
-  return True
-
-
-def variable_shapes(model, num_feature_bins):
-  """The model's variables as {checkpoint name: shape}, from a scratch graph.
-
-  Args:
-    model: a `DeepSpeech2`.
-    num_feature_bins: spectrogram bins of the input.
-  """
-  with tf.Graph().as_default():
-    model(tf.compat.v1.placeholder(tf.float32, [None, None,
-                                                num_feature_bins, 1]),
-          training=True)
-    return {v.op.name: v.shape.as_list()
-            for v in tf.compat.v1.global_variables()}
-
-
-def checkpoint_mismatch(checkpoint, model, num_feature_bins):
-  """How `checkpoint` differs from `model`, or None when it fits.
-
-  Restoring a different network would fail deep inside the first session
-  with a page of TensorFlow errors; this names the first differing variable.
-
-  Args:
-    checkpoint: a checkpoint path (as from tf.train.latest_checkpoint).
-    model: the `DeepSpeech2` the current settings build.
-    num_feature_bins: spectrogram bins of the input.
-
-  Returns:
-    None, or a one-line description of the first mismatch.
-  """
-  saved = dict(tf.train.list_variables(checkpoint))
-  # In creation order, so the first mismatch is the earliest layer.
-  for name, shape in variable_shapes(model, num_feature_bins).items():
-    if name not in saved:
-      return "it has no variable %s" % name
-    if list(saved[name]) != shape:
-      return "%s is %s there but %s with these settings" % (
-          name, list(saved[name]), shape)
-  return None

@@ -31,6 +31,7 @@ from absl import flags
 from absl import logging
 
 from data import vocabulary
+import decoder
 
 _NAME = "transcribe.py"
 
@@ -54,43 +55,44 @@ def _load_model(flags_obj):
   return model_lib.ExportedModel(flags_obj.saved_model, fallback)
 
 
+# transcribe.py's flag for each decoder.make_decoder argument.
+_DECODER_FLAGS = (("beam_width", "beam_width"), ("lm_path", "lm_path"),
+                  ("alpha", "lm_alpha"), ("beta", "lm_beta"),
+                  ("lexicon", "lexicon"))
+
+
 def _decoder_options(flags_obj, recorded):
-  """Decoder keyword arguments: flags over --lm_settings over the export's.
+  """(kind, make_decoder keyword arguments) from flags and settings.
+
+  Flags given on the command line win over --lm_settings, which wins over
+  the settings the model records; flag defaults fill in the rest. Without
+  --decoder, a language model from any of them selects the beam search.
 
   Args:
     flags_obj: the parsed flags.
-    recorded: the settings dict the export (or model_dir) records.
-
-  TODO(lead, issue 13): the keys of the LM settings file and of the export's
-  LM settings are decoder.py's; this maps the likely names.
+    recorded: the model's recorded decoder settings (keys of
+      decoder.read_lm_settings).
   """
-  from transcription import decoding  # pylint: disable=g-import-not-at-top
+  kind = flags_obj.decoder
   options = {}
-  lm = dict(recorded.get("lm") or {})
+  if kind == "beam" or not flags_obj["decoder"].present:
+    options.update(recorded)
   if flags_obj.lm_settings:
-    lm.update(decoding.read_lm_settings(flags_obj.lm_settings))
-  for key, names in (("lm_path", ("lm_path", "path")),
-                     ("alpha", ("alpha", "lm_alpha")),
-                     ("beta", ("beta", "lm_beta")),
-                     ("lexicon", ("lexicon",)),
-                     ("beam_width", ("beam_width",))):
-    for name in names:
-      if lm.get(name) is not None:
-        options[key] = lm[name]
-        break
-  for key, flag in (("lm_path", "lm_path"), ("alpha", "lm_alpha"),
-                    ("beta", "lm_beta"), ("lexicon", "lexicon"),
-                    ("beam_width", "beam_width")):
+    options.update(decoder.read_lm_settings(flags_obj.lm_settings))
+  for key, flag in _DECODER_FLAGS:
     if flags_obj[flag].present or key not in options:
       options[key] = flags_obj[flag].value
-  return options
+  if not flags_obj["decoder"].present and (options["lm_path"] or
+                                            options["lexicon"]):
+    kind = "beam"
+  if kind == "greedy":
+    return kind, {k: options[k] for k in ("lm_path", "lexicon")}
+  return kind, options
 
 
 def _make_decoder(flags_obj, model):
-  from transcription import decoding  # pylint: disable=g-import-not-at-top
-  options = _decoder_options(flags_obj, getattr(model, "recorded", {}))
-  return decoding.make_decoder(flags_obj.decoder, model.settings.labels,
-                               **options)
+  kind, options = _decoder_options(flags_obj, model.decoder_settings)
+  return decoder.make_decoder(kind, model.settings.labels, **options)
 
 
 def _paths(flags_obj, args):
@@ -181,7 +183,6 @@ def _transcribe(flags_obj, args):
 
 
 def _show_references(paths, references, texts):
-  import decoder  # pylint: disable=g-import-not-at-top
   for path, reference, text in zip(paths, references, texts):
     print("%s\n  reference : %s\n  prediction: %s" % (
         os.path.basename(path), reference, text))
@@ -220,20 +221,20 @@ def define_flags():
       "Write one file per input here (name.tsv/.json/.srt) instead of to "
       "standard output.")
   # The decoder flags of deep_speech.py (issue 13).
-  flags.DEFINE_enum("decoder", "greedy", ["greedy", "beam"],
+  flags.DEFINE_enum("decoder", "greedy", decoder.DECODERS,
                     "CTC decoder: greedy, or beam search (optionally with an "
                     "n-gram LM).")
   flags.DEFINE_integer("beam_width", 100, "Beam width of --decoder=beam.")
   flags.DEFINE_string("lm_path", None, "KenLM/ARPA n-gram for --decoder=beam.")
-  flags.DEFINE_float("lm_alpha", None, "LM weight (decoder's default: None).")
-  flags.DEFINE_float("lm_beta", None,
-                     "Word insertion bonus (decoder's default: None).")
+  flags.DEFINE_float("lm_alpha", 0.0, "LM weight of --decoder=beam.")
+  flags.DEFINE_float("lm_beta", 0.0, "Word insertion bonus of --decoder=beam.")
   flags.DEFINE_string("lexicon", None,
                       "Restrict --decoder=beam to the words of this file.")
   flags.DEFINE_string(
       "lm_settings", None,
-      "Tuned LM settings file (written by the alpha/beta tuning); flags "
-      "given explicitly override it.")
+      "Tuned LM settings file (decoder.write_lm_settings's JSON); it and an "
+      "export's recorded decoder settings select --decoder=beam unless "
+      "--decoder is given; flags given explicitly override both.")
 
 
 def main(argv):

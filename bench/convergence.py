@@ -31,6 +31,8 @@ from absl import logging
 # Runs as `python bench/convergence.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
+from official_utils.misc import model_helpers  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import flags as port_flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _CONFIG_FLAGS = ("rnn_hidden_size", "rnn_hidden_layers", "rnn_type",
                  "conv_filters", "is_bidirectional", "use_bias", "batch_size",
@@ -42,7 +44,7 @@ _CONFIG_FLAGS = ("rnn_hidden_size", "rnn_hidden_layers", "rnn_type",
 
 
 def define_flags():
-  deep_speech.define_deep_speech_flags()
+  port_flags.define_deep_speech_flags()
   flags.DEFINE_float("budget_minutes", 20.0,
                      "Training wall-clock budget in minutes.")
   flags.DEFINE_integer("max_epochs", 1000, "Stop after this many epochs.")
@@ -92,8 +94,8 @@ def run(flags_obj):
     logging.info("convergence: epoch %d, %.1f training minutes, dev WER "
                  "%.4f, CER %.4f", epoch, rows[-1]["train_seconds"] / 60,
                  rows[-1]["wer"], rows[-1]["cer"])
-    if deep_speech._stop_on_wer(flags_obj.wer_threshold,  # pylint: disable=protected-access
-                                record["WER"]):
+    if model_helpers.past_threshold(flags_obj.wer_threshold, record["WER"],
+                                    higher_is_better=False):
       break
   best = min(rows, key=lambda r: r["wer"]) if rows else None
   return {
@@ -111,7 +113,7 @@ def run(flags_obj):
 
 
 def main(_):
-  deep_speech._setup_logging()  # pylint: disable=protected-access
+  deep_speech.setup_logging()
   result = run(flags.FLAGS)
   print(json.dumps(result))
 

@@ -5,14 +5,14 @@ Iterates one corpus, in the same process, through
       generator (soundfile.read, numpy spectrogram, per-bin normalization,
       expand_dims, labels) wrapped in tf.data.Dataset.from_generator, then
       padded_batch and prefetch;
-  (b) ours: data.dataset.input_fn (parallel tf.data map over a tf.signal
-      featurizer), iterated to the end;
+  (b) ours: data.dataset.input_fn (a parallel tf.data map over
+      data.featurizer.featurize_file, the same numpy spectrogram), iterated
+      to the end;
   (c) ours with the feature cache (input_fn(..., feature_cache_dir=...)): a
       first epoch that fills the cache and a second that reads it;
-  (d) the featurizers alone, in seconds of audio featurized per CPU-second
-      (time.process_time, audio already in memory): the numpy reference
-      (the headline figure), the same plus normalization, and the tf.signal
-      float64 spectrogram that input_fn runs.
+  (d) our featurizer alone, in seconds of audio featurized per CPU-second
+      (time.process_time, audio already in memory): the numpy spectrogram
+      (the headline figure), and the same plus per-bin normalization.
 It also checks that the first batch of each, and the batch of the longest
 utterances, hold the same features (within 1e-4) and labels on both sides.
 
@@ -44,20 +44,23 @@ import tensorflow as tf
 
 # Runs as `python bench/input_pipeline.py`: the project root holds data/.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from data import dataset  # pylint: disable=g-import-not-at-top,wrong-import-position
-from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tests import conftest  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tests import seed_reference  # pylint: disable=g-import-not-at-top,wrong-import-position
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from bench import seed_reference
+from bench import speech_like
+from data import dataset
+from data import featurizer
+from data import vocabulary
+import deep_speech_model
+# pylint: enable=g-import-not-at-top,wrong-import-position
 
-VOCAB_FILE = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "data", "vocabulary.txt")
+VOCAB_FILE = vocabulary.VOCABULARY_FILE
 SAMPLE_RATE = 16000
 WINDOW_MS = 20
 STRIDE_MS = 10
 # Words of the generated transcripts (letters only, all in the vocabulary).
 WORDS = ("the", "cat", "sat", "on", "a", "red", "mat", "while", "blue", "birds",
          "sang", "over", "green", "trees", "and", "dogs", "ran", "home")
-# conftest.synthesize spends 60-100 ms per character.
+# speech_like.synthesize spends 60-100 ms per character.
 _SEC_PER_CHAR = 0.08
 
 
@@ -79,9 +82,10 @@ def generate_corpus(directory, num_utts, min_sec, max_sec, seed):
       words.append(str(rng.choice(WORDS)))
     text = " ".join(words)[:max(1, target_chars)].strip()
     path = os.path.join(directory, "utt-%04d.wav" % i)
-    size = conftest.write_wav(path, conftest.synthesize(text, rng))
+    size = speech_like.write_wav(path, speech_like.synthesize(text, rng))
     rows.append((path, size, text))
-  return conftest.write_manifest(os.path.join(directory, "corpus.csv"), rows)
+  return speech_like.write_manifest(os.path.join(directory, "corpus.csv"),
+                                    rows)
 
 
 # The seed's pipeline, as it was: one Python generator featurizing in order.
@@ -191,7 +195,7 @@ def featurizer_throughput(entries):
     feature = featurizer.compute_spectrogram_feature(
         samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
     t1 = time.process_time()
-    seed_reference.reference_normalize(feature)
+    featurizer.normalize_audio_feature(feature)
     t2 = time.process_time()
     cpu_ref += t1 - t0
     cpu_norm += t2 - t0
@@ -252,7 +256,8 @@ def run(args, tmp):
   audio = dataset.AudioConfig(SAMPLE_RATE, WINDOW_MS, STRIDE_MS,
                               normalize=True)
   ours = dataset.DeepSpeechDataset(dataset.DatasetConfig(
-      audio, manifest_path, VOCAB_FILE, sortagrad=True))
+      audio, manifest_path, VOCAB_FILE, sortagrad=True),
+                                   deep_speech_model.TIME_REDUCTION)
   token_to_index = ours.text_featurizer.token_to_index
   num_bins = ours.num_feature_bins
   bs = args.batch_size

@@ -31,7 +31,7 @@ import tensorflow as tf
 # Runs as `python bench/precision.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
-import deep_speech_model  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 import train_step  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # demo.sh's network (its MODEL_FLAGS).
@@ -85,7 +85,7 @@ def main():
   dtypes = args.dtypes.split(",")
   skipped = {}
   if ("bfloat16" in dtypes and
-      not deep_speech_model.bfloat16_supported()):
+      not runtime.bfloat16_supported()):
     dtypes.remove("bfloat16")
     skipped["bfloat16"] = "TensorFlow cannot run it on this machine"
     print("bfloat16 left out: TensorFlow cannot run bfloat16 convolutions "

@@ -1,6 +1,7 @@
 """Speed of transcribe.py's pipeline: real-time factor and peak memory.
 
     python bench/transcribe.py [--short_files=20 --short_sec=5 --long_min=10]
+                               [--lm_path=4gram.arpa --beam_width=100]
 
 Exports an untrained model of the demo's configuration (3 x 256 BiGRU, 16
 conv filters, 10 ms windows: the speed does not depend on the weights) into
@@ -8,8 +9,10 @@ a temporary directory, writes speech-like test audio (44.1 kHz stereo for
 the long file, so resampling is included), and transcribes it with
 transcription.pipeline in a fresh process per case: short files, and one
 long file whose peak RSS is the process's. Reports seconds of audio per
-second (real-time factor) for the greedy decoder and, when decoder.py has
-make_decoder, for a beam search. Last line: one JSON object.
+second (real-time factor) for the greedy decoder and for the beam search
+with a word 4-gram (--lm_path, or one built here by data/lm.py from the
+sample corpus's sentences, data/synthesis/text.py). Last line: one JSON
+object.
 """
 
 import argparse
@@ -38,6 +41,7 @@ def export_model(directory):
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import deep_speech  # pylint: disable=g-import-not-at-top
   from data import vocabulary  # pylint: disable=g-import-not-at-top
+  from training import export  # pylint: disable=g-import-not-at-top
   bins = 81  # 10 ms at 16 kHz
   rng = np.random.default_rng(0)
 
@@ -53,13 +57,28 @@ def export_model(directory):
       params=PARAMS)
   estimator.train(input_fn, steps=1)
   labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
-  settings_path = os.path.join(directory, deep_speech.EXPORT_SETTINGS_FILE)
+  settings_path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
   with open(settings_path, "w") as f:
     json.dump(dict(SETTINGS, speech_labels=labels), f)
   return estimator.export_saved_model(
       os.path.join(directory, "export"),
-      functools.partial(deep_speech.serving_input_receiver_fn, bins),
-      assets_extra={deep_speech.EXPORT_SETTINGS_FILE: settings_path}).decode()
+      functools.partial(export.serving_input_receiver_fn, bins),
+      assets_extra={export.EXPORT_SETTINGS_FILE: settings_path}).decode()
+
+
+def build_lm(directory, num_sentences):
+  """A word 4-gram of the sample corpus's sentences (data/lm.py)."""
+  from data import lm  # pylint: disable=g-import-not-at-top
+  from data.synthesis import text  # pylint: disable=g-import-not-at-top
+  missing = text.missing_text_packages()
+  if missing:
+    sys.exit("bench/transcribe.py: building the LM needs the Debian text "
+             "packages %s (apt-get install); or give --lm_path"
+             % " ".join(missing))
+  sentences = text.load_sentences()[:num_sentences]
+  path = os.path.join(directory, "4gram.arpa")
+  lm.build_arpa(sentences, 4, path)
+  return path
 
 
 def write_audio(directory, short_files, short_sec, long_min):
@@ -87,14 +106,23 @@ def write_audio(directory, short_files, short_sec, long_min):
   return short, long_path
 
 
-def run_case(export, paths, decoder_kind):
-  """Transcribes `paths` in this process; returns its figures."""
+def run_case(export, paths, options):
+  """Transcribes `paths` in this process; returns its figures.
+
+  Args:
+    export: the export directory.
+    paths: audio files.
+    options: decoder.make_decoder's arguments after the labels ("kind",
+      and for the beam "beam_width", "lm_path", "alpha", "beta").
+  """
+  import decoder  # pylint: disable=g-import-not-at-top
   import deep_speech_model  # pylint: disable=g-import-not-at-top
-  from transcription import decoding  # pylint: disable=g-import-not-at-top
   from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
   from transcription import pipeline  # pylint: disable=g-import-not-at-top
   model = model_lib.ExportedModel(export, None)
-  dec = decoding.make_decoder(decoder_kind, model.settings.labels)
+  options = dict(options)
+  dec = decoder.make_decoder(options.pop("kind"), model.settings.labels,
+                             **options)
   transcriber = pipeline.Transcriber(model, dec, 20.0, 16,
                                      deep_speech_model.TIME_REDUCTION)
   start = time.perf_counter()
@@ -126,31 +154,42 @@ def main():
   parser.add_argument("--short_files", type=int, default=20)
   parser.add_argument("--short_sec", type=float, default=5.0)
   parser.add_argument("--long_min", type=float, default=10.0)
+  parser.add_argument("--lm_path", help="an ARPA or KenLM binary n-gram "
+                      "(default: a 4-gram built here)")
+  parser.add_argument("--lm_sentences", type=int, default=20000,
+                      help="sentences of the 4-gram built without --lm_path")
+  parser.add_argument("--beam_width", type=int, default=100)
+  parser.add_argument("--alpha", type=float, default=0.5)
+  parser.add_argument("--beta", type=float, default=1.0)
   parser.add_argument("--case", help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.case:  # a child: one case, one JSON line
-    export, decoder_kind, paths = json.loads(args.case)
-    print(json.dumps(run_case(export, paths, decoder_kind)))
+    export, options, paths = json.loads(args.case)
+    print(json.dumps(run_case(export, paths, options)))
     return
-  import decoder  # pylint: disable=g-import-not-at-top
-  kinds = ["greedy"] + (["beam"] if hasattr(decoder, "make_decoder") else [])
   figures = {"cpu": cpu_kind(), "machine": "shared with other jobs",
              "model": "3 x 256 BiGRU, 16 conv filters, window_ms 10",
-             "beam": "measured" if "beam" in kinds else
-                     "not measured: decoder.make_decoder missing"}
+             "beam_width": args.beam_width}
   with tempfile.TemporaryDirectory() as directory:
     export = export_model(directory)
+    lm_path = args.lm_path or build_lm(directory, args.lm_sentences)
+    figures["lm"] = args.lm_path or (
+        "4-gram of %d sample-corpus sentences" % args.lm_sentences)
     short, long_path = write_audio(directory, args.short_files,
                                    args.short_sec, args.long_min)
-    for kind in kinds:
+    cases = (("greedy", {"kind": "greedy"}),
+             ("beam_lm", {"kind": "beam", "beam_width": args.beam_width,
+                          "lm_path": os.path.abspath(lm_path),
+                          "alpha": args.alpha, "beta": args.beta}))
+    for kind, options in cases:
       for name, paths in (("short", short), ("long", [long_path])):
         out = subprocess.run(
             [sys.executable, os.path.abspath(__file__),
-             "--case=" + json.dumps([export, kind, paths])],
+             "--case=" + json.dumps([export, options, paths])],
             capture_output=True, text=True, check=True).stdout
         result = json.loads(out.strip().splitlines()[-1])
         figures["%s_%s" % (kind, name)] = result
-        print("%-6s %-5s: %7.1f s of audio in %6.2f s = %5.1fx real time, "
+        print("%-7s %-5s: %7.1f s of audio in %6.2f s = %5.1fx real time, "
               "peak RSS %.0f MB" % (kind, name, result["audio_sec"],
                                     result["seconds"], result["rtf"],
                                     result["peak_rss_mb"]))

@@ -8,9 +8,9 @@ spell: on the synthesized sample corpus a 3 x 256 BiGRU reaches CER 0.06 on
 training sentences while dev CER stays at 0.40. Masking random bands of
 frequency bins and runs of frames (Park et al., 2019, "SpecAugment") makes
 that memorization harder. Masks are drawn with stateless random ops seeded by
-(--seed, the utterance's position in the cycle), so a resumed run masks the
-same way as an uninterrupted one. Masked values are 0, the mean of the
-per-utterance normalized features.
+(the run's seed, the utterance's position in the cycle), so a resumed run
+masks the same way as an uninterrupted one. Masked values are 0, the mean of
+the per-utterance normalized features.
 """
 
 import tensorflow as tf
@@ -105,8 +105,8 @@ class Warp(object):
   each utterance's time axis (tempo) and frequency axis (like vocal tract
   length perturbation) by a fresh random factor per presentation turns every
   training utterance into many speakers. Works on cached features; factors
-  are drawn with stateless random ops seeded by (--seed, the utterance's
-  position in the cycle), as for `SpecAugment`.
+  are drawn with stateless random ops seeded by (the run's seed, the
+  utterance's position in the cycle), as for `SpecAugment`.
 
   Attributes:
     tempo: largest relative change of the utterance's length (0.1: the
@@ -118,7 +118,7 @@ class Warp(object):
 
   def __init__(self, tempo, freq, seed):
     if not 0 <= tempo < 1 or not 0 <= freq < 1:
-      raise ValueError("--tempo_warp and --freq_warp must be in [0, 1), got "
+      raise ValueError("tempo and frequency warps must be in [0, 1), got "
                        "%r and %r" % (tempo, freq))
     self.tempo = tempo
     self.freq = freq

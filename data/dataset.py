@@ -1,17 +1,15 @@
 """The DeepSpeech2 input pipeline: manifest -> entries -> tf.data batches.
 
-Entries are read from a manifest (see `data/manifest.py`), sorted by file size
-and, each epoch, batch-wise shuffled: consecutive groups of `batch_size`
-similar-length utterances are shuffled as blocks, so padding stays small. With
-sortagrad the first epoch keeps the sorted order (short utterances first).
-
-`input_fn` featurizes in a parallel `tf.data` map (soundfile and the seed's
-numpy spectrogram, which release the GIL), pads each batch and prefetches, so
-the model never waits on a single-threaded Python generator.
+`DeepSpeechDataset` reads and checks a manifest (see `data/manifest.py`) and
+sorts its entries by file size; `data/sampler.py` orders them into epochs
+(batch-wise shuffles, sortagrad, length buckets). `input_fn` turns a cycle's
+epochs into padded batches: it featurizes in a parallel `tf.data` map
+(soundfile and the seed's numpy spectrogram, `featurizer.
+compute_spectrogram_feature`, both of which release the GIL), optionally reads
+and writes the feature cache and augments, pads each batch and prefetches.
 """
 
-import math
-import random
+import functools
 
 import numpy as np
 import soundfile
@@ -20,6 +18,7 @@ import tensorflow as tf
 from data import feature_cache
 from data import featurizer
 from data import manifest
+from data import sampler
 
 # Batches featurized ahead of the training step.
 _PREFETCH = tf.data.AUTOTUNE
@@ -74,75 +73,19 @@ class DatasetConfig(object):
 
 
 class DataError(ValueError):
-  """Manifest rows that cannot be used (with --strict_data, or none left)."""
+  """Manifest rows that cannot be used (a strict dataset, or none left)."""
 
   def __init__(self, message, skipped):
     super().__init__(message)
     self.skipped = skipped
 
 
-def _normalize_audio_feature(audio_feature):
-  """Per-bin normalization over time: (x - mean) / (std + 1e-6).
-
-  Args:
-    audio_feature: float array [frames, bins].
-
-  Returns:
-    An array of the same shape.
-  """
-  mean = np.mean(audio_feature, axis=0)
-  std = np.std(audio_feature, axis=0)
-  return (audio_feature - mean) / (std + 1e-6)
-
-
 # Marks the in-graph check of a failed audio read, so its error is recognised.
 AUDIO_ERROR_MARKER = "DEEP_SPEECH_AUDIO_READ_ERROR"
 
 
-def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
-  """Reads one audio file and computes its features, the seed's way.
-
-  Args:
-    path: the audio file.
-    sample_rate: the rate it must have, in Hz.
-    window_ms, stride_ms: spectrogram framing, in ms.
-    normalize: per-bin normalization over time.
-
-  Returns:
-    float32 [frames, bins, 1].
-
-  Raises:
-    ValueError, OSError, RuntimeError, soundfile.LibsndfileError: for a
-      file that is not mono audio at `sample_rate` or cannot be read.
-  """
-  samples, rate = soundfile.read(path, dtype="float64", always_2d=False)
-  if rate != sample_rate:
-    raise ValueError("%d Hz, expected %d Hz" % (rate, sample_rate))
-  if samples.ndim != 1:
-    raise ValueError("%d channels, expected mono" % samples.shape[1])
-  return featurize_samples(samples, sample_rate, window_ms, stride_ms,
-                           normalize)
-
-
-def featurize_samples(samples, sample_rate, window_ms, stride_ms,
-                      normalize=True):
-  """Features of a mono waveform, the seed's way (as `featurize_file`).
-
-  Args:
-    samples: float [n] in [-1, 1], at `sample_rate` Hz.
-
-  Returns:
-    float32 [frames, bins, 1].
-  """
-  feature = featurizer.compute_spectrogram_feature(
-      samples, sample_rate, stride_ms, window_ms)
-  if normalize:
-    feature = _normalize_audio_feature(feature)
-  return feature[:, :, np.newaxis].astype(np.float32)
-
-
 def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
-  """`featurize_file` inside tf.data: never raises.
+  """`featurizer.featurize_file` inside tf.data: never raises.
 
   It runs in a parallel tf.data map: numpy's FFT and array arithmetic release
   the GIL, so the calls really run side by side (about twice as fast on two
@@ -158,8 +101,8 @@ def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
   """
   name = path.decode("utf-8")
   try:
-    return featurize_file(name, int(sample_rate), window_ms, stride_ms,
-                          normalize), b""
+    return featurizer.featurize_file(name, int(sample_rate), window_ms,
+                                     stride_ms, normalize), b""
   except (RuntimeError, OSError, ValueError, soundfile.LibsndfileError) as e:
     bins = featurizer.AudioFeaturizer(int(sample_rate), window_ms,
                                       stride_ms).num_feature_bins
@@ -204,7 +147,19 @@ class DeepSpeechDataset(object):
     time_reduction: spectrogram frames per model output frame.
   """
 
-  def __init__(self, dataset_config, time_reduction=4):
+  def __init__(self, dataset_config, time_reduction):
+    """Reads, checks and sorts the manifest's entries.
+
+    Args:
+      dataset_config: a `DatasetConfig`.
+      time_reduction: spectrogram frames the model folds into one output
+        frame (`deep_speech_model.TIME_REDUCTION`); with the audio settings
+        it decides which transcripts fit their clip.
+
+    Raises:
+      manifest.ManifestError: the manifest cannot be read at all.
+      DataError: no usable row, or a bad row in a strict dataset.
+    """
     self.config = dataset_config
     audio = dataset_config.audio_config
     self.audio_featurizer = featurizer.AudioFeaturizer(
@@ -227,7 +182,7 @@ class DeepSpeechDataset(object):
         dataset_config.data_path, self.text_featurizer.token_to_index, check)
     if self.skipped and dataset_config.strict:
       raise DataError(
-          "%d bad row(s) in %s and --strict_data is set; first: %s" % (
+          "%d bad row(s) in %s and the dataset is strict; first: %s" % (
               len(self.skipped), dataset_config.data_path,
               manifest.format_skipped(self.skipped[0])), self.skipped)
     if not entries:
@@ -238,98 +193,6 @@ class DeepSpeechDataset(object):
     self.entries = sorted(entries, key=lambda e: e.wav_filesize)
 
 
-def batch_wise_dataset_shuffle(entries, epoch_index, sortagrad, batch_size,
-                               rng=None):
-  """Shuffles size-sorted entries in blocks of `batch_size`.
-
-  With sortagrad, epoch 0 keeps the sorted order. Otherwise the full blocks
-  are shuffled and the last partial block stays at the end, so every batch
-  still holds utterances of similar length.
-
-  Args:
-    entries: entries sorted by size.
-    epoch_index: 0-based epoch number.
-    sortagrad: whether epoch 0 stays sorted.
-    batch_size: block size; must equal the batch the pipeline makes (the
-      per-device batch), or blocks and batches straddle each other.
-    rng: a `random.Random`; None uses the `random` module (the seed's way,
-      not reproducible unless it was seeded).
-
-  Returns:
-    A new list of entries.
-  """
-  if epoch_index == 0 and sortagrad:
-    return list(entries)
-  rng = rng or random
-  num_blocks = len(entries) // batch_size
-  order = list(range(num_blocks))
-  rng.shuffle(order)
-  shuffled = []
-  for block in order:
-    shuffled.extend(entries[block * batch_size:(block + 1) * batch_size])
-  shuffled.extend(entries[num_blocks * batch_size:])
-  return shuffled
-
-
-def epoch_entries(entries, epoch_index, sortagrad, batch_size, seed,
-                  length_buckets=0):
-  """The entry order of one epoch, reproducible from (seed, epoch_index).
-
-  Deriving each epoch's shuffle from the seed and the epoch number, rather
-  than from a generator's running state, is what lets a run resumed after a
-  crash see exactly the batches the interrupted run would have seen.
-
-  With length_buckets > 0, epochs after the sorted sortagrad epoch are
-  shuffled utterance by utterance instead of in blocks; `input_fn` then
-  batches them by length bucket (see `use_buckets`).
-  """
-  rng = random.Random((seed or 0) * 1000003 + epoch_index)
-  if use_buckets(epoch_index, sortagrad, length_buckets):
-    shuffled = list(entries)
-    rng.shuffle(shuffled)
-    return shuffled
-  return batch_wise_dataset_shuffle(entries, epoch_index, sortagrad,
-                                    batch_size, rng)
-
-
-def use_buckets(epoch_index, sortagrad, length_buckets):
-  """Whether an epoch is batched by length bucket (never the sortagrad one)."""
-  return length_buckets > 0 and not (epoch_index == 0 and sortagrad)
-
-
-def bucket_boundaries(entries, length_buckets):
-  """File-size boundaries splitting `entries` into equally populated buckets."""
-  if length_buckets <= 1:
-    return np.array([], np.int64)
-  sizes = np.array([e.wav_filesize for e in entries], np.int64)
-  return np.unique(np.quantile(
-      sizes, np.arange(1, length_buckets) / float(length_buckets),
-      method="lower").astype(np.int64))
-
-
-def bucket_ids(entries, boundaries):
-  """The length bucket of each entry, by file size."""
-  sizes = np.array([e.wav_filesize for e in entries], np.int64)
-  return np.searchsorted(boundaries, sizes, side="right").astype(np.int64)
-
-
-def epoch_num_batches(entries, batch_size, boundaries=None):
-  """Batches one epoch makes: plain batching, or per length bucket.
-
-  Bucketed batching emits a batch whenever a bucket fills and flushes the
-  partial ones at the end, so the count is the sum over buckets.
-  """
-  if boundaries is None:
-    return num_batches(len(entries), batch_size)
-  counts = np.bincount(bucket_ids(entries, boundaries))
-  return int(sum(num_batches(int(c), batch_size) for c in counts if c))
-
-
-def num_batches(num_entries, batch_size):
-  """Batches one epoch of `num_entries` makes (the last may be partial)."""
-  return int(math.ceil(num_entries / float(batch_size)))
-
-
 def _label_table(token_to_index):
   """A dense codepoint -> index array for in-graph label lookup."""
   table = np.full(max(ord(c) for c in token_to_index) + 1, -1, np.int32)
@@ -338,9 +201,125 @@ def _label_table(token_to_index):
   return tf.constant(table)
 
 
+
+
+class _Utterances(object):
+  """Turns entries into (features, labels, bucket) elements for tf.data.
+
+  `columns` makes the per-entry constant tensors that `from_tensor_slices`
+  slices; `parse` maps one slice to its features (computed, or read from the
+  feature cache) and labels, then augments the features.
+  """
+
+  def __init__(self, deep_speech_dataset, feature_cache_dir=None,
+               augment=None):
+    self.audio_config = deep_speech_dataset.config.audio_config
+    self.num_bins = deep_speech_dataset.num_feature_bins
+    self.time_reduction = deep_speech_dataset.time_reduction
+    self.table = _label_table(
+        deep_speech_dataset.text_featurizer.token_to_index)
+    self.cache = (feature_cache.FeatureCache(feature_cache_dir,
+                                             self.audio_config)
+                  if feature_cache_dir else None)
+    self.augment = augment if augment is not None and augment.enabled else None
+
+  def columns(self, entries, positions, buckets):
+    """Constant tensors, one row per entry, for `from_tensor_slices`.
+
+    Args:
+      entries: `ManifestEntry` rows.
+      positions: each entry's position in the cycle (seeds augmentation).
+      buckets: each entry's length bucket (zeros when not bucketed).
+    """
+    paths = [e.wav_filename for e in entries]
+    cache_paths, cached = (self.cache.lookup(paths) if self.cache is not None
+                           else ([""] * len(paths), [False] * len(paths)))
+    # Spectrogram frames each transcript needs, so augmentation keeps them.
+    needed = [manifest.ctc_required_frames(e.transcript) *
+              self.time_reduction if self.augment else 0 for e in entries]
+    # Typed explicitly: an empty list would otherwise be taken for float.
+    return (tf.constant(paths, tf.string),
+            tf.constant([e.transcript for e in entries], tf.string),
+            tf.constant(cache_paths, tf.string), tf.constant(cached, tf.bool),
+            tf.constant(buckets, tf.int64), tf.constant(positions, tf.int64),
+            tf.constant(needed, tf.int32))
+
+  def parse(self, path, transcript, cache_path, cached, bucket, position,
+            needed):
+    """One utterance's ({features, lengths, name}, labels, bucket)."""
+    features = self._features(path, cache_path, cached)
+    labels = tf.gather(self.table,
+                       tf.strings.unicode_decode(transcript, "UTF-8"))
+    if self.augment is not None:
+      features = self.augment(features, position, needed)
+    return ({
+        "features": features,
+        "input_length": tf.shape(features)[:1],
+        "label_length": tf.shape(labels)[:1],
+        "wav_filename": path,
+    }, labels, bucket)
+
+  def _features(self, path, cache_path, cached):
+    """float32 [frames, bins, 1]: from the cache if there, else computed."""
+    if self.cache is None:
+      return featurize_audio(path, self.audio_config)
+    return tf.cond(cached,
+                   functools.partial(self._read_cached, cache_path),
+                   functools.partial(self._compute_and_cache, path,
+                                     cache_path))
+
+  def _read_cached(self, cache_path):
+    return tf.ensure_shape(
+        tf.io.parse_tensor(tf.io.read_file(cache_path), tf.float32),
+        [None, self.num_bins, 1])
+
+  def _compute_and_cache(self, path, cache_path):
+    features = featurize_audio(path, self.audio_config)
+    written = tf.numpy_function(
+        feature_cache.write_entry,
+        [cache_path, tf.io.serialize_tensor(features)], tf.bool)
+    with tf.control_dependencies([written]):
+      return tf.identity(features)
+
+
+def _padded_batch(dataset, batch_size, num_bins):
+  """Pads (features, labels, bucket) elements into batches of `batch_size`."""
+  return dataset.padded_batch(batch_size, padded_shapes=({
+      "features": tf.TensorShape([None, num_bins, 1]),
+      "input_length": tf.TensorShape([1]),
+      "label_length": tf.TensorShape([1]),
+      "wav_filename": tf.TensorShape([]),
+  }, tf.TensorShape([None]), tf.TensorShape([])))
+
+
+def _part_batches(part, utterances, batch_size, boundaries, num_shards,
+                  num_parallel_calls):
+  """The batches of one `sampler.EpochPart`, as a tf.data.Dataset."""
+  buckets = (sampler.bucket_ids(part.entries, boundaries) if part.bucketed
+             else np.zeros(len(part.entries), np.int64))
+  dataset = tf.data.Dataset.from_tensor_slices(
+      utterances.columns(part.entries, part.positions, buckets))
+  # deterministic=True keeps the order, so batches follow the shuffle.
+  dataset = dataset.map(utterances.parse,
+                        num_parallel_calls=num_parallel_calls,
+                        deterministic=True)
+  batch = functools.partial(_padded_batch, batch_size=batch_size,
+                            num_bins=utterances.num_bins)
+  if not part.bucketed:
+    return batch(dataset)
+  dataset = dataset.group_by_window(
+      key_func=lambda features, labels, bucket: bucket,
+      reduce_func=lambda _, window: batch(window),
+      window_size=batch_size)
+  dataset = dataset.skip(part.skip_batches)
+  if part.shard_index is not None:
+    dataset = dataset.shard(num_shards, part.shard_index)
+  return dataset
+
+
 def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
              skip_batches=0, num_parallel_calls=tf.data.AUTOTUNE,
-             feature_cache_dir=None, bucket_boundaries=None,  # pylint: disable=redefined-outer-name
+             feature_cache_dir=None, bucket_boundaries=None,
              bucketed=None, augment=None, input_context=None):
   """Builds the padded, prefetched batches for one training cycle or eval.
 
@@ -351,14 +330,14 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
     repeat: how many passes over `deep_speech_dataset.entries` (used when
       `epochs` is None; each pass has the same order).
     epochs: optional list of entry lists, one per epoch, already shuffled
-      (`epoch_entries`); batches never straddle two epochs.
+      (`sampler.epoch_entries`); batches never straddle two epochs.
     skip_batches: batches to leave out at the start (resuming a cycle
       part-way); plain batches are skipped before featurization.
     num_parallel_calls: parallel featurization calls (AUTOTUNE by default).
     feature_cache_dir: optional directory of cached features
       (`data/feature_cache.py`); missing entries are computed and written.
-    bucket_boundaries: file-size boundaries (`bucket_boundaries()`) for the
-      epochs marked in `bucketed`.
+    bucket_boundaries: file-size boundaries (`sampler.bucket_boundaries`)
+      for the epochs marked in `bucketed`.
     bucketed: list of bools, one per epoch: batch that epoch by length
       bucket (tf.data group_by_window) instead of in order.
     augment: optional augmentation from `data.augment` applied to each
@@ -381,120 +360,22 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
     epochs = [deep_speech_dataset.entries] * repeat
   if bucketed is None:
     bucketed = [False] * len(epochs)
-  audio_config = deep_speech_dataset.config.audio_config
-  num_bins = deep_speech_dataset.num_feature_bins
-  table = _label_table(deep_speech_dataset.text_featurizer.token_to_index)
-  cache = (feature_cache.FeatureCache(feature_cache_dir, audio_config)
-           if feature_cache_dir else None)
-
-  def _features(path, cache_path, cached):
-    if cache is None:
-      return featurize_audio(path, audio_config)
-
-    def _read():
-      return tf.ensure_shape(
-          tf.io.parse_tensor(tf.io.read_file(cache_path), tf.float32),
-          [None, num_bins, 1])
-
-    def _compute_and_write():
-      features = featurize_audio(path, audio_config)
-      written = tf.numpy_function(
-          feature_cache.write_entry,
-          [cache_path, tf.io.serialize_tensor(features)], tf.bool)
-      with tf.control_dependencies([written]):
-        return tf.identity(features)
-
-    return tf.cond(cached, _read, _compute_and_write)
-
-  augmenting = augment is not None and augment.enabled
-
-  def _parse(path, transcript, cache_path, cached, bucket, index, needed):
-    features = _features(path, cache_path, cached)
-    labels = tf.gather(table, tf.strings.unicode_decode(transcript, "UTF-8"))
-    if augmenting:
-      features = augment(features, index, needed)
-    return ({
-        "features": features,
-        "input_length": tf.shape(features)[:1],
-        "label_length": tf.shape(labels)[:1],
-        "wav_filename": path,
-    }, labels, bucket)
-
-  padded_shapes = ({
-      "features": tf.TensorShape([None, num_bins, 1]),
-      "input_length": tf.TensorShape([1]),
-      "label_length": tf.TensorShape([1]),
-      "wav_filename": tf.TensorShape([]),
-  }, tf.TensorShape([None]), tf.TensorShape([]))
-
-  def _batch(dataset):
-    return dataset.padded_batch(batch_size, padded_shapes=padded_shapes)
-
-  def _columns(entries, by_bucket, indices):
-    paths = [e.wav_filename for e in entries]
-    cache_paths, cached = (cache.lookup(paths) if cache is not None
-                           else ([""] * len(paths), [False] * len(paths)))
-    buckets = (bucket_ids(entries, bucket_boundaries) if by_bucket
-               else np.zeros(len(entries), np.int64))
-    # Spectrogram frames each transcript needs, so augmentation keeps them.
-    needed = [manifest.ctc_required_frames(e.transcript) *
-              deep_speech_dataset.time_reduction if augmenting else 0
-              for e in entries]
-    # Typed explicitly: an empty list would otherwise be taken for float.
-    return (tf.constant(paths, tf.string),
-            tf.constant([e.transcript for e in entries], tf.string),
-            tf.constant(cache_paths, tf.string), tf.constant(cached, tf.bool),
-            tf.constant(buckets, tf.int64),
-            tf.constant(indices, tf.int64),
-            tf.constant(needed, tf.int32))
-
   num_shards, shard = ((input_context.num_input_pipelines,
                         input_context.input_pipeline_id)
                        if input_context is not None else (1, 0))
+  utterances = _Utterances(deep_speech_dataset, feature_cache_dir, augment)
+  parts = sampler.cycle_parts(epochs, bucketed, batch_size,
+                              bucket_boundaries, skip_batches, num_shards,
+                              shard)
   dataset = None
-  first_index = 0  # position of the epoch's first entry in the cycle
-  next_batch = 0  # index in the cycle of the part's first batch
-  for entries, by_bucket in zip(epochs, bucketed):
-    by_bucket = bool(by_bucket) and bucket_boundaries is not None
-    per_epoch = epoch_num_batches(entries, batch_size,
-                                  bucket_boundaries if by_bucket else None)
-    epoch_start, first_index = first_index, first_index + len(entries)
-    if skip_batches >= per_epoch:
-      skip_batches -= per_epoch
-      continue
-    keep = range(len(entries))
-    if not by_bucket:
-      # Plain batches are consecutive runs of entries: skip them, and other
-      # workers' batches, unread.
-      keep = [i for batch, start in enumerate(
-          range(skip_batches * batch_size, len(entries), batch_size))
-              if (next_batch + batch) % num_shards == shard
-              for i in range(start, min(start + batch_size, len(entries)))]
-      entries = [entries[i] for i in keep]
-    # Each entry's position in the cycle seeds its augmentation.
-    indices = [epoch_start + i for i in keep]
-    part = tf.data.Dataset.from_tensor_slices(
-        _columns(entries, by_bucket, indices))
-    # deterministic=True keeps the order, so batches follow the shuffle.
-    part = part.map(_parse, num_parallel_calls=num_parallel_calls,
-                    deterministic=True)
-    if by_bucket:
-      part = part.group_by_window(
-          key_func=lambda features, labels, bucket: bucket,
-          reduce_func=lambda _, window: _batch(window),
-          window_size=batch_size)
-      part = part.skip(skip_batches)
-      if num_shards > 1:
-        part = part.shard(num_shards, (shard - next_batch) % num_shards)
-    else:
-      part = _batch(part)
-    next_batch += per_epoch - skip_batches
-    skip_batches = 0
-    dataset = part if dataset is None else dataset.concatenate(part)
+  for part in parts:
+    batches = _part_batches(part, utterances, batch_size, bucket_boundaries,
+                            num_shards, num_parallel_calls)
+    dataset = batches if dataset is None else dataset.concatenate(batches)
   if dataset is None:
     # Everything was consumed already; an empty dataset ends training at once.
-    dataset = _batch(tf.data.Dataset.from_tensor_slices(
-        _columns([], False, [])).map(_parse))
+    empty = sampler.EpochPart([], [], False, 0, None)
+    dataset = _part_batches(empty, utterances, batch_size, None, 1, 1)
   # Drop the bucket id: the Estimator sees (features, labels).
   dataset = dataset.map(lambda features, labels, bucket: (features, labels))
   return dataset.prefetch(_PREFETCH)

@@ -40,7 +40,6 @@ This script stands alone: it talks to training only through the manifests.
 import collections
 import errno
 import os
-import re
 import sys
 import time
 
@@ -55,31 +54,32 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from data import download_archive
-from data import download_common
-from data import download_convert
-from data import download_fetch
+from data import vocabulary
+from data.downloading import archive as archive_lib
+from data.downloading import common
+from data.downloading import convert as convert_lib
+from data.downloading import fetch
+from data.downloading import librispeech
+from data.downloading import ljspeech
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
-LIBRISPEECH_SUBSETS = (
-    "train-clean-100", "train-clean-360", "train-other-500",
-    "dev-clean", "dev-other",
-    "test-clean", "test-other",
-)
-TRAIN_SUBSETS = LIBRISPEECH_SUBSETS[:3]
-DEV_SUBSETS = LIBRISPEECH_SUBSETS[3:5]
-TEST_SUBSETS = LIBRISPEECH_SUBSETS[5:]
+# The public names this module always had; their homes are the modules above.
+LIBRISPEECH_SUBSETS = librispeech.SUBSETS
+TRAIN_SUBSETS = librispeech.TRAIN_SUBSETS
+DEV_SUBSETS = librispeech.DEV_SUBSETS
+TEST_SUBSETS = librispeech.TEST_SUBSETS
+LJSPEECH_ARCHIVE = ljspeech.ARCHIVE
+LJSPEECH_DIR = ljspeech.DIRECTORY
+LJSPEECH_DEV_FRACTION = ljspeech.DEV_FRACTION
+VOCABULARY_FILE = vocabulary.VOCABULARY_FILE
+select_subsets = librispeech.select_subsets
+librispeech_manifest_path = librispeech.manifest_path
 
 DEFAULT_BASE_URLS = {
     "librispeech": "http://www.openslr.org/resources/12",
     "ljspeech": "https://data.keithito.com/data/speech",
 }
-LJSPEECH_ARCHIVE = "LJSpeech-1.1.tar.bz2"
-LJSPEECH_DIR = "LJSpeech-1.1"
 SAMPLE_RATE_HZ = 16000
-LJSPEECH_DEV_FRACTION = 0.1
-VOCABULARY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                               "vocabulary.txt")
 
 # Everything the steps need besides paths; built once from the flags.
 #   base_url: mirror folder holding the archives, without trailing slash.
@@ -93,56 +93,57 @@ DownloadConfig = collections.namedtuple("DownloadConfig", [
     "show_progress"])
 
 
-def select_subsets(subsets=None, train_only=False, dev_only=False,
-                   test_only=False, allow_other=False):
-  """The LibriSpeech subsets to prepare, in the original's order.
+# ---------------------------------------------------------------------------
+# The five steps; each does nothing when its result is already on disk.
+# ---------------------------------------------------------------------------
 
-  Args:
-    subsets: explicit list of names (--subsets); overrides the booleans.
-    train_only, dev_only, test_only: the original's switches, checked in that
-      order; with none set, all seven subsets.
-    allow_other: accept names other than the seven official ones (archives
-      in LibriSpeech's layout on a mirror of one's own, such as the
-      synthesized `sample-train`/`sample-dev` of data/sample_corpus.py).
 
-  Returns:
-    A list of subset names: official ones in the original's order, then the
-    others in the order given.
+def download(archive_name, archive, digest, config):
+  """Step 1: fetches `archive` from the mirror unless it is already here.
 
-  Raises:
-    download_common.DownloadError: an unknown or unsafe subset name.
+  The transfer resumes a left-over `.part` file and checks `digest` as the
+  bytes stream in (step 2 for a fresh download): `archive` only appears
+  once it matched.
   """
-  if subsets:
-    unknown = [s for s in subsets if s not in LIBRISPEECH_SUBSETS]
-    if unknown and not allow_other:
-      raise download_common.DownloadError(
-          "unknown LibriSpeech subset %s; choose from %s (other names only "
-          "with a --base_url mirror of your own)." % (
-              ", ".join(repr(s) for s in unknown),
-              ", ".join(LIBRISPEECH_SUBSETS)))
-    unsafe = [s for s in unknown if not _SUBSET_NAME.match(s)]
-    if unsafe:
-      raise download_common.DownloadError(
-          "subset names may hold only letters, digits, '.', '_' and '-': %s"
-          % ", ".join(repr(s) for s in unsafe))
-    return ([s for s in LIBRISPEECH_SUBSETS if s in subsets] +
-            [s for s in dict.fromkeys(unknown)])
-  if train_only:
-    return list(TRAIN_SUBSETS)
-  if dev_only:
-    return list(DEV_SUBSETS)
-  if test_only:
-    return list(TEST_SUBSETS)
-  return list(LIBRISPEECH_SUBSETS)
+  if os.path.exists(archive):
+    return
+  os.makedirs(os.path.dirname(archive), exist_ok=True)
+  fetch.fetch(config.base_url + "/" + archive_name, archive, digest,
+              show_progress=config.show_progress)
 
 
-# A subset name becomes a file and folder name: no separators, no "..".
-_SUBSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+def verify(archive, digest):
+  """Step 2 for an archive kept from an earlier run: deletes it on mismatch.
+
+  A run that stopped between download and extraction leaves a verified
+  archive; it is trusted again only if it still matches, and otherwise
+  removed so that `download` fetches it afresh.
+  """
+  if not digest or not os.path.exists(archive):
+    return
+  if fetch.file_digest(archive, fetch.hash_algorithm(digest)) != digest:
+    logging.warning("%s does not match its checksum; downloading it again.",
+                    archive)
+    os.remove(archive)
 
 
-def librispeech_manifest_path(data_dir, subset):
-  """`<data_dir>/<subset>/LibriSpeech/<subset>.csv`, as in the original."""
-  return os.path.join(data_dir, subset, "LibriSpeech", subset + ".csv")
+def extract(archive, target_dir, config):
+  """Step 3: unpacks `archive` safely, then deletes it unless kept."""
+  archive_lib.extract_archive(archive, target_dir,
+                              show_progress=config.show_progress)
+  if not config.keep_archives:
+    os.remove(archive)
+
+
+def convert(jobs, label, config):
+  """Step 4: (source audio, wav) pairs to 16 kHz wavs; finished ones skipped."""
+  convert_lib.convert_audio(jobs, SAMPLE_RATE_HZ, config.num_workers, label,
+                            config.show_progress)
+
+
+def write_manifest(path, rows):
+  """Step 5: (wav, transcript) rows to a manifest, put in place atomically."""
+  convert_lib.write_manifest(path, rows, expected_rows=len(rows))
 
 
 def ensure_extracted(archive_name, archive_dir, extracted_dir, config):
@@ -156,31 +157,22 @@ def ensure_extracted(archive_name, archive_dir, extracted_dir, config):
     config: a `DownloadConfig`.
   """
   archive = os.path.join(archive_dir, archive_name)
-  if download_archive.is_extracted(archive, archive_dir):
+  if archive_lib.is_extracted(archive, archive_dir):
     if os.path.isdir(extracted_dir):
       return
     logging.warning("%s is missing; extracting %s again.", extracted_dir,
                     archive_name)
-    os.remove(download_archive.extraction_marker(archive, archive_dir))
-  digest = download_fetch.expected_checksum(archive_name, config.checksums,
-                                            config.skip_checksum)
-  if os.path.exists(archive) and digest:
-    # Kept from an earlier run that stopped before extracting: trust it only
-    # if it still matches.
-    actual = download_fetch.file_digest(
-        archive, download_fetch.hash_algorithm(digest))
-    if actual != digest:
-      logging.warning("%s does not match its checksum; downloading it again.",
-                      archive)
-      os.remove(archive)
-  if not os.path.exists(archive):
-    os.makedirs(archive_dir, exist_ok=True)
-    download_fetch.fetch(config.base_url + "/" + archive_name, archive,
-                         digest, show_progress=config.show_progress)
-  download_archive.extract_archive(archive, archive_dir,
-                                   show_progress=config.show_progress)
-  if not config.keep_archives:
-    os.remove(archive)
+    os.remove(archive_lib.extraction_marker(archive, archive_dir))
+  digest = fetch.expected_checksum(archive_name, config.checksums,
+                                   config.skip_checksum)
+  verify(archive, digest)
+  download(archive_name, archive, digest, config)
+  extract(archive, archive_dir, config)
+
+
+# ---------------------------------------------------------------------------
+# The corpora: the steps in order, per subset.
+# ---------------------------------------------------------------------------
 
 
 def prepare_librispeech_subset(data_dir, subset, config):
@@ -190,25 +182,23 @@ def prepare_librispeech_subset(data_dir, subset, config):
     The manifest path.
   """
   start = time.monotonic()
-  manifest = librispeech_manifest_path(data_dir, subset)
-  if download_convert.manifest_is_complete(manifest):
+  manifest = librispeech.manifest_path(data_dir, subset)
+  if convert_lib.manifest_is_complete(manifest):
     logging.info("%s: manifest %s is complete, skipped (%.2f s).", subset,
                  manifest, time.monotonic() - start)
     return manifest
-  subset_dir = os.path.join(data_dir, subset)
-  root = os.path.join(subset_dir, "LibriSpeech")
-  ensure_extracted(subset + ".tar.gz", subset_dir, os.path.join(root, subset),
+  root = librispeech.subset_root(data_dir, subset)
+  ensure_extracted(librispeech.archive_name(subset),
+                   os.path.join(data_dir, subset), os.path.join(root, subset),
                    config)
-  utterances = download_convert.read_librispeech_transcripts(
+  utterances = librispeech.read_librispeech_transcripts(
       os.path.join(root, subset))
   wav_dir = os.path.join(root, subset + "-wav")
   wavs = [os.path.join(wav_dir, utt + ".wav") for utt, _, _ in utterances]
-  download_convert.convert_audio(
-      [(flac, wav) for (_, flac, _), wav in zip(utterances, wavs)],
-      SAMPLE_RATE_HZ, config.num_workers, subset, config.show_progress)
-  download_convert.write_manifest(
-      manifest, [(wav, text) for wav, (_, _, text) in zip(wavs, utterances)],
-      expected_rows=len(utterances))
+  convert([(flac, wav) for (_, flac, _), wav in zip(utterances, wavs)],
+          subset, config)
+  write_manifest(manifest, [(wav, text)
+                            for wav, (_, _, text) in zip(wavs, utterances)])
   logging.info("%s: wrote %s (%d utterances).", subset, manifest,
                len(utterances))
   return manifest
@@ -216,26 +206,16 @@ def prepare_librispeech_subset(data_dir, subset, config):
 
 def prepare_librispeech(data_dir, subsets, config):
   """Prepares each subset in turn; returns the manifest paths."""
-  pending = [s for s in subsets if not download_convert.manifest_is_complete(
-      librispeech_manifest_path(data_dir, s))]
+  pending = [s for s in subsets if not convert_lib.manifest_is_complete(
+      librispeech.manifest_path(data_dir, s))]
   # Check what a later step needs before the first download starts: a
   # missing checksum or sox should stop the run now, not hours from now.
   for subset in pending:
-    download_fetch.expected_checksum(subset + ".tar.gz", config.checksums,
-                                     config.skip_checksum)
+    fetch.expected_checksum(librispeech.archive_name(subset),
+                            config.checksums, config.skip_checksum)
   if pending:
-    download_convert.require_sox()
+    convert_lib.require_sox()
   return [prepare_librispeech_subset(data_dir, s, config) for s in subsets]
-
-
-def _report_dropped(dropped, empty):
-  if dropped:
-    listing = ", ".join("%r x%d" % item for item in dropped.most_common())
-    logging.info("LJSpeech: characters outside the vocabulary removed from "
-                 "the transcripts (count): %s.", listing)
-  if empty:
-    logging.warning("LJSpeech: %d clips left out, their transcript was empty "
-                    "after cleaning: %s.", len(empty), ", ".join(empty))
 
 
 def prepare_ljspeech(data_dir, config):
@@ -244,36 +224,35 @@ def prepare_ljspeech(data_dir, config):
   Returns:
     (train manifest path, dev manifest path).
   """
-  root = os.path.join(data_dir, LJSPEECH_DIR)
-  manifests = (os.path.join(root, "ljspeech-train.csv"),
-               os.path.join(root, "ljspeech-dev.csv"))
-  if all(download_convert.manifest_is_complete(m) for m in manifests):
+  manifests = ljspeech.manifest_paths(data_dir)
+  if all(convert_lib.manifest_is_complete(m) for m in manifests):
     logging.info("LJSpeech: manifests are complete, skipped.")
     return manifests
-  download_fetch.expected_checksum(LJSPEECH_ARCHIVE, config.checksums,
-                                   config.skip_checksum)
-  download_convert.require_sox()
-  ensure_extracted(LJSPEECH_ARCHIVE, data_dir, root, config)
-  utterances, dropped, empty = download_convert.read_ljspeech_metadata(
+  fetch.expected_checksum(ljspeech.ARCHIVE, config.checksums,
+                          config.skip_checksum)
+  convert_lib.require_sox()
+  root = ljspeech.root(data_dir)
+  ensure_extracted(ljspeech.ARCHIVE, data_dir, root, config)
+  utterances, dropped, empty = ljspeech.read_ljspeech_metadata(
       os.path.join(root, "metadata.csv"),
-      download_convert.load_vocabulary(VOCABULARY_FILE))
-  _report_dropped(dropped, empty)
-  wav_of = {utt: os.path.join(root, "wav16k", utt + ".wav")
-            for utt, _ in utterances}
-  download_convert.convert_audio(
-      [(os.path.join(root, "wavs", utt + ".wav"), wav_of[utt])
-       for utt, _ in utterances],
-      SAMPLE_RATE_HZ, config.num_workers, "LJSpeech", config.show_progress)
+      vocabulary.characters(vocabulary.VOCABULARY_FILE))
+  ljspeech.report_cleaning(dropped, empty)
+  convert([(ljspeech.original_wav(data_dir, utt),
+            ljspeech.converted_wav(data_dir, utt)) for utt, _ in utterances],
+          "LJSpeech", config)
   text_of = dict(utterances)
-  splits = download_convert.split_train_dev(list(text_of),
-                                            LJSPEECH_DEV_FRACTION)
+  splits = ljspeech.split_train_dev(list(text_of))
   for manifest, ids in zip(manifests, splits):
-    download_convert.write_manifest(
-        manifest, [(wav_of[i], text_of[i]) for i in ids],
-        expected_rows=len(ids))
+    write_manifest(manifest, [(ljspeech.converted_wav(data_dir, i), text_of[i])
+                              for i in ids])
   logging.info("LJSpeech: wrote %s (%d clips) and %s (%d clips).",
                manifests[0], len(splits[0]), manifests[1], len(splits[1]))
   return manifests
+
+
+# ---------------------------------------------------------------------------
+# The command line: the only reader of flags.
+# ---------------------------------------------------------------------------
 
 
 def _available_cpus():
@@ -283,45 +262,59 @@ def _available_cpus():
     return os.cpu_count() or 1
 
 
+def _subsets_from_flags(flags_obj):
+  """The LibriSpeech subsets the flags select; raises on a typo at once."""
+  if flags_obj.dataset == "ljspeech":
+    if (flags_obj.subsets or flags_obj.train_only or flags_obj.dev_only or
+        flags_obj.test_only):
+      raise common.DownloadError(
+          "--subsets, --train_only, --dev_only and --test_only select "
+          "LibriSpeech subsets; they do not apply to --dataset=ljspeech.")
+    return None
+  own_mirror = bool(flags_obj.base_url) and (
+      flags_obj.base_url.rstrip("/") !=
+      DEFAULT_BASE_URLS["librispeech"].rstrip("/"))
+  try:
+    return librispeech.select_subsets(
+        flags_obj.subsets, flags_obj.train_only, flags_obj.dev_only,
+        flags_obj.test_only, allow_other=own_mirror)
+  except librispeech.UnknownSubsetError as e:
+    raise common.DownloadError(
+        "%s Pass that mirror as --base_url." % e)
+
+
+def _config_from_flags(flags_obj):
+  """The `DownloadConfig` the flags ask for."""
+  base_url = (flags_obj.base_url or
+              DEFAULT_BASE_URLS[flags_obj.dataset]).rstrip("/")
+  if not base_url.startswith(("http://", "https://", "file://")):
+    raise common.DownloadError(
+        "--base_url must start with http://, https:// or file://, got %r."
+        % base_url)
+  checksums = dict(fetch.KNOWN_CHECKSUMS)
+  if flags_obj.checksum_file:
+    checksums.update(fetch.read_checksum_file(flags_obj.checksum_file))
+  if flags_obj.skip_checksum:
+    logging.warning("--skip_checksum: archives will NOT be verified; a "
+                    "corrupt or tampered download goes unnoticed.")
+  return DownloadConfig(
+      base_url=base_url, checksums=checksums,
+      skip_checksum=flags_obj.skip_checksum,
+      keep_archives=flags_obj.keep_archives,
+      num_workers=flags_obj.num_workers or _available_cpus(),
+      show_progress=True)
+
+
 def run_download(flags_obj):
   """Runs the download for the parsed flags; the only reader of flags.
 
   Returns:
     The list of manifest paths written or found complete.
   """
-  dataset = flags_obj.dataset
-  if dataset == "ljspeech" and (flags_obj.subsets or flags_obj.train_only or
-                                flags_obj.dev_only or flags_obj.test_only):
-    raise download_common.DownloadError(
-        "--subsets, --train_only, --dev_only and --test_only select "
-        "LibriSpeech subsets; they do not apply to --dataset=ljspeech.")
-  subsets = None
-  if dataset == "librispeech":
-    # Before anything slow, so a typo fails at once.
-    subsets = select_subsets(
-        flags_obj.subsets, flags_obj.train_only, flags_obj.dev_only,
-        flags_obj.test_only, allow_other=bool(flags_obj.base_url) and (
-            flags_obj.base_url.rstrip("/") !=
-            DEFAULT_BASE_URLS["librispeech"].rstrip("/")))
-  base_url = (flags_obj.base_url or DEFAULT_BASE_URLS[dataset]).rstrip("/")
-  if not base_url.startswith(("http://", "https://", "file://")):
-    raise download_common.DownloadError(
-        "--base_url must start with http://, https:// or file://, got %r."
-        % base_url)
-  checksums = dict(download_fetch.KNOWN_CHECKSUMS)
-  if flags_obj.checksum_file:
-    checksums.update(download_fetch.read_checksum_file(
-        flags_obj.checksum_file))
-  if flags_obj.skip_checksum:
-    logging.warning("--skip_checksum: archives will NOT be verified; a "
-                    "corrupt or tampered download goes unnoticed.")
-  config = DownloadConfig(
-      base_url=base_url, checksums=checksums,
-      skip_checksum=flags_obj.skip_checksum,
-      keep_archives=flags_obj.keep_archives,
-      num_workers=flags_obj.num_workers or _available_cpus(),
-      show_progress=True)
-  if dataset == "ljspeech":
+  # Subsets first, before anything slow, so a typo fails at once.
+  subsets = _subsets_from_flags(flags_obj)
+  config = _config_from_flags(flags_obj)
+  if flags_obj.dataset == "ljspeech":
     return list(prepare_ljspeech(flags_obj.data_dir, config))
   return prepare_librispeech(flags_obj.data_dir, subsets, config)
 
@@ -382,11 +375,22 @@ def _fail(message, code=1):
   sys.exit(code)
 
 
+def _in_flag_terms(error):
+  """A library error's message, plus which flag to change where one applies."""
+  message = str(error)
+  if isinstance(error, fetch.MissingChecksumError):
+    message += (" Pass --checksum_file=<md5sum.txt> listing it, or "
+                "--skip_checksum to download it unverified.")
+  elif isinstance(error, fetch.UnreachableError):
+    message += " Check the network connection and --base_url."
+  return message
+
+
 def main(_):
   try:
     run_download(flags.FLAGS)
-  except download_common.DownloadError as e:
-    _fail(str(e))
+  except common.DownloadError as e:
+    _fail(_in_flag_terms(e))
   except OSError as e:
     if e.errno == errno.ENOSPC:
       _fail("disk full while writing %s; free some space and re-run the "

@@ -4,13 +4,15 @@ Each utterance's final features (float32 [frames, bins, 1], after
 normalization) are stored once under a key derived from the audio file's
 path, size and modification time and from every featurizer setting, so a
 changed file or a changed setting simply misses the cache. Entries are
-serialized tensors written under a temporary name and renamed, so a crash
+serialized tensors written atomically (`data/atomic_file.py`), so a crash
 never leaves a torn file that a later epoch would trust. Stale entries are not
 deleted; remove the directory to reclaim the space.
 """
 
 import hashlib
 import os
+
+from data import atomic_file
 
 # Bump when the featurizer's numbers change, so old caches are ignored.
 FEATURE_VERSION = 1
@@ -57,17 +59,20 @@ class FeatureCache(object):
 def write_entry(cache_path, serialized):
   """Writes one serialized tensor atomically (called from tf.data).
 
+  The temporary name carries the process id (`atomic_file.atomic_write`), so
+  several training processes sharing a cache never write the same file; the
+  fsync before the rename means a crash or power loss leaves no empty entry
+  under the final name.
+
   Args:
     cache_path: bytes, the destination.
     serialized: bytes, `tf.io.serialize_tensor` output.
 
   Returns:
     True (a value for tf.numpy_function to return).
+
+  Raises:
+    atomic_file.WriteError: the entry cannot be written (a full disk).
   """
-  path = cache_path.decode("utf-8")
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  tmp = "%s.%d.tmp" % (path, os.getpid())
-  with open(tmp, "wb") as f:
-    f.write(serialized)
-  os.replace(tmp, path)
+  atomic_file.write_bytes(cache_path.decode("utf-8"), serialized)
   return True

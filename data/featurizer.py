@@ -5,13 +5,16 @@ hop `stride_ms` (10 ms), power spectrum scaled like a periodogram, natural log.
 At 16 kHz that is 320-sample windows, 160-sample hops and 161 frequency bins.
 Text becomes a list of vocabulary indices.
 
-`compute_spectrogram_feature` is the seed's numpy definition; the input
-pipeline runs it in a parallel tf.data map (numpy's FFT releases the GIL).
+`compute_spectrogram_feature` is the seed's numpy definition and
+`featurize_file` applies it to one audio file; the input pipeline
+(`data/dataset.py`) runs that in a parallel tf.data map (soundfile and numpy's
+FFT release the GIL) and `transcribe.py` calls it directly.
 """
 
-import codecs
-
 import numpy as np
+import soundfile
+
+from data import vocabulary
 
 
 def _frame_sizes(sample_rate, stride_ms, window_ms):
@@ -80,6 +83,65 @@ def compute_spectrogram_feature(samples, sample_rate, stride_ms=10.0,
   return np.log(power[:, :keep] + eps)
 
 
+def normalize_audio_feature(audio_feature):
+  """Per-bin normalization over time: (x - mean) / (std + 1e-6).
+
+  Args:
+    audio_feature: float array [frames, bins].
+
+  Returns:
+    An array of the same shape.
+  """
+  mean = np.mean(audio_feature, axis=0)
+  std = np.std(audio_feature, axis=0)
+  return (audio_feature - mean) / (std + 1e-6)
+
+
+def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
+  """Reads one audio file and computes its features, the seed's way.
+
+  Args:
+    path: the audio file.
+    sample_rate: the rate it must have, in Hz.
+    window_ms, stride_ms: spectrogram framing, in ms.
+    normalize: per-bin normalization over time.
+
+  Returns:
+    float32 [frames, bins, 1].
+
+  Raises:
+    ValueError, OSError, RuntimeError, soundfile.LibsndfileError: for a
+      file that is not mono audio at `sample_rate` or cannot be read.
+  """
+  samples, rate = soundfile.read(path, dtype="float64", always_2d=False)
+  if rate != sample_rate:
+    raise ValueError("%d Hz, expected %d Hz" % (rate, sample_rate))
+  if samples.ndim != 1:
+    raise ValueError("%d channels, expected mono" % samples.shape[1])
+  return featurize_samples(samples, sample_rate, window_ms, stride_ms,
+                           normalize)
+
+
+def featurize_samples(samples, sample_rate, window_ms, stride_ms,
+                      normalize=True):
+  """Features of a mono waveform, the seed's way (as `featurize_file`).
+
+  Args:
+    samples: float [n] in [-1, 1], at `sample_rate` Hz.
+    sample_rate: its rate, in Hz.
+    window_ms, stride_ms: spectrogram framing, in ms.
+    normalize: per-bin normalization over time.
+
+  Returns:
+    float32 [frames, bins, 1].
+  """
+  feature = compute_spectrogram_feature(
+      samples, sample_rate, stride_ms, window_ms)
+  if normalize:
+    feature = normalize_audio_feature(feature)
+  return feature[:, :, np.newaxis].astype(np.float32)
+
+
 class AudioFeaturizer(object):
   """Holds the spectrogram settings: sample rate (Hz), window and stride (ms)."""
 
@@ -118,7 +180,7 @@ def compute_label_feature(text, token_to_index):
 
 
 class TextFeaturizer(object):
-  """Reads the vocabulary: one token per line, `#` starts a comment line.
+  """The vocabulary (`data/vocabulary.py`'s format) as lookup tables.
 
   Attributes:
     token_to_index: dict from character to index.
@@ -126,20 +188,8 @@ class TextFeaturizer(object):
     speech_labels: all tokens in index order, as one string.
   """
 
-  def __init__(self, vocab_file):
-    with codecs.open(vocab_file, "r", "utf-8") as fin:
-      lines = fin.read().split("\n")
-    self.token_to_index = {}
-    self.index_to_token = {}
-    self.speech_labels = ""
-    for line in lines:
-      # Only the newline goes: a line holding a single space is the space
-      # token. A trailing empty string after the last newline is no token.
-      if not line or line.startswith("#"):
-        continue
-      if line in self.token_to_index:
-        raise ValueError("%s: token %r appears twice" % (vocab_file, line))
-      index = len(self.speech_labels)
-      self.token_to_index[line] = index
-      self.index_to_token[index] = line
-      self.speech_labels += line
+  def __init__(self, vocab_file=vocabulary.VOCABULARY_FILE):
+    tokens = vocabulary.read_tokens(vocab_file)
+    self.token_to_index = {token: i for i, token in enumerate(tokens)}
+    self.index_to_token = dict(enumerate(tokens))
+    self.speech_labels = "".join(tokens)

@@ -29,7 +29,9 @@ import time
 from absl import logging
 import soundfile
 
+from data import atomic_file
 from data import featurizer
+from data import vocabulary
 
 HEADER = ("wav_filename", "wav_filesize", "transcript")
 
@@ -57,11 +59,12 @@ class AudioCheck(object):
     window_ms, stride_ms: spectrogram framing, in ms.
     max_audio_sec: longest clip accepted, in seconds (None: no limit).
     time_reduction: how many spectrogram frames the model folds into one
-      output frame (4 for DeepSpeech2's two stride-2 convolutions).
+      output frame (`deep_speech_model.TIME_REDUCTION`; required, so that
+      the model's convolutions stay its one home).
   """
 
   def __init__(self, sample_rate=16000, window_ms=20, stride_ms=10,
-               max_audio_sec=None, time_reduction=4):
+               max_audio_sec=None, *, time_reduction):
     self.sample_rate = sample_rate
     self.window_ms = window_ms
     self.stride_ms = stride_ms
@@ -116,10 +119,11 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
                                                header[:200]))
 
   entries, skipped = [], []
-  # The last token is the CTC blank ("-" in data/vocabulary.txt): a class the
-  # model emits, never a label. In a transcript it would pass the vocabulary
-  # lookup and then fail the CTC loss mid-training, so it counts as unknown.
-  blank = max(token_to_index, key=token_to_index.get, default=None)
+  # The CTC blank (`vocabulary.blank_index`) is a class the model emits, never
+  # a label. In a transcript it would pass the vocabulary lookup and then fail
+  # the CTC loss mid-training, so it counts as unknown.
+  index_to_token = {index: token for token, index in token_to_index.items()}
+  blank = index_to_token.get(vocabulary.blank_index(token_to_index))
 
   def skip(line_no, reason, detail):
     skipped.append(Skipped(path, line_no, reason, detail))
@@ -210,14 +214,14 @@ def _audio_problem(entry, token_to_index, check):
             path, size, "WAV header" if shortfall else "manifest",
             size + shortfall if shortfall else entry.wav_filesize))
   if info.samplerate != check.sample_rate:
-    return "wrong_sample_rate", "%s is %d Hz, expected %d Hz (--sample_rate)" % (
+    return "wrong_sample_rate", "%s is %d Hz, expected %d Hz" % (
         path, info.samplerate, check.sample_rate)
   if info.channels != 1:
     return "multi_channel", "%s has %d channels, expected mono" % (
         path, info.channels)
   seconds = info.frames / float(info.samplerate)
   if check.max_audio_sec and seconds > check.max_audio_sec:
-    return "too_long", "%s is %.1f s, longer than --max_audio_sec=%g" % (
+    return "too_long", "%s is %.1f s, longer than the %g s limit" % (
         path, seconds, check.max_audio_sec)
   ctc_frames = check.ctc_frames(info.frames)
   if ctc_frames < 1:
@@ -274,15 +278,16 @@ def summarize_skipped(skipped, num_kept, max_listed=5):
 
 
 def write_skipped(skipped, path):
-  """Writes every skipped row as TSV (manifest, line, reason, detail)."""
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  tmp = path + ".tmp"
-  with open(tmp, "w", encoding="utf-8") as f:
+  """Writes every skipped row as TSV (manifest, line, reason, detail).
+
+  Raises:
+    atomic_file.WriteError: the file cannot be written (it names the path).
+  """
+  with atomic_file.atomic_write(path) as f:
     f.write("manifest\tline\treason\tdetail\n")
     for item in skipped:
       f.write("%s\t%d\t%s\t%s\n" % (item.manifest, item.line, item.reason,
                                     item.detail.replace("\t", " ")))
-  os.replace(tmp, path)
 
 
 def report_skipped(skipped, manifest_path, num_kept, model_dir, name=None):

@@ -31,7 +31,7 @@ Output under --data_dir:
 
 Text: ~37,000 distinct sentences of 3-12 words from WordNet usage examples
 and fortunes-min, normalized to a-z, apostrophe and space with numbers spelled
-out, every word in /usr/share/dict/words (see `data/sample_text.py`).
+out, every word in /usr/share/dict/words (see `data/synthesis/text.py`).
 --vocab_size keeps only sentences made of the most frequent words: with 2,000
 training utterances, 28% of dev words are unseen in training with every
 sentence, 12% with --vocab_size=5000 (13,500 sentences), 7.5% with 3000
@@ -79,7 +79,6 @@ recognized from sample_corpus.json without loading anything.
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 
@@ -95,55 +94,20 @@ from absl import flags
 from absl import logging
 import soundfile
 
-from data import sample_archive
-from data import sample_plan
-from data import sample_text
-from data import sample_voices
+from data import atomic_file
+from data.synthesis import archive
+from data.synthesis import plan as plan_lib
+from data.synthesis import text as text_lib
+from data.synthesis import voices
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
-SUBSETS = sample_plan.SUBSETS
+SUBSETS = plan_lib.SUBSETS
 MANIFEST_FILE = "sample_corpus.json"
 MD5SUM_FILE = "md5sum.txt"
 
-# Executable -> Debian package providing it.
-TOOL_PACKAGES = {"flite": "flite", "festival": "festival",
-                 "espeak-ng": "espeak-ng", "sox": "sox"}
-FESTIVAL_VOICE_PACKAGES = {
-    "festvox-kallpc16k": "/usr/share/festival/voices/english/kal_diphone",
-    "festvox-kdlpc16k": "/usr/share/festival/voices/english/ked_diphone",
-    "festvox-us-slt-hts": "/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",
-}
-
-
-class MissingDependencyError(RuntimeError):
-  """Debian packages the corpus needs are not installed."""
-
-
-def find_tools(path=None):
-  """Locates the engines and sox, or explains how to install them.
-
-  Args:
-    path: optional search path (os.pathsep-separated); defaults to $PATH.
-
-  Returns:
-    dict tool name -> absolute executable path.
-
-  Raises:
-    MissingDependencyError: with the exact apt-get line for everything
-      missing (tools, festival voices, text packages).
-  """
-  tools = {name: shutil.which(name, path=path) for name in TOOL_PACKAGES}
-  missing = [TOOL_PACKAGES[n] for n, p in tools.items() if p is None]
-  missing += [pkg for pkg, voice_dir in FESTIVAL_VOICE_PACKAGES.items()
-              if not os.path.isdir(voice_dir)]
-  missing += sample_text.missing_text_packages()
-  if missing:
-    sudo = "" if hasattr(os, "geteuid") and os.geteuid() == 0 else "sudo "
-    raise MissingDependencyError(
-        "The sample corpus needs Debian packages that are not installed: %s."
-        "\nInstall them with:\n\n  %sapt-get install -y %s\n" % (
-            ", ".join(missing), sudo, " ".join(missing)))
-  return tools
+# The public names this module always had; their home is data/synthesis/.
+MissingDependencyError = voices.MissingDependencyError
+find_tools = voices.find_tools
 
 
 def synthesize(data_dir, plan, reusable, tools, num_workers):
@@ -152,22 +116,22 @@ def synthesize(data_dir, plan, reusable, tools, num_workers):
   Returns:
     int, the number of utterances synthesized.
   """
-  corpus_root = os.path.join(data_dir, sample_archive.ARCHIVE_ROOT)
+  corpus_root = os.path.join(data_dir, archive.ARCHIVE_ROOT)
   jobs = []
   for subset, chapters in plan.items():
     for c in chapters:
-      out_dir = sample_plan.chapter_dir(corpus_root, subset, c)
+      out_dir = plan_lib.chapter_dir(corpus_root, subset, c)
       items = [(os.path.join(out_dir, uid + ".flac"), text,
-                sample_voices.UtteranceStyle(*style))
+                voices.UtteranceStyle(*style))
                for uid, text, style in c["utterances"] if uid not in reusable]
       if items:
         os.makedirs(out_dir, exist_ok=True)
-        jobs.append((sample_voices.Speaker(*c["speaker"]), items))
-  return sample_voices.synthesize_chapters(jobs, tools, num_workers)
+        jobs.append((voices.Speaker(*c["speaker"]), items))
+  return voices.synthesize_chapters(jobs, tools, num_workers)
 
 
 def _speaker_name(speaker):
-  s = sample_voices.Speaker(*speaker)
+  s = voices.Speaker(*speaker)
   if s.engine == "espeak-ng":
     return "espeak-ng %s %d wpm pitch %d" % (s.voice, s.rate, s.pitch)
   return "%s %s stretch %.3f pitch %+d cents" % (s.engine, s.voice, s.rate,
@@ -180,17 +144,17 @@ def write_layout(data_dir, plan, seed):
   Returns:
     (dict name -> text for README.TXT and SPEAKERS.TXT, dict of stats).
   """
-  corpus_root = os.path.join(data_dir, sample_archive.ARCHIVE_ROOT)
+  corpus_root = os.path.join(data_dir, archive.ARCHIVE_ROOT)
   rows, seconds = [], {}
   for subset, chapters in plan.items():
     minutes = {}
     for c in chapters:
-      out_dir = sample_plan.chapter_dir(corpus_root, subset, c)
-      sample_archive.write_text_atomic(
+      out_dir = plan_lib.chapter_dir(corpus_root, subset, c)
+      atomic_file.write_text(
           os.path.join(out_dir, "%d-%d.trans.txt" % (
               c["speaker"][0], c["chapter"])),
-          sample_archive.transcript_text((u[0], u[1])
-                                         for u in c["utterances"]))
+          archive.transcript_text((u[0], u[1])
+                                  for u in c["utterances"]))
       duration = sum(soundfile.info(os.path.join(out_dir, u[0] + ".flac"))
                      .duration for u in c["utterances"])
       seconds[subset] = seconds.get(subset, 0.0) + duration
@@ -204,14 +168,14 @@ def write_layout(data_dir, plan, seed):
       "data/sample_corpus.py (generator %d, seed %d) with flite, festival\n"
       "and espeak-ng over WordNet usage examples and fortunes-min.\n"
       "Speakers: SPEAKERS.TXT. Subsets:\n%s" % (
-          sample_plan.GENERATOR_VERSION, seed, "".join(
+          plan_lib.GENERATOR_VERSION, seed, "".join(
               "  %s: %d utterances, %.2f hours\n" % (
                   s, counts[s], seconds[s] / 3600) for s in plan)))
   stats = {s: {"utterances": counts[s], "hours": round(seconds[s] / 3600, 3),
                "mean_seconds": round(seconds[s] / max(counts[s], 1), 2)}
            for s in plan}
   return {"README.TXT": readme,
-          "SPEAKERS.TXT": sample_archive.speakers_text(sorted(rows))}, stats
+          "SPEAKERS.TXT": archive.speakers_text(sorted(rows))}, stats
 
 
 def _is_complete(data_dir, manifest, config):
@@ -242,8 +206,8 @@ def write_archives(data_dir, plan, extra_files, manifest_path, manifest):
     dict archive file name -> hex MD5.
   """
   plan_key = hashlib.sha1(json.dumps(
-      [sample_plan.GENERATOR_VERSION, plan]).encode()).hexdigest()
-  corpus_root = os.path.join(data_dir, sample_archive.ARCHIVE_ROOT)
+      [plan_lib.GENERATOR_VERSION, plan]).encode()).hexdigest()
+  corpus_root = os.path.join(data_dir, archive.ARCHIVE_ROOT)
   archives = manifest.setdefault("archives", {})
   for subset in SUBSETS:
     path = os.path.join(data_dir, subset + ".tar.gz")
@@ -251,14 +215,14 @@ def write_archives(data_dir, plan, extra_files, manifest_path, manifest):
     if (entry.get("plan") == plan_key and os.path.isfile(path)
         and os.path.getsize(path) == entry["size"]):
       continue  # Same plan, hence byte-identical contents.
-    sample_archive.write_archive(path, corpus_root, subset, extra_files)
+    archive.write_archive(path, corpus_root, subset, extra_files)
     archives[subset] = {"plan": plan_key, "size": os.path.getsize(path),
-                        "md5": sample_archive.md5_file(path)}
+                        "md5": archive.md5_file(path)}
     # Recorded as soon as it exists, so an interrupted run resumes after it.
-    sample_archive.write_text_atomic(manifest_path, json.dumps(manifest))
+    atomic_file.write_text(manifest_path, json.dumps(manifest))
   digests = {s + ".tar.gz": archives[s]["md5"] for s in SUBSETS}
-  sample_archive.write_text_atomic(os.path.join(data_dir, MD5SUM_FILE),
-                                   sample_archive.md5sum_text(digests))
+  atomic_file.write_text(os.path.join(data_dir, MD5SUM_FILE),
+                         archive.md5sum_text(digests))
   return digests
 
 
@@ -274,7 +238,7 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
     num_workers: int, parallel synthesis jobs; None or 0 for all cores.
     tool_path: optional search path for the engines instead of $PATH.
     vocab_size: int, use only sentences made of the vocab_size most frequent
-      words (see `sample_text.restrict_vocabulary`); 0 for all sentences.
+      words (see `text_lib.restrict_vocabulary`); 0 for all sentences.
     train_vocab_size: int or None; when larger than vocab_size (or 0, every
       sentence), training may also use sentences within this vocabulary,
       after all of vocab_size's. Dev stays within vocab_size.
@@ -287,15 +251,15 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
 
   Raises:
     MissingDependencyError: engines, voices or text packages are missing.
-    sample_voices.SynthesisError: an engine failed.
+    voices.SynthesisError: an engine failed.
     ValueError: bad counts, or more sentences requested than available.
   """
   if num_train < 1 or num_dev < 1:
     raise ValueError("num_train and num_dev must be >= 1")
-  config = sample_plan.corpus_config(num_train, num_dev, seed, vocab_size,
-                                     train_vocab_size)
+  config = plan_lib.corpus_config(num_train, num_dev, seed, vocab_size,
+                                  train_vocab_size)
   manifest_path = os.path.join(data_dir, MANIFEST_FILE)
-  manifest = sample_plan.read_json(manifest_path) or {}
+  manifest = plan_lib.read_json(manifest_path) or {}
   if _is_complete(data_dir, manifest, config):
     logging.info("Sample corpus in %s is complete; nothing to do.", data_dir)
     return dict(manifest["summary"], skipped=True, synthesized=0)
@@ -304,14 +268,14 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
   num_workers = num_workers or _available_cpus()
   os.makedirs(data_dir, exist_ok=True)
   start = time.time()
-  every_sentence = sample_text.load_sentences()
-  sentences = sample_text.restrict_vocabulary(every_sentence, vocab_size)
+  every_sentence = text_lib.load_sentences()
+  sentences = text_lib.restrict_vocabulary(every_sentence, vocab_size)
   extra = []
   if train_vocab_size is not None and train_vocab_size != vocab_size:
-    extra = sample_text.restrict_vocabulary(every_sentence, train_vocab_size)
-  plan = sample_plan.plan_corpus(sentences, num_train, num_dev, seed,
-                                 extra_train=extra)
-  reusable = sample_plan.reconcile(data_dir, plan)
+    extra = text_lib.restrict_vocabulary(every_sentence, train_vocab_size)
+  plan = plan_lib.plan_corpus(sentences, num_train, num_dev, seed,
+                              extra_train=extra)
+  reusable = plan_lib.reconcile(data_dir, plan)
   logging.info("Synthesizing %d utterances (%d reused) with %d workers.",
                num_train + num_dev - len(reusable), len(reusable),
                num_workers)
@@ -326,8 +290,7 @@ def build_corpus(data_dir, num_train=2000, num_dev=200, seed=1,
   summary = {"reused": len(reusable), "archives": digests,
              "megabytes": round(megabytes, 1), "subsets": stats}
   manifest.update(complete=True, summary=summary)
-  sample_archive.write_text_atomic(manifest_path,
-                                   json.dumps(manifest, indent=1))
+  atomic_file.write_text(manifest_path, json.dumps(manifest, indent=1))
   logging.info(
       "Sample corpus ready in %s: %s; %.1f MB of archives; %d utterances "
       "synthesized in %.0f s.", data_dir, "; ".join(
@@ -387,7 +350,7 @@ def main(_):
   except MissingDependencyError as e:
     sys.stderr.write(str(e))
     sys.exit(1)
-  except (sample_voices.SynthesisError, ValueError) as e:
+  except (voices.SynthesisError, ValueError) as e:
     _fail(str(e))
   except OSError as e:
     _fail("%s%s" % (e.strerror or e, ": %s" % e.filename if e.filename

@@ -16,8 +16,10 @@ Exit status, so the command can gate a pipeline:
   1  some rows are bad (training would skip them; --strict_data would fail)
   2  a manifest cannot be used at all: missing, no header, or no usable row
 
-Stands alone like data/download.py: it neither imports TensorFlow nor the
-model, so it starts in a second.
+Stands alone like data/download.py: the checks import no TensorFlow. Only
+when --time_reduction is not given does it import the model (and TensorFlow,
+a few seconds) to read `deep_speech_model.TIME_REDUCTION`, the one home of
+that number.
 """
 
 import argparse
@@ -35,11 +37,11 @@ if __name__ == "__main__" and not __package__:
 from absl import logging
 import soundfile
 
+from data import atomic_file
 from data import featurizer
 from data import manifest
+from data import vocabulary
 
-_VOCABULARY_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "vocabulary.txt")
 EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE = 0, 1, 2
 
 
@@ -56,11 +58,12 @@ def parse_args(argv):
                       help="Spectrogram stride, in ms.")
   parser.add_argument("--max_audio_sec", type=float, default=None,
                       help="Longest clip accepted, in seconds (default: any).")
-  # DeepSpeech2's two stride-2 convolutions: deep_speech_model.TIME_REDUCTION,
-  # repeated here because data/ must not import the model (or TensorFlow).
-  parser.add_argument("--time_reduction", type=int, default=4,
-                      help="Spectrogram frames per model output frame.")
-  parser.add_argument("--vocabulary_file", default=_VOCABULARY_FILE)
+  parser.add_argument("--time_reduction", type=int, default=None,
+                      help="Spectrogram frames per model output frame "
+                      "(default: the model's, deep_speech_model."
+                      "TIME_REDUCTION).")
+  parser.add_argument("--vocabulary_file",
+                      default=vocabulary.VOCABULARY_FILE)
   parser.add_argument("--skipped_file", default=None,
                       help="Write every bad row here as TSV.")
   parser.add_argument("--num_threads", type=int, default=16,
@@ -68,7 +71,8 @@ def parse_args(argv):
   args = parser.parse_args(argv)
   if not 0 < args.stride_ms <= args.window_ms:
     parser.error("need 0 < --stride_ms <= --window_ms")
-  if min(args.sample_rate, args.time_reduction, args.num_threads) < 1:
+  if min(args.sample_rate, args.num_threads) < 1 or (
+      args.time_reduction is not None and args.time_reduction < 1):
     parser.error("--sample_rate, --time_reduction and --num_threads must be "
                  "positive")
   return args
@@ -110,8 +114,15 @@ def validate(path, token_to_index, check, num_threads):
   return (EXIT_BAD_ROWS if skipped else EXIT_OK), skipped
 
 
+def model_time_reduction():
+  """The model's time reduction (imports TensorFlow: only when needed)."""
+  import deep_speech_model  # pylint: disable=g-import-not-at-top
+  return deep_speech_model.TIME_REDUCTION
+
+
 def main(argv):
   args = parse_args(argv)
+  time_reduction = args.time_reduction or model_time_reduction()
   # read_manifest logs its progress on long manifests; show it.
   logging.set_verbosity(logging.INFO)
   try:
@@ -123,7 +134,7 @@ def main(argv):
   check = manifest.AudioCheck(
       sample_rate=args.sample_rate, window_ms=args.window_ms,
       stride_ms=args.stride_ms, max_audio_sec=args.max_audio_sec,
-      time_reduction=args.time_reduction)
+      time_reduction=time_reduction)
   status, all_skipped = EXIT_OK, []
   for path in args.manifests:
     manifest_status, skipped = validate(path, token_to_index, check,
@@ -133,8 +144,8 @@ def main(argv):
   if args.skipped_file:
     try:
       manifest.write_skipped(all_skipped, args.skipped_file)
-    except OSError as e:
-      print("cannot write %s: %s" % (args.skipped_file, e))
+    except atomic_file.WriteError as e:
+      print(e)
       return EXIT_UNUSABLE
     print("%d bad row(s) listed in %s" % (len(all_skipped), args.skipped_file))
   return status

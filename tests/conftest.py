@@ -1,62 +1,24 @@
 """Shared test fixtures: small corpora of real 16 kHz WAV files.
 
-The audio is speech-like rather than speech: each character of the transcript
-becomes a 60-100 ms harmonic "syllable" whose pitch and formant-like spectral
-peaks depend on the character, with onset/offset ramps, pauses at spaces and
-a low noise floor. A small model can learn to map it back to characters, so
-tests can check that training lowers the loss, without any network access.
+The audio is speech-like rather than speech (`bench/speech_like.py`, shared
+with the benchmarks): a small model can learn to map it back to characters,
+so tests can check that training lowers the loss, without any network access.
 """
 
 import os
 
 import numpy as np
 import pytest
-import soundfile
 
-SAMPLE_RATE = 16000
+from bench import speech_like
+
+SAMPLE_RATE = speech_like.SAMPLE_RATE
 WORDS = ("cat", "dog", "bird", "fish", "red", "blue", "sun", "tree")
-HEADER = "wav_filename\twav_filesize\ttranscript\n"
-
-
-def synthesize(text, rng, sample_rate=SAMPLE_RATE):
-  """Speech-like float waveform for `text` (a-z, apostrophe, space)."""
-  pieces = [np.zeros(int(0.1 * sample_rate))]
-  for char in text:
-    dur = rng.uniform(0.06, 0.1)
-    n = int(dur * sample_rate)
-    t = np.arange(n) / sample_rate
-    if char == " ":
-      pieces.append(0.002 * rng.standard_normal(n))
-      continue
-    k = (ord(char) - ord("a")) % 26 if char != "'" else 26
-    f0 = rng.uniform(110, 140)
-    formants = (300 + 60 * k, 900 + 85 * ((k * 7) % 26), 2200 + 40 * k)
-    wave = np.zeros(n)
-    for h in range(1, 30):
-      freq = h * f0
-      if freq > sample_rate / 2 - 200:
-        break
-      gain = sum(np.exp(-((freq - f) / 120.0) ** 2) for f in formants)
-      wave += gain * np.sin(2 * np.pi * freq * t + rng.uniform(0, 2 * np.pi))
-    ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)
-    pieces.append(0.2 * wave / (np.abs(wave).max() + 1e-9) * ramp)
-  pieces.append(np.zeros(int(0.1 * sample_rate)))
-  audio = np.concatenate(pieces)
-  return audio + 0.001 * rng.standard_normal(audio.shape[0])
-
-
-def write_wav(path, audio, sample_rate=SAMPLE_RATE, subtype="PCM_16"):
-  soundfile.write(path, audio, sample_rate, subtype=subtype)
-  return os.path.getsize(path)
-
-
-def write_manifest(path, rows):
-  """rows: (wav_filename, wav_filesize, transcript) tuples."""
-  with open(path, "w") as f:
-    f.write(HEADER)
-    for row in rows:
-      f.write("%s\t%d\t%s\n" % tuple(row))
-  return str(path)
+HEADER = speech_like.HEADER
+# The writers most test modules use, under their historical names.
+synthesize = speech_like.synthesize
+write_wav = speech_like.write_wav
+write_manifest = speech_like.write_manifest
 
 
 def make_corpus(directory, num_utts=16, seed=0, max_words=2, name="train"):
@@ -76,3 +38,17 @@ def make_corpus(directory, num_utts=16, seed=0, max_words=2, name="train"):
 def corpus(tmp_path):
   """A 16-utterance manifest of speech-like WAV files in tmp_path."""
   return make_corpus(tmp_path / "corpus")
+
+
+def speech_dataset(manifest_path, window_ms=20, sortagrad=True):
+  """The training `DeepSpeechDataset` of a manifest: 16 kHz, normalized."""
+  # pylint: disable=g-import-not-at-top
+  # Imported here: most test modules need neither TensorFlow nor the model.
+  from data import dataset
+  from data import vocabulary
+  import deep_speech_model
+  audio = dataset.AudioConfig(sample_rate=SAMPLE_RATE, window_ms=window_ms,
+                              stride_ms=10, normalize=True)
+  config = dataset.DatasetConfig(audio, manifest_path,
+                                 vocabulary.VOCABULARY_FILE, sortagrad)
+  return dataset.DeepSpeechDataset(config, deep_speech_model.TIME_REDUCTION)

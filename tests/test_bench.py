@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-import deep_speech_model
+from training import runtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -72,7 +72,7 @@ def test_precision_bench():
                 "--warmup", "0", env=env)
   assert set(result["results"]) == {"float32"}
   assert "bfloat16" in result["skipped"]
-  if not deep_speech_model.bfloat16_supported():
+  if not runtime.bfloat16_supported():
     return
   result = _run("precision.py", "--dtypes", "float32,bfloat16",
                 "--batch_size", "2", "--utt_sec", "1", "--steps", "2",
@@ -108,3 +108,19 @@ def test_convergence_bench_prints_its_curve_and_continues(tmp_path):
   second = _run("convergence.py", *(args + ["--max_epochs=3"]), timeout=300)
   assert second["epochs"] == 3
   assert second["curve"][:2] == first["curve"]
+
+
+@pytest.mark.slow
+def test_decoding_bench():
+  result = _run("decoding.py", "--utts", "4", "--processes", "1",
+                "--beam_width", "16", timeout=300)
+  assert result["utts"] == 4 and result["beam_width"] == 16
+  assert 12 <= result["mean_audio_s"] <= 16
+  assert set(result["results"]) == {"greedy", "beam", "beam+lm",
+                                    "beam+lm+lexicon"}
+  for figures in result["results"].values():
+    assert figures["utt_per_s"] > 0
+    assert 0 <= figures["corpus_CER"] <= figures["corpus_WER"] <= 1
+  # The synthetic errors are what an LM repairs.
+  assert (result["results"]["beam+lm"]["corpus_WER"] <
+          result["results"]["greedy"]["corpus_WER"])

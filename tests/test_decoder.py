@@ -258,3 +258,79 @@ def test_compute_error_rates_rejects_mismatched_lists():
     decoder.compute_error_rates(["a", "b"], ["a", "b", "c"])
   with pytest.raises(ValueError):
     decoder.compute_error_rates([], [])
+
+
+def test_error_breakdown_sums_to_the_edit_distance():
+  rng = random.Random(3)
+  from rapidfuzz.distance import Levenshtein  # pylint: disable=g-import-not-at-top
+  pairs = [(_random_sentence(rng, 8), _random_sentence(rng, 8) or "a")
+           for _ in range(300)]
+  decoded, targets = zip(*pairs)
+  breakdown = decoder.compute_error_breakdown(list(decoded), list(targets))
+  for (hyp, ref), entry in zip(pairs, breakdown["utterances"]):
+    assert entry["reference"] == ref and entry["hypothesis"] == hyp
+    words, chars = entry["words"], entry["chars"]
+    assert (words["substitutions"] + words["deletions"] +
+            words["insertions"]) == Levenshtein.distance(hyp.split(),
+                                                         ref.split())
+    assert (chars["substitutions"] + chars["deletions"] +
+            chars["insertions"]) == Levenshtein.distance(hyp, ref)
+  rates = decoder.compute_error_rates(list(decoded), list(targets))
+  assert breakdown["words"]["errors"] == rates["word_errors"]
+  assert breakdown["chars"]["errors"] == rates["char_errors"]
+  assert breakdown["words"]["rate"] == rates["corpus_WER"]
+  assert breakdown["chars"]["ref_length"] == rates["ref_chars"]
+
+
+def test_error_breakdown_hand_counted():
+  # "the cat sat" -> "a cat sat down": one substitution, one insertion.
+  counts = decoder.error_counts("a cat sat down".split(), "the cat sat".split())
+  assert counts == decoder.ErrorCounts(1, 0, 1, 3)
+  counts = decoder.error_counts("cat".split(), "the cat sat".split())
+  assert counts == decoder.ErrorCounts(0, 2, 0, 3)
+  assert decoder.error_counts("kat", "cart") == decoder.ErrorCounts(1, 1, 0, 4)
+  with pytest.raises(ValueError, match="2 decoded"):
+    decoder.compute_error_breakdown(["a", "b"], ["a"])
+
+
+def test_make_decoder_greedy_is_the_seed_decoder():
+  greedy = decoder.make_decoder("greedy", LABELS)
+  assert isinstance(greedy, decoder.DeepSpeechDecoder)
+  assert greedy.blank_index == BLANK
+  with pytest.raises(ValueError, match="needs the beam decoder"):
+    decoder.make_decoder("greedy", LABELS, lm_path="x.arpa")
+  with pytest.raises(ValueError, match="unknown decoder 'viterbi'"):
+    decoder.make_decoder("viterbi", LABELS)
+
+
+def test_lm_settings_round_trip(tmp_path):
+  path = str(tmp_path / "lm" / "lm_settings.json")
+  decoder.write_lm_settings(path, "4gram.arpa", 0.8, 1.5, beam_width=64,
+                            lexicon="/abs/words.txt")
+  settings = decoder.read_lm_settings(path)
+  # A relative LM path is read relative to the settings file.
+  assert settings == {"lm_path": str(tmp_path / "lm" / "4gram.arpa"),
+                      "alpha": 0.8, "beta": 1.5, "beam_width": 64,
+                      "lexicon": "/abs/words.txt"}
+  decoder.write_lm_settings(path, "/x/3gram.arpa", 1, 0)
+  assert decoder.read_lm_settings(path) == {"lm_path": "/x/3gram.arpa",
+                                            "alpha": 1.0, "beta": 0.0}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("{", "cannot read"),
+    ("[]", "JSON object"),
+    ('{"lm_path": "a", "alpha": 1}', "missing keys beta"),
+    ('{"lm_path": "a", "alpha": 1, "beta": 0, "gamma": 2}',
+     "unknown keys gamma"),
+    ('{"lm_path": "a", "alpha": "1", "beta": 0}', "alpha must be a number"),
+    ('{"lm_path": "a", "alpha": 1, "beta": 0, "beam_width": 0}',
+     "beam_width must be a positive"),
+    ('{"lm_path": 3, "alpha": 1, "beta": 0}', "lm_path must be a path"),
+])
+def test_read_lm_settings_rejects_bad_files(tmp_path, text, message):
+  path = tmp_path / "bad.json"
+  path.write_text(text)
+  with pytest.raises(ValueError, match=message) as raised:
+    decoder.read_lm_settings(str(path))
+  assert str(path) in str(raised.value)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -12,11 +13,15 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 from data import dataset as dataset_lib
-import decoder
+from data import vocabulary
 import deep_speech
-import deep_speech_model
-import training_hooks
 from tests import conftest
+from training import evaluation
+from training import export
+from training import flags as port_flags
+from training import hooks
+from training import inputs
+from training import runtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = flags.FLAGS
@@ -30,7 +35,7 @@ TINY = ["--batch_size=4", "--rnn_hidden_size=16", "--rnn_hidden_layers=1",
 def run_in_process(argv):
   """Parses `argv` as deep_speech.py flags and runs the cycles in-process."""
   if "rnn_hidden_size" not in FLAGS:
-    deep_speech.define_deep_speech_flags()
+    port_flags.define_deep_speech_flags()
   FLAGS.unparse_flags()
   FLAGS(["deep_speech.py"] + list(argv))
   return deep_speech.run_deep_speech(FLAGS)
@@ -100,9 +105,15 @@ def test_model_fn_per_mode(mode):
         assert np.isfinite(sess.run(spec.loss))
       else:
         first = sess.run(spec.loss)
+        moving = [v for v in tf.compat.v1.global_variables()
+                  if "moving_mean" in v.name]
+        moving_before = sess.run(moving)
         for _ in range(5):
           sess.run(spec.train_op)
         assert sess.run(tf.compat.v1.train.get_global_step()) == 5
+        # Finite steps update batch norm's statistics.
+        for value, old in zip(sess.run(moving), moving_before):
+          assert not np.array_equal(value, old)
         assert sess.run(spec.loss) < first
 
 
@@ -140,14 +151,35 @@ def test_non_finite_loss_stops_the_step_before_any_update():
       with pytest.raises(tf.errors.InvalidArgumentError) as info:
         sess.run(spec.train_op)
       np.testing.assert_array_equal(sess.run(kernel), before)
-  message = training_hooks.non_finite_message(
-      info.value, deep_speech._NON_FINITE_MARKER)
+  message = hooks.non_finite_message(
+      info.value, hooks.NON_FINITE_MARKER)
   assert "/data/a.wav" in message and "/data/b.wav" in message
   assert "step" in message
 
 
+def test_non_finite_loss_leaves_the_batch_norm_statistics_alone():
+  # One NaN sample used to reach the moving mean and variance: their update
+  # ops ran beside the finiteness check instead of after it.
+  with tf.Graph().as_default():
+    features = _features()
+    features["features"] = tf.tensor_scatter_nd_update(
+        features["features"], [[0, 3, 5, 0]], [np.nan])
+    spec = deep_speech.model_fn(features, tf.constant([[3, 1, 20]] * 2),
+                                "train", PARAMS)
+    moving = [v for v in tf.compat.v1.global_variables()
+              if "moving_" in v.name]
+    assert len(moving) == 6  # mean and variance of three batch norms
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      before = sess.run(moving)
+      with pytest.raises(tf.errors.InvalidArgumentError):
+        sess.run(spec.train_op)
+      for value, old in zip(sess.run(moving), before):
+        np.testing.assert_array_equal(value, old)
+
+
 def test_bf16_training_exports_a_float32_model(tmp_path, corpus):
-  if not deep_speech_model.bfloat16_supported():
+  if not runtime.bfloat16_supported():
     pytest.skip("this CPU cannot run bfloat16 convolutions (no AVX512)")
   export_dir = tmp_path / "export"
   cycles = run_in_process(TINY + [
@@ -210,10 +242,16 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
   # The SavedModel serves probabilities and lengths.
   (export_path,) = [os.path.join(export_dir, d) for d in os.listdir(export_dir)]
   with open(os.path.join(export_path, "assets.extra",
-                         deep_speech.EXPORT_SETTINGS_FILE)) as f:
-    assert json.load(f) == {"sample_rate": 16000, "window_ms": 20,
-                            "stride_ms": 10,
-                            "speech_labels": " abcdefghijklmnopqrstuvwxyz'-"}
+                         export.EXPORT_SETTINGS_FILE)) as f:
+    settings = json.load(f)
+  # --export_best (default): the export is the best cycle's checkpoint.
+  best = min(state["cycles"], key=lambda c: c["WER"])
+  assert settings == {"sample_rate": 16000, "window_ms": 20, "stride_ms": 10,
+                      "speech_labels": " abcdefghijklmnopqrstuvwxyz'-",
+                      "best_step": best["global_step"],
+                      "best_WER": best["WER"]}
+  with open(os.path.join(model_dir, "best", "best.json")) as f:
+    assert json.load(f)["step"] == best["global_step"]
   loaded = tf.saved_model.load(export_path)
   serve = loaded.signatures["serving_default"]
   out = serve(features=tf.zeros([2, 60, 161, 1]),
@@ -316,20 +354,20 @@ def test_predictions_decode_to_text(tmp_path, corpus):
                          "--eval_data_dir=" + corpus,
                          "--model_dir=" + str(tmp_path / "m"),
                          "--train_epochs=1"])
-  speech = deep_speech.generate_dataset(
-      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  speech = inputs.generate_dataset(
+      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
   estimator = tf.estimator.Estimator(deep_speech.model_fn,
                                      model_dir=str(tmp_path / "m"),
                                      params=PARAMS)
-  results = deep_speech.evaluate_model(
+  results = evaluation.evaluate_model(
       estimator, speech.speech_labels, speech.entries,
-      lambda: deep_speech.dataset.input_fn(4, speech))
+      lambda: dataset_lib.input_fn(4, speech))
   assert len(results["decoded"]) == len(speech.entries)
   assert all(isinstance(s, str) for s in results["decoded"])
   assert set("".join(results["decoded"])) <= set(speech.speech_labels[:-1])
   assert 0.0 <= results["CER"] and np.isfinite(results["WER"])
   # Estimator.evaluate works too: EVAL mode returns the loss.
-  metrics = estimator.evaluate(lambda: deep_speech.dataset.input_fn(
+  metrics = estimator.evaluate(lambda: dataset_lib.input_fn(
       4, speech))
   assert np.isfinite(metrics["loss"]) and metrics["global_step"] == 4
 
@@ -339,10 +377,13 @@ import json, sys
 import tensorflow as tf
 import deep_speech
 from data import dataset
+from data import sampler
+from data import vocabulary
+from training import inputs
 
 manifest, model_dir = sys.argv[1], sys.argv[2]
-speech = deep_speech.generate_dataset(manifest, 16000, 20, 10,
-                                      deep_speech._VOCABULARY_FILE, True)
+speech = inputs.generate_dataset(manifest, 16000, 20, 10,
+                                      vocabulary.VOCABULARY_FILE, True)
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 config = tf.estimator.RunConfig(
     train_distribute=strategy, tf_random_seed=1,
@@ -371,7 +412,7 @@ class Probe(tf.estimator.SessionRunHook):
 
 probe = Probe()
 # 16 utterances, per-replica batch 4: the global batch of 8 is split in two.
-epochs = [dataset.epoch_entries(speech.entries, e, True, 4, 1)
+epochs = [sampler.epoch_entries(speech.entries, e, True, 4, 1)
           for e in range(6)]
 estimator.train(lambda: dataset.input_fn(4, speech, epochs=epochs),
                 hooks=[probe], max_steps=12)
@@ -400,7 +441,7 @@ def test_mirrored_strategy_on_two_cpu_devices(tmp_path, corpus):
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_mixed_precision_trains(dtype):
-  if dtype == "bfloat16" and not deep_speech_model.bfloat16_supported():
+  if dtype == "bfloat16" and not runtime.bfloat16_supported():
     pytest.skip("this CPU cannot run bfloat16 convolutions (no AVX512)")
   params = dict(PARAMS, dtype=dtype, loss_scale="dynamic")
   with tf.Graph().as_default():
@@ -420,15 +461,37 @@ def test_mixed_precision_trains(dtype):
 
 
 def test_audio_unreadable_after_the_check_is_a_clear_error(corpus):
-  speech = deep_speech.generate_dataset(
-      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  speech = inputs.generate_dataset(
+      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
   victim = speech.entries[1].wav_filename
   with open(victim, "wb") as f:
     f.write(b"not audio any more")
-  with pytest.raises(training_hooks.AudioReadError) as info:
-    with training_hooks.clear_graph_errors(deep_speech._NON_FINITE_MARKER):
+  with pytest.raises(hooks.AudioReadError) as info:
+    with hooks.clear_graph_errors(hooks.NON_FINITE_MARKER):
       for _ in dataset_lib.input_fn(4, speech):
         pass
   message = str(info.value)
   assert victim in message and "Format not recognised" in message
   assert "\\'" not in message and "resume" in message
+
+
+def test_a_model_dir_written_before_the_restructure_resumes(tmp_path):
+  # tests/fixtures/README.md says how the fixture was made.
+  old = os.path.join(ROOT, "tests", "fixtures", "model_dir_2026_11")
+  model_dir = str(tmp_path / "model")
+  shutil.copytree(old, model_dir)
+  manifest = conftest.make_corpus(tmp_path / "data", num_utts=12)
+  before = read_state(model_dir)["cycles"]
+  cycles = run_in_process(["--train_data_dir=" + manifest,
+                           "--eval_data_dir=" + manifest,
+                           "--model_dir=" + model_dir, "--train_epochs=2",
+                           "--batch_size=4", "--rnn_hidden_size=16",
+                           "--rnn_hidden_layers=1", "--conv_filters=4",
+                           "--learning_rate=2e-3", "--export_dir="])
+  # The finished cycle is kept as it was; the second starts at its step.
+  assert cycles[0] == before[0]
+  assert [c["global_step"] for c in cycles] == [3, 6]
+  assert tf.train.latest_checkpoint(model_dir).endswith("model.ckpt-6")
+  # The weights went on from the old checkpoint: its loss level, not a
+  # fresh start's.
+  assert cycles[1]["train_loss"] < before[0]["train_loss"]

@@ -1,6 +1,5 @@
 """Tests for deep_speech_model: shapes, RNN variants, batch-norm updates."""
 
-import functools
 
 import numpy as np
 import pytest
@@ -176,31 +175,3 @@ def test_mixed_precision_keeps_variables_and_logits_float32(dtype):
   with pytest.raises(ValueError, match="dtype"):
     deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
                                   dtype="bfloat8")
-
-
-def _save_checkpoint(model, path, bins=161):
-  with tf.Graph().as_default():
-    model(tf.compat.v1.placeholder(tf.float32, [None, None, bins, 1]),
-          training=True)
-    with tf.compat.v1.Session() as sess:
-      sess.run(tf.compat.v1.global_variables_initializer())
-      return tf.compat.v1.train.Saver().save(sess, path)
-
-
-def test_checkpoint_mismatch_names_the_first_differing_variable(tmp_path):
-  model = deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
-                                        conv_filters=4)
-  checkpoint = _save_checkpoint(model, str(tmp_path / "model.ckpt"))
-  mismatch = functools.partial(deep_speech_model.checkpoint_mismatch,
-                               checkpoint)
-  assert mismatch(model, 161) is None
-  wider = deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
-                                        conv_filters=8)
-  assert mismatch(wider, 161) == (
-      "cnn_1/kernel is [41, 11, 1, 4] there but [41, 11, 1, 8] with these "
-      "settings")
-  # Other features: the first RNN's input width differs.
-  assert "bidirectional_rnn_1" in mismatch(model, 81)
-  lstm = deep_speech_model.DeepSpeech2(1, "lstm", True, 8, NUM_CLASSES, True,
-                                       conv_filters=4)
-  assert mismatch(lstm, 161).startswith("it has no variable")

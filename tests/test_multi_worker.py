@@ -16,10 +16,12 @@ import tensorflow as tf
 
 from data import augment
 from data import dataset
-import deep_speech
+from data import sampler
+from data import vocabulary
 from official_utils.misc import distribution_utils
 from tests import conftest
-import train_state
+from training import cycles
+from training import inputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -80,11 +82,11 @@ def _batches(speech, epochs, **kwargs):
 
 @pytest.mark.parametrize("num_workers", [2, 3])
 def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
-  speech = deep_speech.generate_dataset(
-      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
+  speech = inputs.generate_dataset(
+      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
   # 16 utterances in batches of 2: 8 plain batches, then a bucketed epoch.
-  boundaries = dataset.bucket_boundaries(speech.entries, 2)
-  epochs = [dataset.epoch_entries(speech.entries, e, True, 2, 1, 2)
+  boundaries = sampler.bucket_boundaries(speech.entries, 2)
+  epochs = [sampler.epoch_entries(speech.entries, e, True, 2, 1, 2)
             for e in range(2)]
   bucketed = [False, True]
   # Masks seeded by each entry's place in the cycle: a worker must draw the
@@ -93,8 +95,8 @@ def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
   kwargs = dict(bucket_boundaries=boundaries, bucketed=bucketed,
                 augment=masks)
   whole = _batches(speech, epochs, **kwargs)
-  assert len(whole) == dataset.epoch_num_batches(epochs[0], 2) + (
-      dataset.epoch_num_batches(epochs[1], 2, boundaries))
+  assert len(whole) == sampler.epoch_num_batches(epochs[0], 2) + (
+      sampler.epoch_num_batches(epochs[1], 2, boundaries))
   for skip in (0, num_workers):
     seen = []
     for worker in range(num_workers):
@@ -109,52 +111,6 @@ def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
       seen += [names for names, _ in mine]
     # Together the workers cover every remaining batch once.
     assert sorted(seen) == sorted(names for names, _ in whole[skip:])
-
-
-def test_whole_steps_leave_no_worker_short(corpus):
-  speech = deep_speech.generate_dataset(
-      corpus, 16000, 20, 10, deep_speech._VOCABULARY_FILE, True)
-  flags_obj = type("Flags", (), dict(sortagrad=True, seed=1,
-                                     length_buckets=0))()
-  # 16 utterances in batches of 3: 6 batches for 4 replicas.
-  args = (speech.entries, [0], flags_obj, 3, 4, None)
-  assert deep_speech._cycle_plan(*args)[2] == 2
-  assert deep_speech._cycle_plan(*args, whole_steps=True)[2] == 1
-
-
-# The chief's record.
-
-
-def test_workers_wait_for_the_chiefs_record(tmp_path):
-  model_dir = str(tmp_path)
-  fingerprint = train_state.fingerprint(batch_size=8)
-  naps = []
-
-  def chief_writes(seconds):
-    # The chief first has another run's record, then starts its own and
-    # finishes a cycle.
-    naps.append(seconds)
-    if len(naps) == 1:
-      stale = train_state.TrainState.load_or_start(
-          model_dir, 0, train_state.fingerprint(batch_size=4))
-      stale.add_cycle({"cycle": 1, "global_step": 5, "WER": 0.9})
-    elif len(naps) == 3:
-      state = train_state.TrainState.load_or_start(model_dir, 5, fingerprint)
-      state.add_cycle({"cycle": 1, "global_step": 9, "WER": 0.5})
-
-  state = train_state.TrainState.wait_for_chief(
-      model_dir, fingerprint, num_cycles=1, sleep=chief_writes)
-  assert len(naps) == 3
-  assert state.cycles == [{"cycle": 1, "global_step": 9, "WER": 0.5}]
-  assert state.cycle_start_step() == 9
-
-
-def test_waiting_for_a_missing_chief_times_out(tmp_path):
-  with pytest.raises(TimeoutError, match="shared by all workers"):
-    train_state.TrainState.wait_for_chief(
-        str(tmp_path), "fp", poll_secs=1, timeout_secs=3,
-        sleep=lambda _: None)
-  assert not os.listdir(str(tmp_path))
 
 
 # Two workers, end to end.
@@ -186,7 +142,7 @@ def test_two_workers_train_together_and_the_chief_evaluates(tmp_path):
 
   assert "task 0 of 2" in logs[0] and "(the chief)" in logs[0]
   assert "task 1 of 2" in logs[1]
-  with open(str(model_dir / train_state.STATE_FILE)) as f:
+  with open(str(model_dir / cycles.STATE_FILE)) as f:
     state = json.load(f)
   assert [c["global_step"] for c in state["cycles"]] == [3, 6, 9]
   assert json.loads(state["fingerprint"])["num_replicas"] == 2
@@ -208,7 +164,7 @@ def test_two_workers_train_together_and_the_chief_evaluates(tmp_path):
     assert "Cycle 3/4 already done" in log and "Cycle 4/4" not in log
   assert "Iteration 4: WER = " in logs[0]
   assert "Cycle 4: the chief measured WER" in logs[1]
-  with open(str(model_dir / train_state.STATE_FILE)) as f:
+  with open(str(model_dir / cycles.STATE_FILE)) as f:
     state = json.load(f)
   assert [c["global_step"] for c in state["cycles"]] == [3, 6, 9, 12]
 
@@ -247,7 +203,7 @@ def test_two_workers_resume_a_cycle_part_way(tmp_path):
          "--save_checkpoints_steps=1"]
   codes, logs = _run_cluster(cmd, cluster, tmp_path, "whole")
   assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
-  state_path = model_dir / train_state.STATE_FILE
+  state_path = model_dir / cycles.STATE_FILE
   state = json.loads(state_path.read_text())
   assert [c["global_step"] for c in state["cycles"]] == [3, 6]
 

@@ -13,13 +13,9 @@ import numpy as np
 import tensorflow as tf
 
 from data import featurizer
+import decoder
 import deep_speech_model
-
-# The export's featurizer settings, in assets.extra/. Its home moves to
-# training/export.py (EXPORT_SETTINGS_FILE, read_export_settings); until then
-# `read_export_settings` below is the one reader to switch over.
-_EXPORT_SETTINGS_FILE = "deep_speech_features.json"
-
+from training import export
 
 class Settings(object):
   """How audio must be featurized for a model.
@@ -46,38 +42,82 @@ class ModelError(ValueError):
 
 
 def find_saved_model(path):
-  """The export directory itself, or the newest timestamped one under it."""
-  if os.path.exists(os.path.join(path, "saved_model.pb")):
-    return path
+  """export.find_saved_model, its errors as `ModelError`s."""
   if not os.path.isdir(path):
     raise ModelError("%s does not exist" % path)
-  exports = sorted(
-      d for d in os.listdir(path)
-      if d.isdigit() and os.path.exists(os.path.join(path, d,
-                                                     "saved_model.pb")))
-  if not exports:
-    raise ModelError("no SavedModel in %s (expected saved_model.pb or "
-                     "timestamped exports from deep_speech.py --export_dir)"
-                     % path)
-  return os.path.join(path, exports[-1])
+  try:
+    return export.find_saved_model(path)
+  except ValueError as e:
+    raise ModelError(str(e)) from None
 
 
-def read_export_settings(directory):
-  """The settings dict an export (or a model_dir after export) records.
+def _read_json(path):
+  try:
+    with open(path, encoding="utf-8") as f:
+      return json.load(f)
+  except ValueError as e:
+    raise ModelError("%s is not valid JSON: %s" % (path, e)) from None
+
+
+def read_recorded_settings(directory):
+  """What an export, or a model_dir that exported, records about its model.
+
+  An export carries export.EXPORT_SETTINGS_FILE in its assets.extra/; the
+  exporter writes the same file into the model_dir first.
 
   Returns:
-    A dict with sample_rate, window_ms, stride_ms, speech_labels (and
-    whatever else the exporter wrote), or None when there is no file.
+    (settings dict or None, the folder holding the file or None).
+
+  Raises:
+    ModelError: the file is not JSON.
   """
-  for path in (os.path.join(directory, "assets.extra", _EXPORT_SETTINGS_FILE),
-               os.path.join(directory, _EXPORT_SETTINGS_FILE)):
-    if os.path.exists(path):
-      with open(path) as f:
-        try:
-          return json.load(f)
-        except ValueError as e:
-          raise ModelError("%s is not valid JSON: %s" % (path, e)) from None
-  return None
+  try:
+    settings = export.read_export_settings(directory)
+  except ValueError as e:
+    raise ModelError("%s: settings are not valid JSON: %s"
+                     % (directory, e)) from None
+  if settings is not None:
+    return settings, os.path.join(directory, "assets.extra")
+  path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
+  if os.path.exists(path):
+    return _read_json(path), directory
+  return None, None
+
+
+def recorded_decoder_settings(recorded, folder):
+  """The LM decoder settings a model records, as decoder.read_lm_settings's.
+
+  The export's settings may hold a "decoder" object with the keys of an LM
+  settings file (decoder.LM_SETTINGS_KEYS: lm_path, alpha, beta, beam_width,
+  lexicon); relative paths are relative to the settings file's folder, so an
+  export carrying its LM in assets.extra/ can be moved as a whole.
+
+  Args:
+    recorded: the recorded settings dict, or None.
+    folder: the folder holding the settings file.
+
+  Returns:
+    A dict of make_decoder keyword arguments (possibly empty).
+
+  Raises:
+    ModelError: a "decoder" entry that is not an object of known keys.
+  """
+  options = (recorded or {}).get("decoder") or {}
+  if not isinstance(options, dict):
+    raise ModelError("%s: the recorded \"decoder\" settings are not an "
+                     "object" % folder)
+  unknown = sorted(set(options) - set(decoder.LM_SETTINGS_KEYS))
+  if unknown:
+    raise ModelError("%s: unknown recorded decoder settings %s" % (
+        folder, ", ".join(unknown)))
+  result = {k: v for k, v in options.items() if v is not None}
+  for key in ("lm_path", "lexicon"):
+    if key in result:
+      if not isinstance(result[key], str):
+        raise ModelError("%s: the recorded decoder %s is not a path"
+                         % (folder, key))
+      result[key] = os.path.join(folder, result[key])  # absolute ones stay.
+  return result
 
 
 def settings_from(recorded, fallback):
@@ -89,7 +129,14 @@ def settings_from(recorded, fallback):
 
 
 class ExportedModel(object):
-  """A SavedModel exported by deep_speech.py."""
+  """A SavedModel exported by deep_speech.py.
+
+  Attributes (also of `CheckpointModel`):
+    path: the export (or checkpoint) used.
+    settings: its featurizer `Settings`.
+    decoder_settings: the LM decoder settings it records (a dict of
+      make_decoder keyword arguments, maybe empty).
+  """
 
   def __init__(self, saved_model, fallback_settings):
     """Loads the newest export under `saved_model`.
@@ -100,9 +147,9 @@ class ExportedModel(object):
         file.
     """
     self.path = find_saved_model(saved_model)
-    self.settings = settings_from(read_export_settings(self.path),
-                                  fallback_settings)
-    self.recorded = read_export_settings(self.path) or {}
+    recorded, folder = read_recorded_settings(self.path)
+    self.settings = settings_from(recorded, fallback_settings)
+    self.decoder_settings = recorded_decoder_settings(recorded, folder)
     self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
 
   def __call__(self, features, lengths):
@@ -180,9 +227,9 @@ class CheckpointModel(object):
     if checkpoint is None:
       raise ModelError("no checkpoint in %s" % model_dir)
     self.path = checkpoint
-    self.recorded = read_export_settings(model_dir) or {}
-    self.settings = settings_from(read_export_settings(model_dir),
-                                  fallback_settings)
+    recorded, folder = read_recorded_settings(model_dir)
+    self.settings = settings_from(recorded, fallback_settings)
+    self.decoder_settings = recorded_decoder_settings(recorded, folder)
     params = infer_params(checkpoint)
     if params["num_classes"] != len(self.settings.labels):
       raise ModelError("%s has %d classes but the vocabulary %d labels" % (

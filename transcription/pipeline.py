@@ -9,7 +9,7 @@ files, each as soon as its last chunk is decoded.
 
 import numpy as np
 
-from data import dataset
+from data import featurizer
 from data import vocabulary
 from transcription import audio
 from transcription import chunking
@@ -48,7 +48,8 @@ class Transcriber(object):
 
       model: a `model.ExportedModel` or `model.CheckpointModel` (anything
         with `settings` and `__call__(features, lengths)`).
-      decoder: an object with `decode(probabilities, lengths) -> texts`.
+      decoder: an object with `decode_batch(probabilities, lengths) -> texts`
+        (decoder.make_decoder).
       max_chunk_sec: the longest piece decoded at once, in seconds.
       batch_size: chunks per model call.
       time_reduction: the model's input frames per output frame.
@@ -125,8 +126,8 @@ class Transcriber(object):
   def _decode_batch(self, batch):
     """Runs the model and the decoder on (result, number, chunk) triples."""
     s = self._settings
-    feats = [dataset.featurize_samples(chunk.samples, s.sample_rate,
-                                       s.window_ms, s.stride_ms)
+    feats = [featurizer.featurize_samples(chunk.samples, s.sample_rate,
+                                          s.window_ms, s.stride_ms)
              for _, _, chunk in batch]
     frames = max(f.shape[0] for f in feats)
     features = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
@@ -134,7 +135,7 @@ class Transcriber(object):
       features[i, :f.shape[0]] = f
     lengths = np.array([[f.shape[0]] for f in feats], np.int32)
     probabilities, out_lengths = self._model(features, lengths)
-    texts = self._decoder.decode(probabilities, out_lengths)
+    texts = self._decoder.decode_batch(probabilities, out_lengths)
     for i, (result, number, chunk) in enumerate(batch):
       start = chunk.start / float(s.sample_rate)
       end = (chunk.start + len(chunk)) / float(s.sample_rate)

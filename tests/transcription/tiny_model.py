@@ -15,7 +15,7 @@ import soundfile
 import soxr
 import tensorflow as tf
 
-from data import dataset
+from data import featurizer
 from data import vocabulary
 import deep_speech
 from tests import conftest
@@ -57,7 +57,7 @@ def build(directory, steps=20, num_utts=8):
     for version in (samples, soxr.resample(
         soxr.resample(samples, 16000, 44100), 44100, 16000),
                     _mp3_round_trip(samples, directory)):
-      feats.append(dataset.featurize_samples(version, 16000, 20, 10))
+      feats.append(featurizer.featurize_samples(version, 16000, 20, 10))
       texts.append([index[c] for c in row[2]])
   frames = max(f.shape[0] for f in feats)
   batch = np.zeros((len(feats), frames, 161, 1), np.float32)

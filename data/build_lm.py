@@ -1,0 +1,138 @@
+r"""Builds a word n-gram language model (ARPA) for the beam-search decoder.
+
+Run from the repository root, e.g. a 4-gram of the training transcripts that
+keeps the sentences of the dev set out:
+
+  python data/build_lm.py --manifest=/tmp/data/train.csv \
+      --exclude_manifest=/tmp/data/dev.csv --order=4 \
+      --lm_out=/tmp/lm/4gram.arpa --vocab_out=/tmp/lm/words.txt
+
+or from a text file with one sentence per line (lower-cased; lines holding
+characters outside data/vocabulary.txt are left out and counted):
+
+  python data/build_lm.py --text_file=librispeech-lm-norm.txt --order=3 \
+      --min_counts=1,1,2 --prune_threshold=1e-8 --lm_out=3gram.arpa
+
+The model is back-off Kneser-Ney (see data/lm.py). A source that is the
+--exclude_manifest is refused (exit status 2), and sentences that also occur
+in it are dropped from the other sources. --vocab_out writes the LM's words,
+one per line, the lexicon the decoder's --lexicon accepts.
+"""
+
+import os
+import sys
+
+if __name__ == "__main__" and not __package__:
+  # Run as `python data/build_lm.py`: put the repository root on the path.
+  sys.path.insert(0, os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))))
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import app
+from absl import flags
+from absl import logging
+
+from data import lm
+from data import manifest
+
+
+def _read_sources(manifests, text_files):
+  """All sentences of the sources, logging what each contributed."""
+  sentences = []
+  for path in manifests:
+    found, skipped = lm.manifest_sentences(path)
+    logging.info("%s: %d transcripts%s.", path, len(found),
+                 " (%d rows left out)" % len(skipped) if skipped else "")
+    sentences.extend(found)
+  for path in text_files:
+    found, bad_lines = lm.text_file_sentences(path)
+    logging.info("%s: %d sentences.", path, len(found))
+    if bad_lines:
+      line_no, text = bad_lines[0]
+      logging.warning(
+          "%s: %d lines left out: characters outside the vocabulary (first: "
+          "line %d, %r).", path, len(bad_lines), line_no, text[:80])
+    sentences.extend(found)
+  return sentences
+
+
+def run_build_lm(flags_obj):
+  """Builds the LM for the parsed flags; the only reader of flags."""
+  manifests = flags_obj.manifest or []
+  text_files = flags_obj.text_file or []
+  if not manifests and not text_files:
+    raise lm.LmError("give at least one --manifest or --text_file")
+  if not flags_obj.lm_out:
+    raise lm.LmError("--lm_out (the ARPA file to write) is required")
+  try:
+    lm.check_sources(manifests + text_files, flags_obj.exclude_manifest)
+  except lm.LmError as e:
+    raise lm.LmError("%s. Leave it out, or pass another "
+                     "--exclude_manifest." % e) from e
+  sentences = _read_sources(manifests, text_files)
+  if flags_obj.exclude_manifest:
+    excluded, _ = lm.manifest_sentences(flags_obj.exclude_manifest)
+    sentences, dropped = lm.drop_excluded(sentences, set(excluded))
+    logging.info("Dropped %d sentences that occur in %s.", dropped,
+                 flags_obj.exclude_manifest)
+  min_counts = [int(c) for c in flags_obj.min_counts or []]
+  counts = lm.build_arpa(sentences, flags_obj.order, flags_obj.lm_out,
+                         min_counts=min_counts,
+                         prune_threshold=flags_obj.prune_threshold)
+  logging.info("Wrote %s from %d sentences: %s.", flags_obj.lm_out,
+               len(sentences), ", ".join("%d-grams %d" % c for c in counts))
+  if flags_obj.vocab_out:
+    num_words = lm.write_vocabulary(lm.word_counts(sentences),
+                                    flags_obj.vocab_out)
+    logging.info("Wrote %s (%d words).", flags_obj.vocab_out, num_words)
+
+
+def define_build_lm_flags():
+  """Declares the flags; called from `__main__` only, never on import."""
+  flags.DEFINE_multi_string(
+      "manifest", [], "A manifest whose transcripts the LM learns from; "
+      "repeat for several.")
+  flags.DEFINE_multi_string(
+      "text_file", [], "A text file, one sentence per line, the LM learns "
+      "from; repeat for several.")
+  flags.DEFINE_string(
+      "exclude_manifest", None,
+      "The manifest the decoder will be evaluated on: refused as a source, "
+      "and its sentences are dropped from the other sources.")
+  flags.DEFINE_integer("order", 4, "The n-gram order.", lower_bound=1,
+                       upper_bound=lm.MAX_ORDER)
+  flags.DEFINE_list(
+      "min_counts", None,
+      "Per-order minimum counts, unigrams first, e.g. 1,1,2,2: rarer n-grams "
+      "are dropped before estimation. Default: keep all.")
+  flags.DEFINE_float(
+      "prune_threshold", 0.0,
+      "Entropy pruning: drop n-grams (order >= 2) whose removal raises the "
+      "perplexity by less than this relative amount, e.g. 1e-8. 0: none.",
+      lower_bound=0.0)
+  flags.DEFINE_string("lm_out", None, "The ARPA file to write.")
+  flags.DEFINE_string(
+      "vocab_out", None,
+      "Optional: also write the words, one per line, most frequent first "
+      "(a lexicon for the decoder).")
+
+
+def _fail(message, code):
+  sys.stderr.write("build_lm.py: error: %s\n" % message)
+  sys.exit(code)
+
+
+def main(_):
+  try:
+    run_build_lm(flags.FLAGS)
+  except (lm.LmError, manifest.ManifestError) as e:
+    _fail(str(e), 2)
+  except ImportError as e:
+    _fail(str(e), 1)
+  except OSError as e:
+    _fail(str(e), 1)
+
+
+if __name__ == "__main__":
+  define_build_lm_flags()
+  app.run(main)

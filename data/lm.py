@@ -1,0 +1,274 @@
+"""Word n-gram language models for the beam-search decoder: text in, ARPA out.
+
+The decoder (decoder.py) scores word sequences with a KenLM-format n-gram
+model. This module gathers the LM's training sentences (manifest transcripts
+or a plain text file), keeps the evaluation set out of them, and writes the
+ARPA file with `kaldingram`, a pure-Python Kneser-Ney builder from the Kaldi
+authors (SRILM's `ngram-count -ukndiscount`: back-off Kneser-Ney with one
+discount per order, count cutoffs, Stolcke entropy pruning). Debian has no
+KenLM `lmplz`; kaldingram installs from PyPI on any platform.
+
+Keeping the evaluation set out: an LM that saw the evaluation transcripts
+makes its WER meaningless (the decoder can recall whole sentences). So a
+source that *is* the excluded manifest is refused, and every sentence that
+also occurs in the excluded manifest is dropped from the others (and counted),
+since corpora built by sampling one sentence pool can share sentences.
+"""
+
+import collections
+import os
+
+from data import atomic_file
+from data import manifest
+from data import vocabulary
+
+PIP_LINE = "pip install kaldingram (or pip install -r requirements-extras.txt)"
+MAX_ORDER = 5  # kaldingram's limit.
+
+
+class LmError(ValueError):
+  """The LM cannot be built as asked (bad source, evaluation data leaking)."""
+
+
+def _kaldingram():
+  """Imports kaldingram's training and pruning modules, or says how to."""
+  try:
+    # pylint: disable=g-import-not-at-top
+    from kaldingram import prune
+    from kaldingram import train
+  except ImportError as e:
+    raise ImportError("building an n-gram LM needs the kaldingram package: "
+                      "%s" % PIP_LINE) from e
+  return train, prune
+
+
+def normalize(sentence):
+  """Lower-cases a sentence and collapses its whitespace (the LM's units)."""
+  return " ".join(sentence.lower().split())
+
+
+def manifest_sentences(path, labels=None):
+  """The normalized, non-empty transcripts of a manifest.
+
+  Args:
+    path: a manifest written by data/download.py (tab-separated, header
+      data/manifest.HEADER).
+    labels: the model's labels (blank last); defaults to the tokens of
+      data/vocabulary.txt. Rows with other characters are left out, as
+      training leaves them out.
+
+  Returns:
+    (sentences, skipped): a list of str, and the rows not used
+    (data/manifest.Skipped records naming their lines).
+
+  Raises:
+    manifest.ManifestError: a missing file or a wrong header.
+  """
+  labels = labels or vocabulary.read_tokens(vocabulary.VOCABULARY_FILE)
+  token_to_index = {token: i for i, token in enumerate(labels)}
+  entries, skipped = manifest.read_manifest(path, token_to_index)
+  return [normalize(e.transcript) for e in entries], skipped
+
+
+def text_file_sentences(path, labels=None):
+  """The sentences of a text file, one per line, lower-cased.
+
+  Lines holding characters outside the labels (digits, punctuation) are left
+  out rather than guessed at; the caller reports them.
+
+  Args:
+    path: a UTF-8 text file, e.g. librispeech-lm-norm.txt.
+    labels: the model's labels (blank last); defaults to data/vocabulary.txt.
+
+  Returns:
+    (sentences, bad_lines): a list of str, and a list of (line number,
+    line) for the lines left out.
+
+  Raises:
+    LmError: the file is missing or not UTF-8 (naming the line).
+  """
+  labels = labels or vocabulary.read_tokens(vocabulary.VOCABULARY_FILE)
+  allowed = set(labels[:vocabulary.blank_index(labels)])
+  if not os.path.isfile(path):
+    raise LmError("text file not found: %s" % path)
+  sentences, bad_lines = [], []
+  with open(path, "rb") as f:
+    for line_no, raw in enumerate(f, start=1):
+      try:
+        sentence = normalize(raw.decode("utf-8"))
+      except UnicodeDecodeError as e:
+        raise LmError("%s:%d: bytes that are not UTF-8 at column %d"
+                      % (path, line_no, e.start + 1)) from e
+      if not sentence:
+        continue
+      if set(sentence) <= allowed:
+        sentences.append(sentence)
+      else:
+        bad_lines.append((line_no, sentence))
+  return sentences, bad_lines
+
+
+def _same_file(a, b):
+  try:
+    return os.path.samefile(a, b)
+  except OSError:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def check_sources(sources, exclude_manifest):
+  """Refuses a source that is the manifest being evaluated.
+
+  Args:
+    sources: paths of the manifests and text files the LM is built from.
+    exclude_manifest: the evaluation manifest, or None.
+
+  Raises:
+    LmError: a source is `exclude_manifest` (the same file).
+  """
+  if not exclude_manifest:
+    return
+  for source in sources:
+    if _same_file(source, exclude_manifest):
+      raise LmError(
+          "%s is the evaluation manifest; an LM trained on the transcripts "
+          "it is scored on would make the WER meaningless" % source)
+
+
+def drop_excluded(sentences, excluded):
+  """Removes the sentences that occur in the excluded set.
+
+  Args:
+    sentences: list of normalized sentences.
+    excluded: a set of normalized sentences (the evaluation transcripts).
+
+  Returns:
+    (kept sentences, number dropped).
+  """
+  kept = [s for s in sentences if s not in excluded]
+  return kept, len(sentences) - len(kept)
+
+
+def word_counts(sentences):
+  """Word -> count over the sentences (a collections.Counter)."""
+  return collections.Counter(w for s in sentences for w in s.split())
+
+
+def write_vocabulary(counts, path):
+  """Writes the words, one per line, most frequent first (ties by spelling).
+
+  This is the lexicon format decoder.read_lexicon reads.
+  """
+  words = sorted(counts, key=lambda w: (-counts[w], w))
+  atomic_file.write_text(path, "".join(w + "\n" for w in words))
+  return len(words)
+
+
+def build_arpa(sentences, order, path, min_counts=None, prune_threshold=0.0):
+  """Writes a Kneser-Ney back-off n-gram model of the sentences as ARPA.
+
+  Args:
+    sentences: list of normalized sentences (words separated by spaces).
+    order: the n-gram order, 1 to MAX_ORDER.
+    path: the ARPA file to write (atomically).
+    min_counts: optional list of per-order minimum counts (index 0 for
+      unigrams); n-grams seen fewer times are dropped before estimation
+      (SRILM's -gtNmin). Missing orders keep everything.
+    prune_threshold: Stolcke entropy pruning: drop n-grams (order >= 2)
+      whose removal raises the training perplexity by less than this
+      relative amount (e.g. 1e-8); 0 keeps them all.
+
+  Returns:
+    A list of (order, n-gram count) as written.
+
+  Raises:
+    LmError: no sentences, or an order outside 1..MAX_ORDER.
+    ImportError: kaldingram is missing (the message names the pip line).
+  """
+  if not 1 <= order <= MAX_ORDER:
+    raise LmError("the n-gram order must lie in 1..%d, got %d"
+                  % (MAX_ORDER, order))
+  if not sentences:
+    raise LmError("no sentences to build the LM from")
+  train, prune = _kaldingram()
+  counts = train.NgramCounts(order)
+  for sentence in sentences:
+    counts.add_raw_counts_from_line(sentence)
+  cutoffs = list(min_counts or [])[:order]
+  cutoffs += [0] * (order - len(cutoffs))
+  if any(cutoffs):
+    counts.apply_count_cutoffs(cutoffs)
+  counts.cal_discounting_constants()
+  counts.cal_f()
+  counts.cal_bow()
+  with atomic_file.atomic_write(path) as f:
+    counts.print_as_arpa(fout=f)
+  if prune_threshold > 0 and order > 1:
+    parser = prune.ArpaParser()
+    lm = parser.loadf(path, encoding="utf-8")[0]
+    prune.prune(lm, prune_threshold, 2)
+    with atomic_file.atomic_write(path) as f:
+      parser.dump(lm, f)
+    # kaldingram keeps the old header count of an order pruned to nothing,
+    # an ARPA file KenLM refuses: say so in our terms instead.
+    empty = [n for n, count in _section_sizes(path) if count == 0]
+    if empty:
+      os.remove(path)
+      raise LmError("pruning with threshold %g removed every %d-gram; use a "
+                    "smaller threshold or a lower order"
+                    % (prune_threshold, empty[0]))
+  return arpa_counts(path)
+
+
+def _section_sizes(path):
+  """(N, number of entries) for each \\N-grams: section of an ARPA file."""
+  sizes = []
+  with open(path, encoding="utf-8") as f:
+    for line in f:
+      line = line.strip()
+      if line.endswith("-grams:") and line.startswith("\\"):
+        sizes.append([int(line[1:-len("-grams:")]), 0])
+      elif sizes and line and not line.startswith("\\"):
+        sizes[-1][1] += 1
+  return [tuple(s) for s in sizes]
+
+
+def arpa_counts(path):
+  """The `ngram N=count` lines of an ARPA file's header, as (N, count)."""
+  result = []
+  with open(path, encoding="utf-8") as f:
+    for line in f:
+      line = line.strip()
+      if line.startswith("ngram ") and "=" in line:
+        n, count = line[len("ngram "):].split("=")
+        result.append((int(n), int(count)))
+      elif line.startswith("\\1-grams:"):
+        break
+  return result
+
+
+def arpa_words(path):
+  """The words of an ARPA file's unigram section (without <s>, </s>, <unk>).
+
+  Raises:
+    LmError: the file has no unigram section.
+  """
+  words = []
+  in_unigrams = False
+  with open(path, encoding="utf-8") as f:
+    for line in f:
+      line = line.strip()
+      if line == "\\1-grams:":
+        in_unigrams = True
+        continue
+      if in_unigrams:
+        if not line:
+          continue
+        if line.startswith("\\"):
+          break
+        fields = line.split()
+        if len(fields) >= 2 and fields[1] not in ("<s>", "</s>", "<unk>"):
+          words.append(fields[1])
+  if not in_unigrams:
+    raise LmError("%s is not an ARPA file: it has no \\1-grams: section"
+                  % path)
+  return words

@@ -1,0 +1,44 @@
+"""Tests for data/downloading/convert.py: sox conversion and manifests."""
+
+import os
+
+import pytest
+import soundfile
+
+from data.downloading import convert
+from tests.data.downloading import fakes
+
+
+
+def test_conversion_skips_finished_wavs_and_never_leaves_a_broken_one(
+    tmp_path):
+  good = str(tmp_path / "good.flac")
+  soundfile.write(good, fakes.tone(0.2, 16000), 16000, format="FLAC")
+  bad = tmp_path / "bad.flac"
+  bad.write_bytes(b"fLaC not really")
+  out = tmp_path / "wav"
+  jobs = [(good, str(out / "good.wav"))]
+  assert convert.convert_audio(jobs, 16000, 2, "t", False) == 1
+  assert convert.convert_audio(jobs, 16000, 2, "t", False) == 0
+  with pytest.raises(convert.ConversionError, match="bad.flac"):
+    convert.convert_audio([(str(bad), str(out / "bad.wav"))],
+                          16000, 1, "t", False)
+  assert sorted(os.listdir(out)) == ["good.wav"]
+
+
+def test_manifest_is_written_only_with_the_expected_row_count(tmp_path):
+  wav = tmp_path / "a.wav"
+  soundfile.write(str(wav), fakes.tone(0.1, 16000), 16000)
+  manifest = str(tmp_path / "m.csv")
+  with pytest.raises(convert.ConversionError, match="2 utterances"):
+    convert.write_manifest(manifest, [(str(wav), "a")], 2)
+  assert not os.path.exists(manifest)
+  convert.write_manifest(manifest, [(str(wav), "a")], 1)
+  assert convert.manifest_is_complete(manifest)
+  wav.unlink()
+  assert not convert.manifest_is_complete(manifest)
+
+
+# ---------------------------------------------------------------------------
+# The command line, end to end.
+# ---------------------------------------------------------------------------

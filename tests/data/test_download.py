@@ -1,0 +1,231 @@
+"""Tests for data/download.py: the command line and its steps, end to end.
+
+Everything is real and local: small LibriSpeech- and LJSpeech-layout archives
+are built here from FLAC/wav files written with soundfile, served by an
+`http.server` on 127.0.0.1 (with Range support, and able to drop a connection
+half-way) or read through file:// URLs, and converted by the real sox. No
+network beyond loopback.
+"""
+
+import errno
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+import re
+
+import pytest
+import soundfile
+
+from data import download
+from data.downloading import convert
+from data.downloading import fetch
+from tests.data.downloading import fakes
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SCRIPT = os.path.join(REPO_ROOT, "data", "download.py")
+
+
+def _run_cli(*args, env=None):
+  return subprocess.run([sys.executable, SCRIPT] + list(args), cwd=REPO_ROOT,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True, env=env, timeout=120, check=False)
+
+
+# ---------------------------------------------------------------------------
+# Subset selection, checksums, transcripts, split.
+# ---------------------------------------------------------------------------
+
+
+def test_cli_dev_only_from_a_local_mirror_then_reruns_for_free(mirror,
+                                                               tmp_path):
+  texts = {}
+  for subset in ("dev-clean", "dev-other"):
+    texts.update(fakes.make_librispeech_archive(
+        mirror.root, str(tmp_path / "src"), subset))
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz",
+                                            "dev-other.tar.gz"])
+  data_dir = str(tmp_path / "data")
+  mirror.drop_once["dev-clean.tar.gz"] = True
+  args = ["--data_dir=" + data_dir, "--base_url=" + mirror.url,
+          "--checksum_file=" + md5sum, "--dev_only", "--num_workers=2"]
+
+  result = _run_cli(*args)
+  assert result.returncode == 0, result.stderr
+  # dev-clean was cut off half-way once and resumed with a Range request.
+  assert ("/dev-clean.tar.gz", None) in mirror.requests
+  assert any(path == "/dev-clean.tar.gz" and rng and rng.startswith("bytes=")
+             for path, rng in mirror.requests)
+  for subset in ("dev-clean", "dev-other"):
+    manifest = os.path.join(data_dir, subset, "LibriSpeech", subset + ".csv")
+    header, rows = fakes.read_manifest(manifest)
+    assert header == "wav_filename\twav_filesize\ttranscript"
+    assert len(rows) == sum(
+        len(t) for t in fakes.LIBRISPEECH_TEXTS[subset].values())
+    for wav, size, transcript in rows:
+      utt = os.path.basename(wav)[:-len(".wav")]
+      assert wav == os.path.join(data_dir, subset, "LibriSpeech",
+                                 subset + "-wav", utt + ".wav")
+      assert int(size) == os.path.getsize(wav)
+      assert transcript == texts[utt].lower()
+      audio, rate = soundfile.read(wav)
+      assert rate == 16000 and len(audio) == 4800
+    # The archive is gone after a verified extraction, as in the original.
+    assert not os.path.exists(os.path.join(data_dir, subset,
+                                           subset + ".tar.gz"))
+  manifests = [open(os.path.join(data_dir, s, "LibriSpeech", s + ".csv")
+                    ).read() for s in ("dev-clean", "dev-other")]
+
+  # A second run fetches nothing and changes nothing.
+  requests_before = len(mirror.requests)
+  again = _run_cli(*args)
+  assert again.returncode == 0, again.stderr
+  assert len(mirror.requests) == requests_before
+  assert again.stderr.count("is complete, skipped") == 2
+  # A lost wav is rebuilt from the extracted FLAC, without any network.
+  lost = os.path.join(data_dir, "dev-other", "LibriSpeech", "dev-other-wav",
+                      "116-288045-0001.wav")
+  os.remove(lost)
+  offline = _run_cli("--data_dir=" + data_dir,
+                     "--base_url=" + fakes.closed_port_url(), "--dev_only")
+  assert offline.returncode == 0, offline.stderr
+  assert os.path.exists(lost)
+  assert manifests == [
+      open(os.path.join(data_dir, s, "LibriSpeech", s + ".csv")).read()
+      for s in ("dev-clean", "dev-other")]
+
+
+def test_kept_archive_is_extracted_again_when_the_tree_was_deleted(
+    tmp_path):
+  mirror_dir = tmp_path / "mirror"
+  mirror_dir.mkdir()
+  fakes.make_librispeech_archive(str(mirror_dir), str(tmp_path / "src"),
+                                 "dev-other")
+  config = download.DownloadConfig(
+      base_url=mirror_dir.as_uri(), checksums={}, skip_checksum=True,
+      keep_archives=True, num_workers=1, show_progress=False)
+  data_dir = str(tmp_path / "data")
+  manifest = download.prepare_librispeech_subset(data_dir, "dev-other",
+                                                 config)
+  archive = os.path.join(data_dir, "dev-other", "dev-other.tar.gz")
+  assert os.path.exists(archive)  # --keep_archives
+  (mirror_dir / "dev-other.tar.gz").unlink()  # Nothing to download now.
+  shutil.rmtree(os.path.join(data_dir, "dev-other", "LibriSpeech"))
+  assert download.prepare_librispeech_subset(data_dir, "dev-other",
+                                             config) == manifest
+  assert convert.manifest_is_complete(manifest)
+
+
+def test_cli_bad_checksum_fails_with_both_sums(mirror, tmp_path):
+  # No --checksum_file: the built-in md5 of the official dev-clean archive
+  # cannot match this home-made one.
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean")
+  data_dir = tmp_path / "data"
+  result = _run_cli("--data_dir=%s" % data_dir, "--base_url=" + mirror.url,
+                    "--subsets=dev-clean")
+  assert result.returncode == 1
+  assert "Traceback" not in result.stderr
+  error = result.stderr.strip().splitlines()[-1]
+  assert fetch.LIBRISPEECH_MD5["dev-clean.tar.gz"] in error
+  assert fakes.md5(os.path.join(mirror.root, "dev-clean.tar.gz")) in error
+  assert os.listdir(data_dir / "dev-clean") == []
+
+
+@pytest.mark.parametrize("case", ["unknown_subset", "no_network",
+                                  "sox_missing"])
+def test_cli_user_errors_are_one_clear_line(tmp_path, case):
+  env = None
+  args = ["--data_dir=%s" % (tmp_path / "data")]
+  if case == "unknown_subset":
+    args.append("--subsets=dev-clean,dev-dirty")
+    expected = "unknown LibriSpeech subset 'dev-dirty'"
+  elif case == "no_network":
+    args += ["--base_url=" + fakes.closed_port_url(), "--subsets=dev-clean"]
+    expected = "cannot reach"
+  else:
+    env = dict(os.environ, PATH=str(tmp_path))  # A PATH without sox.
+    expected = "sox is not installed"
+  result = _run_cli(*args, env=env)
+  assert result.returncode == 1
+  assert "Traceback" not in result.stderr
+  lines = result.stderr.strip().splitlines()
+  assert lines[-1].startswith("download.py: error: ") and expected in lines[-1]
+
+
+def test_main_turns_a_full_disk_into_one_line(monkeypatch, capsys):
+  def full(_):
+    raise OSError(errno.ENOSPC, "No space left on device", "/d/x.wav")
+  monkeypatch.setattr(download, "run_download", full)
+  with pytest.raises(SystemExit) as info:
+    download.main([])
+  assert info.value.code == 1
+  assert "disk full while writing /d/x.wav" in capsys.readouterr().err
+
+
+def _make_ljspeech_archive(mirror_dir, work_dir):
+  """LJSpeech-1.1.tar.bz2 with 11 clips at 22,050 Hz, one without text."""
+  top = os.path.join(work_dir, "LJSpeech-1.1")
+  os.makedirs(os.path.join(top, "wavs"))
+  normalized = ['Printing, in the only sense with which we are concerned,',
+                'twenty-five "quoted" words', "Cafe au lait", "it's fine",
+                "---"] + ["clip number %s" % w for w in
+                          ("one two three four five six".split())]
+  lines = []
+  for number, text in enumerate(normalized, 1):
+    utt = "LJ001-%04d" % number
+    soundfile.write(os.path.join(top, "wavs", utt + ".wav"),
+                    fakes.tone(0.3, 22050), 22050, subtype="PCM_16")
+    lines.append("%s|%s|%s\n" % (utt, text.upper(), text))
+  with open(os.path.join(top, "metadata.csv"), "w") as f:
+    f.writelines(lines)
+  with tarfile.open(os.path.join(mirror_dir, "LJSpeech-1.1.tar.bz2"),
+                    "w:bz2") as tar:
+    tar.add(top, arcname="LJSpeech-1.1")
+
+
+def test_cli_ljspeech_resamples_to_16k_and_splits_90_10(tmp_path):
+  mirror_dir = tmp_path / "mirror"
+  mirror_dir.mkdir()
+  _make_ljspeech_archive(str(mirror_dir), str(tmp_path / "src"))
+  archive = mirror_dir / "LJSpeech-1.1.tar.bz2"
+  checksums = tmp_path / "sha256sum.txt"
+  checksums.write_text("%s  LJSpeech-1.1.tar.bz2\n" %
+                       hashlib.sha256(archive.read_bytes()).hexdigest())
+  data_dir = tmp_path / "data"
+  result = _run_cli("--dataset=ljspeech", "--data_dir=%s" % data_dir,
+                    "--base_url=" + mirror_dir.as_uri(),
+                    "--checksum_file=%s" % checksums, "--num_workers=2")
+  assert result.returncode == 0, result.stderr
+  assert "',' x2" in result.stderr and "'-' x4" in result.stderr
+  assert "LJ001-0005" in result.stderr  # "---" cleans to nothing.
+  root = data_dir / "LJSpeech-1.1"
+  _, train = fakes.read_manifest(str(root / "ljspeech-train.csv"))
+  _, dev = fakes.read_manifest(str(root / "ljspeech-dev.csv"))
+  assert (len(train), len(dev)) == (9, 1)
+  rows = {os.path.basename(w)[:-4]: (w, t) for w, _, t in train + dev}
+  assert "LJ001-0005" not in rows
+  assert rows["LJ001-0001"][1] == (
+      "printing in the only sense with which we are concerned")
+  assert rows["LJ001-0002"][1] == "twenty five quoted words"
+  assert rows["LJ001-0004"][1] == "it's fine"
+  for wav, _ in rows.values():
+    assert os.path.dirname(wav) == str(root / "wav16k")
+    audio, rate = soundfile.read(wav)
+    assert rate == 16000 and abs(len(audio) - 4800) <= 2
+  again = _run_cli("--dataset=ljspeech", "--data_dir=%s" % data_dir,
+                   "--base_url=" + mirror_dir.as_uri(),
+                   "--checksum_file=%s" % checksums)
+  assert again.returncode == 0 and "manifests are complete" in again.stderr
+
+
+def test_cli_help_lists_the_flags():
+  result = _run_cli("--helpfull")  # absl exits 1 after printing help.
+  for flag in ("data_dir", "train_only", "dev_only", "test_only", "subsets",
+               "base_url", "checksum_file", "skip_checksum", "num_workers",
+               "dataset", "keep_archives"):
+    assert re.search(r"--(\[no\])?%s:" % flag, result.stdout), flag

@@ -1,0 +1,134 @@
+"""Tests for data/lm.py and its CLI data/build_lm.py (real ARPA files)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from data import lm
+from data import manifest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+SENTENCES = ["the cat sat on the mat", "the dog sat on the log",
+             "a cat and a dog", "the cat ate the fish"]
+
+
+def _manifest(path, transcripts):
+  rows = ["\t".join(manifest.HEADER)] + [
+      "/data/u%d.wav\t1000\t%s" % (i, t) for i, t in enumerate(transcripts)]
+  path.write_text("\n".join(rows) + "\n")
+  return str(path)
+
+
+def _arpa_ngrams(path):
+  """The n-grams of an ARPA file's sections, as a set of word tuples."""
+  ngrams, section = set(), False
+  for line in open(path):
+    line = line.rstrip("\n")
+    if line.endswith("-grams:"):
+      section = True
+    elif section and line and not line.startswith("\\"):
+      ngrams.add(tuple(line.split("\t")[1].split()))
+  return ngrams
+
+
+def test_build_arpa_loads_in_kenlm_and_prefers_seen_text(tmp_path):
+  path = str(tmp_path / "3gram.arpa")
+  counts = lm.build_arpa(SENTENCES, 3, path)
+  assert [n for n, _ in counts] == [1, 2, 3] and all(c > 0 for _, c in counts)
+  assert set(lm.arpa_words(path)) == {w for s in SENTENCES for w in s.split()}
+  from flashlight.lib.text.decoder import kenlm  # pylint: disable=g-import-not-at-top
+  from flashlight.lib.text import dictionary  # pylint: disable=g-import-not-at-top
+  words = dictionary.create_word_dict(
+      {w: [list(w)] for w in lm.arpa_words(path) + ["<unk>"]})
+  model = kenlm.KenLM(path, words)
+
+  def score(sentence):
+    state, total = model.start(False), 0.0
+    for word in sentence.split():
+      state, s = model.score(state, words.get_index(word))
+      total += s
+    return total + model.finish(state)[1]
+  assert score("the cat sat on the mat") > score("mat the on sat cat the")
+
+
+def test_count_cutoffs_and_pruning_shrink_the_model(tmp_path):
+  full = dict(lm.build_arpa(SENTENCES * 2 + ["the cat sat"], 3,
+                            str(tmp_path / "full.arpa")))
+  cut = dict(lm.build_arpa(SENTENCES * 2 + ["the cat sat"], 3,
+                           str(tmp_path / "cut.arpa"), min_counts=[0, 0, 3]))
+  assert cut[3] < full[3]
+  pruned = dict(lm.build_arpa(SENTENCES * 2 + ["the cat sat"], 3,
+                              str(tmp_path / "pruned.arpa"),
+                              prune_threshold=0.05))
+  assert pruned[3] < full[3]
+  with pytest.raises(lm.LmError, match="removed every [23]-gram"):
+    lm.build_arpa(SENTENCES, 3, str(tmp_path / "gone.arpa"),
+                  prune_threshold=0.9)
+  assert not os.path.exists(tmp_path / "gone.arpa")
+
+
+def test_build_arpa_rejects_bad_requests(tmp_path):
+  with pytest.raises(lm.LmError, match="no sentences"):
+    lm.build_arpa([], 3, str(tmp_path / "x.arpa"))
+  with pytest.raises(lm.LmError, match="1..5"):
+    lm.build_arpa(SENTENCES, 6, str(tmp_path / "x.arpa"))
+  assert not os.path.exists(tmp_path / "x.arpa")
+
+
+def test_missing_kaldingram_names_the_pip_line(monkeypatch, tmp_path):
+  monkeypatch.setitem(sys.modules, "kaldingram", None)
+  with pytest.raises(ImportError, match="pip install kaldingram"):
+    lm.build_arpa(SENTENCES, 3, str(tmp_path / "x.arpa"))
+
+
+def test_text_file_sentences_leave_out_unknown_characters(tmp_path):
+  path = tmp_path / "corpus.txt"
+  path.write_text("The Cat  SAT\n\nprice: 42 dollars\nit's fine\n")
+  sentences, bad = lm.text_file_sentences(str(path))
+  assert sentences == ["the cat sat", "it's fine"]
+  assert bad == [(3, "price: 42 dollars")]
+  path.write_bytes(b"ok\n\xff\xfe\n")
+  with pytest.raises(lm.LmError, match="corpus.txt:2: bytes that are not"):
+    lm.text_file_sentences(str(path))
+
+
+def _build_lm(*args):
+  return subprocess.run(
+      [sys.executable, os.path.join(ROOT, "data", "build_lm.py")] +
+      list(args), cwd=ROOT, capture_output=True, text=True, timeout=120,
+      check=False)
+
+
+def test_cli_drops_the_evaluation_sentences_and_writes_words(tmp_path):
+  train = _manifest(tmp_path / "train.csv", SENTENCES + ["the owl flew"])
+  dev = _manifest(tmp_path / "dev.csv", ["the owl flew", "a bat flew"])
+  arpa, words = str(tmp_path / "lm.arpa"), str(tmp_path / "words.txt")
+  proc = _build_lm("--manifest=" + train, "--exclude_manifest=" + dev,
+                   "--order=3", "--lm_out=" + arpa, "--vocab_out=" + words)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "Dropped 1 sentences" in proc.stderr
+  ngrams = _arpa_ngrams(arpa)
+  assert ("owl",) not in ngrams and ("flew",) not in ngrams
+  assert ("the", "cat", "sat") in ngrams
+  vocab = open(words).read().split()
+  assert vocab[0] == "the" and "owl" not in vocab and "fish" in vocab
+
+
+def test_cli_refuses_the_evaluation_manifest_as_source(tmp_path):
+  dev = _manifest(tmp_path / "dev.csv", SENTENCES)
+  text = tmp_path / "extra.txt"
+  text.write_text("the owl flew\n")
+  proc = _build_lm("--manifest=" + dev, "--text_file=" + str(text),
+                   "--exclude_manifest=" + str(tmp_path / "." / "dev.csv"),
+                   "--lm_out=" + str(tmp_path / "lm.arpa"))
+  assert proc.returncode == 2
+  assert "dev.csv is the evaluation manifest" in proc.stderr
+  assert not os.path.exists(tmp_path / "lm.arpa")
+  proc = _build_lm("--lm_out=" + str(tmp_path / "lm.arpa"))
+  assert proc.returncode == 2 and "--manifest or --text_file" in proc.stderr
+  proc = _build_lm("--manifest=" + str(tmp_path / "none.csv"),
+                   "--lm_out=" + str(tmp_path / "lm.arpa"))
+  assert proc.returncode == 2 and "manifest not found" in proc.stderr

@@ -1,0 +1,155 @@
+"""Tests for beam_decoder.py (flashlight-text) through decoder.make_decoder.
+
+The n-gram is built in each test session by the project's own builder
+(data/lm.py) from a few sentences; the probability matrices are made by hand.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+
+import beam_decoder
+import decoder
+from data import lm
+
+LABELS = " abcdefghijklmnopqrstuvwxyz'-"
+BLANK = 28
+SENTENCES = ["the cat sat on the mat", "the cat ate the fish",
+             "a cat sat on a log", "the dog sat on the mat",
+             "the cat and the dog"]
+
+
+@pytest.fixture(scope="module")
+def lm_files(tmp_path_factory):
+  folder = tmp_path_factory.mktemp("lm")
+  arpa, words = str(folder / "3gram.arpa"), str(folder / "words.txt")
+  lm.build_arpa(SENTENCES, 3, arpa)
+  lm.write_vocabulary(lm.word_counts(SENTENCES), words)
+  return arpa, words
+
+
+def _spell(frames):
+  """A [time, 29] softmax matrix from (char, runner-up char, its share).
+
+  Each frame puts most mass on `char`; a runner-up takes `share` of the
+  frame (so with share > 0.5 it wins the argmax). "-" is the blank.
+  """
+  probs = np.full((len(frames), len(LABELS)), 1e-4, np.float32)
+  for t, (char, other, share) in enumerate(frames):
+    probs[t, LABELS.index(char)] = 1.0 - share
+    if other:
+      probs[t, LABELS.index(other)] = share
+  return probs / probs.sum(axis=1, keepdims=True)
+
+
+def _misspelt_cat():
+  """'the cat sat' whose greedy path reads 'the cet sat'."""
+  frames = []
+  for char in "the c":
+    frames += [(char, None, 0.0), ("-", None, 0.0)]
+  frames += [("e", "a", 0.45), ("-", None, 0.0)]  # "e" on top, "a" close.
+  for char in "t sat":
+    frames += [(char, None, 0.0), ("-", None, 0.0)]
+  return _spell(frames)[np.newaxis]
+
+
+def _random_batch(seed, batch=4, frames=40):
+  rng = np.random.RandomState(seed)
+  logits = rng.normal(size=(batch, frames, len(LABELS)))
+  logits[..., BLANK] += 1.5
+  logits[..., 8:BLANK] -= 2.0  # Few letters, so words repeat.
+  probs = np.exp(logits)
+  probs /= probs.sum(axis=2, keepdims=True)
+  return probs.astype(np.float32), rng.randint(1, frames + 1, size=batch)
+
+
+def test_greedy_misspells_and_the_lm_corrects(lm_files):
+  arpa, _ = lm_files
+  probs, lengths = _misspelt_cat(), [_misspelt_cat().shape[1]]
+  greedy = decoder.make_decoder("greedy", LABELS)
+  assert greedy.decode_batch(probs, lengths) == ["the cet sat"]
+  plain = decoder.make_decoder("beam", LABELS, beam_width=20)
+  assert plain.decode_batch(probs, lengths) == ["the cet sat"]
+  with_lm = decoder.make_decoder("beam", LABELS, beam_width=20, lm_path=arpa,
+                                 alpha=1.0, beta=0.5)
+  assert with_lm.decode_batch(probs, lengths) == ["the cat sat"]
+
+
+def test_lexicon_keeps_out_non_words(lm_files, tmp_path):
+  _, words = lm_files
+  probs, lengths = _misspelt_cat(), [_misspelt_cat().shape[1]]
+  restricted = decoder.make_decoder("beam", LABELS, beam_width=20,
+                                    lexicon=words)
+  (text,) = restricted.decode_batch(probs, lengths)
+  assert text == "the cat sat"
+  # On noise, every word it writes is a lexicon word.
+  allowed = set(open(words).read().split())
+  batch, lens = _random_batch(3, batch=6, frames=60)
+  texts = restricted.decode_batch(batch, lens)
+  assert all(set(t.split()) <= allowed for t in texts)
+  assert any(texts)
+  greedy = decoder.make_decoder("greedy", LABELS).decode_batch(batch, lens)
+  assert any(not set(t.split()) <= allowed for t in greedy)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_beam_width_one_equals_greedy(seed):
+  probs, lengths = _random_batch(seed, batch=8, frames=50)
+  greedy = decoder.make_decoder("greedy", LABELS).decode_batch(probs, lengths)
+  beam = decoder.make_decoder("beam", LABELS, beam_width=1).decode_batch(
+      probs, lengths)
+  # Greedy keeps the raw spacing; the beam normalizes runs of spaces.
+  assert beam == [" ".join(t.split()) for t in greedy]
+
+
+def test_alpha_zero_equals_the_beam_without_lm(lm_files):
+  arpa, words = lm_files
+  probs, lengths = _random_batch(7, batch=6, frames=60)
+  probs = np.concatenate([probs[:, :33], _misspelt_cat()[:, :33].repeat(
+      6, axis=0)], axis=1)
+  lengths = np.full(6, probs.shape[1])
+  # With an LM the LM's words are the lexicon; alpha = beta = 0 leaves only
+  # the acoustic scores, as the same lexicon without an LM.
+  lm_zero = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa,
+                                 alpha=0.0, beta=0.0)
+  no_lm = decoder.make_decoder("beam", LABELS, beam_width=16, lexicon=words)
+  assert lm_zero.decode_batch(probs, lengths) == no_lm.decode_batch(
+      probs, lengths)
+  with_lm = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa,
+                                 alpha=2.0, beta=0.0)
+  assert with_lm.decode_batch(probs, lengths) != no_lm.decode_batch(
+      probs, lengths)
+
+
+def test_lengths_cut_the_padding():
+  probs = _misspelt_cat()
+  padded = np.concatenate([probs, _spell([("z", None, 0.0)] * 5)[None]], 1)
+  beam = decoder.make_decoder("beam", LABELS, beam_width=8)
+  assert beam.decode_batch(padded, [probs.shape[1]]) == ["the cet sat"]
+  assert beam.decode_batch(padded, [0]) == [""]
+  with pytest.raises(ValueError, match="lengths must lie"):
+    beam.decode_batch(padded, [padded.shape[1] + 1])
+  with pytest.raises(ValueError, match=r"\[batch, time, 29\]"):
+    beam.decode_batch(padded[0], [3])
+
+
+def test_read_lexicon_takes_first_fields(tmp_path):
+  path = tmp_path / "lexicon.txt"
+  path.write_text("HELLO HH AH L OW\nworld\n\nhello\n")
+  assert beam_decoder.read_lexicon(str(path)) == ["hello", "world"]
+  (tmp_path / "empty.txt").write_text("\n")
+  with pytest.raises(ValueError, match="holds no word"):
+    beam_decoder.read_lexicon(str(tmp_path / "empty.txt"))
+
+
+def test_missing_flashlight_names_the_pip_line(monkeypatch):
+  for name in ("flashlight", "flashlight.lib", "flashlight.lib.text",
+               "flashlight.lib.text.decoder",
+               "flashlight.lib.text.dictionary"):
+    monkeypatch.setitem(sys.modules, name, None)
+  with pytest.raises(ImportError, match="pip install flashlight-text"):
+    decoder.make_decoder("beam", LABELS)
+  # Greedy needs nothing new.
+  assert decoder.make_decoder("greedy", LABELS).decode_batch(
+      _misspelt_cat(), [5]) == ["the"]

@@ -1,0 +1,63 @@
+"""Tests for training/hooks.py: signals, the loss record, graph errors."""
+
+import os
+import signal
+
+import pytest
+import tensorflow as tf
+
+from training import hooks
+
+
+class _Context(object):
+  stopped = False
+
+  def request_stop(self):
+    self.stopped = True
+
+
+def test_a_signal_stops_after_the_current_step():
+  stopper = hooks.StopOnSignal()
+  stopper.begin()
+  try:
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert stopper.received == signal.SIGTERM
+    context = _Context()
+    stopper.after_run(context, None)
+    assert context.stopped
+    # A second signal stops at once.
+    with pytest.raises(KeyboardInterrupt):
+      os.kill(os.getpid(), signal.SIGTERM)
+  finally:
+    stopper.end(None)
+  assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_loss_recorder_means_the_steps_it_saw():
+  recorder = hooks.LossRecorder()
+  assert recorder.mean() is None
+  for loss in (3.0, 1.0):
+    recorder.after_run(None, tf.estimator.SessionRunValues(loss, None, None))
+  assert recorder.mean() == 2.0
+
+
+def test_non_finite_loss_message_names_step_loss_and_files():
+  text = ("%s] [step] [12] [loss] [nan] [files] [/a.wav /b.wav]\n\t [[x]]"
+          % hooks.NON_FINITE_MARKER)
+  error = tf.errors.InvalidArgumentError(None, None, text)
+  message = hooks.non_finite_message(error, hooks.NON_FINITE_MARKER)
+  assert message.startswith("Training stopped at step 12: the loss is not "
+                            "finite (nan).")
+  assert message.endswith("The batch's files: /a.wav /b.wav")
+
+
+def test_graph_errors_become_plain_exceptions():
+  text = "%s] [step] [1] [loss] [inf] [files] [x.wav]" % (
+      hooks.NON_FINITE_MARKER)
+  with pytest.raises(hooks.NonFiniteLossError, match="step 1"):
+    with hooks.clear_graph_errors():
+      raise tf.errors.InvalidArgumentError(None, None, text)
+  # Other errors pass unchanged.
+  with pytest.raises(tf.errors.InvalidArgumentError, match="other"):
+    with hooks.clear_graph_errors():
+      raise tf.errors.InvalidArgumentError(None, None, "other")

@@ -1,0 +1,1 @@
+"""The training loop's parts: cycles and resume, hooks, runtime checks, export."""

@@ -1,0 +1,227 @@
+"""The flags this port adds to deep_speech.py, and flag values -> arguments.
+
+The original's flags (and their defaults) are defined in deep_speech.py; these
+are the port's additions: model size and learning-rate schedule, data
+checks, checkpoints, the feature cache, batching and augmentation.
+"""
+
+from absl import flags
+
+from data import vocabulary
+import deep_speech_model
+from official_utils.flags import core as flags_core
+from training import runtime
+
+# --dtype -> the model's compute dtype.
+DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
+
+def define_deep_speech_flags():
+  """Add flags for run_deep_speech."""
+  # Add common flags
+  flags_core.define_base(data_dir=False)
+  flags_core.define_performance(num_parallel_calls=True, dtype=True,
+                                loss_scale=True)
+  flags_core.define_benchmark()
+  flags.adopt_module_key_flags(flags_core)
+
+  flags_core.set_defaults(
+      model_dir="/tmp/deep_speech_model/",
+      export_dir="/tmp/deep_speech_saved_model/",
+      train_epochs=200,
+      batch_size=128,
+      hooks="")
+
+  # Deep speech flags
+  flags.DEFINE_integer(
+      name="seed", default=1,
+      help=flags_core.help_wrap("The random seed: weights, shuffling and "
+                                "dropout; the same seed on the same machine "
+                                "gives the same run."))
+  flags.DEFINE_string(
+      name="train_data_dir",
+      default="/tmp/librispeech_data/test-clean/LibriSpeech/test-clean.csv",
+      help=flags_core.help_wrap("The csv file path of train dataset."))
+  flags.DEFINE_string(
+      name="eval_data_dir",
+      default="/tmp/librispeech_data/test-clean/LibriSpeech/test-clean.csv",
+      help=flags_core.help_wrap("The csv file path of evaluation dataset."))
+  flags.DEFINE_bool(
+      name="sortagrad", default=True,
+      help=flags_core.help_wrap(
+          "If true, sort examples by audio length and perform no "
+          "batch_wise shuffling for the first epoch."))
+  flags.DEFINE_integer(
+      name="sample_rate", default=16000,
+      help=flags_core.help_wrap("The sample rate for audio."))
+  flags.DEFINE_integer(
+      name="window_ms", default=20,
+      help=flags_core.help_wrap("The frame length for spectrogram."))
+  flags.DEFINE_integer(
+      name="stride_ms", default=10,
+      help=flags_core.help_wrap("The frame step."))
+  flags.DEFINE_string(
+      name="vocabulary_file", default=vocabulary.VOCABULARY_FILE,
+      help=flags_core.help_wrap("The file path of vocabulary file."))
+
+  # RNN related flags
+  flags.DEFINE_integer(
+      name="rnn_hidden_size", default=800,
+      help=flags_core.help_wrap("The hidden size of RNNs."))
+  flags.DEFINE_integer(
+      name="rnn_hidden_layers", default=5,
+      help=flags_core.help_wrap("The number of RNN layers."))
+  flags.DEFINE_bool(
+      name="use_bias", default=True,
+      help=flags_core.help_wrap("Use bias in the last fully-connected layer"))
+  flags.DEFINE_bool(
+      name="is_bidirectional", default=True,
+      help=flags_core.help_wrap("If rnn unit is bidirectional"))
+  flags.DEFINE_enum(
+      name="rnn_type", default="gru",
+      enum_values=list(deep_speech_model.SUPPORTED_RNNS.keys()),
+      case_sensitive=False,
+      help=flags_core.help_wrap("Type of RNN cell."))
+  # Training related flags
+  flags.DEFINE_float(
+      name="learning_rate", default=5e-4,
+      help=flags_core.help_wrap("The initial learning rate."))
+  # Evaluation metrics threshold
+  flags.DEFINE_float(
+      name="wer_threshold", default=None,
+      help=flags_core.help_wrap(
+          "If passed, training stops once the evaluation WER is at or below "
+          "it. The MLPerf target is 0.23."))
+  _define_port_flags()
+
+
+def _define_port_flags():
+  """Defines the flags this port adds to the original's."""
+  flags.DEFINE_integer(
+      name="conv_filters", default=deep_speech_model.DEFAULT_CONV_FILTERS,
+      lower_bound=1,
+      help=flags_core.help_wrap(
+          "Channels of each of the two convolutions (the original's fixed "
+          "32). 16 makes a 3x256 model's training step ~1.7x faster on a "
+          "CPU."))
+  flags.DEFINE_integer(
+      name="learning_rate_decay_steps", default=0, lower_bound=0,
+      help=flags_core.help_wrap(
+          "Decay the learning rate exponentially, by "
+          "--learning_rate_decay_rate every this many steps (0: constant, as "
+          "the original)."))
+  flags.DEFINE_float(
+      name="learning_rate_decay_rate", default=0.5, lower_bound=0.0,
+      upper_bound=1.0,
+      help=flags_core.help_wrap(
+          "Factor the learning rate is multiplied by every "
+          "--learning_rate_decay_steps steps."))
+  flags.DEFINE_float(
+      name="max_audio_sec", default=None,
+      help=flags_core.help_wrap(
+          "Skip clips longer than this many seconds (they can exhaust "
+          "memory); default: no limit."))
+  flags.DEFINE_bool(
+      name="strict_data", default=False,
+      help=flags_core.help_wrap(
+          "Fail on the first bad manifest row instead of skipping bad rows "
+          "(skipped rows are listed in <model_dir>/skipped_<manifest>.tsv)."))
+  flags.DEFINE_integer(
+      name="save_checkpoints_steps", default=None,
+      help=flags_core.help_wrap(
+          "Save a checkpoint every this many steps (default: every 600 s, and "
+          "always at the end of each cycle)."))
+  flags.DEFINE_bool(
+      name="export_best", default=True,
+      help=flags_core.help_wrap(
+          "Export the checkpoint with the best evaluation WER (kept in "
+          "<model_dir>/best/, outside --keep_checkpoint_max) instead of the "
+          "last one; its step and WER go into the export's settings."))
+  flags.DEFINE_integer(
+      name="keep_checkpoint_max", default=5,
+      help=flags_core.help_wrap("How many recent checkpoints to keep."))
+  flags.DEFINE_integer(
+      name="log_every_n_steps", default=100,
+      help=flags_core.help_wrap("Log the loss and steps/s every this many "
+                                "steps."))
+  flags.DEFINE_integer(
+      name="show_samples", default=3,
+      help=flags_core.help_wrap("After each evaluation, log this many "
+                                "reference/prediction pairs."))
+  flags.DEFINE_string(
+      name="feature_cache_dir", default=None,
+      help=flags_core.help_wrap(
+          "Cache each utterance's features in this directory: computed once, "
+          "read back by later epochs, evaluations and runs. Entries are keyed "
+          "by the audio file (path, size, mtime) and the featurizer settings, "
+          "so changed audio or settings are recomputed. Same numbers as "
+          "without the cache."))
+  flags.DEFINE_integer(
+      name="length_buckets", default=0,
+      help=flags_core.help_wrap(
+          "If > 0, epochs after the sorted sortagrad epoch shuffle utterances "
+          "individually and batch them within this many length buckets "
+          "(tf.data group_by_window), instead of shuffling sorted blocks. "
+          "Changes batch composition; 0 keeps the original's batch-wise "
+          "shuffle."))
+  flags.DEFINE_integer(
+      name="freq_mask", default=0,
+      help=flags_core.help_wrap(
+          "SpecAugment for training: mask up to this many frequency bins, "
+          "twice per utterance (0: off). Regularizes small corpora."))
+  flags.DEFINE_integer(
+      name="time_mask", default=0,
+      help=flags_core.help_wrap(
+          "SpecAugment for training: mask up to this many frames (at most a "
+          "fifth of the utterance), twice per utterance (0: off)."))
+  flags.DEFINE_float(
+      name="tempo_warp", default=0.0,
+      help=flags_core.help_wrap(
+          "For training: resample each utterance's frames to a random "
+          "length within this relative change (0.1: 90-110%%), keeping "
+          "enough frames for its transcript (0: off). Mimics speaking-rate "
+          "changes; works on cached features."))
+  flags.DEFINE_float(
+      name="freq_warp", default=0.0,
+      help=flags_core.help_wrap(
+          "For training: scale each utterance's frequency axis by a random "
+          "factor within this relative change (0.1: 0.9-1.1), like vocal "
+          "tract length perturbation (0: off)."))
+  flags.DEFINE_integer(
+      name="num_cpu_replicas", default=0,
+      help=flags_core.help_wrap(
+          "With --num_gpus=0, train with MirroredStrategy over this many "
+          "simulated CPU devices (tests the multi-device path; slower than "
+          "one device)."))
+
+
+def data_args(flags_obj):
+  """`inputs.generate_dataset`'s arguments, from the flags."""
+  return dict(sample_rate=flags_obj.sample_rate,
+              window_ms=flags_obj.window_ms, stride_ms=flags_obj.stride_ms,
+              vocabulary_file=flags_obj.vocabulary_file,
+              sortagrad=flags_obj.sortagrad,
+              max_audio_sec=flags_obj.max_audio_sec,
+              strict=flags_obj.strict_data)
+
+
+def model_params(flags_obj, num_classes):
+  """model_fn's params, from the flags."""
+  try:
+    loss_scale = runtime.parse_loss_scale(flags_obj.loss_scale)
+  except ValueError as e:
+    raise ValueError("--loss_scale: %s" % e) from None
+  return {
+      "num_classes": num_classes,
+      "rnn_hidden_layers": flags_obj.rnn_hidden_layers,
+      "rnn_type": flags_obj.rnn_type,
+      "is_bidirectional": flags_obj.is_bidirectional,
+      "rnn_hidden_size": flags_obj.rnn_hidden_size,
+      "conv_filters": flags_obj.conv_filters,
+      "use_bias": flags_obj.use_bias,
+      "learning_rate": flags_obj.learning_rate,
+      "learning_rate_decay_steps": flags_obj.learning_rate_decay_steps,
+      "learning_rate_decay_rate": flags_obj.learning_rate_decay_rate,
+      "dtype": DTYPES[flags_obj.dtype],
+      "loss_scale": loss_scale,
+  }
