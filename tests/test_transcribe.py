@@ -9,6 +9,7 @@ and a long recording made by concatenating them with pauses.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -145,3 +146,62 @@ def test_usage_errors_are_one_line(tmp_path):
   result = _run(["--decoder=beam", "--output_format=srt", "a.wav", "b.wav"])
   assert result.returncode == 1
   assert "needs --output_dir" in result.stderr
+
+
+def _texts(result):
+  assert result.returncode == 0, result.stderr
+  return [line.split("\t", 1)[1] for line in result.stdout.splitlines()]
+
+
+def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
+  from data import lm  # pylint: disable=g-import-not-at-top
+  import decoder  # pylint: disable=g-import-not-at-top
+  from training import export  # pylint: disable=g-import-not-at-top
+  _, export_dir, utterances = trained
+  paths = [path for path, _ in utterances]
+  references = [text for _, text in utterances]
+  greedy = _texts(_run(["--saved_model=" + export_dir] + paths))
+  # Without an LM, a beam of one is the greedy path.
+  assert _texts(_run(["--saved_model=" + export_dir, "--decoder=beam",
+                      "--beam_width=1"] + paths)) == greedy
+
+  # A word 3-gram of the training transcripts: --lm_path alone selects the
+  # beam search, whose words all come from the LM, and it spells more
+  # utterances right than this briefly trained model does alone.
+  lm_dir = tmp_path / "lm"
+  lm_dir.mkdir()
+  arpa = str(lm_dir / "lm.arpa")
+  lm.build_arpa(references * 5, 3, arpa)
+  words = set(lm.arpa_words(arpa))
+  result = _run(["--saved_model=" + export_dir, "--lm_path=" + arpa,
+                 "--lm_alpha=0.5", "--lm_beta=1", "--output_format=json"]
+                + paths)
+  assert result.returncode == 0, result.stderr
+  out = [json.loads(line) for line in result.stdout.splitlines()]
+  with_lm = [o["text"] for o in out]
+  assert with_lm != greedy
+  assert all(set(text.split()) <= words for text in with_lm), with_lm
+  assert (sum(t == r for t, r in zip(with_lm, references)) >
+          sum(t == r for t, r in zip(greedy, references))), (with_lm, greedy)
+  for o in out:
+    assert [w["word"] for w in o["words"]] == o["text"].split()
+
+  # The same settings from a tuned-LM settings file (path relative to it)...
+  settings = str(lm_dir / "lm_settings.json")
+  decoder.write_lm_settings(settings, "lm.arpa", 0.5, 1.0)
+  assert _texts(_run(["--saved_model=" + export_dir,
+                      "--lm_settings=" + settings] + paths)) == with_lm
+  # ...and from an export that carries its LM: a "decoder" object in its
+  # settings, the LM next to them in assets.extra/. --decoder=greedy
+  # ignores them.
+  carried = str(tmp_path / "carried")
+  shutil.copytree(export.find_saved_model(export_dir), carried)
+  extra = os.path.join(carried, "assets.extra")
+  shutil.copy(arpa, extra)
+  recorded = export.read_export_settings(carried)
+  recorded["decoder"] = {"lm_path": "lm.arpa", "alpha": 0.5, "beta": 1.0}
+  with open(os.path.join(extra, export.EXPORT_SETTINGS_FILE), "w") as f:
+    json.dump(recorded, f)
+  assert _texts(_run(["--saved_model=" + carried] + paths)) == with_lm
+  assert _texts(_run(["--saved_model=" + carried, "--decoder=greedy"]
+                     + paths)) == greedy

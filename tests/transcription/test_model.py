@@ -31,3 +31,33 @@ def test_a_directory_without_a_checkpoint_is_a_model_error(tmp_path):
     model_lib.CheckpointModel(str(tmp_path), fallback)
   with pytest.raises(model_lib.ModelError, match="no SavedModel"):
     model_lib.ExportedModel(str(tmp_path), fallback)
+
+
+def test_recorded_decoder_settings_resolve_paths_next_to_the_settings(
+    tmp_path):
+  folder = str(tmp_path)
+  recorded = {"sample_rate": 16000, "decoder": {
+      "lm_path": "lm.arpa", "alpha": 0.5, "beta": 1.0, "beam_width": 64,
+      "lexicon": "/abs/words.txt"}}
+  assert model_lib.recorded_decoder_settings(recorded, folder) == {
+      "lm_path": str(tmp_path / "lm.arpa"), "alpha": 0.5, "beta": 1.0,
+      "beam_width": 64, "lexicon": "/abs/words.txt"}
+  assert model_lib.recorded_decoder_settings({"sample_rate": 1}, folder) == {}
+  assert model_lib.recorded_decoder_settings(None, None) == {}
+  for bad, reason in (({"lm": "x"}, "unknown recorded decoder settings lm"),
+                      ("lm.arpa", "not an object"),
+                      ({"lm_path": 3}, "lm_path is not a path")):
+    with pytest.raises(model_lib.ModelError, match=reason):
+      model_lib.recorded_decoder_settings({"decoder": bad}, folder)
+
+
+def test_a_model_dir_that_exported_records_its_settings(tmp_path):
+  from training import export  # pylint: disable=g-import-not-at-top
+  assert model_lib.read_recorded_settings(str(tmp_path)) == (None, None)
+  path = tmp_path / export.EXPORT_SETTINGS_FILE
+  path.write_text('{"sample_rate": 8000}')
+  assert model_lib.read_recorded_settings(str(tmp_path)) == (
+      {"sample_rate": 8000}, str(tmp_path))
+  path.write_text('{"sample_rate": ')
+  with pytest.raises(model_lib.ModelError, match="not valid JSON"):
+    model_lib.read_recorded_settings(str(tmp_path))

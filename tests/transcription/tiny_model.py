@@ -19,6 +19,7 @@ from data import featurizer
 from data import vocabulary
 import deep_speech
 from tests import conftest
+from training import export
 
 PARAMS = {"num_classes": 29, "rnn_hidden_layers": 1, "rnn_type": "gru",
           "is_bidirectional": True, "rnn_hidden_size": 32, "conv_filters": 8,
@@ -75,12 +76,12 @@ def build(directory, steps=20, num_utts=8):
       np.array([[f.shape[0]] for f in feats], np.int32), label_array,
       np.array([[len(t)] for t in texts], np.int32))
   estimator.train(input_fn, steps=steps)
-  settings_path = os.path.join(directory, deep_speech.EXPORT_SETTINGS_FILE)
+  settings_path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
   with open(settings_path, "w") as f:
     json.dump(dict(SETTINGS, speech_labels=labels), f)
   export_dir = os.path.join(directory, "export")
   estimator.export_saved_model(
-      export_dir, functools.partial(deep_speech.serving_input_receiver_fn,
+      export_dir, functools.partial(export.serving_input_receiver_fn,
                                     161),
-      assets_extra={deep_speech.EXPORT_SETTINGS_FILE: settings_path})
+      assets_extra={export.EXPORT_SETTINGS_FILE: settings_path})
   return model_dir, export_dir
