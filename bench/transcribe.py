@@ -2,6 +2,7 @@
 
     python bench/transcribe.py [--short_files=20 --short_sec=5 --long_min=10]
                                [--lm_path=4gram.arpa --beam_width=100]
+                               [--model_dir=DEMO_MODEL --audio_dir=DEV_AUDIO]
 
 Exports an untrained model of the demo's configuration (3 x 256 BiGRU, 16
 conv filters, 10 ms windows: the speed does not depend on the weights) into
@@ -13,13 +14,18 @@ second (real-time factor) for the greedy decoder and for the beam search
 with a word 4-gram (--lm_path, or one built here by data/lm.py from the
 sample corpus's sentences, data/synthesis/text.py). Last line: one JSON
 object.
+
+An untrained model's outputs cost a beam search little (few competing
+words), so for the LM figure give a trained one: --model_dir (a training
+directory of deep_speech.py, e.g. the demo's, read-only) and --audio_dir
+(real speech, e.g. the demo's dev utterances: the short files are its first
+--short_files files, the long file their concatenation up to --long_min).
 """
 
 import argparse
 import functools
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -106,11 +112,36 @@ def write_audio(directory, short_files, short_sec, long_min):
   return short, long_path
 
 
-def run_case(export, paths, options):
+def write_real_audio(directory, audio_dir, short_files, long_min):
+  """The first audio files of `audio_dir` and a 44.1 kHz stereo FLAC of
+  them all, repeated up to `long_min` minutes (with 0.5 s pauses)."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import soundfile  # pylint: disable=g-import-not-at-top
+  import soxr  # pylint: disable=g-import-not-at-top
+  from transcription import inputs  # pylint: disable=g-import-not-at-top
+  files = sorted(inputs.find_audio(audio_dir))
+  if not files:
+    sys.exit("bench/transcribe.py: no audio file in %s" % audio_dir)
+  long_path = os.path.join(directory, "long.flac")
+  seconds = 0.0
+  with soundfile.SoundFile(long_path, "w", 44100, 2) as f:
+    while seconds < long_min * 60:
+      for path in files:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        block = soxr.resample(samples.mean(axis=1), rate, 44100)
+        block = np.concatenate([block, np.zeros(22050, np.float32)])
+        f.write(np.stack([block, block], axis=1))
+        seconds += len(block) / 44100.0
+        if seconds >= long_min * 60:
+          break
+  return files[:short_files], long_path
+
+
+def run_case(model, paths, options):
   """Transcribes `paths` in this process; returns its figures.
 
   Args:
-    export: the export directory.
+    model: ["export", directory] or ["model_dir", directory].
     paths: audio files.
     options: decoder.make_decoder's arguments after the labels ("kind",
       and for the beam "beam_width", "lm_path", "alpha", "beta").
@@ -119,7 +150,15 @@ def run_case(export, paths, options):
   import deep_speech_model  # pylint: disable=g-import-not-at-top
   from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
   from transcription import pipeline  # pylint: disable=g-import-not-at-top
-  model = model_lib.ExportedModel(export, None)
+  from data import vocabulary  # pylint: disable=g-import-not-at-top
+  kind, directory = model
+  if kind == "export":
+    model = model_lib.ExportedModel(directory, None)
+  else:  # the demo's settings; the checkpoint is checked against them
+    labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
+    model = model_lib.CheckpointModel(directory, model_lib.Settings(
+        SETTINGS["sample_rate"], SETTINGS["window_ms"],
+        SETTINGS["stride_ms"], labels))
   options = dict(options)
   dec = decoder.make_decoder(options.pop("kind"), model.settings.labels,
                              **options)
@@ -133,8 +172,20 @@ def run_case(export, paths, options):
   seconds = time.perf_counter() - start
   return {"audio_sec": round(audio_sec, 1), "seconds": round(seconds, 2),
           "rtf": round(audio_sec / seconds, 1),
-          "peak_rss_mb": round(resource.getrusage(
-              resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)}
+          "peak_rss_mb": round(peak_rss_kb() / 1024.0, 1)}
+
+
+def peak_rss_kb():
+  """This process's peak RSS since it started (VmHWM).
+
+  Not getrusage's ru_maxrss: Linux carries that across exec, so a child
+  would report its parent's peak (here the LM build and the export).
+  """
+  with open("/proc/self/status") as f:
+    for line in f:
+      if line.startswith("VmHWM:"):
+        return int(line.split()[1])
+  return 0
 
 
 def cpu_kind():
@@ -161,22 +212,35 @@ def main():
   parser.add_argument("--beam_width", type=int, default=100)
   parser.add_argument("--alpha", type=float, default=0.5)
   parser.add_argument("--beta", type=float, default=1.0)
+  parser.add_argument("--model_dir", help="a training directory to measure "
+                      "(its latest checkpoint; demo settings: 16 kHz, "
+                      "10 ms windows) instead of an untrained export")
+  parser.add_argument("--audio_dir", help="real speech to transcribe "
+                      "instead of synthetic tones")
   parser.add_argument("--case", help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.case:  # a child: one case, one JSON line
-    export, options, paths = json.loads(args.case)
-    print(json.dumps(run_case(export, paths, options)))
+    model, options, paths = json.loads(args.case)
+    print(json.dumps(run_case(model, paths, options)))
     return
   figures = {"cpu": cpu_kind(), "machine": "shared with other jobs",
-             "model": "3 x 256 BiGRU, 16 conv filters, window_ms 10",
-             "beam_width": args.beam_width}
+             "model": args.model_dir or
+                      "untrained 3 x 256 BiGRU, 16 conv filters, window_ms 10",
+             "audio": args.audio_dir or "synthetic tones",
+             "beam_width": args.beam_width, "alpha": args.alpha,
+             "beta": args.beta}
   with tempfile.TemporaryDirectory() as directory:
-    export = export_model(directory)
+    model = (["model_dir", os.path.abspath(args.model_dir)] if args.model_dir
+             else ["export", export_model(directory)])
     lm_path = args.lm_path or build_lm(directory, args.lm_sentences)
     figures["lm"] = args.lm_path or (
         "4-gram of %d sample-corpus sentences" % args.lm_sentences)
-    short, long_path = write_audio(directory, args.short_files,
-                                   args.short_sec, args.long_min)
+    if args.audio_dir:
+      short, long_path = write_real_audio(directory, args.audio_dir,
+                                          args.short_files, args.long_min)
+    else:
+      short, long_path = write_audio(directory, args.short_files,
+                                     args.short_sec, args.long_min)
     cases = (("greedy", {"kind": "greedy"}),
              ("beam_lm", {"kind": "beam", "beam_width": args.beam_width,
                           "lm_path": os.path.abspath(lm_path),
@@ -185,7 +249,7 @@ def main():
       for name, paths in (("short", short), ("long", [long_path])):
         out = subprocess.run(
             [sys.executable, os.path.abspath(__file__),
-             "--case=" + json.dumps([export, options, paths])],
+             "--case=" + json.dumps([model, options, paths])],
             capture_output=True, text=True, check=True).stdout
         result = json.loads(out.strip().splitlines()[-1])
         figures["%s_%s" % (kind, name)] = result
