@@ -247,10 +247,14 @@ def main():
                           "alpha": args.alpha, "beta": args.beta}))
     for kind, options in cases:
       for name, paths in (("short", short), ("long", [long_path])):
-        out = subprocess.run(
+        child = subprocess.run(
             [sys.executable, os.path.abspath(__file__),
              "--case=" + json.dumps([model, options, paths])],
-            capture_output=True, text=True, check=True).stdout
+            capture_output=True, text=True)
+        if child.returncode:
+          sys.exit("bench/transcribe.py: the %s %s case failed:\n%s"
+                   % (kind, name, child.stderr[-3000:]))
+        out = child.stdout
         result = json.loads(out.strip().splitlines()[-1])
         figures["%s_%s" % (kind, name)] = result
         print("%-7s %-5s: %7.1f s of audio in %6.2f s = %5.1fx real time, "

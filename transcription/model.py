@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from data import featurizer
 import decoder
-import deep_speech_model
 from training import export
+from training import runtime
 
 class Settings(object):
   """How audio must be featurized for a model.
@@ -234,7 +234,7 @@ class CheckpointModel(object):
     if params["num_classes"] != len(self.settings.labels):
       raise ModelError("%s has %d classes but the vocabulary %d labels" % (
           checkpoint, params["num_classes"], len(self.settings.labels)))
-    problem = deep_speech_model.checkpoint_mismatch(
+    problem = runtime.checkpoint_mismatch(
         checkpoint, deep_speech.network(params),
         self.settings.num_feature_bins)
     if problem:
