@@ -61,29 +61,30 @@ _DECODER_FLAGS = (("beam_width", "beam_width"), ("lm_path", "lm_path"),
                   ("lexicon", "lexicon"))
 
 
-def _decoder_options(flags_obj, recorded):
+def _decoder_options(flags_obj, recorded_kind, recorded):
   """(kind, make_decoder keyword arguments) from flags and settings.
 
-  Flags given on the command line win over --lm_settings, which wins over
-  the settings the model records; flag defaults fill in the rest. Without
-  --decoder, a language model from any of them selects the beam search.
+  The kind is --decoder when given, else the model's recorded one, else
+  greedy. Flags given on the command line win over --lm_settings, which wins
+  over the model's recorded beam settings (used only for a beam search);
+  flag defaults fill in the rest. Without --decoder, a language model or
+  lexicon from the flags or --lm_settings selects the beam search.
 
   Args:
     flags_obj: the parsed flags.
-    recorded: the model's recorded decoder settings (keys of
-      decoder.read_lm_settings).
+    recorded_kind: the model's recorded decoder kind, or None.
+    recorded: the model's recorded beam settings (make_decoder's keys).
   """
-  kind = flags_obj.decoder
-  options = {}
-  if kind == "beam" or not flags_obj["decoder"].present:
-    options.update(recorded)
+  given = flags_obj["decoder"].present
+  kind = flags_obj.decoder if given else (recorded_kind or
+                                          flags_obj.decoder)
+  options = dict(recorded) if kind == "beam" else {}
   if flags_obj.lm_settings:
     options.update(decoder.read_lm_settings(flags_obj.lm_settings))
   for key, flag in _DECODER_FLAGS:
     if flags_obj[flag].present or key not in options:
       options[key] = flags_obj[flag].value
-  if not flags_obj["decoder"].present and (options["lm_path"] or
-                                            options["lexicon"]):
+  if not given and (options["lm_path"] or options["lexicon"]):
     kind = "beam"
   if kind == "greedy":
     return kind, {k: options[k] for k in ("lm_path", "lexicon")}
@@ -91,7 +92,8 @@ def _decoder_options(flags_obj, recorded):
 
 
 def _make_decoder(flags_obj, model):
-  kind, options = _decoder_options(flags_obj, model.decoder_settings)
+  kind, options = _decoder_options(flags_obj, model.decoder_kind,
+                                   model.decoder_settings)
   return decoder.make_decoder(kind, model.settings.labels, **options)
 
 
@@ -232,9 +234,10 @@ def define_flags():
                       "Restrict --decoder=beam to the words of this file.")
   flags.DEFINE_string(
       "lm_settings", None,
-      "Tuned LM settings file (decoder.write_lm_settings's JSON); it and an "
-      "export's recorded decoder settings select --decoder=beam unless "
-      "--decoder is given; flags given explicitly override both.")
+      "Tuned LM settings file (decoder.write_lm_settings's JSON); it "
+      "selects --decoder=beam unless --decoder is given, overrides the "
+      "export's recorded decoder settings, and flags given explicitly "
+      "override it.")
 
 
 def main(argv):

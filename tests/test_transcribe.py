@@ -191,15 +191,16 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
   decoder.write_lm_settings(settings, "lm.arpa", 0.5, 1.0)
   assert _texts(_run(["--saved_model=" + export_dir,
                       "--lm_settings=" + settings] + paths)) == with_lm
-  # ...and from an export that carries its LM: a "decoder" object in its
-  # settings, the LM next to them in assets.extra/. --decoder=greedy
+  # ...and from an export that carries its LM (training/export.py's decoder
+  # keys, the LM in assets.extra/ named relative to it). --decoder=greedy
   # ignores them.
   carried = str(tmp_path / "carried")
   shutil.copytree(export.find_saved_model(export_dir), carried)
   extra = os.path.join(carried, "assets.extra")
   shutil.copy(arpa, extra)
   recorded = export.read_export_settings(carried)
-  recorded["decoder"] = {"lm_path": "lm.arpa", "alpha": 0.5, "beta": 1.0}
+  recorded.update(decoder="beam", beam_width=100, alpha=0.5, beta=1.0,
+                  lm_path="lm.arpa", lexicon=None)
   with open(os.path.join(extra, export.EXPORT_SETTINGS_FILE), "w") as f:
     json.dump(recorded, f)
   assert _texts(_run(["--saved_model=" + carried] + paths)) == with_lm

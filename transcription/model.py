@@ -84,40 +84,46 @@ def read_recorded_settings(directory):
   return None, None
 
 
-def recorded_decoder_settings(recorded, folder):
-  """The LM decoder settings a model records, as decoder.read_lm_settings's.
+# The recorded beam-search settings (training/export.py's decoder keys).
+_BEAM_KEYS = ("beam_width", "alpha", "beta", "lm_path", "lexicon")
 
-  The export's settings may hold a "decoder" object with the keys of an LM
-  settings file (decoder.LM_SETTINGS_KEYS: lm_path, alpha, beta, beam_width,
-  lexicon); relative paths are relative to the settings file's folder, so an
-  export carrying its LM in assets.extra/ can be moved as a whole.
+
+def recorded_decoder(recorded, folder):
+  """The decoder a model records: its kind and make_decoder's arguments.
+
+  An export's settings (training/export.py) may hold "decoder" ("greedy" or
+  "beam") and the beam's "beam_width", "alpha", "beta", "lm_path" and
+  "lexicon"; the LM and lexicon are packaged in assets.extra/ and named
+  relative to the settings file's folder (absolute paths stay).
 
   Args:
     recorded: the recorded settings dict, or None.
     folder: the folder holding the settings file.
 
   Returns:
-    A dict of make_decoder keyword arguments (possibly empty).
+    (kind or None when nothing is recorded, a dict of make_decoder keyword
+    arguments: empty unless the kind is "beam").
 
   Raises:
-    ModelError: a "decoder" entry that is not an object of known keys.
+    ModelError: an unknown kind, or a path that is not a string.
   """
-  options = (recorded or {}).get("decoder") or {}
-  if not isinstance(options, dict):
-    raise ModelError("%s: the recorded \"decoder\" settings are not an "
-                     "object" % folder)
-  unknown = sorted(set(options) - set(decoder.LM_SETTINGS_KEYS))
-  if unknown:
-    raise ModelError("%s: unknown recorded decoder settings %s" % (
-        folder, ", ".join(unknown)))
-  result = {k: v for k, v in options.items() if v is not None}
-  for key in ("lm_path", "lexicon"):
-    if key in result:
-      if not isinstance(result[key], str):
-        raise ModelError("%s: the recorded decoder %s is not a path"
-                         % (folder, key))
-      result[key] = os.path.join(folder, result[key])  # absolute ones stay.
-  return result
+  kind = (recorded or {}).get("decoder")
+  if kind is None:
+    return None, {}
+  if kind not in decoder.DECODERS:
+    raise ModelError("%s: unknown recorded decoder %r (expected %s)"
+                     % (folder, kind, ", ".join(decoder.DECODERS)))
+  options = {}
+  for key in _BEAM_KEYS if kind == "beam" else ():
+    value = recorded.get(key)
+    if value is None:
+      continue
+    if key in ("lm_path", "lexicon"):
+      if not isinstance(value, str):
+        raise ModelError("%s: the recorded %s is not a path" % (folder, key))
+      value = os.path.join(folder, value)
+    options[key] = value
+  return kind, options
 
 
 def settings_from(recorded, fallback):
@@ -134,8 +140,8 @@ class ExportedModel(object):
   Attributes (also of `CheckpointModel`):
     path: the export (or checkpoint) used.
     settings: its featurizer `Settings`.
-    decoder_settings: the LM decoder settings it records (a dict of
-      make_decoder keyword arguments, maybe empty).
+    decoder_kind, decoder_settings: the decoder it records (see
+      `recorded_decoder`): None and {} for a model that records none.
   """
 
   def __init__(self, saved_model, fallback_settings):
@@ -149,7 +155,8 @@ class ExportedModel(object):
     self.path = find_saved_model(saved_model)
     recorded, folder = read_recorded_settings(self.path)
     self.settings = settings_from(recorded, fallback_settings)
-    self.decoder_settings = recorded_decoder_settings(recorded, folder)
+    self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
+                                                                folder)
     self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
 
   def __call__(self, features, lengths):
@@ -229,7 +236,8 @@ class CheckpointModel(object):
     self.path = checkpoint
     recorded, folder = read_recorded_settings(model_dir)
     self.settings = settings_from(recorded, fallback_settings)
-    self.decoder_settings = recorded_decoder_settings(recorded, folder)
+    self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
+                                                                folder)
     params = infer_params(checkpoint)
     if params["num_classes"] != len(self.settings.labels):
       raise ModelError("%s has %d classes but the vocabulary %d labels" % (
