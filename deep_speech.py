@@ -4,10 +4,11 @@
         --model_dir=/tmp/deep_speech_model --train_epochs=10
 
 Each cycle batch-wise shuffles the training set (sorted in the first epoch with
---sortagrad), trains --epochs_between_evals passes, greedy-decodes the
-evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
---train_epochs or once WER <= --wer_threshold, then exports a SavedModel to
---export_dir. Re-running the same command resumes from the last checkpoint.
+--sortagrad), trains --epochs_between_evals passes, decodes the evaluation set
+(greedy, and --decoder=beam when asked) and logs `Iteration N: WER = x, CER =
+y`. Training stops after --train_epochs or once WER <= --wer_threshold, then
+exports a SavedModel to --export_dir. Re-running the same command resumes;
+--eval_only evaluates a checkpoint without training.
 """
 
 import collections
@@ -229,9 +230,9 @@ def run_deep_speech(flags_obj):
   if is_chief:
     inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
                                flags_obj.model_dir)
-    # A damaged newest checkpoint: back to the newest intact one.
-    checkpoints.recover(flags_obj.model_dir, os.path.join(
-        flags_obj.model_dir, cycles.STATE_FILE))
+    checkpoints.recover(  # a damaged newest checkpoint: the intact one
+        flags_obj.model_dir,
+        os.path.join(flags_obj.model_dir, cycles.STATE_FILE))
   run = _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset)
   state = cycles.TrainState.load_or_wait(
       flags_obj.model_dir, cycles.current_step(run.estimator),
@@ -291,13 +292,11 @@ def run_deep_speech(flags_obj):
 
 
 def run_eval_only(flags_obj):
-  """--eval_only: evaluates one checkpoint on --eval_data_dir; no training.
+  """--eval_only: evaluates a checkpoint; returns (results, report path).
 
-  Takes no lock and rolls nothing back, so it may run beside a training
-  run on the same --model_dir. Returns (results, report path).
+  Takes no lock and moves nothing: a training run may go on beside it.
   """
   tf.keras.utils.set_random_seed(flags_obj.seed)
-  logging.info("Data preprocessing...")
   eval_speech_dataset = inputs.generate_dataset(
       flags_obj.eval_data_dir, **port_flags.data_args(flags_obj))
   labels = eval_speech_dataset.speech_labels
@@ -319,8 +318,6 @@ def run_eval_only(flags_obj):
       flags_obj.show_samples)
 
 
-# What the cycles of one run share: the Estimator, its params, the batch
-# layout, the input functions and the hooks.
 _Run = collections.namedtuple("_Run", [
     "estimator", "params", "num_replicas", "per_device_batch_size",
     "boundaries", "make_input_fn", "input_fn_eval", "train_hooks",
@@ -365,8 +362,7 @@ def _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset):
           flags_obj, len(train_speech_dataset.entries), num_replicas)))
 
 
-# bench/convergence.py sets up its logging as the CLI does.
-setup_logging = runtime.setup_logging
+setup_logging = runtime.setup_logging  # for bench/convergence.py
 
 
 def main(_):

@@ -375,8 +375,7 @@ def global_step_of(prefix):
 def choose_for_reading(path):
   """The checkpoint a reader (an evaluation) should use; changes nothing.
 
-  Unlike `recover`, damaged checkpoints are only reported, never moved: a
-  training run may own the directory.
+  Unlike `recover`, damaged ones are only reported (a run may own the dir).
 
   Args:
     path: a model directory (its newest intact checkpoint is chosen, as by

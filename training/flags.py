@@ -390,11 +390,12 @@ _LM_SETTINGS_FLAGS = {"lm_path": "lm_path", "alpha": "lm_alpha",
 
 def _given(flags_obj, name):
   """Whether flag `name` was given on the command line (not defaulted)."""
-  try:
+  if isinstance(flags_obj, flags.FlagValues):
     return flags_obj[name].present
-  except (TypeError, KeyError, AttributeError):
-    # A plain object of flag values (tests): a value counts as given.
-    return getattr(flags_obj, name) is not None
+  # A plain namespace of flag values (bench/convergence.py): a value other
+  # than the flag's default counts as given.
+  default = flags.FLAGS[name].default if name in flags.FLAGS else None
+  return getattr(flags_obj, name) != default
 
 
 def decoder_args(flags_obj):
