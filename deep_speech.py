@@ -4,24 +4,24 @@
         --model_dir=/tmp/deep_speech_model --train_epochs=10
 
 Each cycle batch-wise shuffles the training set (sorted in the first epoch with
---sortagrad), trains --epochs_between_evals passes, greedy-decodes the
-evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
---train_epochs or once WER <= --wer_threshold, then exports a SavedModel to
---export_dir. Re-running the same command resumes from the last checkpoint.
+--sortagrad), trains --epochs_between_evals passes, decodes the evaluation set
+(greedy, and --decoder=beam when asked) and logs `Iteration N: WER = x, CER =
+y`. Training stops after --train_epochs or once WER <= --wer_threshold, then
+exports a SavedModel to --export_dir. Re-running the same command resumes;
+--eval_only evaluates a checkpoint without training.
 """
 
 import collections
 import functools
 import os
 import sys
-import warnings
 
 from absl import app as absl_app
 from absl import flags
 from absl import logging
 import tensorflow as tf
 
-from data import augment as augment_lib
+import beam_decoder
 from data import dataset
 from data import manifest
 from data import sampler
@@ -30,7 +30,6 @@ from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
 from official_utils.misc import distribution_utils
-from official_utils.misc import model_helpers
 from data import atomic_file
 from training import checkpoints
 from training import cpu
@@ -239,12 +238,14 @@ def run_deep_speech(flags_obj):
   train_speech_dataset, eval_speech_dataset = inputs.load_datasets(
       flags_obj.train_data_dir, flags_obj.eval_data_dir,
       **port_flags.data_args(flags_obj))
+  decoders = evaluation.make_decoders(eval_speech_dataset.speech_labels,
+                                      port_flags.decoder_args(flags_obj))
   if is_chief:
     inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
                                flags_obj.model_dir)
-  if is_chief:  # a damaged newest checkpoint: back to the newest intact one
-    checkpoints.recover(flags_obj.model_dir, os.path.join(
-        flags_obj.model_dir, cycles.STATE_FILE))
+    checkpoints.recover(  # a damaged newest checkpoint: the intact one
+        flags_obj.model_dir,
+        os.path.join(flags_obj.model_dir, cycles.STATE_FILE))
   run = _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset)
   state = cycles.TrainState.load_or_wait(
       flags_obj.model_dir, cycles.current_step(run.estimator),
@@ -272,13 +273,13 @@ def run_deep_speech(flags_obj):
       if is_chief:
         logging.info("Starting to evaluate...")
         record = evaluation.evaluate_cycle(
-            run.estimator, run.input_fn_eval, eval_speech_dataset, cycle_index + 1,
-                                 train_loss, train_seconds,
-                                 flags_obj.show_samples)
+            run.estimator, run.input_fn_eval, eval_speech_dataset,
+            cycle_index + 1, train_loss, train_seconds,
+            flags_obj.show_samples, decoders, flags_obj.model_dir)
         state.add_cycle(record)
-        checkpoints.keep_if_best(flags_obj.model_dir,
-                                 run.estimator.latest_checkpoint(),
-                                 record[_WER_KEY])
+        checkpoints.keep_if_best(
+            flags_obj.model_dir, run.estimator.latest_checkpoint(),
+            evaluation.decisive_wer(record, flags_obj.decoder)[0])
       else:
         # The chief evaluates; this worker learns the result from its record.
         state = cycles.TrainState.wait_for_chief(
@@ -286,30 +287,50 @@ def run_deep_speech(flags_obj):
         record = state.cycles[cycle_index]
         logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
                      cycle_index + 1, record[_WER_KEY], record[_CER_KEY])
-    if _stop_on_wer(flags_obj.wer_threshold, record[_WER_KEY]):
-      logging.info("WER %.4f reached --wer_threshold=%g: stopping.",
-                   record[_WER_KEY], flags_obj.wer_threshold)
+    wer, label = evaluation.decisive_wer(record, flags_obj.decoder)
+    if evaluation.past_wer_threshold(flags_obj.wer_threshold, wer):
+      logging.info("WER %.4f (%s) reached --wer_threshold=%g: stopping.",
+                   wer, label, flags_obj.wer_threshold)
       break
 
   if flags_obj.export_dir and is_chief:
-    best, best_record = (checkpoints.best_checkpoint(flags_obj.model_dir)
-                         if flags_obj.export_best else (None, None))
-    path = export.export_model(
+    path = export.export_run(
         model_fn, flags_obj.model_dir, run.estimator.config, run.params,
-        flags_obj.export_dir,
-        dict({"sample_rate": flags_obj.sample_rate,
-              "window_ms": flags_obj.window_ms,
-              "stride_ms": flags_obj.stride_ms,
-              "speech_labels": train_speech_dataset.speech_labels},
-             **({"best_step": best_record["step"],
-                 "best_WER": best_record["WER"]} if best else {})),
-        train_speech_dataset.num_feature_bins, checkpoint_path=best)
+        flags_obj.export_dir, port_flags.feature_settings(
+            flags_obj, train_speech_dataset.speech_labels),
+        train_speech_dataset.num_feature_bins, flags_obj.export_best,
+        port_flags.decoder_args(flags_obj))
     logging.info("Exported the SavedModel to %s", path)
   return state.cycles
 
 
-# What the cycles of one run share: the Estimator, its params, the batch
-# layout, the input functions and the hooks.
+def run_eval_only(flags_obj):
+  """--eval_only: evaluates a checkpoint; returns (results, report path).
+
+  Takes no lock and moves nothing: a training run may go on beside it.
+  """
+  tf.keras.utils.set_random_seed(flags_obj.seed)
+  eval_speech_dataset = inputs.generate_dataset(
+      flags_obj.eval_data_dir, **port_flags.data_args(flags_obj))
+  labels = eval_speech_dataset.speech_labels
+  decoders = evaluation.make_decoders(labels,
+                                      port_flags.decoder_args(flags_obj))
+  checkpoint = port_flags.checkpoint_to_evaluate(flags_obj)
+  params = port_flags.model_params(flags_obj, len(labels))
+  port_flags.check_before_training(flags_obj, params, network(params),
+                                   eval_speech_dataset.num_feature_bins,
+                                   checkpoint)
+  estimator = tf.estimator.Estimator(
+      model_fn=model_fn, model_dir=flags_obj.model_dir, params=params,
+      config=tf.estimator.RunConfig(tf_random_seed=flags_obj.seed))
+  return evaluation.evaluate_checkpoint(
+      estimator, checkpoint, functools.partial(
+          dataset.input_fn, flags_obj.batch_size, eval_speech_dataset,
+          **port_flags.pipeline_args(flags_obj)),
+      eval_speech_dataset, decoders, flags_obj.model_dir,
+      flags_obj.show_samples)
+
+
 _Run = collections.namedtuple("_Run", [
     "estimator", "params", "num_replicas", "per_device_batch_size",
     "boundaries", "make_input_fn", "input_fn_eval", "train_hooks",
@@ -322,18 +343,11 @@ def _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset):
       role, flags_core.get_num_gpus(flags_obj), flags_obj.num_cpu_replicas)
   per_device_batch_size = distribution_utils.per_device_batch_size(
       flags_obj.batch_size, num_replicas)
-  run_config = tf.estimator.RunConfig(
-      train_distribute=strategy, session_config=session_config,
-      tf_random_seed=flags_obj.seed,
-      save_checkpoints_steps=flags_obj.save_checkpoints_steps,
-      save_checkpoints_secs=(None if flags_obj.save_checkpoints_steps
-                             else 600),
-      keep_checkpoint_max=flags_obj.keep_checkpoint_max,
-      log_step_count_steps=flags_obj.log_every_n_steps)
+  run_config = port_flags.run_config(flags_obj, strategy, session_config)
   params = port_flags.model_params(flags_obj,
                                    len(train_speech_dataset.speech_labels))
-  _check_before_training(flags_obj, params,
-                         train_speech_dataset.num_feature_bins)
+  port_flags.check_before_training(flags_obj, params, network(params),
+                                   train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
       params=params)
@@ -343,18 +357,10 @@ def _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset):
            train_epochs=flags_obj.train_epochs),
       test_id=flags_obj.benchmark_test_id)
 
-  pipeline = dict(num_parallel_calls=flags_obj.num_parallel_calls,
-                  feature_cache_dir=flags_obj.feature_cache_dir)
+  pipeline = port_flags.pipeline_args(flags_obj)
   boundaries = sampler.bucket_boundaries(train_speech_dataset.entries,
                                          flags_obj.length_buckets)
-  try:
-    warp = augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
-                            flags_obj.seed)
-  except ValueError as e:
-    raise ValueError("--tempo_warp, --freq_warp: %s" % e) from None
-  augment = augment_lib.Chain(
-      warp, augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
-                              flags_obj.seed))
+  augment = port_flags.augmentation(flags_obj)
   return _Run(
       estimator, params, num_replicas, per_device_batch_size, boundaries,
       functools.partial(inputs.train_input_fn, train_speech_dataset,
@@ -365,56 +371,15 @@ def _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset):
       hooks_helper.get_train_hooks(flags_obj.hooks,
                                    model_dir=flags_obj.model_dir,
                                    batch_size=flags_obj.batch_size),
-      cycles.fingerprint(
-          train_entries=len(train_speech_dataset.entries),
-          batch_size=flags_obj.batch_size, num_replicas=num_replicas,
-          epochs_between_evals=flags_obj.epochs_between_evals,
-          sortagrad=flags_obj.sortagrad, seed=flags_obj.seed,
-          length_buckets=flags_obj.length_buckets))
+      cycles.fingerprint(**port_flags.fingerprint_args(
+          flags_obj, len(train_speech_dataset.entries), num_replicas)))
 
 
-def _check_before_training(flags_obj, params, num_feature_bins):
-  """Stops with a message in flag terms before anything would fail later."""
-  try:
-    runtime.check_dtype(params["dtype"])
-  except ValueError as e:
-    raise ValueError("--dtype=%s: %s. Use --dtype=fp32." % (
-        flags_obj.dtype, e)) from None
-  emulated = params["dtype"] == "bfloat16" and cpu.bfloat16_emulation_warning()
-  if emulated:
-    logging.warning("--dtype=bf16: %s Use --dtype=fp32 for speed.", emulated)
-  try:
-    runtime.check_model_dir(flags_obj.model_dir, network(params),
-                            num_feature_bins)
-  except runtime.CheckpointMismatchError as e:
-    raise ValueError(
-        "%s. Use the flags it was trained with (--rnn_hidden_size, "
-        "--rnn_hidden_layers, --rnn_type, --is_bidirectional, --use_bias, "
-        "--conv_filters, --window_ms, --sample_rate), or another "
-        "--model_dir." % e) from None
-
-
-def _stop_on_wer(threshold, wer):
-  """Stops when WER is at or below the threshold (the seed had it inverted)."""
-  return model_helpers.past_threshold(threshold, wer, higher_is_better=False)
-
-
-def setup_logging():
-  """One log format, INFO level, no deprecation notices from TF internals."""
-  logging.set_verbosity(logging.INFO)
-  # TensorFlow's logger has its own handler and would print every message a
-  # second time; let its records go through absl's handler only.
-  tf_logger = tf.get_logger()
-  tf_logger.handlers = []
-  tf_logger.propagate = True
-  warnings.filterwarnings("ignore", message=r"`tf\.layers\.", category=UserWarning)
-  # pylint: disable=g-import-not-at-top
-  from tensorflow.python.util import deprecation
-  deprecation._PRINT_DEPRECATION_WARNINGS = False  # pylint: disable=protected-access
+setup_logging = runtime.setup_logging  # for bench/convergence.py
 
 
 def main(_):
-  setup_logging()
+  runtime.setup_logging()
   cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
   if distribution_utils.tf_config_cluster():
@@ -423,6 +388,9 @@ def main(_):
   role = distribution_utils.multi_worker_role(
       distribution_utils.tf_config_cluster())
   try:
+    if flags_obj.eval_only:  # a reader: no lock, nothing rolled back
+      run_eval_only(flags_obj)
+      return
     # One run per model directory; each task of a cluster locks its own file.
     with lock.RunLock(flags_obj.model_dir, role and role.index), \
         logger.benchmark_context(flags_obj):
@@ -433,7 +401,8 @@ def main(_):
     sys.exit(130)
   except (manifest.ManifestError, dataset.DataError, ValueError,
           hooks.AudioReadError, hooks.NonFiniteLossError, lock.LockedError,
-          atomic_file.WriteError, checkpoints.CheckpointWriteError) as e:
+          atomic_file.WriteError, checkpoints.CheckpointWriteError,
+          beam_decoder.DecoderLibraryError) as e:
     logging.error("%s", e)
     sys.exit(1)
 

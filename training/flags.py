@@ -2,14 +2,23 @@
 
 The original's flags (and their defaults) are defined in deep_speech.py; these
 are the port's additions: model size and learning-rate schedule, data
-checks, checkpoints, the feature cache, batching and augmentation.
+checks, checkpoints, the feature cache, batching, augmentation, and the
+decoders and evaluation-only runs.
 """
 
-from absl import flags
+import os
 
+from absl import flags
+from absl import logging
+import tensorflow as tf
+
+from data import augment as augment_lib
 from data import vocabulary
+import decoder
 import deep_speech_model
 from official_utils.flags import core as flags_core
+from training import checkpoints
+from training import cpu
 from training import runtime
 
 # --dtype -> the model's compute dtype.
@@ -193,6 +202,62 @@ def _define_port_flags():
           "With --num_gpus=0, train with MirroredStrategy over this many "
           "simulated CPU devices (tests the multi-device path; slower than "
           "one device)."))
+  _define_decoder_flags()
+
+
+def _define_decoder_flags():
+  """Defines the decoder and evaluation flags (issue 13)."""
+  flags.DEFINE_enum(
+      name="decoder", default="greedy", enum_values=list(decoder.DECODERS),
+      help=flags_core.help_wrap(
+          "How each evaluation decodes besides greedy: greedy (the "
+          "original's only decoder) or beam (CTC beam search, optionally "
+          "with --lm_path and --lexicon; needs flashlight-text). The "
+          "'Iteration N' line stays greedy; a beam decoder adds its own line, "
+          "and --wer_threshold and the best checkpoint follow it."))
+  flags.DEFINE_integer(
+      name="beam_width", default=100, lower_bound=1,
+      help=flags_core.help_wrap("Hypotheses the beam search keeps per "
+                                "frame."))
+  flags.DEFINE_string(
+      name="lm_path", default=None,
+      help=flags_core.help_wrap(
+          "A KenLM-format word n-gram (ARPA or KenLM binary, e.g. from "
+          "data/build_lm.py) for --decoder=beam."))
+  flags.DEFINE_float(
+      name="lm_alpha", default=0.0,
+      help=flags_core.help_wrap("Weight of the LM's log10 probabilities in "
+                                "the beam search."))
+  flags.DEFINE_float(
+      name="lm_beta", default=0.0,
+      help=flags_core.help_wrap("Score added per word by the beam search "
+                                "(word insertion bonus)."))
+  flags.DEFINE_string(
+      name="lexicon", default=None,
+      help=flags_core.help_wrap(
+          "A words file (one word per line) the beam search must spell "
+          "from; with an LM but no lexicon, the LM's unigrams."))
+  flags.DEFINE_string(
+      name="lm_settings", default=None,
+      help=flags_core.help_wrap(
+          "An LM settings file (JSON: lm_path, alpha, beta and optionally "
+          "beam_width and lexicon) as the alpha/beta tuning writes; "
+          "--lm_path, --lm_alpha, --lm_beta, --beam_width and --lexicon "
+          "given on the command line override its values."))
+  flags.DEFINE_bool(
+      name="eval_only", default=False,
+      help=flags_core.help_wrap(
+          "Evaluate one checkpoint on --eval_data_dir without training: "
+          "the newest intact one in --model_dir, or --checkpoint_path. "
+          "Takes no lock (a running training is not disturbed) and writes "
+          "the report to <model_dir>/eval/."))
+  flags.DEFINE_string(
+      name="checkpoint_path", default=None,
+      help=flags_core.help_wrap(
+          "With --eval_only: the checkpoint to evaluate (a prefix such as "
+          "<model_dir>/model.ckpt-1200, or a directory such as "
+          "<model_dir>/best); default the newest intact one in "
+          "--model_dir."))
 
 
 def data_args(flags_obj):
@@ -203,6 +268,100 @@ def data_args(flags_obj):
               sortagrad=flags_obj.sortagrad,
               max_audio_sec=flags_obj.max_audio_sec,
               strict=flags_obj.strict_data)
+
+
+def feature_settings(flags_obj, speech_labels):
+  """The export's featurizer settings and vocabulary, from the flags."""
+  return {"sample_rate": flags_obj.sample_rate,
+          "window_ms": flags_obj.window_ms, "stride_ms": flags_obj.stride_ms,
+          "speech_labels": speech_labels}
+
+
+def run_config(flags_obj, strategy, session_config):
+  """The Estimator's `RunConfig`: seed and checkpoint cadence."""
+  return tf.estimator.RunConfig(
+      train_distribute=strategy, session_config=session_config,
+      tf_random_seed=flags_obj.seed,
+      save_checkpoints_steps=flags_obj.save_checkpoints_steps,
+      save_checkpoints_secs=(None if flags_obj.save_checkpoints_steps
+                             else 600),
+      keep_checkpoint_max=flags_obj.keep_checkpoint_max,
+      log_step_count_steps=flags_obj.log_every_n_steps)
+
+
+def augmentation(flags_obj):
+  """The training augmentation (`augment.Chain`), from the flags."""
+  try:
+    warp = augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
+                            flags_obj.seed)
+  except ValueError as e:
+    raise ValueError("--tempo_warp, --freq_warp: %s" % e) from None
+  return augment_lib.Chain(
+      warp, augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
+                                    flags_obj.seed))
+
+
+def pipeline_args(flags_obj):
+  """`dataset.input_fn`'s pipeline options, from the flags."""
+  return dict(num_parallel_calls=flags_obj.num_parallel_calls,
+              feature_cache_dir=flags_obj.feature_cache_dir)
+
+
+def fingerprint_args(flags_obj, train_entries, num_replicas):
+  """`cycles.fingerprint`'s arguments: what fixes a run's batches."""
+  return dict(train_entries=train_entries, batch_size=flags_obj.batch_size,
+              num_replicas=num_replicas,
+              epochs_between_evals=flags_obj.epochs_between_evals,
+              sortagrad=flags_obj.sortagrad, seed=flags_obj.seed,
+              length_buckets=flags_obj.length_buckets)
+
+
+def check_before_training(flags_obj, params, model, num_feature_bins,
+                          checkpoint=None):
+  """Stops with a message in flag terms before anything would fail later.
+
+  Args:
+    flags_obj: the flags.
+    params: model_fn's params (`model_params`).
+    model: the network they describe (deep_speech.network(params)).
+    num_feature_bins: spectrogram bins of the input.
+    checkpoint: a checkpoint prefix to check instead of --model_dir's
+      latest (--eval_only).
+  """
+  try:
+    runtime.check_dtype(params["dtype"])
+  except ValueError as e:
+    raise ValueError("--dtype=%s: %s. Use --dtype=fp32." % (
+        flags_obj.dtype, e)) from None
+  emulated = params["dtype"] == "bfloat16" and cpu.bfloat16_emulation_warning()
+  if emulated:
+    logging.warning("--dtype=bf16: %s Use --dtype=fp32 for speed.", emulated)
+  try:
+    runtime.check_model_dir(flags_obj.model_dir, model, num_feature_bins,
+                            checkpoint)
+  except runtime.CheckpointMismatchError as e:
+    raise ValueError(
+        "%s. Use the flags it was trained with (--rnn_hidden_size, "
+        "--rnn_hidden_layers, --rnn_type, --is_bidirectional, --use_bias, "
+        "--conv_filters, --window_ms, --sample_rate), or another "
+        "--model_dir." % e) from None
+
+
+def checkpoint_to_evaluate(flags_obj):
+  """--eval_only's checkpoint: --checkpoint_path, or --model_dir's newest.
+
+  Damaged checkpoints are logged and passed over, never moved (a training
+  run may own the directory).
+  """
+  try:
+    chosen = checkpoints.choose_for_reading(
+        flags_obj.checkpoint_path or flags_obj.model_dir)
+  except checkpoints.NoCheckpointError as e:
+    raise ValueError("--eval_only: %s (see --checkpoint_path, --model_dir)"
+                     % e) from None
+  for path, problem in chosen.damaged:
+    logging.warning("Passing over damaged checkpoint %s: %s", path, problem)
+  return chosen.latest
 
 
 def model_params(flags_obj, num_classes):
@@ -225,3 +384,52 @@ def model_params(flags_obj, num_classes):
       "dtype": DTYPES[flags_obj.dtype],
       "loss_scale": loss_scale,
   }
+
+
+# --lm_settings keys -> the flags that override them.
+_LM_SETTINGS_FLAGS = {"lm_path": "lm_path", "alpha": "lm_alpha",
+                      "beta": "lm_beta", "beam_width": "beam_width",
+                      "lexicon": "lexicon"}
+
+
+def _given(flags_obj, name):
+  """Whether flag `name` was given on the command line (not defaulted)."""
+  if isinstance(flags_obj, flags.FlagValues):
+    return flags_obj[name].present
+  # A plain namespace of flag values (bench/convergence.py): a value other
+  # than the flag's default counts as given.
+  default = flags.FLAGS[name].default if name in flags.FLAGS else None
+  return getattr(flags_obj, name) != default
+
+
+def decoder_args(flags_obj):
+  """`decoder.make_decoder`'s arguments (kind included), from the flags.
+
+  --lm_settings supplies lm_path, alpha, beta and optionally beam_width and
+  lexicon; flags given on the command line override them.
+
+  Raises:
+    ValueError: in flag terms: an unreadable settings file, a missing LM or
+      lexicon file, or an LM or lexicon without --decoder=beam.
+  """
+  args = {"kind": flags_obj.decoder, "beam_width": flags_obj.beam_width,
+          "lm_path": flags_obj.lm_path, "alpha": flags_obj.lm_alpha,
+          "beta": flags_obj.lm_beta, "lexicon": flags_obj.lexicon}
+  if flags_obj.lm_settings:
+    try:
+      settings = decoder.read_lm_settings(flags_obj.lm_settings)
+    except ValueError as e:
+      raise ValueError("--lm_settings: %s" % e) from None
+    for key, value in settings.items():
+      if not _given(flags_obj, _LM_SETTINGS_FLAGS[key]):
+        args[key] = value
+  if args["kind"] != "beam" and (args["lm_path"] or args["lexicon"]):
+    raise ValueError("--lm_path, --lexicon and --lm_settings need "
+                     "--decoder=beam (greedy decoding uses neither)")
+  for key, flag in (("lm_path", "--lm_path"), ("lexicon", "--lexicon")):
+    if args[key] and not os.path.isfile(args[key]):
+      raise ValueError("%s=%s: no such file%s" % (
+          flag, args[key],
+          " (read from --lm_settings=%s)" % flags_obj.lm_settings
+          if flags_obj.lm_settings and not _given(flags_obj, key) else ""))
+  return args
