@@ -11,7 +11,6 @@ exports a SavedModel to --export_dir. Re-running the same command resumes;
 --eval_only evaluates a checkpoint without training.
 """
 
-import collections
 import functools
 import os
 import sys
@@ -24,10 +23,7 @@ import tensorflow as tf
 import beam_decoder
 from data import dataset
 from data import manifest
-from data import sampler
 import deep_speech_model
-from official_utils.flags import core as flags_core
-from official_utils.logs import hooks_helper
 from official_utils.logs import logger
 from official_utils.misc import distribution_utils
 from data import atomic_file
@@ -41,6 +37,7 @@ from training import hooks
 from training import inputs
 from training import lock
 from training import runtime
+from training import settings
 from training import summaries
 
 # Evaluation metric keys.
@@ -237,16 +234,16 @@ def run_deep_speech(flags_obj):
   logging.info("Data preprocessing...")
   train_speech_dataset, eval_speech_dataset = inputs.load_datasets(
       flags_obj.train_data_dir, flags_obj.eval_data_dir,
-      **port_flags.data_args(flags_obj))
+      **settings.data_args(flags_obj))
   decoders = evaluation.make_decoders(eval_speech_dataset.speech_labels,
-                                      port_flags.decoder_args(flags_obj))
+                                      settings.decoder_args(flags_obj))
+  feature_settings = settings.feature_settings(
+      flags_obj, train_speech_dataset.speech_labels)
   if is_chief:
-    inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
-                               flags_obj.model_dir)
-    checkpoints.recover(  # a damaged newest checkpoint: the intact one
-        flags_obj.model_dir,
-        os.path.join(flags_obj.model_dir, cycles.STATE_FILE))
-  run = _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset)
+    _prepare_model_dir(flags_obj.model_dir, train_speech_dataset,
+                       eval_speech_dataset, feature_settings)
+  run = settings.setup_run(flags_obj, role, model_fn, network,
+                           train_speech_dataset, eval_speech_dataset, decoders)
   state = cycles.TrainState.load_or_wait(
       flags_obj.model_dir, cycles.current_step(run.estimator),
       run.fingerprint, is_chief)
@@ -262,32 +259,20 @@ def run_deep_speech(flags_obj):
     else:
       logging.info("Starting a training cycle: %d/%d", cycle_index + 1,
                    len(schedule))
-      plan = cycles.plan_cycle(
-          train_speech_dataset.entries, epochs, run.per_device_batch_size,
-          run.num_replicas, flags_obj.sortagrad, flags_obj.seed,
-          flags_obj.length_buckets, run.boundaries,
-          whole_steps=role is not None)
-      train_loss, train_seconds = cycles.train_cycle(
-          run.estimator, plan, state.cycle_start_step(), run.make_input_fn,
-          run.train_hooks, role is not None, run.input_fn_eval)
+      train_loss, train_seconds = _train_cycle(
+          run, state, train_speech_dataset.entries, epochs)
       if is_chief:
         logging.info("Starting to evaluate...")
-        record = evaluation.evaluate_cycle(
-            run.estimator, run.input_fn_eval, eval_speech_dataset,
-            cycle_index + 1, train_loss, train_seconds,
-            flags_obj.show_samples, decoders, flags_obj.model_dir)
-        state.add_cycle(record)
-        checkpoints.keep_if_best(
-            flags_obj.model_dir, run.estimator.latest_checkpoint(),
-            evaluation.decisive_wer(record, flags_obj.decoder)[0])
+        record = _evaluate_cycle(run, state, eval_speech_dataset,
+                                 cycle_index + 1, train_loss, train_seconds)
       else:
         # The chief evaluates; this worker learns the result from its record.
         state = cycles.TrainState.wait_for_chief(
-            flags_obj.model_dir, run.fingerprint, num_cycles=cycle_index + 1)
+            run.model_dir, run.fingerprint, num_cycles=cycle_index + 1)
         record = state.cycles[cycle_index]
         logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
                      cycle_index + 1, record[_WER_KEY], record[_CER_KEY])
-    wer, label = evaluation.decisive_wer(record, flags_obj.decoder)
+    wer, label = evaluation.decisive_wer(record, run.decoder_kind)
     if evaluation.past_wer_threshold(flags_obj.wer_threshold, wer):
       logging.info("WER %.4f (%s) reached --wer_threshold=%g: stopping.",
                    wer, label, flags_obj.wer_threshold)
@@ -295,13 +280,51 @@ def run_deep_speech(flags_obj):
 
   if flags_obj.export_dir and is_chief:
     path = export.export_run(
-        model_fn, flags_obj.model_dir, run.estimator.config, run.params,
-        flags_obj.export_dir, port_flags.feature_settings(
-            flags_obj, train_speech_dataset.speech_labels),
+        model_fn, run.model_dir, run.estimator.config, run.params,
+        flags_obj.export_dir, feature_settings,
         train_speech_dataset.num_feature_bins, flags_obj.export_best,
-        port_flags.decoder_args(flags_obj))
+        settings.decoder_args(flags_obj))
     logging.info("Exported the SavedModel to %s", path)
   return state.cycles
+
+
+def _prepare_model_dir(model_dir, train_speech_dataset, eval_speech_dataset,
+                       feature_settings):
+  """The chief's first writes: skipped rows, an intact checkpoint, settings.
+
+  The featurizer settings are written now, not only at export, so that
+  `transcribe.py --model_dir` featurizes as training does at any time.
+  """
+  inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
+                             model_dir)
+  # A damaged newest checkpoint: back to the newest intact one.
+  checkpoints.recover(model_dir, os.path.join(model_dir, cycles.STATE_FILE))
+  export.write_settings(model_dir, feature_settings)
+
+
+def _train_cycle(run, state, entries, epochs):
+  """Trains one cycle (or what is left of it); (mean loss, seconds)."""
+  plan = cycles.plan_cycle(
+      entries, epochs, run.per_device_batch_size, run.num_replicas,
+      run.order.sortagrad, run.order.seed, run.order.length_buckets,
+      run.boundaries, whole_steps=run.multi_worker)
+  return cycles.train_cycle(
+      run.estimator, plan, state.cycle_start_step(), run.make_input_fn,
+      run.train_hooks, run.multi_worker, run.input_fn_eval)
+
+
+def _evaluate_cycle(run, state, eval_speech_dataset, cycle, train_loss,
+                    train_seconds):
+  """Evaluates, records and keeps the best checkpoint; the cycle record."""
+  record = evaluation.evaluate_cycle(
+      run.estimator, run.input_fn_eval, eval_speech_dataset, cycle,
+      train_loss, train_seconds, run.show_samples, run.decoders,
+      run.model_dir)
+  state.add_cycle(record)
+  checkpoints.keep_if_best(
+      run.model_dir, run.estimator.latest_checkpoint(),
+      evaluation.decisive_wer(record, run.decoder_kind)[0])
+  return record
 
 
 def run_eval_only(flags_obj):
@@ -311,13 +334,13 @@ def run_eval_only(flags_obj):
   """
   tf.keras.utils.set_random_seed(flags_obj.seed)
   eval_speech_dataset = inputs.generate_dataset(
-      flags_obj.eval_data_dir, **port_flags.data_args(flags_obj))
+      flags_obj.eval_data_dir, **settings.data_args(flags_obj))
   labels = eval_speech_dataset.speech_labels
   decoders = evaluation.make_decoders(labels,
-                                      port_flags.decoder_args(flags_obj))
-  checkpoint = port_flags.checkpoint_to_evaluate(flags_obj)
-  params = port_flags.model_params(flags_obj, len(labels))
-  port_flags.check_before_training(flags_obj, params, network(params),
+                                      settings.decoder_args(flags_obj))
+  checkpoint = settings.checkpoint_to_evaluate(flags_obj)
+  params = settings.model_params(flags_obj, len(labels))
+  settings.check_before_training(flags_obj, params, network(params),
                                    eval_speech_dataset.num_feature_bins,
                                    checkpoint)
   estimator = tf.estimator.Estimator(
@@ -326,56 +349,9 @@ def run_eval_only(flags_obj):
   return evaluation.evaluate_checkpoint(
       estimator, checkpoint, functools.partial(
           dataset.input_fn, flags_obj.batch_size, eval_speech_dataset,
-          **port_flags.pipeline_args(flags_obj)),
+          **settings.pipeline_args(flags_obj)),
       eval_speech_dataset, decoders, flags_obj.model_dir,
       flags_obj.show_samples)
-
-
-_Run = collections.namedtuple("_Run", [
-    "estimator", "params", "num_replicas", "per_device_batch_size",
-    "boundaries", "make_input_fn", "input_fn_eval", "train_hooks",
-    "fingerprint"])
-
-
-def _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset):
-  """The Estimator and the rest of a `_Run`, from the flags."""
-  strategy, session_config, num_replicas = runtime.distribution(
-      role, flags_core.get_num_gpus(flags_obj), flags_obj.num_cpu_replicas)
-  per_device_batch_size = distribution_utils.per_device_batch_size(
-      flags_obj.batch_size, num_replicas)
-  run_config = port_flags.run_config(flags_obj, strategy, session_config)
-  params = port_flags.model_params(flags_obj,
-                                   len(train_speech_dataset.speech_labels))
-  port_flags.check_before_training(flags_obj, params, network(params),
-                                   train_speech_dataset.num_feature_bins)
-  estimator = tf.estimator.Estimator(
-      model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
-      params=params)
-  logger.get_benchmark_logger().log_run_info(
-      "deep_speech", "LibriSpeech",
-      dict(params, batch_size=flags_obj.batch_size,
-           train_epochs=flags_obj.train_epochs),
-      test_id=flags_obj.benchmark_test_id)
-
-  pipeline = port_flags.pipeline_args(flags_obj)
-  boundaries = sampler.bucket_boundaries(train_speech_dataset.entries,
-                                         flags_obj.length_buckets)
-  augment = port_flags.augmentation(flags_obj)
-  return _Run(
-      estimator, params, num_replicas, per_device_batch_size, boundaries,
-      functools.partial(inputs.train_input_fn, train_speech_dataset,
-                        per_device_batch_size, num_replicas, boundaries,
-                        augment, **pipeline),
-      functools.partial(dataset.input_fn, per_device_batch_size,
-                        eval_speech_dataset, **pipeline),
-      hooks_helper.get_train_hooks(flags_obj.hooks,
-                                   model_dir=flags_obj.model_dir,
-                                   batch_size=flags_obj.batch_size),
-      cycles.fingerprint(**port_flags.fingerprint_args(
-          flags_obj, len(train_speech_dataset.entries), num_replicas)))
-
-
-setup_logging = runtime.setup_logging  # for bench/convergence.py
 
 
 def main(_):

@@ -8,10 +8,12 @@ configured (its own log line and record entry, under the key "beam").
 """
 
 import collections
+import os
 import time
 
 from absl import logging
 
+from data import featurizer
 from data import progress
 import decoder
 from official_utils.logs import logger
@@ -19,6 +21,7 @@ from official_utils.misc import model_helpers
 from training import checkpoints
 from training import cycles
 from training import hooks
+from training import summaries
 from training import report as report_lib
 
 # Evaluation metric keys.
@@ -212,11 +215,37 @@ def evaluate_cycle(estimator, input_fn_eval, eval_speech_dataset, cycle,
   metrics = _metrics(eval_results)
   _log_benchmark(metrics, global_step)
   if model_dir:
+    _write_summaries(model_dir, eval_results, eval_speech_dataset,
+                     global_step)
     _write_report(model_dir, eval_results, decoders, eval_speech_dataset,
                   global_step, estimator.latest_checkpoint(), cycle=cycle)
   return dict(metrics, cycle=cycle, global_step=global_step,
               train_loss=train_loss, train_seconds=round(train_seconds, 2),
               eval_seconds=round(eval_seconds, 2))
+
+
+def _write_summaries(model_dir, eval_results, eval_speech_dataset,
+                     global_step, num_samples=3):
+  """TensorBoard's eval run: WER/CER per decoder, samples, a spectrogram."""
+  per_decoder = collections.OrderedDict(
+      (name, {k: results[k] for k in METRIC_KEYS})
+      for name, results in eval_results["decoders"].items())
+  entry = eval_speech_dataset.entries[0]
+  audio = eval_speech_dataset.config.audio_config
+  try:
+    spectrogram = featurizer.featurize_file(
+        entry.wav_filename, audio.sample_rate, audio.window_ms,
+        audio.stride_ms)[:, :, 0]
+  except (OSError, RuntimeError, ValueError) as e:
+    logging.warning("No spectrogram image in TensorBoard: %s: %s",
+                    entry.wav_filename, e)
+    spectrogram = None
+  summaries.write_eval_summaries(
+      os.path.join(model_dir, summaries.EVAL_SUBDIR), global_step,
+      summaries.decoder_metrics(per_decoder),
+      samples=list(zip(eval_results["targets"],
+                       eval_results["decoded"]))[:num_samples],
+      spectrogram=spectrogram, transcript=entry.transcript)
 
 
 def _write_report(model_dir, eval_results, decoders, eval_speech_dataset,

@@ -79,8 +79,7 @@ def export_model(model_fn, model_dir, run_config, params, export_dir,
   Returns:
     The export's directory.
   """
-  settings_path = os.path.join(model_dir, EXPORT_SETTINGS_FILE)
-  atomic_file.write_json(settings_path, settings)
+  settings_path = write_settings(model_dir, settings)
   exporter = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=model_dir, config=run_config,
       params=dict(params, dtype="float32"))
@@ -91,6 +90,18 @@ def export_model(model_fn, model_dir, run_config, params, export_dir,
                         **{EXPORT_SETTINGS_FILE: settings_path}),
       checkpoint_path=checkpoint_path)
   return path.decode() if isinstance(path, bytes) else path
+
+
+def write_settings(model_dir, settings):
+  """Writes the featurizer settings beside the checkpoints; returns the path.
+
+  The training run writes them at its start, so that `transcribe.py
+  --model_dir` featurizes as training did before any export exists; an
+  export packages the same file.
+  """
+  path = os.path.join(model_dir, EXPORT_SETTINGS_FILE)
+  atomic_file.write_json(path, settings)
+  return path
 
 
 def find_saved_model(path):
