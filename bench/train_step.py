@@ -60,6 +60,7 @@ import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
+import flops  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 SAMPLE_RATE = 16000
 NUM_BINS = 161
@@ -125,71 +126,6 @@ def make_batch(batch_size, utt_sec, seed, num_bins=NUM_BINS):
       "label_length": label_length.astype(np.int32).reshape(-1, 1),
   }
   return batch, labels, float(np.sum(seconds))
-
-
-# How far the step is from the hardware's limit.
-
-
-def step_flops(params, batch_size, frames, num_bins):
-  """Useful floating-point operations of one training step, counted.
-
-  Counts the multiply-adds of the convolutions, the RNN's input and
-  recurrent matrix products (3 gates for a GRU, 4 for an LSTM) and the
-  dense layer over the padded batch, 2 FLOPs each. The backward pass
-  costs twice the forward (gradients of inputs and of weights), except for
-  the first convolution, whose input (the spectrogram) needs no gradient.
-  Batch norm, activations, CTC and Adam are left out: they are a few
-  percent, and no matrix unit speeds them up.
-
-  Returns:
-    FLOPs (a float) for forward + backward.
-  """
-  # pylint: disable=protected-access
-  filters = params.get("conv_filters", deep_speech_model.DEFAULT_CONV_FILTERS)
-  steps, freq, channels = frames, num_bins, 1
-  flops = 0.0
-  for i, (padding, kernel, strides) in enumerate(
-      deep_speech_model._CONV_LAYERS):
-    steps = (steps + 2 * padding[0] - kernel[0]) // strides[0] + 1
-    freq = (freq + 2 * padding[1] - kernel[1]) // strides[1] + 1
-    forward = 2.0 * batch_size * steps * freq * filters * (
-        kernel[0] * kernel[1] * channels)
-    flops += forward * (2 if i == 0 else 3)
-    channels = filters
-  gates = {"gru": 3, "lstm": 4, "rnn": 1}[params["rnn_type"]]
-  hidden = params["rnn_hidden_size"]
-  directions = 2 if params["is_bidirectional"] else 1
-  inputs = freq * channels
-  for _ in range(params["rnn_hidden_layers"]):
-    flops += 3 * 2.0 * batch_size * steps * directions * gates * (
-        inputs + hidden) * hidden
-    inputs = directions * hidden
-  flops += 3 * 2.0 * batch_size * steps * inputs * params["num_classes"]
-  return flops
-
-
-def sgemm_gflops(m, k, n, repeats=5):
-  """float32 matrix product speed of this machine, [m, k] x [k, n].
-
-  Run by TensorFlow in a session, with its thread pools, so the figure is
-  what the training step's own matrix products could reach here now (on a
-  shared machine, load falls on both). Median of `repeats` after one warm-up.
-  """
-  with tf.Graph().as_default():
-    rng = np.random.RandomState(0)
-    a = tf.constant(rng.standard_normal([m, k]).astype(np.float32))
-    b = tf.Variable(rng.standard_normal([k, n]).astype(np.float32))
-    # A scalar out, so fetching costs nothing; the product still runs whole.
-    product = tf.reduce_sum(tf.matmul(a, b))
-    with tf.compat.v1.Session() as session:
-      session.run(b.initializer)
-      session.run(product)
-      times = []
-      for _ in range(repeats):
-        start = time.perf_counter()
-        session.run(product)
-        times.append(time.perf_counter() - start)
-  return 2.0 * m * k * n / statistics.median(times) / 1e9
 
 
 # The Estimator.
@@ -272,7 +208,7 @@ def build_keras_model(params, num_bins=NUM_BINS):
   inputs = tf.keras.Input([None, num_bins, 1])
   x = inputs
   # pylint: disable=protected-access
-  for padding, kernel, strides in deep_speech_model._CONV_LAYERS:
+  for padding, kernel, strides in deep_speech_model.CONV_LAYERS:
     x = layers.ZeroPadding2D(((padding[0],) * 2, (padding[1],) * 2))(x)
     filters = params.get("conv_filters",
                          deep_speech_model.DEFAULT_CONV_FILTERS)
@@ -357,7 +293,7 @@ def bench_config(config, args, tmp):
   hidden = params["rnn_hidden_size"]
   sgemm_shape = (args.batch_size * deep_speech_model.conv_output_frames(
       batch["features"].shape[1]), 2 * hidden, 3 * hidden)
-  sgemm_before = sgemm_gflops(*sgemm_shape)
+  sgemm_before = flops.sgemm_gflops(*sgemm_shape)
   tf.keras.utils.set_random_seed(args.seed)
   keras = KerasLoop(params, batch, labels)
   # Trace the Keras step before the Estimator makes Keras layers in its v1
@@ -374,8 +310,9 @@ def bench_config(config, args, tmp):
   keras_step = statistics.median(keras_timed)
   ratio = statistics.median(k / e for k, e in zip(keras_timed, est_timed))
   frames = int(batch["features"].shape[1])
-  flops = step_flops(params, args.batch_size, frames, args.num_bins)
-  sgemm = max(sgemm_before, sgemm_gflops(*sgemm_shape))
+  step_flop = flops.step_flops(params, args.batch_size, frames,
+                               args.num_bins)
+  sgemm = max(sgemm_before, flops.sgemm_gflops(*sgemm_shape))
   return {
       "config": config,
       "rnn": "%dx%d bigru" % (params["rnn_hidden_layers"],
@@ -394,10 +331,10 @@ def bench_config(config, args, tmp):
       "keras_loop_audio_s_per_s": round(audio_s / keras_step, 2),
       "estimator_step_s": round(est_step, 4),
       "keras_loop_step_s": round(keras_step, 4),
-      "useful_gflop_per_step": round(flops / 1e9, 2),
-      "estimator_useful_gflops": round(flops / est_step / 1e9, 2),
+      "useful_gflop_per_step": round(step_flop / 1e9, 2),
+      "estimator_useful_gflops": round(step_flop / est_step / 1e9, 2),
       "sgemm_gflops": round(sgemm, 2),
-      "fraction_of_sgemm": round(flops / est_step / 1e9 / sgemm, 3),
+      "fraction_of_sgemm": round(step_flop / est_step / 1e9 / sgemm, 3),
       "onednn_custom_ops": cpu.onednn_enabled(),
       "estimator_step_s_range": [round(min(est_timed), 4),
                                  round(max(est_timed), 4)],
