@@ -10,8 +10,10 @@ import os
 import numpy as np
 import pytest
 import soundfile
+import tensorflow as tf
 
 from bench import seed_reference
+from data import augment
 from data import dataset
 from data import featurizer
 from data import manifest
@@ -284,3 +286,47 @@ def test_shuffled_epoch_of_the_shared_corpus(corpus):
   for features, _ in batches:
     lengths = features["input_length"][:, 0]
     assert features["features"].shape[1] == lengths.max() == lengths[-1]
+
+
+# Input sharding over the workers of a cluster (input_context).
+
+
+def _named_batches(speech, epochs, **kwargs):
+  """[(wav filenames, features)] of every batch input_fn yields."""
+  out = []
+  for features, _ in dataset.input_fn(2, speech, epochs=epochs, **kwargs):
+    out.append((tuple(f.decode() for f in features["wav_filename"].numpy()),
+                features["features"].numpy()))
+  return out
+
+
+@pytest.mark.parametrize("num_workers", [2, 3])
+def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
+  speech = conftest.speech_dataset(corpus)
+  # 16 utterances in batches of 2: 8 plain batches, then a bucketed epoch.
+  boundaries = sampler.bucket_boundaries(speech.entries, 2)
+  epochs = [sampler.epoch_entries(speech.entries, e, True, 2, 1, 2)
+            for e in range(2)]
+  bucketed = [False, True]
+  # Masks seeded by each entry's place in the cycle: a worker must draw the
+  # same ones as a single machine would.
+  masks = augment.SpecAugment(8, 10, seed=3)
+  kwargs = dict(bucket_boundaries=boundaries, bucketed=bucketed,
+                augment=masks)
+  whole = _named_batches(speech, epochs, **kwargs)
+  assert len(whole) == sampler.epoch_num_batches(epochs[0], 2) + (
+      sampler.epoch_num_batches(epochs[1], 2, boundaries))
+  for skip in (0, num_workers):
+    seen = []
+    for worker in range(num_workers):
+      context = tf.distribute.InputContext(num_workers, worker)
+      mine = _named_batches(speech, epochs, skip_batches=skip,
+                            input_context=context, **kwargs)
+      expected = [b for i, b in enumerate(whole)
+                  if i >= skip and i % num_workers == worker]
+      assert [names for names, _ in mine] == [n for n, _ in expected]
+      for (_, got), (_, want) in zip(mine, expected):
+        np.testing.assert_array_equal(got, want)
+      seen += [names for names, _ in mine]
+    # Together the workers cover every remaining batch once.
+    assert sorted(seen) == sorted(names for names, _ in whole[skip:])

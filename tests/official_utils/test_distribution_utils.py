@@ -76,3 +76,45 @@ def test_tf_config_cluster(monkeypatch):
   monkeypatch.setenv("TF_CONFIG", "{not json")
   with pytest.raises(ValueError, match="TF_CONFIG"):
     distribution_utils.tf_config_cluster()
+
+
+# TF_CONFIG's cluster: this machine's role in it.
+
+
+def _config(cluster, task_type, index):
+  return {"cluster": cluster, "task": {"type": task_type, "index": index}}
+
+
+def test_no_cluster_is_single_machine():
+  assert distribution_utils.multi_worker_role(None) is None
+  assert distribution_utils.multi_worker_role({"cluster": {}}) is None
+
+
+def test_workers_only_worker_zero_is_chief():
+  cluster = {"worker": ["a:1", "b:1", "c:1"]}
+  roles = [distribution_utils.multi_worker_role(_config(cluster, "worker", i))
+           for i in range(3)]
+  assert [(r.num_workers, r.index, r.is_chief) for r in roles] == [
+      (3, 0, True), (3, 1, False), (3, 2, False)]
+
+
+def test_chief_job_comes_first():
+  cluster = {"chief": ["a:1"], "worker": ["b:1", "c:1"]}
+  chief = distribution_utils.multi_worker_role(_config(cluster, "chief", 0))
+  worker = distribution_utils.multi_worker_role(_config(cluster, "worker", 1))
+  assert (chief.num_workers, chief.index, chief.is_chief) == (3, 0, True)
+  assert (worker.num_workers, worker.index, worker.is_chief) == (3, 2, False)
+
+
+@pytest.mark.parametrize("config,message", [
+    (_config({"worker": ["a:1"], "ps": ["b:1"]}, "worker", 0), "'ps'"),
+    (_config({"worker": ["a:1"], "evaluator": ["b:1"]}, "worker", 0),
+     "'evaluator'"),
+    (_config({"chief": ["a:1", "b:1"]}, "chief", 0), "at most one"),
+    ({"cluster": {"worker": ["a:1"]}}, "must name this machine"),
+    (_config({"worker": ["a:1", "b:1"]}, "worker", 2), "not in the cluster"),
+])
+def test_unsupported_clusters_are_clear_errors(config, message):
+  with pytest.raises(ValueError, match="TF_CONFIG") as info:
+    distribution_utils.multi_worker_role(config)
+  assert message in str(info.value)

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import deep_speech
 from training import checkpoints
+from training import export as export_lib
 from tests.training import tiny_estimator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -236,7 +236,7 @@ def test_keep_the_best_outside_the_rotation_and_export_it(model_dir, tmp_path):
       "dense/kernel"))
   # The export is made from it.
   export = estimator.export_saved_model(
-      str(tmp_path / "export"), deep_speech.serving_input_receiver_fn,
+      str(tmp_path / "export"), export_lib.serving_input_receiver_fn,
       checkpoint_path=best)
   exported = os.path.join(export.decode(), "variables", "variables")
   np.testing.assert_array_equal(

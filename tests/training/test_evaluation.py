@@ -28,34 +28,28 @@ import shutil
 import subprocess
 import sys
 
-from absl import flags
+import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 import tensorflow as tf
 
+from data import dataset as dataset_lib
 from data import lm
+from data import vocabulary
 import deep_speech
 from tests import conftest
+from tests import train_helpers
 from training import checkpoints
-from training import flags as port_flags
+from training import inputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-FLAGS = flags.FLAGS
-TINY = ["--batch_size=4", "--rnn_hidden_size=16", "--rnn_hidden_layers=1",
-        "--conv_filters=4", "--learning_rate=2e-3", "--export_dir=",
-        "--show_samples=0"]
+FLAGS = train_helpers.FLAGS
+parse = train_helpers.parse
+TINY = train_helpers.TINY + ["--conv_filters=4"]
 # The LM's sentences: every pair of the corpus's words, so the LM knows
 # them all (tests/conftest.py WORDS), without the evaluation transcripts.
 SENTENCES = [" ".join(p) for p in itertools.permutations(conftest.WORDS, 2)]
-
-
-def parse(argv):
-  if "rnn_hidden_size" not in FLAGS:
-    port_flags.define_deep_speech_flags()
-  FLAGS.unparse_flags()
-  FLAGS(["deep_speech.py"] + list(argv))
-  return FLAGS
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +210,31 @@ def test_beam_cycle_logs_records_and_its_wer_decides(trained, tmp_path,
     _run(parse(common + decoding + ["--wer_threshold=%r" % threshold]),
          caplog)
     assert bool(_stopped(caplog)) == (wer <= threshold), decoding
+
+
+# --- evaluate_model on a trained model_dir. ---
+
+
+@pytest.mark.slow
+def test_predictions_decode_to_text(tmp_path, corpus):
+  # The model of train_helpers.TINY (default --conv_filters), so that
+  # train_helpers.PARAMS rebuild it.
+  train_helpers.run_in_process(train_helpers.TINY + [
+      "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+      "--model_dir=" + str(tmp_path / "m"), "--train_epochs=1"])
+  speech = inputs.generate_dataset(
+      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
+  estimator = tf.estimator.Estimator(deep_speech.model_fn,
+                                     model_dir=str(tmp_path / "m"),
+                                     params=train_helpers.PARAMS)
+  results = evaluation.evaluate_model(
+      estimator, speech.speech_labels, speech.entries,
+      lambda: dataset_lib.input_fn(4, speech))
+  assert len(results["decoded"]) == len(speech.entries)
+  assert all(isinstance(s, str) for s in results["decoded"])
+  assert set("".join(results["decoded"])) <= set(speech.speech_labels[:-1])
+  assert 0.0 <= results["CER"] and np.isfinite(results["WER"])
+  # Estimator.evaluate works too: EVAL mode returns the loss.
+  metrics = estimator.evaluate(lambda: dataset_lib.input_fn(
+      4, speech))
+  assert np.isfinite(metrics["loss"]) and metrics["global_step"] == 4

@@ -6,7 +6,10 @@ import signal
 import pytest
 import tensorflow as tf
 
+from data import dataset as dataset_lib
+from data import vocabulary
 from training import hooks
+from training import inputs
 
 
 class _Context(object):
@@ -61,3 +64,18 @@ def test_graph_errors_become_plain_exceptions():
   with pytest.raises(tf.errors.InvalidArgumentError, match="other"):
     with hooks.clear_graph_errors():
       raise tf.errors.InvalidArgumentError(None, None, "other")
+
+
+def test_audio_unreadable_after_the_check_is_a_clear_error(corpus):
+  speech = inputs.generate_dataset(
+      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
+  victim = speech.entries[1].wav_filename
+  with open(victim, "wb") as f:
+    f.write(b"not audio any more")
+  with pytest.raises(hooks.AudioReadError) as info:
+    with hooks.clear_graph_errors(hooks.NON_FINITE_MARKER):
+      for _ in dataset_lib.input_fn(4, speech):
+        pass
+  message = str(info.value)
+  assert victim in message and "Format not recognised" in message
+  assert "\\'" not in message and "resume" in message

@@ -1,11 +1,13 @@
 """Tests for training/runtime.py: devices, dtype, the model_dir check."""
 
 import functools
+import json
 
 import pytest
 import tensorflow as tf
 
 import deep_speech_model
+from tests.official_utils import helpers
 from training import runtime
 
 NUM_CLASSES = 29
@@ -17,9 +19,21 @@ def test_one_machine_without_gpus_needs_no_strategy():
 
 
 def test_simulated_cpu_replicas_mirror_over_that_many_devices():
-  strategy, config, replicas = runtime.distribution(None, 0, 2)
-  assert replicas == 2 and strategy.num_replicas_in_sync == 2
-  assert config.device_count["CPU"] == 2
+  # In a fresh process: the strategy finds /cpu:1 only while TensorFlow's
+  # eager context is not yet set up, and an earlier test in this process
+  # may have set it up with one CPU device.
+  code = """
+      import json
+      from training import runtime
+      strategy, config, replicas = runtime.distribution(None, 0, 2)
+      print("JSON" + json.dumps({
+          "replicas": replicas, "in_sync": strategy.num_replicas_in_sync,
+          "cpus": config.device_count["CPU"]}))
+  """
+  rc, out = helpers.run_python_code(code)
+  assert rc == 0, out
+  result = json.loads(out.split("JSON", 1)[1])
+  assert result == {"replicas": 2, "in_sync": 2, "cpus": 2}
 
 
 def test_simulated_replicas_and_a_cluster_do_not_mix():

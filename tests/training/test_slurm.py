@@ -41,7 +41,7 @@ def _slurm_env(nodelist, node_id, **extra):
 
 
 def test_two_nodes_make_the_two_worker_cluster():
-  # The TF_CONFIG tests/test_multi_worker.py's two-worker test uses.
+  # The TF_CONFIG tests/end_to_end/test_multi_worker.py's two-worker test uses.
   configs = [slurm.tf_config_from_slurm(_slurm_env("node[1-2]", i), 2222)
              for i in range(2)]
   cluster = {"worker": ["node1:2222", "node2:2223"]}
@@ -89,7 +89,7 @@ def _free_port_pair():
 @pytest.mark.slow
 def test_two_tasks_started_through_it_train_together(tmp_path):
   # Two "nodes" that are both this host: the builder gives them ports p and
-  # p + 1, as tests/test_multi_worker.py's cluster on 127.0.0.1.
+  # p + 1, as tests/end_to_end/test_multi_worker.py's cluster on 127.0.0.1.
   manifest = conftest.make_corpus(tmp_path / "data", num_utts=14)
   model_dir = tmp_path / "model"
   port = _free_port_pair()

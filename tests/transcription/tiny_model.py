@@ -68,6 +68,11 @@ def build(directory, steps=20, num_utts=8):
   for i, t in enumerate(texts):
     label_array[i, :len(t)] = t
   model_dir = os.path.join(directory, "model")
+  # As deep_speech.py does: Keras initializers draw their seeds from Python's
+  # generator, so tf_random_seed alone left the initial weights random and
+  # each build a different model (one whose MP3 twin came out two letters
+  # off now and then). Seeded, the same machine builds the same weights.
+  tf.keras.utils.set_random_seed(1)
   estimator = tf.estimator.Estimator(
       deep_speech.model_fn, model_dir=model_dir, params=PARAMS,
       config=tf.estimator.RunConfig(tf_random_seed=1))

@@ -1,7 +1,9 @@
-"""Training over several machines: TF_CONFIG, input sharding, the chief's record.
+"""Training over several machines: two deep_speech.py processes as a
+two-worker MultiWorkerMirroredStrategy cluster on 127.0.0.1.
 
-The end-to-end test runs two deep_speech.py processes as a two-worker
-MultiWorkerMirroredStrategy cluster on 127.0.0.1.
+How TF_CONFIG is read is tested in tests/official_utils/
+test_distribution_utils.py; how the input is sharded in tests/data/
+test_dataset.py.
 """
 
 import json
@@ -10,110 +12,13 @@ import socket
 import subprocess
 import sys
 
-import numpy as np
-import pytest
 import tensorflow as tf
 
-from data import augment
-from data import dataset
-from data import sampler
-from data import vocabulary
-from official_utils.misc import distribution_utils
 from tests import conftest
 from training import cycles
-from training import inputs
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-# TF_CONFIG.
-
-
-def _config(cluster, task_type, index):
-  return {"cluster": cluster, "task": {"type": task_type, "index": index}}
-
-
-def test_no_cluster_is_single_machine():
-  assert distribution_utils.multi_worker_role(None) is None
-  assert distribution_utils.multi_worker_role({"cluster": {}}) is None
-
-
-def test_workers_only_worker_zero_is_chief():
-  cluster = {"worker": ["a:1", "b:1", "c:1"]}
-  roles = [distribution_utils.multi_worker_role(_config(cluster, "worker", i))
-           for i in range(3)]
-  assert [(r.num_workers, r.index, r.is_chief) for r in roles] == [
-      (3, 0, True), (3, 1, False), (3, 2, False)]
-
-
-def test_chief_job_comes_first():
-  cluster = {"chief": ["a:1"], "worker": ["b:1", "c:1"]}
-  chief = distribution_utils.multi_worker_role(_config(cluster, "chief", 0))
-  worker = distribution_utils.multi_worker_role(_config(cluster, "worker", 1))
-  assert (chief.num_workers, chief.index, chief.is_chief) == (3, 0, True)
-  assert (worker.num_workers, worker.index, worker.is_chief) == (3, 2, False)
-
-
-@pytest.mark.parametrize("config,message", [
-    (_config({"worker": ["a:1"], "ps": ["b:1"]}, "worker", 0), "'ps'"),
-    (_config({"worker": ["a:1"], "evaluator": ["b:1"]}, "worker", 0),
-     "'evaluator'"),
-    (_config({"chief": ["a:1", "b:1"]}, "chief", 0), "at most one"),
-    ({"cluster": {"worker": ["a:1"]}}, "must name this machine"),
-    (_config({"worker": ["a:1", "b:1"]}, "worker", 2), "not in the cluster"),
-])
-def test_unsupported_clusters_are_clear_errors(config, message):
-  with pytest.raises(ValueError, match="TF_CONFIG") as info:
-    distribution_utils.multi_worker_role(config)
-  assert message in str(info.value)
-
-
-# Input sharding.
-
-
-def _batches(speech, epochs, **kwargs):
-  """[(wav filenames, features)] of every batch input_fn yields."""
-  out = []
-  for features, _ in dataset.input_fn(2, speech, epochs=epochs, **kwargs):
-    out.append((tuple(f.decode() for f in features["wav_filename"].numpy()),
-                features["features"].numpy()))
-  return out
-
-
-@pytest.mark.parametrize("num_workers", [2, 3])
-def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
-  speech = inputs.generate_dataset(
-      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
-  # 16 utterances in batches of 2: 8 plain batches, then a bucketed epoch.
-  boundaries = sampler.bucket_boundaries(speech.entries, 2)
-  epochs = [sampler.epoch_entries(speech.entries, e, True, 2, 1, 2)
-            for e in range(2)]
-  bucketed = [False, True]
-  # Masks seeded by each entry's place in the cycle: a worker must draw the
-  # same ones as a single machine would.
-  masks = augment.SpecAugment(8, 10, seed=3)
-  kwargs = dict(bucket_boundaries=boundaries, bucketed=bucketed,
-                augment=masks)
-  whole = _batches(speech, epochs, **kwargs)
-  assert len(whole) == sampler.epoch_num_batches(epochs[0], 2) + (
-      sampler.epoch_num_batches(epochs[1], 2, boundaries))
-  for skip in (0, num_workers):
-    seen = []
-    for worker in range(num_workers):
-      context = tf.distribute.InputContext(num_workers, worker)
-      mine = _batches(speech, epochs, skip_batches=skip,
-                      input_context=context, **kwargs)
-      expected = [b for i, b in enumerate(whole)
-                  if i >= skip and i % num_workers == worker]
-      assert [names for names, _ in mine] == [n for n, _ in expected]
-      for (_, got), (_, want) in zip(mine, expected):
-        np.testing.assert_array_equal(got, want)
-      seen += [names for names, _ in mine]
-    # Together the workers cover every remaining batch once.
-    assert sorted(seen) == sorted(names for names, _ in whole[skip:])
-
-
-# Two workers, end to end.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def _free_ports(count):
@@ -174,7 +79,7 @@ def _run_cluster(cmd, cluster, log_dir, name):
   procs, paths = [], []
   for index in range(len(cluster["worker"])):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CONFIG=json.dumps(
-        _config(cluster, "worker", index)))
+        {"cluster": cluster, "task": {"type": "worker", "index": index}}))
     paths.append(log_dir / ("%s-worker%d.log" % (name, index)))
     log = open(str(paths[-1]), "w")
     procs.append((subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
