@@ -21,10 +21,12 @@ from data import featurizer
 from data import manifest
 from data import validate
 from data import vocabulary
+import deep_speech_model
 from tests import conftest
 
 TOKENS = featurizer.TextFeaturizer(vocabulary.VOCABULARY_FILE).token_to_index
-CHECK = manifest.AudioCheck(max_audio_sec=20)
+CHECK = manifest.AudioCheck(max_audio_sec=20,
+                              time_reduction=deep_speech_model.TIME_REDUCTION)
 HEADER = "\t".join(manifest.HEADER).encode()
 SETTINGS = hypothesis.settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", 40)), deadline=5000,
