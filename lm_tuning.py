@@ -149,17 +149,32 @@ def pad(matrices, blank):
   return batch, lengths
 
 
-def save_outputs(path, probabilities, lengths, references, labels):
-  """Caches acoustic outputs and their references in an .npz file."""
+def resolve_export(saved_model):
+  """The export directory `acoustic_outputs` would load (see export)."""
+  from training import export  # pylint: disable=g-import-not-at-top
+  return os.path.abspath(export.find_saved_model(saved_model))
+
+
+def save_outputs(path, probabilities, lengths, references, labels, model=""):
+  """Caches acoustic outputs and their references in an .npz file.
+
+  Args:
+    model: what produced them (the export's directory), so that outputs of
+      an older export are not taken for a newer one's.
+  """
   tmp = path + ".tmp.npz"  # np.savez adds .npz to names without it.
   np.savez_compressed(tmp, probabilities=probabilities, lengths=lengths,
                       references=np.array(references, dtype=str),
-                      labels=np.array(list(labels), dtype=str))
+                      labels=np.array(list(labels), dtype=str),
+                      model=np.array(model))
   os.replace(tmp, path)
 
 
 def load_outputs(path):
-  """Reads `save_outputs`' file: (probabilities, lengths, references, labels).
+  """Reads `save_outputs`' file.
+
+  Returns:
+    (probabilities, lengths, references, labels, model).
 
   Raises:
     TuningError: not such a file (naming it).
@@ -168,7 +183,7 @@ def load_outputs(path):
     with np.load(path) as cached:
       return (cached["probabilities"], cached["lengths"],
               [str(r) for r in cached["references"]],
-              [str(c) for c in cached["labels"]])
+              [str(c) for c in cached["labels"]], str(cached["model"]))
   except (OSError, ValueError, KeyError) as e:
     raise TuningError("cannot read the outputs cache %s: %s" % (path, e))
 

@@ -48,19 +48,23 @@ def _manifest_rows(path, num=0):
 def _outputs(flags_obj, paths, references):
   """The acoustic outputs, from the cache when it holds these utterances."""
   cache = flags_obj.outputs_cache
+  model = lm_tuning.resolve_export(flags_obj.saved_model)
   if cache and os.path.exists(cache):
-    probabilities, lengths, cached_refs, labels = lm_tuning.load_outputs(cache)
-    if cached_refs == references:
+    probabilities, lengths, cached_refs, labels, cached_model = (
+        lm_tuning.load_outputs(cache))
+    if cached_refs == references and cached_model == model:
       print("Acoustic outputs of %d utterances from %s." % (len(references),
                                                           cache))
       return probabilities, lengths, labels
-    print("%s holds other utterances; running the model again." % cache)
+    print("%s holds outputs of other utterances or another export; running "
+          "the model again." % cache)
   print("Running the acoustic model over %d utterances..." % len(paths),
         flush=True)
   probabilities, lengths, labels = lm_tuning.acoustic_outputs(
-      flags_obj.saved_model, paths, flags_obj.batch_size)
+      model, paths, flags_obj.batch_size)
   if cache:
-    lm_tuning.save_outputs(cache, probabilities, lengths, references, labels)
+    lm_tuning.save_outputs(cache, probabilities, lengths, references, labels,
+                           model)
   return probabilities, lengths, labels
 
 

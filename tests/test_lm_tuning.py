@@ -130,11 +130,13 @@ def test_held_out_check_refuses_shared_utterances(tmp_path):
 def test_outputs_cache_round_trips_and_names_a_bad_file(tmp_path, outputs):
   probabilities, lengths, references = outputs
   path = str(tmp_path / "outputs.npz")
-  lm_tuning.save_outputs(path, probabilities, lengths, references, LABELS)
+  lm_tuning.save_outputs(path, probabilities, lengths, references, LABELS,
+                         "/m/1")
   got = lm_tuning.load_outputs(path)
   np.testing.assert_array_equal(got[0], probabilities)
   np.testing.assert_array_equal(got[1], lengths)
   assert got[2] == references and "".join(got[3]) == LABELS
+  assert got[4] == "/m/1"
   bad = tmp_path / "bad.npz"
   bad.write_text("not numpy")
   with pytest.raises(lm_tuning.TuningError, match="bad.npz"):
@@ -158,17 +160,22 @@ def _tune_lm(*args):
                         capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
 def test_cli_tunes_from_the_outputs_cache_and_writes_settings(
     tmp_path, arpa, outputs):
   manifest = _tuning_manifest(str(tmp_path))
   dev = conftest.make_corpus(tmp_path / "dev", num_utts=2, name="dev")
   cache = str(tmp_path / "outputs.npz")
   probabilities, lengths, references = outputs
-  lm_tuning.save_outputs(cache, probabilities, lengths, references, LABELS)
+  # The cache holds these utterances' outputs of this export, so the model
+  # is not run (the export is only a name: no model inside).
+  export_dir = tmp_path / "export" / "1700000000"
+  export_dir.mkdir(parents=True)
+  (export_dir / "saved_model.pb").write_bytes(b"")
+  lm_tuning.save_outputs(cache, probabilities, lengths, references, LABELS,
+                         str(export_dir))
   settings = str(tmp_path / "lm_settings.json")
-  # The cache holds these utterances' outputs, so the model is not run
-  # (the --saved_model given does not exist).
-  proc = _tune_lm("--saved_model=" + str(tmp_path / "none"),
+  proc = _tune_lm("--saved_model=" + str(export_dir.parent),
                   "--manifest=" + manifest, "--exclude_manifest=" + dev,
                   "--lm_path=" + arpa, "--outputs_cache=" + cache,
                   "--beam_width=16", "--alpha_min=0", "--alpha_max=2",
@@ -185,12 +192,16 @@ def test_cli_tunes_from_the_outputs_cache_and_writes_settings(
   best = decoder.make_decoder("beam", LABELS, **read)
   assert best.decode_batch(probabilities, lengths) == references
 
-  # Tuning on the reported set itself is refused, naming it.
+
+def test_cli_refuses_to_tune_on_the_reported_set(tmp_path, arpa):
+  manifest = _tuning_manifest(str(tmp_path))
   proc = _tune_lm("--saved_model=" + str(tmp_path / "none"),
                   "--manifest=" + manifest, "--exclude_manifest=" + manifest,
-                  "--lm_path=" + arpa, "--lm_settings_out=" + settings)
+                  "--lm_path=" + arpa,
+                  "--lm_settings_out=" + str(tmp_path / "s.json"))
   assert proc.returncode == 2
   assert "tune.csv is the manifest it must be held out of" in proc.stderr
+  assert not os.path.exists(str(tmp_path / "s.json"))
 
 
 def _tiny_export(folder):
@@ -234,7 +245,9 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   proc = _tune_lm(*args)
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert "Running the acoustic model over 4 utterances" in proc.stdout
-  probabilities, lengths, references, labels = lm_tuning.load_outputs(cache)
+  probabilities, lengths, references, labels, model = (
+      lm_tuning.load_outputs(cache))
+  assert model == export_path
   assert references == [text for text, _ in TUNING]
   assert "".join(labels) == LABELS and probabilities.shape[2] == 29
   np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-4)
