@@ -20,9 +20,6 @@ transpositions) as the `nltk.metrics.distance.edit_distance` the original
 used, in compiled code.
 """
 
-from __future__ import absolute_import
-from __future__ import division
-from __future__ import print_function
 
 import collections
 import json

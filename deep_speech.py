@@ -41,6 +41,7 @@ from training import hooks
 from training import inputs
 from training import lock
 from training import runtime
+from training import summaries
 
 # Evaluation metric keys.
 _WER_KEY = "WER"
@@ -172,8 +173,29 @@ def model_fn(features, labels, mode, params):
   files = features.get("wav_filename", tf.constant(["<unknown>"]))
   finite = tf.debugging.Assert(
       tf.reduce_all(tf.math.is_finite(loss)),
-      [hooks.NON_FINITE_MARKER, "step", global_step, "loss", loss, "files", files],
+      [hooks.NON_FINITE_MARKER, "step", global_step, "loss", loss, "files",
+       files],
       summarize=1000)
+  optimizer, learning_rate = _optimizer(params, global_step)
+  with tf.control_dependencies([finite]):
+    # minimize() in two halves, so the gradients' norm can be summarized.
+    grads_and_vars = optimizer.compute_gradients(loss)
+    minimize_op = optimizer.apply_gradients(grads_and_vars,
+                                            global_step=global_step)
+  summaries.add_training_scalars(learning_rate, grads_and_vars)
+  # Batch norm's moving mean and variance are updated only by these ops.
+  # They wait for the finiteness check too, or a NaN batch would poison the
+  # statistics while the weights stay clean; they were built with the
+  # network, before the loss existed, so the dependency is added to each.
+  update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  for op in update_ops:
+    op._add_control_input(finite)  # pylint: disable=protected-access
+  train_op = tf.group(minimize_op, update_ops)
+  return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
+
+
+def _optimizer(params, global_step):
+  """Adam at params' learning rate (decayed if asked); (optimizer, rate)."""
   learning_rate = params["learning_rate"]
   if params.get("learning_rate_decay_steps"):
     # Smooth exponential decay: the rate halves (for a decay rate of 0.5)
@@ -188,17 +210,7 @@ def model_fn(features, labels, mode, params):
     # off and skips the update when a scaled gradient overflows.
     optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(
         optimizer, loss_scale=params.get("loss_scale") or "dynamic")
-  with tf.control_dependencies([finite]):
-    minimize_op = optimizer.minimize(loss, global_step=global_step)
-  # Batch norm's moving mean and variance are updated only by these ops.
-  # They wait for the finiteness check too, or a NaN batch would poison the
-  # statistics while the weights stay clean; they were built with the
-  # network, before the loss existed, so the dependency is added to each.
-  update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
-  for op in update_ops:
-    op._add_control_input(finite)  # pylint: disable=protected-access
-  train_op = tf.group(minimize_op, update_ops)
-  return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
+  return optimizer, learning_rate
 
 
 def run_deep_speech(flags_obj):

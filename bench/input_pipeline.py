@@ -30,7 +30,6 @@ The last line printed is one JSON object with the figures.
 """
 
 import argparse
-import inspect
 import json
 import os
 import shutil
@@ -202,10 +201,6 @@ def featurizer_throughput(entries):
   return audio_s / cpu_ref, audio_s / cpu_norm
 
 
-def has_feature_cache():
-  return "feature_cache_dir" in inspect.signature(dataset.input_fn).parameters
-
-
 def parse_args(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--manifest", default=None,
@@ -258,30 +253,35 @@ def run(args, tmp):
   ours = dataset.DeepSpeechDataset(dataset.DatasetConfig(
       audio, manifest_path, VOCAB_FILE, sortagrad=True),
                                    deep_speech_model.TIME_REDUCTION)
-  token_to_index = ours.text_featurizer.token_to_index
-  num_bins = ours.num_feature_bins
-  bs = args.batch_size
   seed_entries = seed_read_entries(manifest_path)
   if len(seed_entries) != len(ours.entries):
     print("note: %d manifest rows, %d usable; both sides read the usable "
           "ones" % (len(seed_entries), len(ours.entries)))
   kept = set(e.wav_filename for e in ours.entries)
   seed_entries = [e for e in seed_entries if e[0] in kept]
-  utts = len(ours.entries)
-  audio_s = sum(soundfile.info(e.wav_filename).duration for e in ours.entries)
-  cache_ok = has_feature_cache()
-  cache_root = args.feature_cache_dir or os.path.join(tmp, "cache")
 
   def seed_way(entries, repeat=1):
-    return seed_input_fn(entries, bs, token_to_index, num_bins, repeat)
+    return seed_input_fn(entries, args.batch_size,
+                         ours.text_featurizer.token_to_index,
+                         ours.num_feature_bins, repeat)
 
+  timed = _time_rounds(args, tmp, ours, seed_entries, seed_way)
+  diff = _max_difference(args.batch_size, ours, seed_entries, seed_way, timed)
+  result = _report(args, ours, timed, diff)
+  print(json.dumps(result))
+  return 0 if diff is not None and diff <= 1e-4 else 1
+
+
+def _time_rounds(args, tmp, ours, seed_entries, seed_way):
+  """Times the seed's generator, input_fn, and input_fn filling/reading a
+  feature cache, in interleaved rounds; {variant: [iterate() results]}."""
+  bs = args.batch_size
+  cache_root = args.feature_cache_dir or os.path.join(tmp, "cache")
   # Warm-up: build and run each pipeline once on two utterances.
   iterate(seed_way(seed_entries[:2]))
   iterate(dataset.input_fn(bs, ours, epochs=[ours.entries[:2]]))
-  if cache_ok:
-    iterate(dataset.input_fn(bs, ours, epochs=[ours.entries[:2]],
-                             feature_cache_dir=os.path.join(tmp, "warm")))
-
+  iterate(dataset.input_fn(bs, ours, epochs=[ours.entries[:2]],
+                           feature_cache_dir=os.path.join(tmp, "warm")))
   # Rounds interleave the variants, so a burst of load from elsewhere on a
   # shared machine hits all of them; the median round is reported.
   timed = {"seed": [], "pipe": [], "fill": [], "cached": []}
@@ -289,19 +289,24 @@ def run(args, tmp):
     timed["seed"].append(iterate(seed_way(seed_entries, args.epochs)))
     timed["pipe"].append(iterate(dataset.input_fn(bs, ours,
                                                   repeat=args.epochs)))
-    if cache_ok:
-      # A fresh directory per round: each first epoch really fills it.
-      cache_dir = os.path.join(cache_root, "round-%d" % round_index)
-      timed["fill"].append(iterate(dataset.input_fn(
-          bs, ours, feature_cache_dir=cache_dir)))
-      timed["cached"].append(iterate(dataset.input_fn(
-          bs, ours, feature_cache_dir=cache_dir)))
+    # A fresh directory per round: each first epoch really fills it.
+    cache_dir = os.path.join(cache_root, "round-%d" % round_index)
+    timed["fill"].append(iterate(dataset.input_fn(
+        bs, ours, feature_cache_dir=cache_dir)))
+    timed["cached"].append(iterate(dataset.input_fn(
+        bs, ours, feature_cache_dir=cache_dir)))
+  return timed
 
-  # The seed repeats before batching, so with a partial last batch its later
-  # batches straddle epochs (and a corpus smaller than a batch makes its first
-  # batch hold repeats): compare one-epoch runs, untimed, of the shortest and
-  # the longest utterances (the most padding), and the cached epochs' first
-  # batches.
+
+def _max_difference(bs, ours, seed_entries, seed_way, timed):
+  """The largest feature difference between the seed's batches and ours.
+
+  The seed repeats before batching, so with a partial last batch its later
+  batches straddle epochs (and a corpus smaller than a batch makes its first
+  batch hold repeats): this compares one-epoch runs, untimed, of the shortest
+  and the longest utterances (the most padding), and the cached epochs'
+  first batches. None: a batch whose lengths or labels differ.
+  """
   first_seed = iterate(seed_way(seed_entries[:bs]))["first"]
   diffs = [
       max_abs_diff(first_seed, iterate(dataset.input_fn(
@@ -311,66 +316,49 @@ def run(args, tmp):
                        bs, ours, epochs=[ours.entries[-bs:]]))["first"]),
   ] + [max_abs_diff(first_seed, r["first"])
        for r in timed["fill"] + timed["cached"]]
-  # None: a batch whose lengths or labels differ (no feature diff to take).
-  diff = None if None in diffs else max(diffs)
+  return None if None in diffs else max(diffs)
 
-  seed_rate, seed_wall, seed_cpu = _median_rate(timed["seed"])
-  pipe_rate, pipe_wall, pipe_cpu = _median_rate(timed["pipe"])
+
+def _report(args, ours, timed, diff):
+  """Prints the figures; returns them as the result dict."""
+  audio_s = sum(soundfile.info(e.wav_filename).duration for e in ours.entries)
+  rates = {name: _median_rate(runs) for name, runs in timed.items()}
+  seed_rate = rates["seed"][0]
   print("corpus: %d utts, %.2f h of audio, batch %d; (a), (b): %d epoch(s); "
         "median of %d round(s); %d CPUs" % (
-            utts, audio_s / 3600, bs, args.epochs, args.rounds,
-            os.cpu_count()))
-  print("(a) seed generator: %7.1f utt/s (%.2f s wall, %.2f s CPU)" % (
-      seed_rate, seed_wall, seed_cpu))
-  print("(b) input_fn      : %7.1f utt/s (%.2f s wall, %.2f s CPU), %.2fx" % (
-      pipe_rate, pipe_wall, pipe_cpu, pipe_rate / seed_rate))
-  result = {
-      "utts": utts,
-      "audio_hours": round(audio_s / 3600, 4),
-      "batch_size": bs,
-      "epochs": args.epochs,
-      "rounds": args.rounds,
-      "seed_generator_utt_per_s": round(seed_rate, 2),
-      "pipeline_utt_per_s": round(pipe_rate, 2),
-      "speedup": round(pipe_rate / seed_rate, 2),
-      "seed_generator_cpu_s": round(seed_cpu, 3),
-      "pipeline_cpu_s": round(pipe_cpu, 3),
-      "cached_fill_epoch_utt_per_s": None,
-      "cached_epoch_utt_per_s": None,
-      "cached_epoch_speedup": None,
-  }
-  if cache_ok:
-    fill_rate, fill_wall, fill_cpu = _median_rate(timed["fill"])
-    cached_rate, cached_wall, cached_cpu = _median_rate(timed["cached"])
-    print("(c) cache fill    : %7.1f utt/s (%.2f s wall, %.2f s CPU), %.2fx" % (
-        fill_rate, fill_wall, fill_cpu, fill_rate / seed_rate))
-    print("    cached epoch  : %7.1f utt/s (%.2f s wall, %.2f s CPU), %.2fx" % (
-        cached_rate, cached_wall, cached_cpu, cached_rate / seed_rate))
-    result.update({
-        "cached_fill_epoch_utt_per_s": round(fill_rate, 2),
-        "cached_epoch_utt_per_s": round(cached_rate, 2),
-        "cached_epoch_speedup": round(cached_rate / seed_rate, 2),
-    })
-  else:
-    print("(c) cache not measured: data.dataset.input_fn has no "
-          "feature_cache_dir argument")
-    result["cache_note"] = ("cache not measured: input_fn has no "
-                            "feature_cache_dir")
-  print("numbers: first and longest batch%s, seed vs ours: max |diff| = %s" % (
-      " and cached epochs" if cache_ok else "",
-      "lengths/labels differ" if diff is None else "%.2e" % diff))
-
+            len(ours.entries), audio_s / 3600, args.batch_size, args.epochs,
+            args.rounds, os.cpu_count()))
+  labels = {"seed": "(a) seed generator", "pipe": "(b) input_fn      ",
+            "fill": "(c) cache fill    ", "cached": "    cached epoch  "}
+  for name, label in labels.items():
+    rate, wall, cpu = rates[name]
+    print("%s: %7.1f utt/s (%.2f s wall, %.2f s CPU), %.2fx" % (
+        label, rate, wall, cpu, rate / seed_rate))
+  print("numbers: first and longest batch and cached epochs, seed vs ours: "
+        "max |diff| = %s" % ("lengths/labels differ" if diff is None
+                             else "%.2e" % diff))
   ref_rate, norm_rate = featurizer_throughput(ours.entries)
   print("(d) featurizer, s of audio per CPU-second: numpy %.0f, numpy + "
         "normalization %.0f" % (ref_rate, norm_rate))
-  result.update({
+  return {
+      "utts": len(ours.entries),
+      "audio_hours": round(audio_s / 3600, 4),
+      "batch_size": args.batch_size,
+      "epochs": args.epochs,
+      "rounds": args.rounds,
+      "seed_generator_utt_per_s": round(seed_rate, 2),
+      "pipeline_utt_per_s": round(rates["pipe"][0], 2),
+      "speedup": round(rates["pipe"][0] / seed_rate, 2),
+      "seed_generator_cpu_s": round(rates["seed"][2], 3),
+      "pipeline_cpu_s": round(rates["pipe"][2], 3),
+      "cached_fill_epoch_utt_per_s": round(rates["fill"][0], 2),
+      "cached_epoch_utt_per_s": round(rates["cached"][0], 2),
+      "cached_epoch_speedup": round(rates["cached"][0] / seed_rate, 2),
       "featurizer_audio_s_per_cpu_s": round(ref_rate, 1),
       "featurizer_normalized_audio_s_per_cpu_s": round(norm_rate, 1),
       "max_abs_diff": diff,
       "cpus": os.cpu_count(),
-  })
-  print(json.dumps(result))
-  return 0 if diff is not None and diff <= 1e-4 else 1
+  }
 
 
 if __name__ == "__main__":

@@ -24,13 +24,13 @@ import collections
 import concurrent.futures
 import os
 import struct
-import time
 
 from absl import logging
 import soundfile
 
 from data import atomic_file
 from data import featurizer
+from data import progress
 from data import vocabulary
 
 HEADER = ("wav_filename", "wav_filesize", "transcript")
@@ -237,25 +237,20 @@ def _audio_problem(entry, token_to_index, check):
 
 
 def _check_audio(path, entries, token_to_index, check, num_threads, skipped):
-  """Runs `_audio_problem` over all entries with a progress log."""
+  """Runs `_audio_problem` over all entries with a progress display."""
   kept = []
-  start = last_log = time.time()
-  with concurrent.futures.ThreadPoolExecutor(num_threads) as pool:
+  bar = progress.Progress("checking audio of " + path, len(entries),
+                          unit="files", delay_s=5.0)
+  with bar, concurrent.futures.ThreadPoolExecutor(num_threads) as pool:
     results = pool.map(
         lambda e: _audio_problem(e, token_to_index, check), entries,
         chunksize=64)
-    for done, (entry, problem) in enumerate(zip(entries, results), start=1):
+    for entry, problem in zip(entries, results):
       if problem is None:
         kept.append(entry)
       else:
         skipped.append(Skipped(path, entry.line, problem[0], problem[1]))
-      now = time.time()
-      if now - last_log > 5:
-        last_log = now
-        rate = done / (now - start)
-        logging.info("Checking audio of %s: %d/%d files (%.0f/s, ETA %.0f s)",
-                     path, done, len(entries), rate,
-                     (len(entries) - done) / rate)
+      bar.update()
   return kept
 
 

@@ -4,6 +4,7 @@ import time
 
 from absl import logging
 
+from data import progress
 from data import vocabulary
 import decoder
 from official_utils.logs import logger
@@ -46,14 +47,14 @@ def evaluate_model(estimator, speech_labels, entries, input_fn_eval):
   greedy_decoder = decoder.DeepSpeechDecoder(
       speech_labels, blank_index=vocabulary.blank_index(speech_labels))
   decoded = []
-  last_logged = 0
-  for batch in estimator.predict(input_fn=input_fn_eval,
-                                 yield_single_examples=False):
-    decoded.extend(greedy_decoder.decode_batch(
-        batch["probabilities"], batch["ctc_input_length"]))
-    if len(decoded) - last_logged >= 500:
-      last_logged = len(decoded)
-      logging.info("Evaluated %d/%d utterances", len(decoded), len(entries))
+  with progress.Progress("evaluating", len(entries), unit="utterances",
+                         delay_s=5.0) as bar:
+    for batch in estimator.predict(input_fn=input_fn_eval,
+                                   yield_single_examples=False):
+      texts = greedy_decoder.decode_batch(batch["probabilities"],
+                                          batch["ctc_input_length"])
+      decoded.extend(texts)
+      bar.update(len(texts))
   targets = [entry.transcript for entry in entries]
   if len(decoded) != len(targets):
     raise RuntimeError("Evaluation produced %d transcripts for %d utterances"

@@ -21,6 +21,7 @@ import zlib
 from absl import logging
 
 from data import atomic_file
+from data import progress
 from data.downloading import common
 
 
@@ -119,8 +120,7 @@ def extract_archive(archive, target_dir, show_progress=True):
   name = os.path.basename(archive)
   bar = None
   if show_progress:
-    bar = common.ProgressBar("extracting " + name,
-                             os.path.getsize(archive))
+    bar = progress.Progress("extracting " + name, os.path.getsize(archive))
   count = 0
   try:
     with open(archive, "rb") as raw, tarfile.open(

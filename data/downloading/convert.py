@@ -20,6 +20,7 @@ from absl import logging
 
 from data import atomic_file
 from data import manifest as manifest_format
+from data import progress
 from data.downloading import common
 
 
@@ -85,8 +86,7 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
                len(jobs), label, num_workers)
   bar = None
   if show_progress:
-    bar = common.ProgressBar("converting " + label, len(todo),
-                             unit="files")
+    bar = progress.Progress("converting " + label, len(todo), unit="files")
   def collect(done):
     for future in done:
       future.result()  # Re-raises the first sox failure.

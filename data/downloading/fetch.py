@@ -25,6 +25,7 @@ import urllib.request
 
 from absl import logging
 
+from data import progress
 from data.downloading import common
 
 # md5 of the official LibriSpeech archives (OpenSLR resource 12), as published
@@ -183,8 +184,8 @@ def _check_free_space(part, needed):
     raise common.DownloadError(
         "not enough disk space for %s: %s still to download, %s free in %s."
         % (os.path.basename(part)[:-len(".part")],
-           common.format_bytes(needed),
-           common.format_bytes(free), directory))
+           progress.format_bytes(needed),
+           progress.format_bytes(free), directory))
 
 
 def _parse_content_range(value):
@@ -314,8 +315,8 @@ def _attempt(url, part, bar, timeout_s):
     part.append_from(stream, bar)
   if total is not None and part.size < total:
     raise _TransientError("connection closed after %s of %s" % (
-        common.format_bytes(part.size),
-        common.format_bytes(total)))
+        progress.format_bytes(part.size),
+        progress.format_bytes(total)))
 
 
 def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
@@ -349,8 +350,8 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
   part = _PartFile(dest + ".part", algorithm)
   if part.size:
     logging.info("Resuming %s from %s.", name,
-                 common.format_bytes(part.size))
-  bar = common.ProgressBar(name, None) if show_progress else None
+                 progress.format_bytes(part.size))
+  bar = progress.Progress(name, None) if show_progress else None
   stalled = 0
   while True:
     received = part.received
@@ -368,7 +369,7 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
       if bar is not None:
         bar.break_line()
       logging.warning("Transfer of %s interrupted at %s (%s); resuming in "
-                      "%.0f s.", name, common.format_bytes(part.size),
+                      "%.0f s.", name, progress.format_bytes(part.size),
                       e, delay)
       time.sleep(delay)
     except OSError as e:

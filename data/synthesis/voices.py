@@ -17,15 +17,13 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import threading
-import time
 
 import numpy as np
 import soundfile
 
 from data import atomic_file
+from data import progress
 from data.synthesis import text as text_lib
 
 SAMPLE_RATE = 16000  # Hz, LibriSpeech's rate.
@@ -305,33 +303,6 @@ def synthesize_chapter(speaker, items, tools, on_done=None):
         on_done()
 
 
-class Progress:
-  """Thread-safe progress line on stderr: count, rate (utterances/s), ETA."""
-
-  def __init__(self, total, interval=10.0):
-    self._total, self._done, self._interval = total, 0, interval
-    self._start = self._last = time.time()
-    self._lock = threading.Lock()
-    self._tty = sys.stderr.isatty()
-
-  def update(self):
-    with self._lock:
-      self._done += 1
-      now = time.time()
-      # A terminal gets a line rewritten in place; logs get one every
-      # interval so that CI output stays short.
-      if (self._tty and now - self._last > 0.2) or self._done == self._total \
-          or now - self._last > self._interval:
-        self._last = now
-        rate = self._done / max(now - self._start, 1e-6)
-        eta = (self._total - self._done) / rate
-        line = "synthesized %d/%d utterances, %.1f/s, ETA %d:%02d" % (
-            self._done, self._total, rate, eta // 60, eta % 60)
-        end = "\n" if not self._tty or self._done == self._total else ""
-        sys.stderr.write(("\r" if self._tty else "") + line + end)
-        sys.stderr.flush()
-
-
 def synthesize_chapters(jobs, tools, num_workers):
   """Runs `synthesize_chapter` over many chapters in parallel, with progress.
 
@@ -350,11 +321,11 @@ def synthesize_chapters(jobs, tools, num_workers):
   total = sum(len(items) for _, items in jobs)
   if not total:
     return 0
-  progress = Progress(total)
+  bar = progress.Progress("synthesizing", total, unit="utterances")
   # Threads suffice: the engines and sox run as subprocesses.
-  with concurrent.futures.ThreadPoolExecutor(num_workers) as pool:
+  with bar, concurrent.futures.ThreadPoolExecutor(num_workers) as pool:
     futures = [pool.submit(synthesize_chapter, speaker, items, tools,
-                           progress.update) for speaker, items in jobs]
+                           bar.update) for speaker, items in jobs]
     try:
       for future in concurrent.futures.as_completed(futures):
         future.result()

@@ -19,7 +19,8 @@ import tensorflow as tf
 
 from tests import conftest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 TINY = ["--batch_size=4", "--rnn_hidden_size=16", "--rnn_hidden_layers=1",
         "--learning_rate=2e-3", "--export_dir=", "--show_samples=0",
         "--save_checkpoints_steps=1"]

@@ -1,0 +1,78 @@
+"""Tests for official_utils/misc/distribution_utils.py."""
+
+import json
+
+import pytest
+import tensorflow as tf
+
+from official_utils.misc import distribution_utils
+
+from tests.official_utils import helpers
+
+
+def test_per_device_batch_size():
+  assert distribution_utils.per_device_batch_size(128, 4) == 32
+  assert distribution_utils.per_device_batch_size(128, 0) == 128
+  assert distribution_utils.per_device_batch_size(128, 1) == 128
+  assert distribution_utils.per_device_batch_size(6, 2) == 3
+
+
+@pytest.mark.parametrize("batch_size,num_gpus,suggested", [
+    (130, 4, 128), (33, 2, 32), (3, 4, 4)])
+def test_per_device_batch_size_not_divisible(batch_size, num_gpus, suggested):
+  with pytest.raises(ValueError) as info:
+    distribution_utils.per_device_batch_size(batch_size, num_gpus)
+  message = str(info.value)
+  assert "--batch_size=%d" % suggested in message
+  assert suggested % num_gpus == 0
+  assert str(num_gpus) in message
+
+
+def test_one_device_strategy_on_cpu():
+  strategy = distribution_utils.get_distribution_strategy(0)
+  assert isinstance(strategy, tf.distribute.OneDeviceStrategy)
+  assert strategy.num_replicas_in_sync == 1
+  (device,) = strategy.extended.worker_devices
+  assert device.endswith("CPU:0")
+  with pytest.raises(ValueError):
+    distribution_utils.get_distribution_strategy(-1)
+
+
+def test_mirrored_strategy_over_two_cpus():
+  # Logical CPU devices must be configured before TensorFlow starts, so this
+  # runs in a fresh process.
+  code = """
+      import json
+      import tensorflow as tf
+      cpu = tf.config.list_physical_devices("CPU")[0]
+      tf.config.set_logical_device_configuration(
+          cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+      from official_utils.misc import distribution_utils
+      s = distribution_utils.get_distribution_strategy(
+          0, devices=["/cpu:0", "/cpu:1"])
+      per_replica = s.run(lambda: tf.constant(1.0))
+      total = s.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+      print("JSON" + json.dumps({
+          "mirrored": isinstance(s, tf.distribute.MirroredStrategy),
+          "replicas": s.num_replicas_in_sync, "total": float(total),
+          "devices": list(s.extended.worker_devices)}))
+  """
+  rc, out = helpers.run_python_code(code)
+  assert rc == 0, out
+  result = json.loads(out.split("JSON", 1)[1])
+  assert result["mirrored"] is True
+  assert result["replicas"] == 2
+  assert result["total"] == 2.0
+  assert [d[-5:] for d in result["devices"]] == ["CPU:0", "CPU:1"]
+
+
+def test_tf_config_cluster(monkeypatch):
+  monkeypatch.delenv("TF_CONFIG", raising=False)
+  assert distribution_utils.tf_config_cluster() is None
+  monkeypatch.setenv("TF_CONFIG", json.dumps(
+      {"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker",
+                                                     "index": 1}}))
+  assert distribution_utils.tf_config_cluster()["task"]["index"] == 1
+  monkeypatch.setenv("TF_CONFIG", "{not json")
+  with pytest.raises(ValueError, match="TF_CONFIG"):
+    distribution_utils.tf_config_cluster()
