@@ -17,12 +17,12 @@ files with the manifests it must stay apart from.
 import collections
 import multiprocessing
 import os
-import time
 
 import numpy as np
 
 import decoder
 from data import featurizer
+from data import progress
 
 # One grid point's outcome; wer/cer are corpus-level (total edit distance
 # over total reference length).
@@ -60,19 +60,7 @@ def check_held_out(tuning_paths, tuning_manifest, other_manifests):
              sorted(shared)[0]))
 
 
-def _progress(label, done, total, start, every_s, last):
-  """Prints `label done/total, ETA` at most every `every_s`; returns when."""
-  now = time.monotonic()
-  if done < total and now - last < every_s:
-    return last
-  rate = done / max(now - start, 1e-6)
-  eta = (total - done) / rate if rate > 0 else 0.0
-  print("%s %d/%d (%.0f s, ETA %.0f s)" % (label, done, total, now - start,
-                                          eta), flush=True)
-  return now
-
-
-def acoustic_outputs(saved_model, paths, batch_size=16, progress_every_s=10.0):
+def acoustic_outputs(saved_model, paths, batch_size=16, show_progress=True):
   """Runs an export of deep_speech.py over audio files.
 
   Args:
@@ -81,7 +69,7 @@ def acoustic_outputs(saved_model, paths, batch_size=16, progress_every_s=10.0):
     paths: audio files (16-bit wav at the export's sample rate).
     batch_size: utterances per model call; files are batched by length so
       little time goes to padding.
-    progress_every_s: print progress at most this often (None: never).
+    show_progress: show progress on stderr.
 
   Returns:
     (probabilities, lengths, labels): float32 [num_files, time, classes]
@@ -113,7 +101,8 @@ def acoustic_outputs(saved_model, paths, batch_size=16, progress_every_s=10.0):
       raise TuningError("%s: %s" % (p, e)) from None
   order = np.argsort([f.shape[0] for f in features], kind="stable")
   outputs = [None] * len(paths)
-  start = last = time.monotonic()
+  bar = _bar("acoustic model", len(order), "utterances",
+             show_progress)
   for first in range(0, len(order), batch_size):
     chunk = order[first:first + batch_size]
     frames = max(features[i].shape[0] for i in chunk)
@@ -126,9 +115,8 @@ def acoustic_outputs(saved_model, paths, batch_size=16, progress_every_s=10.0):
     probs = out["probabilities"].numpy()
     for row, i in enumerate(chunk):
       outputs[i] = probs[row, :int(out["ctc_input_length"].numpy()[row])]
-    if progress_every_s is not None:
-      last = _progress("acoustic model:", first + len(chunk), len(order),
-                       start, progress_every_s, last)
+    bar.update(len(chunk))
+  bar.close()
   probabilities, out_lengths = pad(outputs, len(labels) - 1)
   return probabilities, out_lengths, labels
 
@@ -207,6 +195,18 @@ def grid(alpha_min, alpha_max, alpha_steps, beta_min, beta_max, beta_steps):
           for a in axes[0] for b in axes[1]]
 
 
+class _NoProgress(object):
+  def update(self, count=1):
+    pass
+
+  def close(self):
+    pass
+
+
+def _bar(label, total, unit, show):
+  return progress.Progress(label, total, unit=unit) if show else _NoProgress()
+
+
 # Forked workers inherit these (set before the pool starts).
 _SHARED = {}
 
@@ -220,7 +220,7 @@ def _score_point(point):
 
 
 def search(base_decoder, probabilities, lengths, references, points,
-           processes=1, progress_every_s=10.0):
+           processes=1, show_progress=True):
   """Decodes the outputs at every grid point and scores each.
 
   Args:
@@ -230,7 +230,7 @@ def search(base_decoder, probabilities, lengths, references, points,
     references: the utterances' reference transcripts, in order.
     points: (alpha, beta) pairs, e.g. from `grid`.
     processes: forked worker processes (1: decode in this process).
-    progress_every_s: print progress at most this often (None: never).
+    show_progress: show progress on stderr.
 
   Returns:
     A list of `Point`s in the order of `points`.
@@ -238,15 +238,12 @@ def search(base_decoder, probabilities, lengths, references, points,
   _SHARED.update(decoder=base_decoder, probabilities=probabilities,
                  lengths=lengths, references=list(references))
   results = {}
-  start = last = time.monotonic()
+  bar = _bar("grid points", len(points), "points", show_progress)
 
   def collect(scored):
-    nonlocal last
     for point in scored:
       results[(point.alpha, point.beta)] = point
-      if progress_every_s is not None:
-        last = _progress("grid points:", len(results), len(points), start,
-                         progress_every_s, last)
+      bar.update()
 
   try:
     if processes <= 1:
@@ -256,6 +253,7 @@ def search(base_decoder, probabilities, lengths, references, points,
         collect(pool.imap_unordered(_score_point, points))
   finally:
     _SHARED.clear()
+    bar.close()
   return [results[p] for p in points]
 
 

@@ -83,7 +83,7 @@ def test_search_scores_every_point_as_a_fresh_decoder_would(arpa, outputs,
   base = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa)
   points = lm_tuning.grid(0.0, 2.0, 3, 0.0, 2.0, 2)
   scored = lm_tuning.search(base, probabilities, lengths, references, points,
-                            processes=processes, progress_every_s=None)
+                            processes=processes, show_progress=False)
   assert [(p.alpha, p.beta) for p in scored] == points
   for point in scored:
     fresh = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa,

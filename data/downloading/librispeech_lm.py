@@ -17,6 +17,7 @@ import gzip
 import os
 import zlib
 
+from data import progress
 from data.downloading import common
 from data.downloading import fetch
 
@@ -68,8 +69,8 @@ def gunzip(source, dest, show_progress=True):
     common.DownloadError: `source` is not valid gzip data.
   """
   tmp = dest + ".tmp"
-  bar = (common.ProgressBar("decompressing " + os.path.basename(source),
-                            os.path.getsize(source))
+  bar = (progress.Progress("decompressing " + os.path.basename(source),
+                           os.path.getsize(source))
          if show_progress else None)
   try:
     with open(source, "rb") as raw, gzip.GzipFile(fileobj=raw) as zipped, \
