@@ -266,6 +266,19 @@ def best_point(points):
   return min(points, key=lambda p: (p.wer, p.cer, p.alpha, abs(p.beta)))
 
 
+def on_edge(best, points):
+  """Which grid bounds the best point lies on: [] when inside the grid.
+
+  A best point on a bound that could move suggests widening the range.
+  """
+  edges = []
+  for name, value, axis in (("alpha", best.alpha, [p.alpha for p in points]),
+                            ("beta", best.beta, [p.beta for p in points])):
+    if len(set(axis)) > 1 and value in (min(axis), max(axis)):
+      edges.append("%s %s" % (name, "max" if value == max(axis) else "min"))
+  return edges
+
+
 def format_table(points, greedy=None):
   """The grid as text: one line per point, best marked, greedy first."""
   best = best_point(points)

@@ -102,6 +102,10 @@ def run_tune_lm(flags_obj):
   print(lm_tuning.format_table(
       scored, (greedy_rates["corpus_WER"], greedy_rates["corpus_CER"])))
   best = lm_tuning.best_point(scored)
+  edges = lm_tuning.on_edge(best, scored)
+  if edges:
+    print("The best point lies on the grid's edge (%s): a wider --alpha/--beta "
+          "range may do better." % ", ".join(edges))
   decoder.write_lm_settings(
       flags_obj.lm_settings_out, os.path.abspath(flags_obj.lm_path),
       best.alpha, best.beta, beam_width=flags_obj.beam_width,

@@ -109,6 +109,15 @@ def test_best_point_breaks_ties_by_cer_then_smaller_alpha():
   assert lm_tuning.best_point(points[:2]) == points[1]
 
 
+def test_on_edge_names_the_bounds_the_best_point_sits_on():
+  points = [lm_tuning.Point(a, b, 0.5, 0.5) for a in (0.0, 1.0, 2.0)
+            for b in (0.0, 1.0, 2.0)]
+  assert lm_tuning.on_edge(points[4], points) == []
+  assert lm_tuning.on_edge(points[8], points) == ["alpha max", "beta max"]
+  assert lm_tuning.on_edge(points[1], points) == ["alpha min"]
+  assert lm_tuning.on_edge(points[0], points[:1]) == []
+
+
 def test_with_weights_needs_an_lm_or_lexicon():
   plain = decoder.make_decoder("beam", LABELS, beam_width=4)
   with pytest.raises(ValueError, match="need an LM or a lexicon"):
