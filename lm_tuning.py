@@ -19,6 +19,7 @@ import multiprocessing
 import os
 
 import numpy as np
+import soundfile
 
 import decoder
 from data import featurizer
@@ -93,32 +94,45 @@ def acoustic_outputs(saved_model, paths, batch_size=16, show_progress=True):
   labels = settings["speech_labels"]
   audio = (settings["sample_rate"], settings["window_ms"],
            settings["stride_ms"])
-  features = []
-  for p in paths:
-    try:
-      features.append(featurizer.featurize_file(p, *audio))
-    except (RuntimeError, ValueError, OSError) as e:
-      raise TuningError("%s: %s" % (p, e)) from None
-  order = np.argsort([f.shape[0] for f in features], kind="stable")
   outputs = [None] * len(paths)
-  bar = _bar("acoustic model", len(order), "utterances",
-             show_progress)
-  for first in range(0, len(order), batch_size):
-    chunk = order[first:first + batch_size]
-    frames = max(features[i].shape[0] for i in chunk)
-    batch = np.zeros((len(chunk), frames) + features[chunk[0]].shape[1:],
-                     np.float32)
-    for row, i in enumerate(chunk):
-      batch[row, :features[i].shape[0]] = features[i]
-    lengths = np.array([[features[i].shape[0]] for i in chunk], np.int32)
+  bar = _bar("acoustic model", len(paths), "utterances", show_progress)
+  for chunk, batch, lengths in _feature_batches(paths, audio, batch_size):
     out = serve(features=tf.constant(batch), input_length=tf.constant(lengths))
     probs = out["probabilities"].numpy()
+    frames = out["ctc_input_length"].numpy()
     for row, i in enumerate(chunk):
-      outputs[i] = probs[row, :int(out["ctc_input_length"].numpy()[row])]
+      outputs[i] = probs[row, :int(frames[row])]
     bar.update(len(chunk))
   bar.close()
   probabilities, out_lengths = pad(outputs, len(labels) - 1)
   return probabilities, out_lengths, labels
+
+
+def _feature_batches(paths, audio, batch_size):
+  """Yields (indexes, features [b, time, bins, 1], lengths [b, 1]).
+
+  Files are grouped by duration (read from their headers), so batches carry
+  little padding, and featurized one batch at a time, so memory stays flat
+  on a long manifest.
+  """
+  try:
+    durations = [soundfile.info(p).frames for p in paths]
+  except (RuntimeError, OSError) as e:
+    raise TuningError(str(e)) from None
+  order = np.argsort(durations, kind="stable")
+  for first in range(0, len(order), batch_size):
+    chunk = order[first:first + batch_size]
+    features = []
+    for i in chunk:
+      try:
+        features.append(featurizer.featurize_file(paths[i], *audio))
+      except (RuntimeError, ValueError, OSError) as e:
+        raise TuningError("%s: %s" % (paths[i], e)) from None
+    batch = np.zeros((len(chunk), max(f.shape[0] for f in features)) +
+                     features[0].shape[1:], np.float32)
+    for row, f in enumerate(features):
+      batch[row, :f.shape[0]] = f
+    yield chunk, batch, np.array([[f.shape[0]] for f in features], np.int32)
 
 
 def pad(matrices, blank):

@@ -267,3 +267,8 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   proc = _tune_lm(*args)
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert "Acoustic outputs of 4 utterances from" in proc.stdout
+  # A file that is not audio is named, not a traceback.
+  bad = tmp_path / "bad.wav"
+  bad.write_bytes(b"RIFF....WAVEjunk")
+  with pytest.raises(lm_tuning.TuningError, match="bad.wav"):
+    lm_tuning.acoustic_outputs(export_path, [str(bad)], show_progress=False)
