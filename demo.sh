@@ -2,7 +2,9 @@
 # The quickstart behind `make demo`: synthesize a small speech corpus, prepare
 # it with data/download.py from a file:// mirror, train DeepSpeech2 on it with
 # deep_speech.py (WER/CER printed after every epoch) and transcribe a few dev
-# utterances with the exported model. Re-running reuses the corpus, the
+# utterances with the exported model; with a 4-gram of the training
+# transcripts, tuned on held-out training rows, next to greedy decoding
+# (the "LM" steps). Re-running reuses the corpus, the
 # converted wavs and the checkpoints. Settings come from the environment:
 #   DEMO_DIR (demo_data)  NUM_TRAIN  NUM_DEV  EPOCHS  PYTHON (.venv/bin/python)
 #   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
@@ -47,7 +49,7 @@ echo "== 2/4 preparing it with data/download.py (file:// mirror, checksums verif
 TRAIN=$DATA/sample-train/LibriSpeech/sample-train.csv
 DEV=$DATA/sample-dev/LibriSpeech/sample-dev.csv
 
-# ---- [LM block 1/3, issue 13] held-out tuning rows and a 4-gram -------------
+# ---- [LM block A, issue 13] held-out tuning rows and a 4-gram -------------
 # The last NUM_TUNE training rows are held out of training to tune the LM
 # weights on (never the dev set the demo reports); the 4-gram learns the
 # transcripts of the rows trained on, with the dev sentences dropped.
@@ -79,7 +81,7 @@ if [ ! -s "$LM" ] || [ "$FIT" -nt "$LM" ]; then
     grep --line-buffered -E "Wrote|rror"
 fi
 LM_FLAGS="--decoder=beam --lm_path=$LM --lm_alpha=$LM_ALPHA --lm_beta=$LM_BETA"
-# ---- [end LM block 1/3] -----------------------------------------------------
+# ---- [end LM block A] -----------------------------------------------------
 echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
 "$PYTHON" deep_speech.py --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir="$DEMO_DIR/export" \
@@ -87,7 +89,7 @@ echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
     --feature_cache_dir="$DEMO_DIR/features" $LM_FLAGS 2>&1 |
   grep --line-buffered -E "Iteration|WER|reference|prediction|cycle|Cycle|rror|skipped"
 
-# ---- [LM block 2/3, issue 13] tune alpha/beta, dev WER greedy vs LM ---------
+# ---- [LM block B, issue 13] tune alpha/beta, dev WER greedy vs LM ---------
 SETTINGS=$LM_DIR/lm_settings.json
 echo "== LM 2/3 tuning the LM weights on the $NUM_TUNE held-out training utterances"
 "$PYTHON" tune_lm.py --saved_model="$DEMO_DIR/export" --manifest="$TUNE" \
@@ -96,17 +98,17 @@ echo "== LM 2/3 tuning the LM weights on the $NUM_TUNE held-out training utteran
     --beta_steps=5 --outputs_cache="$LM_DIR/tune_outputs.npz" \
     --lm_settings_out="$SETTINGS"
 echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
-"$PYTHON" deep_speech.py --eval_only --eval_data_dir="$DEV" \
+"$PYTHON" deep_speech.py --eval_only --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir= $MODEL_FLAGS --dtype="$DTYPE" \
     --decoder=beam --lm_settings="$SETTINGS" --show_samples=0 2>&1 |
   grep --line-buffered -E "Iteration|WER|rror"
-# ---- [end LM block 2/3] -----------------------------------------------------
+# ---- [end LM block B] -----------------------------------------------------
 
 echo "== 4/4 transcribing dev utterances with the exported model"
 "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8
 
-# ---- [LM block 3/3, issue 13] the same utterances with the tuned LM ---------
+# ---- [LM block C, issue 13] the same utterances with the tuned LM ---------
 echo "== the same dev utterances, beam search with the tuned 4-gram"
 "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
     --decoder=beam --lm_settings="$SETTINGS"
-# ---- [end LM block 3/3] -----------------------------------------------------
+# ---- [end LM block C] -----------------------------------------------------
