@@ -56,8 +56,8 @@ DEV=$DATA/sample-dev/LibriSpeech/sample-dev.csv
 # LM_ALPHA/LM_BETA: the weights of the per-epoch LM figures (tuned ones come
 # after training, below).
 NUM_TUNE=${NUM_TUNE:-200}
-LM_ALPHA=${LM_ALPHA:-0.5}
-LM_BETA=${LM_BETA:-1.0}
+LM_ALPHA=${LM_ALPHA:-1.0}
+LM_BETA=${LM_BETA:-2.0}
 LM_DIR=$DEMO_DIR/lm
 mkdir -p "$LM_DIR"
 FIT=$LM_DIR/sample-train-fit.csv

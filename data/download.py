@@ -34,6 +34,11 @@ Layout (--dataset=ljspeech):
 Manifests are tab-separated with the header
 `wav_filename wav_filesize transcript` (absolute path, bytes, text).
 
+--lm_files (with --lm_only: nothing else) also fetches the official
+LibriSpeech LM files, OpenSLR resource 11 (pruned 3-grams, 4-gram, vocabulary,
+lexicon), through the same resumable, verified download into
+<data_dir>/librispeech-lm/, decompressing each verified .arpa.gz to .arpa.
+
 This script stands alone: it talks to training only through the manifests.
 """
 
