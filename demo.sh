@@ -57,7 +57,7 @@ DEV=$DATA/sample-dev/LibriSpeech/sample-dev.csv
 # after training, below).
 NUM_TUNE=${NUM_TUNE:-200}
 LM_ALPHA=${LM_ALPHA:-1.0}
-LM_BETA=${LM_BETA:-2.0}
+LM_BETA=${LM_BETA:--1.0}
 LM_DIR=$DEMO_DIR/lm
 mkdir -p "$LM_DIR"
 FIT=$LM_DIR/sample-train-fit.csv
