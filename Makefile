@@ -4,15 +4,20 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# A GPU machine: make venv REQUIREMENTS=requirements-gpu.txt
+REQUIREMENTS ?= requirements.txt
 
 .PHONY: test test-fast venv clean demo demo-packages
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-extras.txt
+$(STAMP): $(REQUIREMENTS) requirements-extras.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-extras.txt
+	# tensorflow-cpu and tensorflow[and-cuda] must not share an environment.
+	if [ "$(REQUIREMENTS)" = requirements-gpu.txt ]; then \
+	  $(PY) -m pip uninstall -q -y tensorflow-cpu; fi
+	$(PY) -m pip install -q -r $(REQUIREMENTS) -r requirements-extras.txt
 	touch $(STAMP)
 
 # The whole suite, slow end-to-end tests included (what CI runs).

@@ -4,35 +4,31 @@
         --model_dir=/tmp/deep_speech_model --train_epochs=10
 
 Each cycle batch-wise shuffles the training set (sorted in the first epoch with
---sortagrad), trains --epochs_between_evals passes, greedy-decodes the
-evaluation set and logs `Iteration N: WER = x, CER = y`. Training stops after
---train_epochs or once WER <= --wer_threshold, then exports a SavedModel to
---export_dir. Re-running the same command resumes from the last checkpoint.
+--sortagrad), trains --epochs_between_evals passes, decodes the evaluation set
+(greedy, and --decoder=beam when asked) and logs `Iteration N: WER = x, CER =
+y`. Training stops after --train_epochs or once WER <= --wer_threshold, then
+exports a SavedModel to --export_dir. Re-running the same command resumes;
+--eval_only evaluates a checkpoint without training.
 """
 
-import collections
 import functools
 import os
 import sys
-import warnings
 
 from absl import app as absl_app
 from absl import flags
 from absl import logging
 import tensorflow as tf
 
-from data import augment as augment_lib
+import beam_decoder
 from data import dataset
 from data import manifest
-from data import sampler
 import deep_speech_model
-from official_utils.flags import core as flags_core
-from official_utils.logs import hooks_helper
 from official_utils.logs import logger
 from official_utils.misc import distribution_utils
-from official_utils.misc import model_helpers
 from data import atomic_file
 from training import checkpoints
+from training import cpu
 from training import cycles
 from training import evaluation
 from training import export
@@ -41,6 +37,7 @@ from training import hooks
 from training import inputs
 from training import lock
 from training import runtime
+from training import settings
 from training import summaries
 
 # Evaluation metric keys.
@@ -237,14 +234,16 @@ def run_deep_speech(flags_obj):
   logging.info("Data preprocessing...")
   train_speech_dataset, eval_speech_dataset = inputs.load_datasets(
       flags_obj.train_data_dir, flags_obj.eval_data_dir,
-      **port_flags.data_args(flags_obj))
+      **settings.data_args(flags_obj))
+  decoders = evaluation.make_decoders(eval_speech_dataset.speech_labels,
+                                      settings.decoder_args(flags_obj))
+  feature_settings = settings.feature_settings(
+      flags_obj, train_speech_dataset.speech_labels)
   if is_chief:
-    inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
-                               flags_obj.model_dir)
-  if is_chief:  # a damaged newest checkpoint: back to the newest intact one
-    checkpoints.recover(flags_obj.model_dir, os.path.join(
-        flags_obj.model_dir, cycles.STATE_FILE))
-  run = _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset)
+    _prepare_model_dir(flags_obj.model_dir, train_speech_dataset,
+                       eval_speech_dataset, feature_settings)
+  run = settings.setup_run(flags_obj, role, model_fn, network,
+                           train_speech_dataset, eval_speech_dataset, decoders)
   state = cycles.TrainState.load_or_wait(
       flags_obj.model_dir, cycles.current_step(run.estimator),
       run.fingerprint, is_chief)
@@ -260,157 +259,104 @@ def run_deep_speech(flags_obj):
     else:
       logging.info("Starting a training cycle: %d/%d", cycle_index + 1,
                    len(schedule))
-      plan = cycles.plan_cycle(
-          train_speech_dataset.entries, epochs, run.per_device_batch_size,
-          run.num_replicas, flags_obj.sortagrad, flags_obj.seed,
-          flags_obj.length_buckets, run.boundaries,
-          whole_steps=role is not None)
-      train_loss, train_seconds = cycles.train_cycle(
-          run.estimator, plan, state.cycle_start_step(), run.make_input_fn,
-          run.train_hooks, role is not None, run.input_fn_eval)
+      train_loss, train_seconds = _train_cycle(
+          run, state, train_speech_dataset.entries, epochs)
       if is_chief:
         logging.info("Starting to evaluate...")
-        record = evaluation.evaluate_cycle(
-            run.estimator, run.input_fn_eval, eval_speech_dataset, cycle_index + 1,
-                                 train_loss, train_seconds,
-                                 flags_obj.show_samples)
-        state.add_cycle(record)
-        checkpoints.keep_if_best(flags_obj.model_dir,
-                                 run.estimator.latest_checkpoint(),
-                                 record[_WER_KEY])
+        record = _evaluate_cycle(run, state, eval_speech_dataset,
+                                 cycle_index + 1, train_loss, train_seconds)
       else:
         # The chief evaluates; this worker learns the result from its record.
         state = cycles.TrainState.wait_for_chief(
-            flags_obj.model_dir, run.fingerprint, num_cycles=cycle_index + 1)
+            run.model_dir, run.fingerprint, num_cycles=cycle_index + 1)
         record = state.cycles[cycle_index]
         logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
                      cycle_index + 1, record[_WER_KEY], record[_CER_KEY])
-    if _stop_on_wer(flags_obj.wer_threshold, record[_WER_KEY]):
-      logging.info("WER %.4f reached --wer_threshold=%g: stopping.",
-                   record[_WER_KEY], flags_obj.wer_threshold)
+    wer, label = evaluation.decisive_wer(record, run.decoder_kind)
+    if evaluation.past_wer_threshold(flags_obj.wer_threshold, wer):
+      logging.info("WER %.4f (%s) reached --wer_threshold=%g: stopping.",
+                   wer, label, flags_obj.wer_threshold)
       break
 
   if flags_obj.export_dir and is_chief:
-    best, best_record = (checkpoints.best_checkpoint(flags_obj.model_dir)
-                         if flags_obj.export_best else (None, None))
-    path = export.export_model(
-        model_fn, flags_obj.model_dir, run.estimator.config, run.params,
-        flags_obj.export_dir,
-        dict({"sample_rate": flags_obj.sample_rate,
-              "window_ms": flags_obj.window_ms,
-              "stride_ms": flags_obj.stride_ms,
-              "speech_labels": train_speech_dataset.speech_labels},
-             **({"best_step": best_record["step"],
-                 "best_WER": best_record["WER"]} if best else {})),
-        train_speech_dataset.num_feature_bins, checkpoint_path=best)
+    path = export.export_run(
+        model_fn, run.model_dir, run.estimator.config, run.params,
+        flags_obj.export_dir, feature_settings,
+        train_speech_dataset.num_feature_bins, flags_obj.export_best,
+        settings.decoder_args(flags_obj))
     logging.info("Exported the SavedModel to %s", path)
   return state.cycles
 
 
-# What the cycles of one run share: the Estimator, its params, the batch
-# layout, the input functions and the hooks.
-_Run = collections.namedtuple("_Run", [
-    "estimator", "params", "num_replicas", "per_device_batch_size",
-    "boundaries", "make_input_fn", "input_fn_eval", "train_hooks",
-    "fingerprint"])
+def _prepare_model_dir(model_dir, train_speech_dataset, eval_speech_dataset,
+                       feature_settings):
+  """The chief's first writes: skipped rows, an intact checkpoint, settings.
+
+  The featurizer settings are written now, not only at export, so that
+  `transcribe.py --model_dir` featurizes as training does at any time.
+  """
+  inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
+                             model_dir)
+  # A damaged newest checkpoint: back to the newest intact one.
+  checkpoints.recover(model_dir, os.path.join(model_dir, cycles.STATE_FILE))
+  export.write_settings(model_dir, feature_settings)
 
 
-def _setup_run(flags_obj, role, train_speech_dataset, eval_speech_dataset):
-  """The Estimator and the rest of a `_Run`, from the flags."""
-  strategy, session_config, num_replicas = runtime.distribution(
-      role, flags_core.get_num_gpus(flags_obj), flags_obj.num_cpu_replicas)
-  per_device_batch_size = distribution_utils.per_device_batch_size(
-      flags_obj.batch_size, num_replicas)
-  run_config = tf.estimator.RunConfig(
-      train_distribute=strategy, session_config=session_config,
-      tf_random_seed=flags_obj.seed,
-      save_checkpoints_steps=flags_obj.save_checkpoints_steps,
-      save_checkpoints_secs=(None if flags_obj.save_checkpoints_steps
-                             else 600),
-      keep_checkpoint_max=flags_obj.keep_checkpoint_max,
-      log_step_count_steps=flags_obj.log_every_n_steps)
-  params = port_flags.model_params(flags_obj,
-                                   len(train_speech_dataset.speech_labels))
-  _check_before_training(flags_obj, params,
-                         train_speech_dataset.num_feature_bins)
+def _train_cycle(run, state, entries, epochs):
+  """Trains one cycle (or what is left of it); (mean loss, seconds)."""
+  plan = cycles.plan_cycle(
+      entries, epochs, run.per_device_batch_size, run.num_replicas,
+      run.order.sortagrad, run.order.seed, run.order.length_buckets,
+      run.boundaries, whole_steps=run.multi_worker)
+  return cycles.train_cycle(
+      run.estimator, plan, state.cycle_start_step(), run.make_input_fn,
+      run.train_hooks, run.multi_worker, run.input_fn_eval)
+
+
+def _evaluate_cycle(run, state, eval_speech_dataset, cycle, train_loss,
+                    train_seconds):
+  """Evaluates, records and keeps the best checkpoint; the cycle record."""
+  record = evaluation.evaluate_cycle(
+      run.estimator, run.input_fn_eval, eval_speech_dataset, cycle,
+      train_loss, train_seconds, run.show_samples, run.decoders,
+      run.model_dir)
+  state.add_cycle(record)
+  checkpoints.keep_if_best(
+      run.model_dir, run.estimator.latest_checkpoint(),
+      evaluation.decisive_wer(record, run.decoder_kind)[0])
+  return record
+
+
+def run_eval_only(flags_obj):
+  """--eval_only: evaluates a checkpoint; returns (results, report path).
+
+  Takes no lock and moves nothing: a training run may go on beside it.
+  """
+  tf.keras.utils.set_random_seed(flags_obj.seed)
+  eval_speech_dataset = inputs.generate_dataset(
+      flags_obj.eval_data_dir, **settings.data_args(flags_obj))
+  labels = eval_speech_dataset.speech_labels
+  decoders = evaluation.make_decoders(labels,
+                                      settings.decoder_args(flags_obj))
+  checkpoint = settings.checkpoint_to_evaluate(flags_obj)
+  params = settings.model_params(flags_obj, len(labels))
+  settings.check_before_training(flags_obj, params, network(params),
+                                   eval_speech_dataset.num_feature_bins,
+                                   checkpoint)
   estimator = tf.estimator.Estimator(
-      model_fn=model_fn, model_dir=flags_obj.model_dir, config=run_config,
-      params=params)
-  logger.get_benchmark_logger().log_run_info(
-      "deep_speech", "LibriSpeech",
-      dict(params, batch_size=flags_obj.batch_size,
-           train_epochs=flags_obj.train_epochs),
-      test_id=flags_obj.benchmark_test_id)
-
-  pipeline = dict(num_parallel_calls=flags_obj.num_parallel_calls,
-                  feature_cache_dir=flags_obj.feature_cache_dir)
-  boundaries = sampler.bucket_boundaries(train_speech_dataset.entries,
-                                         flags_obj.length_buckets)
-  try:
-    warp = augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
-                            flags_obj.seed)
-  except ValueError as e:
-    raise ValueError("--tempo_warp, --freq_warp: %s" % e) from None
-  augment = augment_lib.Chain(
-      warp, augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
-                              flags_obj.seed))
-  return _Run(
-      estimator, params, num_replicas, per_device_batch_size, boundaries,
-      functools.partial(inputs.train_input_fn, train_speech_dataset,
-                        per_device_batch_size, num_replicas, boundaries,
-                        augment, **pipeline),
-      functools.partial(dataset.input_fn, per_device_batch_size,
-                        eval_speech_dataset, **pipeline),
-      hooks_helper.get_train_hooks(flags_obj.hooks,
-                                   model_dir=flags_obj.model_dir,
-                                   batch_size=flags_obj.batch_size),
-      cycles.fingerprint(
-          train_entries=len(train_speech_dataset.entries),
-          batch_size=flags_obj.batch_size, num_replicas=num_replicas,
-          epochs_between_evals=flags_obj.epochs_between_evals,
-          sortagrad=flags_obj.sortagrad, seed=flags_obj.seed,
-          length_buckets=flags_obj.length_buckets))
-
-
-def _check_before_training(flags_obj, params, num_feature_bins):
-  """Stops with a message in flag terms before anything would fail later."""
-  try:
-    runtime.check_dtype(params["dtype"])
-  except ValueError as e:
-    raise ValueError("--dtype=%s: %s. Use --dtype=fp32." % (
-        flags_obj.dtype, e)) from None
-  try:
-    runtime.check_model_dir(flags_obj.model_dir, network(params),
-                            num_feature_bins)
-  except runtime.CheckpointMismatchError as e:
-    raise ValueError(
-        "%s. Use the flags it was trained with (--rnn_hidden_size, "
-        "--rnn_hidden_layers, --rnn_type, --is_bidirectional, --use_bias, "
-        "--conv_filters, --window_ms, --sample_rate), or another "
-        "--model_dir." % e) from None
-
-
-def _stop_on_wer(threshold, wer):
-  """Stops when WER is at or below the threshold (the seed had it inverted)."""
-  return model_helpers.past_threshold(threshold, wer, higher_is_better=False)
-
-
-def setup_logging():
-  """One log format, INFO level, no deprecation notices from TF internals."""
-  logging.set_verbosity(logging.INFO)
-  # TensorFlow's logger has its own handler and would print every message a
-  # second time; let its records go through absl's handler only.
-  tf_logger = tf.get_logger()
-  tf_logger.handlers = []
-  tf_logger.propagate = True
-  warnings.filterwarnings("ignore", message=r"`tf\.layers\.", category=UserWarning)
-  # pylint: disable=g-import-not-at-top
-  from tensorflow.python.util import deprecation
-  deprecation._PRINT_DEPRECATION_WARNINGS = False  # pylint: disable=protected-access
+      model_fn=model_fn, model_dir=flags_obj.model_dir, params=params,
+      config=tf.estimator.RunConfig(tf_random_seed=flags_obj.seed))
+  return evaluation.evaluate_checkpoint(
+      estimator, checkpoint, functools.partial(
+          dataset.input_fn, flags_obj.batch_size, eval_speech_dataset,
+          **settings.pipeline_args(flags_obj)),
+      eval_speech_dataset, decoders, flags_obj.model_dir,
+      flags_obj.show_samples)
 
 
 def main(_):
-  setup_logging()
+  runtime.setup_logging()
+  cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
   if distribution_utils.tf_config_cluster():
     # The Estimator drives MultiWorkerMirroredStrategy in graph mode only.
@@ -418,6 +364,9 @@ def main(_):
   role = distribution_utils.multi_worker_role(
       distribution_utils.tf_config_cluster())
   try:
+    if flags_obj.eval_only:  # a reader: no lock, nothing rolled back
+      run_eval_only(flags_obj)
+      return
     # One run per model directory; each task of a cluster locks its own file.
     with lock.RunLock(flags_obj.model_dir, role and role.index), \
         logger.benchmark_context(flags_obj):
@@ -428,7 +377,8 @@ def main(_):
     sys.exit(130)
   except (manifest.ManifestError, dataset.DataError, ValueError,
           hooks.AudioReadError, hooks.NonFiniteLossError, lock.LockedError,
-          atomic_file.WriteError, checkpoints.CheckpointWriteError) as e:
+          atomic_file.WriteError, checkpoints.CheckpointWriteError,
+          beam_decoder.DecoderLibraryError) as e:
     logging.error("%s", e)
     sys.exit(1)
 

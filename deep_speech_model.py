@@ -66,7 +66,7 @@ DEFAULT_CONV_FILTERS = 32
 
 # (padding, kernel_size, strides) of the two convolutions, as
 # (time, frequency). Symmetric padding keeps the output long enough for CTC.
-_CONV_LAYERS = (
+CONV_LAYERS = (
     ((20, 5), (41, 11), (2, 2)),
     ((10, 5), (21, 11), (2, 1)),
 )
@@ -77,7 +77,7 @@ TIME_REDUCTION = 4
 
 def conv_output_frames(frames):
   """Output frames of the convolutions for `frames` input frames (python int)."""
-  for padding, kernel, strides in _CONV_LAYERS:
+  for padding, kernel, strides in CONV_LAYERS:
     frames = (frames + 2 * padding[0] - kernel[0]) // strides[0] + 1
   return frames
 
@@ -213,7 +213,7 @@ class DeepSpeech2(object):
       policy = tf.keras.mixed_precision.Policy("mixed_" + self.dtype)
       # tf.compat.v1 layers do not cast their inputs themselves.
       inputs = tf.cast(inputs, self.dtype)
-    for layer_id, (padding, kernel, strides) in enumerate(_CONV_LAYERS, 1):
+    for layer_id, (padding, kernel, strides) in enumerate(CONV_LAYERS, 1):
       inputs = _conv_bn_layer(
           inputs, padding=padding, filters=self.conv_filters,
           kernel_size=kernel, strides=strides, layer_id=layer_id,

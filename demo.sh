@@ -7,6 +7,7 @@
 # (the "LM" steps). Re-running reuses the corpus, the
 # converted wavs and the checkpoints. Settings come from the environment:
 #   DEMO_DIR (demo_data)  NUM_TRAIN  NUM_DEV  EPOCHS  PYTHON (.venv/bin/python)
+#   DEMO_MINUTES (23: make demo's 25 less the venv; scripts/demo_plan.py)
 #   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
 #   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is ~1.3x
 #   faster and the demo trains one epoch more; fp32 elsewhere)
@@ -15,7 +16,6 @@ cd "$(dirname "$0")"
 
 PYTHON=${PYTHON:-.venv/bin/python}
 DEMO_DIR=${DEMO_DIR:-demo_data}
-NUM_TRAIN=${NUM_TRAIN:-12000}
 NUM_DEV=${NUM_DEV:-200}
 if [ -z "${DTYPE:-}" ]; then
   DTYPE=fp32
@@ -23,6 +23,16 @@ if [ -z "${DTYPE:-}" ]; then
     DTYPE=bf16
   fi
 fi
+# Unless NUM_TRAIN and EPOCHS are given, a few timed training steps and one
+# flite call pick the corpus size and epochs that fit DEMO_MINUTES here (the
+# tuned 12,000 utterances and 6 fp32 / 7 bf16 epochs where they fit; fewer on
+# slower CPUs, e.g. without AVX-512). It prints what it chose and why.
+if [ -z "${NUM_TRAIN:-}" ] && [ -z "${EPOCHS:-}" ]; then
+  echo "== 0/4 timing this machine to fit the demo into ${DEMO_MINUTES:-23} minutes"
+  eval "$(TF_CPP_MIN_LOG_LEVEL=2 "$PYTHON" scripts/demo_plan.py \
+      --dtype="$DTYPE" --minutes="${DEMO_MINUTES:-23}" | tail -n 1)"
+fi
+NUM_TRAIN=${NUM_TRAIN:-12000}
 if [ "$DTYPE" = bf16 ]; then EPOCHS=${EPOCHS:-7}; else EPOCHS=${EPOCHS:-6}; fi
 # Picked by measurement (bench/convergence.py, README "How far 20 minutes of
 # CPU go"): half the original's convolution channels and 10 ms windows for
@@ -87,15 +97,15 @@ echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
     --model_dir="$DEMO_DIR/model" --export_dir="$DEMO_DIR/export" \
     --train_epochs="$EPOCHS" $MODEL_FLAGS --dtype="$DTYPE" --show_samples=2 \
     --feature_cache_dir="$DEMO_DIR/features" $LM_FLAGS 2>&1 |
-  grep --line-buffered -E "Iteration|WER|reference|prediction|cycle|Cycle|rror|skipped"
+  grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped"
 
 # ---- [LM block B, issue 13] tune alpha/beta, dev WER greedy vs LM ---------
 SETTINGS=$LM_DIR/lm_settings.json
 echo "== LM 2/3 tuning the LM weights on the $NUM_TUNE held-out training utterances"
 "$PYTHON" tune_lm.py --saved_model="$DEMO_DIR/export" --manifest="$TUNE" \
     --exclude_manifest="$DEV" --exclude_manifest="$FIT" --lm_path="$LM" \
-    --alpha_min=0 --alpha_max=2 --alpha_steps=5 --beta_min=-1 --beta_max=3 \
-    --beta_steps=5 --outputs_cache="$LM_DIR/tune_outputs.npz" \
+    --alpha_min=0 --alpha_max=2 --alpha_steps=5 --beta_min=-3 --beta_max=3 \
+    --beta_steps=7 --outputs_cache="$LM_DIR/tune_outputs.npz" \
     --lm_settings_out="$SETTINGS"
 echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
 "$PYTHON" deep_speech.py --eval_only --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \

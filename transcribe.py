@@ -1,12 +1,26 @@
-"""Transcribes audio with a SavedModel exported by deep_speech.py.
+"""Transcribes audio with a model trained by deep_speech.py.
 
-    python transcribe.py --saved_model=/tmp/deep_speech_saved_model a.wav b.wav
+    python transcribe.py --saved_model=/tmp/deep_speech_saved_model a.wav b.mp3
+    python transcribe.py --model_dir=/tmp/deep_speech_model recordings/
+    find . -name '*.flac' | python transcribe.py --output_format=json -
+    python transcribe.py --output_format=srt --output_dir=subs meeting.mp3
     python transcribe.py --saved_model=DIR --manifest=dev.csv --num=5
 
---saved_model may name the export directory itself or the --export_dir that
-holds timestamped exports (the newest is used). With --manifest, the first
---num rows are transcribed and shown next to their reference transcripts, with
-their corpus WER and CER.
+Arguments are audio files (anything soundfile or sox reads, any rate, any
+number of channels: converted to the model's rate, mono), directories
+(searched recursively), manifests, or `-` (paths on standard input). Long
+recordings are split at pauses into chunks of at most --max_chunk_sec.
+
+The model is an export (--saved_model: the export directory or the
+--export_dir holding timestamped exports; the newest is used) or a training
+directory (--model_dir: its latest checkpoint, no export needed).
+
+Output: `path<TAB>text` per file, or with --output_format=json one JSON
+object per file (text, duration, words with start/end seconds and a
+confidence), or --output_format=srt subtitles. A file that cannot be read is
+reported on standard error and the others are still transcribed; the exit
+status is 1 if any failed. With --manifest, the first --num rows are shown
+next to their reference transcripts, with their corpus WER and CER.
 """
 
 import os
@@ -15,112 +29,241 @@ import sys
 from absl import app
 from absl import flags
 from absl import logging
-import numpy as np
-import soundfile
-import tensorflow as tf
 
-from data import featurizer
-from data import manifest as manifest_lib
+from data import progress
 from data import vocabulary
 import decoder
-from training import export
+from training import cpu
 
-class Transcriber(object):
-  """Greedy transcription with an exported DeepSpeech2 SavedModel.
+_NAME = "transcribe.py"
 
-  The featurizer settings and vocabulary come from the export's
-  assets.extra/deep_speech_features.json when it has one (every export of
-  deep_speech.py does); the arguments are the fallback for older exports.
+
+def _error(message):
+  print("%s: error: %s" % (_NAME, message), file=sys.stderr)
+
+
+def _note(message):
+  print("%s: note: %s" % (_NAME, message), file=sys.stderr)
+
+
+def _load_model(flags_obj):
+  """The model: --model_dir's checkpoint, else the --saved_model export."""
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
+  fallback = model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
+                                flags_obj.stride_ms, labels)
+  if flags_obj.model_dir:
+    return model_lib.CheckpointModel(flags_obj.model_dir, fallback)
+  return model_lib.ExportedModel(flags_obj.saved_model, fallback)
+
+
+# transcribe.py's flag for each decoder.make_decoder argument.
+_DECODER_FLAGS = (("beam_width", "beam_width"), ("lm_path", "lm_path"),
+                  ("alpha", "lm_alpha"), ("beta", "lm_beta"),
+                  ("lexicon", "lexicon"))
+
+
+def _decoder_options(flags_obj, recorded_kind, recorded):
+  """(kind, make_decoder keyword arguments) from flags and settings.
+
+  The kind is --decoder when given, else the model's recorded one, else
+  greedy. Flags given on the command line win over --lm_settings, which wins
+  over the model's recorded beam settings (used only for a beam search);
+  flag defaults fill in the rest. Without --decoder, a language model or
+  lexicon from the flags or --lm_settings selects the beam search.
+
+  Args:
+    flags_obj: the parsed flags.
+    recorded_kind: the model's recorded decoder kind, or None.
+    recorded: the model's recorded beam settings (make_decoder's keys).
   """
+  given = flags_obj["decoder"].present
+  kind = flags_obj.decoder if given else (recorded_kind or
+                                          flags_obj.decoder)
+  options = dict(recorded) if kind == "beam" else {}
+  if flags_obj.lm_settings:
+    options.update(decoder.read_lm_settings(flags_obj.lm_settings))
+  for key, flag in _DECODER_FLAGS:
+    if flags_obj[flag].present or key not in options:
+      options[key] = flags_obj[flag].value
+  if not given and (options["lm_path"] or options["lexicon"]):
+    kind = "beam"
+  if kind == "greedy":
+    return kind, {k: options[k] for k in ("lm_path", "lexicon")}
+  return kind, options
 
-  def __init__(self, saved_model, vocabulary_file=vocabulary.VOCABULARY_FILE,
-               sample_rate=16000, window_ms=20, stride_ms=10):
-    path = export.find_saved_model(saved_model)
-    loaded = tf.saved_model.load(path)
-    self._serve = loaded.signatures["serving_default"]
-    labels = featurizer.TextFeaturizer(vocabulary_file).speech_labels
-    settings = export.read_export_settings(path)
-    if settings:
-      sample_rate = settings["sample_rate"]
-      window_ms = settings["window_ms"]
-      stride_ms = settings["stride_ms"]
-      labels = settings["speech_labels"]
-    self._decoder = decoder.DeepSpeechDecoder(
-        labels, vocabulary.blank_index(labels))
-    self._audio = (sample_rate, window_ms, stride_ms)
 
-  def _features(self, path):
-    """Features of one file, exactly as training computes them."""
-    sample_rate, window_ms, stride_ms = self._audio
-    try:
-      return featurizer.featurize_file(path, sample_rate, window_ms, stride_ms)
-    except (RuntimeError, ValueError, soundfile.LibsndfileError) as e:
-      raise ValueError("%s: %s" % (path, e)) from None
+def _make_decoder(flags_obj, model):
+  kind, options = _decoder_options(flags_obj, model.decoder_kind,
+                                   model.decoder_settings)
+  return decoder.make_decoder(kind, model.settings.labels, **options)
 
-  def transcribe(self, paths, batch_size=16):
-    """Transcripts of the audio files, in order."""
-    texts = []
-    for start in range(0, len(paths), batch_size):
-      feats = [self._features(p) for p in paths[start:start + batch_size]]
-      frames = max(f.shape[0] for f in feats)
-      batch = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
-      for i, f in enumerate(feats):
-        batch[i, :f.shape[0]] = f
-      lengths = np.array([[f.shape[0]] for f in feats], np.int32)
-      out = self._serve(features=tf.constant(batch),
-                        input_length=tf.constant(lengths))
-      texts.extend(self._decoder.decode_batch(
-          out["probabilities"].numpy(), out["ctc_input_length"].numpy()))
-    return texts
+
+def _paths(flags_obj, args):
+  """(paths, references or None); argument problems are reported."""
+  from transcription import inputs  # pylint: disable=g-import-not-at-top
+  if flags_obj.manifest:
+    from data import featurizer  # pylint: disable=g-import-not-at-top
+    from data import manifest as manifest_lib  # pylint: disable=g-import-not-at-top
+    token_to_index = featurizer.TextFeaturizer(
+        flags_obj.vocabulary_file).token_to_index
+    entries, _ = manifest_lib.read_manifest(flags_obj.manifest,
+                                            token_to_index)
+    entries = entries[:flags_obj.num]
+    return ([e.wav_filename for e in entries],
+            [e.transcript for e in entries], [])
+  paths, problems = inputs.expand(args, sys.stdin)
+  return paths, None, problems
+
+
+class _Writer(object):
+  """Writes transcripts to standard output or one file each in a directory."""
+
+  def __init__(self, output_format, output_dir):
+    from transcription import output  # pylint: disable=g-import-not-at-top
+    self._format = output.formatter(output_format)
+    self._extension = output.EXTENSIONS[output_format]
+    self._dir = output_dir
+    self._used = set()
+    if output_dir:
+      os.makedirs(output_dir, exist_ok=True)
+
+  def write(self, transcript):
+    text = self._format(transcript)
+    if not self._dir:
+      sys.stdout.write(text)
+      sys.stdout.flush()
+      return
+    from data import atomic_file  # pylint: disable=g-import-not-at-top
+    stem = os.path.splitext(os.path.basename(transcript.path))[0]
+    name, n = stem, 1
+    while name in self._used:
+      n += 1
+      name = "%s_%d" % (stem, n)
+    self._used.add(name)
+    atomic_file.write_text(os.path.join(self._dir, name + self._extension),
+                           text)
+
+
+def _transcribe(flags_obj, args):
+  """Transcribes everything `args` name; returns the exit status."""
+  from transcription import pipeline  # pylint: disable=g-import-not-at-top
+  import deep_speech_model  # pylint: disable=g-import-not-at-top
+  paths, references, problems = _paths(flags_obj, args)
+  for arg, reason in problems:
+    _error("%s: %s" % (arg, reason))
+  if not paths:
+    if not problems:
+      _error("give audio files, directories, manifests, - or --manifest")
+    return 1
+  if (flags_obj.output_format == "srt" and len(paths) > 1 and
+      not flags_obj.output_dir):
+    _error("--output_format=srt with several files needs --output_dir "
+           "(one .srt per file)")
+    return 1
+  model = _load_model(flags_obj)
+  bar = progress.Progress("transcribing", len(paths), unit="files",
+                          delay_s=5.0)
+  transcriber = pipeline.Transcriber(
+      model, _make_decoder(flags_obj, model), flags_obj.max_chunk_sec,
+      flags_obj.batch_size, deep_speech_model.TIME_REDUCTION,
+      progress=lambda files_done, _: bar.update(files_done - bar.done))
+  writer = _Writer(flags_obj.output_format, flags_obj.output_dir)
+  failed = bool(problems)
+  texts = []
+  with bar:
+    for result in transcriber.transcribe(paths):
+      if result.note or result.error:
+        bar.break_line()  # a message on its own line, not after the bar
+      if result.note:
+        _note(result.note)
+      if result.error:
+        _error(result.error)
+        failed = True
+        texts.append("")
+        continue
+      texts.append(result.transcript.text)
+      if references is None:
+        writer.write(result.transcript)
+  if references is not None:
+    _show_references(paths, references, texts)
+  return 1 if failed else 0
+
+
+def _show_references(paths, references, texts):
+  for path, reference, text in zip(paths, references, texts):
+    print("%s\n  reference : %s\n  prediction: %s" % (
+        os.path.basename(path), reference, text))
+  rates = decoder.compute_error_rates(texts, references)
+  print("WER %.4f, CER %.4f over %d utterances (corpus level)" % (
+      rates["corpus_WER"], rates["corpus_CER"], len(texts)))
 
 
 def define_flags():
   flags.DEFINE_string("saved_model", "/tmp/deep_speech_saved_model/",
                       "An export of deep_speech.py (or its --export_dir).")
+  flags.DEFINE_string(
+      "model_dir", None,
+      "A training directory of deep_speech.py: transcribe with its latest "
+      "checkpoint, no export needed (instead of --saved_model).")
   flags.DEFINE_string("manifest", None,
                       "Transcribe rows of this manifest next to references.")
   flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.")
-  flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE, "The vocabulary.")
+  flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE,
+                      "The vocabulary (fallback).")
   # Exports of deep_speech.py carry their own settings; these flags only
-  # serve older exports without assets.extra/deep_speech_features.json.
+  # serve older exports and training directories that never exported.
   flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).")
   flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms (fallback).")
   flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms (fallback).")
+  flags.DEFINE_float(
+      "max_chunk_sec", 20.0,
+      "Longer audio is split at pauses into chunks of at most this many "
+      "seconds (the model was trained on utterances of up to ~20 s).")
+  flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.")
+  flags.DEFINE_enum("output_format", "tsv", ["tsv", "json", "srt"],
+                    "tsv: path<TAB>text; json: one object per file with "
+                    "words and times; srt: subtitles.")
+  flags.DEFINE_string(
+      "output_dir", None,
+      "Write one file per input here (name.tsv/.json/.srt) instead of to "
+      "standard output.")
+  # The decoder flags of deep_speech.py (issue 13).
+  flags.DEFINE_enum("decoder", "greedy", decoder.DECODERS,
+                    "CTC decoder: greedy, or beam search (optionally with an "
+                    "n-gram LM).")
+  flags.DEFINE_integer("beam_width", 100, "Beam width of --decoder=beam.")
+  flags.DEFINE_string("lm_path", None, "KenLM/ARPA n-gram for --decoder=beam.")
+  flags.DEFINE_float("lm_alpha", 0.0, "LM weight of --decoder=beam.")
+  flags.DEFINE_float("lm_beta", 0.0, "Word insertion bonus of --decoder=beam.")
+  flags.DEFINE_string("lexicon", None,
+                      "Restrict --decoder=beam to the words of this file.")
+  flags.DEFINE_string(
+      "lm_settings", None,
+      "Tuned LM settings file (decoder.write_lm_settings's JSON); it "
+      "selects --decoder=beam unless --decoder is given, overrides the "
+      "export's recorded decoder settings, and flags given explicitly "
+      "override it.")
 
 
 def main(argv):
   logging.set_verbosity(logging.WARNING)
+  cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
-  paths, references = list(argv[1:]), None
-  try:
-    if flags_obj.manifest:
-      token_to_index = featurizer.TextFeaturizer(
-          flags_obj.vocabulary_file).token_to_index
-      entries, _ = manifest_lib.read_manifest(flags_obj.manifest,
-                                              token_to_index)
-      entries = entries[:flags_obj.num]
-      paths = [e.wav_filename for e in entries]
-      references = [e.transcript for e in entries]
-    if not paths:
-      raise ValueError("give audio files or --manifest")
-    transcriber = Transcriber(flags_obj.saved_model, flags_obj.vocabulary_file,
-                              flags_obj.sample_rate, flags_obj.window_ms,
-                              flags_obj.stride_ms)
-    texts = transcriber.transcribe(paths)
-  except (ValueError, OSError, RuntimeError,
-          tf.errors.InvalidArgumentError) as e:
-    print("transcribe.py: error: %s" % e, file=sys.stderr)
+  if flags_obj.max_chunk_sec <= 0 or flags_obj.batch_size < 1:
+    _error("--max_chunk_sec must be > 0 and --batch_size >= 1")
     sys.exit(1)
-  for i, (path, text) in enumerate(zip(paths, texts)):
-    if references is None:
-      print("%s\t%s" % (path, text))
-    else:
-      print("%s\n  reference : %s\n  prediction: %s" % (
-          os.path.basename(path), references[i], text))
-  if references is not None:
-    rates = decoder.compute_error_rates(texts, references)
-    print("WER %.4f, CER %.4f over %d utterances (corpus level)" % (
-        rates["corpus_WER"], rates["corpus_CER"], len(texts)))
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  try:
+    status = _transcribe(flags_obj, argv[1:])
+  except KeyboardInterrupt:
+    _error("interrupted")
+    sys.exit(130)
+  except (ValueError, OSError, RuntimeError, ImportError,
+          tf.errors.OpError) as e:
+    _error(e)
+    sys.exit(1)
+  sys.exit(status)
 
 
 if __name__ == "__main__":

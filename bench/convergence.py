@@ -33,6 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 from official_utils.misc import model_helpers  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import flags as port_flags  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _CONFIG_FLAGS = ("rnn_hidden_size", "rnn_hidden_layers", "rnn_type",
                  "conv_filters", "is_bidirectional", "use_bias", "batch_size",
@@ -113,7 +115,8 @@ def run(flags_obj):
 
 
 def main(_):
-  deep_speech.setup_logging()
+  runtime.setup_logging()
+  cpu.enable_onednn_if_unset()
   result = run(flags.FLAGS)
   print(json.dumps(result))
 

@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 import train_step  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # demo.sh's network (its MODEL_FLAGS).
 DEMO_PARAMS = dict(num_classes=train_step.NUM_CLASSES, rnn_type="gru",
@@ -79,6 +80,7 @@ def main():
   parser.add_argument("--warmup", type=int, default=3)
   args = parser.parse_args()
 
+  cpu.enable_onednn_if_unset()
   tf.compat.v1.disable_eager_execution()
   batch, labels, audio_s = train_step.make_batch(args.batch_size,
                                                  args.utt_sec, seed=0)
@@ -89,7 +91,11 @@ def main():
     dtypes.remove("bfloat16")
     skipped["bfloat16"] = "TensorFlow cannot run it on this machine"
     print("bfloat16 left out: TensorFlow cannot run bfloat16 convolutions "
-          "here (on a CPU, oneDNN needs AVX512)", flush=True)
+          "here (oneDNN's custom operations need AVX512 for them; "
+          "TF_ENABLE_ONEDNN_OPTS=0 emulates them)", flush=True)
+  bfloat16_native = "bfloat16" in dtypes and cpu.bfloat16_native()
+  if "bfloat16" in dtypes and not bfloat16_native:
+    print(cpu.bfloat16_emulation_warning(), flush=True)
   trainers = {d: _Trainer(d, batch, labels, args.num_bins) for d in dtypes}
   for _ in range(args.warmup + args.steps):
     for trainer in trainers.values():
@@ -110,7 +116,9 @@ def main():
           base["step_s"] / figures["step_s"], 2)
   print(json.dumps({"batch_size": args.batch_size, "utt_sec": args.utt_sec,
                     "num_bins": args.num_bins, "steps": args.steps,
-                    "cpu_count": os.cpu_count(), "results": results,
+                    "cpu_count": os.cpu_count(),
+                    "onednn_custom_ops": cpu.onednn_enabled(),
+                    "bfloat16_native": bfloat16_native, "results": results,
                     "skipped": skipped}))
 
 

@@ -21,11 +21,18 @@ and the ratio (Estimator steps/s over Keras steps/s) the median of the
 per-step ratios. Audio seconds per second count the real audio in the batch
 (padding excluded).
 
+Each result also counts the step's useful FLOPs (convolutions, RNN and dense
+matrix products, forward + backward; see step_flops) and divides their rate by
+a float32 matrix product of the RNN's size timed in the same run
+("fraction_of_sgemm"): how far the step is from this machine's limit.
+
 Run from the repository root:
 
   .venv/bin/python bench/train_step.py           # default + small, ~5 min idle
   .venv/bin/python bench/train_step.py --quick   # small only, ~1 min
   .venv/bin/python bench/train_step.py --configs small --steps 20
+  .venv/bin/python bench/train_step.py --configs demo --batch_size 32 \
+      --utt_sec 2.4 --num_bins 81                  # demo.sh's step
 
 Each configuration prints a JSON line; the last line printed is one JSON
 object with all of them under "results".
@@ -52,6 +59,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
+import flops  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 SAMPLE_RATE = 16000
 NUM_BINS = 161
@@ -68,6 +77,9 @@ CONFIGS = {
     "default": dict(rnn_hidden_layers=5, rnn_hidden_size=800),
     "small": dict(rnn_hidden_layers=3, rnn_hidden_size=256),
     "tiny": dict(rnn_hidden_layers=1, rnn_hidden_size=32),
+    # demo.sh's network; time it with --batch_size 32 --utt_sec 2.4
+    # --num_bins 81 (10 ms windows).
+    "demo": dict(rnn_hidden_layers=3, rnn_hidden_size=256, conv_filters=16),
 }
 
 
@@ -86,7 +98,7 @@ def model_params(config):
               use_bias=True, learning_rate=LEARNING_RATE, **CONFIGS[config])
 
 
-def make_batch(batch_size, utt_sec, seed):
+def make_batch(batch_size, utt_sec, seed, num_bins=NUM_BINS):
   """A padded batch like input_fn's, of utterances near `utt_sec` seconds.
 
   Features are random (timing does not depend on their values); lengths,
@@ -100,12 +112,12 @@ def make_batch(batch_size, utt_sec, seed):
   frames = [featurizer.num_frames(int(s * SAMPLE_RATE), SAMPLE_RATE)
             for s in seconds]
   max_frames = max(frames)
-  features = np.zeros([batch_size, max_frames, NUM_BINS, 1], np.float32)
+  features = np.zeros([batch_size, max_frames, num_bins, 1], np.float32)
   label_length = rng.randint(int(0.85 * CHARS_PER_SEC * utt_sec),
                              int(CHARS_PER_SEC * utt_sec) + 1, size=batch_size)
   labels = np.zeros([batch_size, label_length.max()], np.int32)
   for i, (n, k) in enumerate(zip(frames, label_length)):
-    features[i, :n] = rng.standard_normal([n, NUM_BINS, 1])
+    features[i, :n] = rng.standard_normal([n, num_bins, 1])
     # Any class but the blank (the last).
     labels[i, :k] = rng.randint(0, NUM_CLASSES - 1, size=k)
   batch = {
@@ -185,7 +197,7 @@ def _batch_norm():
       epsilon=deep_speech_model._BATCH_NORM_EPSILON)
 
 
-def build_keras_model(params):
+def build_keras_model(params, num_bins=NUM_BINS):
   """deep_speech_model.DeepSpeech2's structure as a tf.keras.Model.
 
   Returns:
@@ -193,10 +205,10 @@ def build_keras_model(params):
     [batch, ceil(time / 4), num_classes].
   """
   layers = tf.keras.layers
-  inputs = tf.keras.Input([None, NUM_BINS, 1])
+  inputs = tf.keras.Input([None, num_bins, 1])
   x = inputs
   # pylint: disable=protected-access
-  for padding, kernel, strides in deep_speech_model._CONV_LAYERS:
+  for padding, kernel, strides in deep_speech_model.CONV_LAYERS:
     x = layers.ZeroPadding2D(((padding[0],) * 2, (padding[1],) * 2))(x)
     filters = params.get("conv_filters",
                          deep_speech_model.DEFAULT_CONV_FILTERS)
@@ -222,7 +234,7 @@ class KerasLoop(object):
 
   def __init__(self, params, batch, labels):
     start = time.perf_counter()
-    self.model = build_keras_model(params)
+    self.model = build_keras_model(params, batch["features"].shape[2])
     self.optimizer = tf.keras.optimizers.Adam(
         learning_rate=params["learning_rate"])
     self.build_s = time.perf_counter() - start
@@ -271,8 +283,17 @@ def bench_config(config, args, tmp):
   ratios.
   """
   params = model_params(config)
-  batch, labels, audio_s = make_batch(args.batch_size, args.utt_sec, args.seed)
+  batch, labels, audio_s = make_batch(args.batch_size, args.utt_sec, args.seed,
+                                      args.num_bins)
 
+  # The RNN's input projection: [batch x output frames, 2 x hidden] times
+  # [2 x hidden, 3 x hidden], the step's largest matrix product. Timed before
+  # and after the steps; the better one stands for the machine's limit (on a
+  # shared machine, load from other processes only lowers it).
+  hidden = params["rnn_hidden_size"]
+  sgemm_shape = (args.batch_size * deep_speech_model.conv_output_frames(
+      batch["features"].shape[1]), 2 * hidden, 3 * hidden)
+  sgemm_before = flops.sgemm_gflops(*sgemm_shape)
   tf.keras.utils.set_random_seed(args.seed)
   keras = KerasLoop(params, batch, labels)
   # Trace the Keras step before the Estimator makes Keras layers in its v1
@@ -288,6 +309,10 @@ def bench_config(config, args, tmp):
   est_step = statistics.median(est_timed)
   keras_step = statistics.median(keras_timed)
   ratio = statistics.median(k / e for k, e in zip(keras_timed, est_timed))
+  frames = int(batch["features"].shape[1])
+  step_flop = flops.step_flops(params, args.batch_size, frames,
+                               args.num_bins)
+  sgemm = max(sgemm_before, flops.sgemm_gflops(*sgemm_shape))
   return {
       "config": config,
       "rnn": "%dx%d bigru" % (params["rnn_hidden_layers"],
@@ -306,6 +331,11 @@ def bench_config(config, args, tmp):
       "keras_loop_audio_s_per_s": round(audio_s / keras_step, 2),
       "estimator_step_s": round(est_step, 4),
       "keras_loop_step_s": round(keras_step, 4),
+      "useful_gflop_per_step": round(step_flop / 1e9, 2),
+      "estimator_useful_gflops": round(step_flop / est_step / 1e9, 2),
+      "sgemm_gflops": round(sgemm, 2),
+      "fraction_of_sgemm": round(step_flop / est_step / 1e9 / sgemm, 3),
+      "onednn_custom_ops": cpu.onednn_enabled(),
       "estimator_step_s_range": [round(min(est_timed), 4),
                                  round(max(est_timed), 4)],
       "keras_loop_step_s_range": [round(min(keras_timed), 4),
@@ -334,6 +364,9 @@ def parse_args(argv=None):
   parser.add_argument("--utt_sec", type=float, default=5.0,
                       help="Utterance length: the batch holds utterances of "
                       "0.96-1.0 times this many seconds.")
+  parser.add_argument("--num_bins", type=int, default=NUM_BINS,
+                      help="Spectrogram bins: 161 (20 ms windows) or 81 "
+                      "(the demo's 10 ms).")
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args(argv)
   if args.configs is None:
@@ -354,6 +387,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
   args = parse_args(argv)
+  cpu.enable_onednn_if_unset()
   # The Estimator and tf.compat.v1.layers log deprecation notices per layer.
   tf.get_logger().setLevel(logging.ERROR)
   warnings.filterwarnings("ignore", category=UserWarning)
@@ -370,10 +404,13 @@ def main(argv=None):
       result = bench_config(config, args, tmp)
       results.append(result)
       print("%s (%s, %.1f M params): Estimator %.3f s/step, Keras loop %.3f "
-            "s/step, ratio %.2f; %.1f s in all" % (
+            "s/step, ratio %.2f; %.1f useful GFLOP/s = %.0f%% of a %.1f "
+            "GFLOP/s sgemm; %.1f s in all" % (
                 config, result["rnn"], result["params"] / 1e6,
                 result["estimator_step_s"], result["keras_loop_step_s"],
-                result["ratio"], time.perf_counter() - start))
+                result["ratio"], result["estimator_useful_gflops"],
+                100 * result["fraction_of_sgemm"], result["sgemm_gflops"],
+                time.perf_counter() - start))
       print(json.dumps(result))
   finally:
     shutil.rmtree(tmp, ignore_errors=True)

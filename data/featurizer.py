@@ -118,6 +118,23 @@ def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
     raise ValueError("%d Hz, expected %d Hz" % (rate, sample_rate))
   if samples.ndim != 1:
     raise ValueError("%d channels, expected mono" % samples.shape[1])
+  return featurize_samples(samples, sample_rate, window_ms, stride_ms,
+                           normalize)
+
+
+def featurize_samples(samples, sample_rate, window_ms, stride_ms,
+                      normalize=True):
+  """Features of a mono waveform, the seed's way (as `featurize_file`).
+
+  Args:
+    samples: float [n] in [-1, 1], at `sample_rate` Hz.
+    sample_rate: its rate, in Hz.
+    window_ms, stride_ms: spectrogram framing, in ms.
+    normalize: per-bin normalization over time.
+
+  Returns:
+    float32 [frames, bins, 1].
+  """
   feature = compute_spectrogram_feature(
       samples, sample_rate, stride_ms, window_ms)
   if normalize:

@@ -170,7 +170,7 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
   return entries, skipped
 
 
-def _wav_data_shortfall(path, file_size):
+def wav_data_shortfall(path, file_size):
   """Bytes a RIFF/WAVE file's data chunk claims beyond the end of the file.
 
   libsndfile silently shortens a truncated WAV; the declared chunk size is
@@ -207,7 +207,7 @@ def _audio_problem(entry, token_to_index, check):
     return "not_audio", "%s cannot be read as audio: %s" % (path, e)
   if info.frames == 0:
     return "empty_file", "%s holds no audio frames" % path
-  shortfall = _wav_data_shortfall(path, size)
+  shortfall = wav_data_shortfall(path, size)
   if shortfall or size < entry.wav_filesize:
     return "truncated_audio", (
         "%s is truncated (%d bytes; the %s says %d)" % (

@@ -11,7 +11,6 @@ import sys
 
 import pytest
 
-from training import runtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,27 +56,53 @@ def test_train_step_bench():
   (tiny,) = result["results"]
   assert tiny["params_match"]
   assert tiny["timed_steps"] == 2
+  assert tiny["estimator_useful_gflops"] == pytest.approx(
+      tiny["useful_gflop_per_step"] / tiny["estimator_step_s"], rel=0.01)
   for key in ("estimator_steps_per_s", "keras_loop_steps_per_s", "ratio",
-              "estimator_audio_s_per_s", "keras_loop_audio_s_per_s"):
+              "estimator_audio_s_per_s", "keras_loop_audio_s_per_s",
+              "useful_gflop_per_step", "sgemm_gflops", "fraction_of_sgemm"):
     assert tiny[key] > 0, key
+
+
+def test_step_flops_counts_the_matrix_products():
+  sys.path.insert(0, os.path.join(ROOT, "bench"))
+  import flops  # pylint: disable=g-import-not-at-top
+  import train_step  # pylint: disable=g-import-not-at-top
+  params = dict(train_step.model_params("tiny"), conv_filters=4)
+  # 80 frames x 161 bins: conv1 -> 40 x 81, conv2 -> 20 x 81 (see
+  # deep_speech_model.CONV_LAYERS); 2 examples.
+  conv1 = 2.0 * 2 * 40 * 81 * 4 * 41 * 11 * 1 * 2
+  conv2 = 2.0 * 2 * 20 * 81 * 4 * 21 * 11 * 4 * 3
+  gru = 3 * 2.0 * 2 * 20 * 2 * 3 * (81 * 4 + 32) * 32
+  dense = 3 * 2.0 * 2 * 20 * 64 * 29
+  assert flops.step_flops(params, 2, 80, 161) == pytest.approx(
+      conv1 + conv2 + gru + dense)
 
 
 @pytest.mark.slow
 def test_precision_bench():
-  # Where bfloat16 cannot run, the script leaves it out and says so.
-  env = {"ONEDNN_MAX_CPU_ISA": "AVX2", "CUDA_VISIBLE_DEVICES": ""}
+  # The environment is set explicitly, so the test holds on every CPU kind
+  # (TensorFlow's oneDNN default differs between them). Where bfloat16
+  # cannot run (oneDNN's custom operations on, no AVX512), the script
+  # leaves it out and says so.
+  env = {"ONEDNN_MAX_CPU_ISA": "AVX2", "TF_ENABLE_ONEDNN_OPTS": "1",
+         "CUDA_VISIBLE_DEVICES": ""}
   result = _run("precision.py", "--dtypes", "float32,bfloat16",
                 "--batch_size", "2", "--utt_sec", "1", "--steps", "1",
-                "--warmup", "0", env=env)
+                "--warmup", "0", env=env, timeout=300)
   assert set(result["results"]) == {"float32"}
   assert "bfloat16" in result["skipped"]
-  if not runtime.bfloat16_supported():
-    return
+  assert result["onednn_custom_ops"] is True
+  # With them off, TensorFlow's own kernels emulate bfloat16: it is timed
+  # and marked as emulated.
+  env["TF_ENABLE_ONEDNN_OPTS"] = "0"
   result = _run("precision.py", "--dtypes", "float32,bfloat16",
                 "--batch_size", "2", "--utt_sec", "1", "--steps", "2",
-                "--warmup", "1")
+                "--warmup", "1", env=env, timeout=300)
   assert result["batch_size"] == 2 and result["steps"] == 2
   assert set(result["results"]) == {"float32", "bfloat16"}
+  assert result["onednn_custom_ops"] is False
+  assert result["bfloat16_native"] is False and not result["skipped"]
   for figures in result["results"].values():
     assert figures["step_s"] > 0 and figures["loss_after"] > 0
   assert result["results"]["float32"]["speedup_vs_float32"] == 1.0

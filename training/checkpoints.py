@@ -357,3 +357,44 @@ def keep_if_best(model_dir, prefix, wer):
         os.remove(path)
   return new_record
 
+
+
+class NoCheckpointError(ValueError):
+  """No intact checkpoint where one was asked for; the message says where."""
+
+
+def global_step_of(prefix):
+  """The global step a checkpoint holds (its name's step if it has none)."""
+  try:
+    return int(tf.train.load_variable(
+        prefix, tf.compat.v1.GraphKeys.GLOBAL_STEP))
+  except (tf.errors.OpError, ValueError):
+    return checkpoint_step(prefix)
+
+
+def choose_for_reading(path):
+  """The checkpoint a reader (an evaluation) should use; changes nothing.
+
+  Unlike `recover`, damaged ones are only reported (a run may own the dir).
+
+  Args:
+    path: a model directory (its newest intact checkpoint is chosen, as by
+      `scan`) or a checkpoint prefix (used when intact).
+
+  Returns:
+    A `CheckpointScan` whose `latest` is the chosen prefix.
+
+  Raises:
+    NoCheckpointError: no intact checkpoint there (naming what is damaged).
+  """
+  if os.path.isdir(path):
+    found = scan(path)
+    if found.latest is None:
+      raise NoCheckpointError("no intact checkpoint in %s%s" % (
+          path, "".join("; %s: %s" % item for item in found.damaged)))
+    return found
+  problem = checkpoint_problem(path)
+  if problem:
+    raise NoCheckpointError("checkpoint %s is not usable: %s" % (path,
+                                                                problem))
+  return CheckpointScan(path, checkpoint_step(path), [])

@@ -2,19 +2,16 @@
 
 The original's flags (and their defaults) are defined in deep_speech.py; these
 are the port's additions: model size and learning-rate schedule, data
-checks, checkpoints, the feature cache, batching and augmentation.
+checks, checkpoints, the feature cache, batching, augmentation, and the
+decoders and evaluation-only runs.
 """
 
 from absl import flags
 
 from data import vocabulary
+import decoder
 import deep_speech_model
 from official_utils.flags import core as flags_core
-from training import runtime
-
-# --dtype -> the model's compute dtype.
-DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
-
 
 def define_deep_speech_flags():
   """Add flags for run_deep_speech."""
@@ -193,35 +190,59 @@ def _define_port_flags():
           "With --num_gpus=0, train with MirroredStrategy over this many "
           "simulated CPU devices (tests the multi-device path; slower than "
           "one device)."))
+  _define_decoder_flags()
 
 
-def data_args(flags_obj):
-  """`inputs.generate_dataset`'s arguments, from the flags."""
-  return dict(sample_rate=flags_obj.sample_rate,
-              window_ms=flags_obj.window_ms, stride_ms=flags_obj.stride_ms,
-              vocabulary_file=flags_obj.vocabulary_file,
-              sortagrad=flags_obj.sortagrad,
-              max_audio_sec=flags_obj.max_audio_sec,
-              strict=flags_obj.strict_data)
-
-
-def model_params(flags_obj, num_classes):
-  """model_fn's params, from the flags."""
-  try:
-    loss_scale = runtime.parse_loss_scale(flags_obj.loss_scale)
-  except ValueError as e:
-    raise ValueError("--loss_scale: %s" % e) from None
-  return {
-      "num_classes": num_classes,
-      "rnn_hidden_layers": flags_obj.rnn_hidden_layers,
-      "rnn_type": flags_obj.rnn_type,
-      "is_bidirectional": flags_obj.is_bidirectional,
-      "rnn_hidden_size": flags_obj.rnn_hidden_size,
-      "conv_filters": flags_obj.conv_filters,
-      "use_bias": flags_obj.use_bias,
-      "learning_rate": flags_obj.learning_rate,
-      "learning_rate_decay_steps": flags_obj.learning_rate_decay_steps,
-      "learning_rate_decay_rate": flags_obj.learning_rate_decay_rate,
-      "dtype": DTYPES[flags_obj.dtype],
-      "loss_scale": loss_scale,
-  }
+def _define_decoder_flags():
+  """Defines the decoder and evaluation flags (issue 13)."""
+  flags.DEFINE_enum(
+      name="decoder", default="greedy", enum_values=list(decoder.DECODERS),
+      help=flags_core.help_wrap(
+          "How each evaluation decodes besides greedy: greedy (the "
+          "original's only decoder) or beam (CTC beam search, optionally "
+          "with --lm_path and --lexicon; needs flashlight-text). The "
+          "'Iteration N' line stays greedy; a beam decoder adds its own line, "
+          "and --wer_threshold and the best checkpoint follow it."))
+  flags.DEFINE_integer(
+      name="beam_width", default=100, lower_bound=1,
+      help=flags_core.help_wrap("Hypotheses the beam search keeps per "
+                                "frame."))
+  flags.DEFINE_string(
+      name="lm_path", default=None,
+      help=flags_core.help_wrap(
+          "A KenLM-format word n-gram (ARPA or KenLM binary, e.g. from "
+          "data/build_lm.py) for --decoder=beam."))
+  flags.DEFINE_float(
+      name="lm_alpha", default=0.0,
+      help=flags_core.help_wrap("Weight of the LM's log10 probabilities in "
+                                "the beam search."))
+  flags.DEFINE_float(
+      name="lm_beta", default=0.0,
+      help=flags_core.help_wrap("Score added per word by the beam search "
+                                "(word insertion bonus)."))
+  flags.DEFINE_string(
+      name="lexicon", default=None,
+      help=flags_core.help_wrap(
+          "A words file (one word per line) the beam search must spell "
+          "from; with an LM but no lexicon, the LM's unigrams."))
+  flags.DEFINE_string(
+      name="lm_settings", default=None,
+      help=flags_core.help_wrap(
+          "An LM settings file (JSON: lm_path, alpha, beta and optionally "
+          "beam_width and lexicon) as the alpha/beta tuning writes; "
+          "--lm_path, --lm_alpha, --lm_beta, --beam_width and --lexicon "
+          "given on the command line override its values."))
+  flags.DEFINE_bool(
+      name="eval_only", default=False,
+      help=flags_core.help_wrap(
+          "Evaluate one checkpoint on --eval_data_dir without training: "
+          "the newest intact one in --model_dir, or --checkpoint_path. "
+          "Takes no lock (a running training is not disturbed) and writes "
+          "the report to <model_dir>/eval/."))
+  flags.DEFINE_string(
+      name="checkpoint_path", default=None,
+      help=flags_core.help_wrap(
+          "With --eval_only: the checkpoint to evaluate (a prefix such as "
+          "<model_dir>/model.ckpt-1200, or a directory such as "
+          "<model_dir>/best); default the newest intact one in "
+          "--model_dir."))

@@ -5,6 +5,9 @@ directory cannot take stops with one clear error instead of a page of
 TensorFlow errors in the first step.
 """
 
+import warnings
+
+from absl import logging
 import numpy as np
 import tensorflow as tf
 
@@ -92,7 +95,9 @@ def check_dtype(dtype):
   if dtype == "bfloat16" and not bfloat16_supported():
     raise ValueError(
         "TensorFlow cannot run bfloat16 convolutions on this machine (on a "
-        "CPU, oneDNN needs AVX512; AVX512_BF16 or AMX make it fast)")
+        "CPU without AVX512, oneDNN's custom operations cannot; "
+        "TF_ENABLE_ONEDNN_OPTS=0 lets TensorFlow's own kernels emulate them, "
+        "slower than fp32)")
 
 
 def variable_shapes(model, num_feature_bins):
@@ -135,11 +140,29 @@ def checkpoint_mismatch(checkpoint, model, num_feature_bins):
   return None
 
 
-def check_model_dir(model_dir, model, num_feature_bins):
-  """Raises CheckpointMismatchError when model_dir holds another network."""
-  latest = tf.train.latest_checkpoint(model_dir)
+def check_model_dir(model_dir, model, num_feature_bins, checkpoint=None):
+  """Raises CheckpointMismatchError when model_dir holds another network.
+
+  `checkpoint` (a prefix) is checked instead of model_dir's latest one.
+  """
+  latest = checkpoint or tf.train.latest_checkpoint(model_dir)
   problem = latest and checkpoint_mismatch(latest, model, num_feature_bins)
   if problem:
     raise CheckpointMismatchError(
         "%s was trained with a different model or features (%s)" % (
             latest, problem))
+
+
+def setup_logging():
+  """One log format, INFO level, no deprecation notices from TF internals."""
+  logging.set_verbosity(logging.INFO)
+  # TensorFlow's logger has its own handler and would print every message a
+  # second time; let its records go through absl's handler only.
+  tf_logger = tf.get_logger()
+  tf_logger.handlers = []
+  tf_logger.propagate = True
+  warnings.filterwarnings("ignore", message=r"`tf\.layers\.",
+                          category=UserWarning)
+  # pylint: disable=g-import-not-at-top
+  from tensorflow.python.util import deprecation
+  deprecation._PRINT_DEPRECATION_WARNINGS = False  # pylint: disable=protected-access

@@ -59,3 +59,42 @@ def test_a_directory_without_an_export_is_a_clear_error(tmp_path):
   (tmp_path / "123").mkdir()
   with pytest.raises(ValueError, match="no SavedModel in"):
     export.find_saved_model(str(tmp_path))
+
+
+def test_export_packages_its_lm_and_lexicon(tmp_path):
+  from data import lm  # pylint: disable=g-import-not-at-top
+  import decoder  # pylint: disable=g-import-not-at-top
+  model_dir, export_dir = str(tmp_path / "model"), str(tmp_path / "export")
+  estimator = _train_one_step(model_dir, 81)
+  arpa, words = str(tmp_path / "my.arpa"), str(tmp_path / "words.txt")
+  lm.build_arpa(["the cat sat", "the dog ran"], 2, arpa)
+  with open(words, "w") as f:
+    f.write("the\ncat\nsat\ndog\nran\n")
+  args = {"kind": "beam", "beam_width": 8, "lm_path": arpa, "alpha": 0.5,
+          "beta": 1.0, "lexicon": words}
+  path = export.export_run(deep_speech.model_fn, model_dir, estimator.config,
+                           PARAMS, export_dir, SETTINGS, 81,
+                           export_best=False, decoder_arguments=args)
+  extra = os.path.join(path, "assets.extra")
+  with open(os.path.join(extra, export.EXPORT_SETTINGS_FILE)) as f:
+    raw = json.load(f)
+  # Names relative to assets.extra/: the export is self-contained.
+  assert raw == dict(SETTINGS, decoder="beam", beam_width=8, alpha=0.5,
+                     beta=1.0, lm_path="lm-my.arpa",
+                     lexicon="lexicon-words.txt")
+  settings = export.read_export_settings(path)
+  assert settings["lm_path"] == os.path.join(extra, "lm-my.arpa")
+  with open(settings["lm_path"], "rb") as a, open(arpa, "rb") as b:
+    assert a.read() == b.read()
+  os.remove(arpa)  # the export no longer needs the original
+  assert export.decoder_args(settings) == dict(
+      args, lm_path=settings["lm_path"], lexicon=settings["lexicon"])
+  beam = decoder.make_decoder(**dict(export.decoder_args(settings),
+                                     labels=SETTINGS["speech_labels"]))
+  assert beam.lm_path == settings["lm_path"]
+
+
+def test_older_exports_decode_greedily():
+  assert export.decoder_args(dict(SETTINGS)) == {
+      "kind": "greedy", "beam_width": 100, "lm_path": None, "alpha": 0.0,
+      "beta": 0.0, "lexicon": None}

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from training import flags as port_flags
+from training import settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -53,9 +54,50 @@ def test_model_params_convert_dtype_and_loss_scale():
       rnn_hidden_size=8, conv_filters=4, use_bias=True, learning_rate=1e-3,
       learning_rate_decay_steps=0, learning_rate_decay_rate=0.5,
       dtype="bf16", loss_scale="64"))()
-  params = port_flags.model_params(flag_values, 29)
+  params = settings.model_params(flag_values, 29)
   assert params["dtype"] == "bfloat16" and params["loss_scale"] == 64.0
   assert params["num_classes"] == 29 and params["rnn_hidden_size"] == 8
   flag_values.loss_scale = "-3"
   with pytest.raises(ValueError, match="^--loss_scale: "):
-    port_flags.model_params(flag_values, 29)
+    settings.model_params(flag_values, 29)
+
+
+def _parse(argv):
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  if "rnn_hidden_size" not in flags.FLAGS:
+    port_flags.define_deep_speech_flags()
+  flags.FLAGS.unparse_flags()
+  flags.FLAGS(["deep_speech.py"] + list(argv))
+  return flags.FLAGS
+
+
+def test_lm_settings_file_is_read_and_flags_given_override_it(tmp_path):
+  from data import lm  # pylint: disable=g-import-not-at-top
+  import decoder  # pylint: disable=g-import-not-at-top
+  arpa = str(tmp_path / "words.arpa")
+  lm.build_arpa(["the cat sat", "the dog ran"], 2, arpa)
+  (tmp_path / "words.txt").write_text("the\ncat\n")
+  tuned = str(tmp_path / "tuned.json")
+  decoder.write_lm_settings(tuned, "words.arpa", 0.7, 1.5, beam_width=32,
+                            lexicon="words.txt")
+  args = settings.decoder_args(_parse(["--decoder=beam",
+                                         "--lm_settings=" + tuned]))
+  assert args == {"kind": "beam", "beam_width": 32, "lm_path": arpa,
+                  "alpha": 0.7, "beta": 1.5,
+                  "lexicon": str(tmp_path / "words.txt")}
+  # Given flags win, even when they equal the defaults.
+  args = settings.decoder_args(_parse([
+      "--decoder=beam", "--lm_settings=" + tuned, "--lm_alpha=0",
+      "--beam_width=100"]))
+  assert args["alpha"] == 0.0 and args["beam_width"] == 100
+  assert args["beta"] == 1.5
+  # Without --decoder=beam, an LM is an error in flag terms.
+  with pytest.raises(ValueError, match="need --decoder=beam"):
+    settings.decoder_args(_parse(["--lm_settings=" + tuned]))
+  with pytest.raises(ValueError, match=r"^--lm_settings: "):
+    settings.decoder_args(_parse(["--decoder=beam",
+                                    "--lm_settings=" + arpa]))
+  with pytest.raises(ValueError, match="--lm_path=.*missing.arpa: no such"):
+    settings.decoder_args(_parse([
+        "--decoder=beam", "--lm_path=" + str(tmp_path / "missing.arpa")]))
+  assert settings.decoder_args(_parse([]))["kind"] == "greedy"

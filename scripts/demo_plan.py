@@ -1,0 +1,178 @@
+"""Fits `make demo` into its time budget on this machine.
+
+The demo was tuned where its training step takes ~0.4 s (2 cores with
+AVX512_BF16); a 2-core AVX2 CPU takes 1.5 s with oneDNN's custom operations
+on and 2.7 s without, and synthesizes ~3.5x slower. So demo.sh asks this
+script first: it times a few training steps of the demo's network on a
+synthetic batch (as deep_speech.py would run them: same dtype, oneDNN on
+unless TF_ENABLE_ONEDNN_OPTS is set) and one flite utterance, predicts the
+demo's minutes, and keeps the tuned corpus size and epochs where they fit;
+elsewhere it trades epochs first (down to 3), then training utterances.
+
+  python scripts/demo_plan.py --dtype=fp32 --minutes=23
+
+Prints what it measured and chose, and why, on stderr; its last stdout line
+is `NUM_TRAIN=<n> EPOCHS=<e>` for demo.sh to evaluate.
+"""
+
+import argparse
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The demo's tuned settings (README "How far 20 minutes of CPU go").
+TUNED_NUM_TRAIN = 12000
+TUNED_EPOCHS = {"fp32": 6, "bf16": 7}
+MIN_EPOCHS = 3
+MIN_NUM_TRAIN = 2000
+BATCH_SIZE = 32
+# A synthesized utterance: ~2.4 s of audio, ~34 characters.
+UTT_SEC = 2.4
+# Seconds of 2-core synthesis (all engines, FLAC, manifests) per second of
+# one flite call, from the machine that tuned the demo: 12,200 utterances in
+# 258 s with flite at 0.06 s per call; the 2-core AVX2 EPYC of issue 17 took
+# 906 s.
+SYNTHESIS_PER_FLITE_S = 258.0 / 12200 / 0.06
+# The fixed costs, estimated from the demo's runs where it was tuned (a fp32
+# epoch of 375 steps at 0.42 s/step took ~2.6 minutes, so the input pipeline
+# adds little to the bare step): conversion and the feature cache per
+# utterance, graph builds + export + transcription, and evaluating the 200
+# dev utterances after each epoch.
+PREPARE_S_PER_UTT = 0.005
+FIXED_S = 45.0
+EVAL_S_PER_EPOCH = 8.0
+
+
+def predict_minutes(num_train, epochs, step_s, synth_s_per_utt):
+  """The demo's predicted wall minutes for a corpus size and epoch count."""
+  steps = epochs * math.ceil(num_train / BATCH_SIZE)
+  seconds = (FIXED_S + num_train * (synth_s_per_utt + PREPARE_S_PER_UTT) +
+             steps * step_s + epochs * EVAL_S_PER_EPOCH)
+  return seconds / 60.0
+
+
+def choose(step_s, synth_s_per_utt, minutes, dtype):
+  """Corpus size and epochs that fit `minutes`, and the reason.
+
+  Keeps the tuned settings where they fit; otherwise lowers the epochs to
+  MIN_EPOCHS (more distinct sentences generalize better than more passes
+  over fewer, README "How far 20 minutes of CPU go"), then the corpus, in
+  steps of 500 utterances, to MIN_NUM_TRAIN.
+
+  Returns:
+    (num_train, epochs, reason).
+  """
+  num_train, epochs = TUNED_NUM_TRAIN, TUNED_EPOCHS[dtype]
+  fits = lambda n, e: predict_minutes(n, e, step_s, synth_s_per_utt) <= minutes
+  if fits(num_train, epochs):
+    return num_train, epochs, "the tuned settings fit"
+  while epochs > MIN_EPOCHS and not fits(num_train, epochs):
+    epochs -= 1
+  if fits(num_train, epochs):
+    return num_train, epochs, "fewer epochs fit the tuned corpus"
+  while num_train > MIN_NUM_TRAIN and not fits(num_train, epochs):
+    num_train -= 500
+  reason = "%d epochs of a smaller corpus fit" % epochs
+  if not fits(num_train, epochs):
+    reason = ("even the smallest plan takes %.0f minutes here: this machine "
+              "is too slow for the demo's budget" % predict_minutes(
+                  num_train, epochs, step_s, synth_s_per_utt))
+  return num_train, epochs, reason
+
+
+def time_step(dtype, steps=3):
+  """Median seconds of the demo network's training step (batch 32 x 2.4 s).
+
+  Imports TensorFlow here, after oneDNN's switch is set, as deep_speech.py's
+  main would.
+  """
+  from training import cpu  # pylint: disable=g-import-not-at-top
+  cpu.enable_onednn_if_unset()
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import deep_speech  # pylint: disable=g-import-not-at-top
+  tf.get_logger().setLevel("ERROR")
+  rng = np.random.RandomState(0)
+  frames, chars = int(UTT_SEC * 100), int(UTT_SEC * 14)
+  params = dict(num_classes=29, rnn_type="gru", is_bidirectional=True,
+                use_bias=True, rnn_hidden_layers=3, rnn_hidden_size=256,
+                conv_filters=16, learning_rate=1.5e-3,
+                dtype={"fp32": "float32", "bf16": "bfloat16"}[dtype],
+                loss_scale="dynamic")
+  with tf.Graph().as_default():
+    # 10 ms windows: 100 frames per second of 81 bins.
+    features = {
+        "features": tf.constant(rng.standard_normal(
+            [BATCH_SIZE, frames, 81, 1]).astype(np.float32)),
+        "input_length": tf.fill([BATCH_SIZE, 1], frames),
+        "label_length": tf.fill([BATCH_SIZE, 1], chars),
+    }
+    labels = tf.constant(rng.randint(0, 28, [BATCH_SIZE, chars]), tf.int32)
+    spec = deep_speech.model_fn(features, labels, tf.estimator.ModeKeys.TRAIN,
+                                params)
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      session.run(spec.train_op)
+      times = []
+      for _ in range(steps):
+        start = time.perf_counter()
+        session.run(spec.train_op)
+        times.append(time.perf_counter() - start)
+  return statistics.median(times)
+
+
+def time_flite(repeats=3):
+  """Median seconds of one flite utterance, or None without flite."""
+  if not shutil.which("flite"):
+    return None
+  text = "the quick brown fox jumps over the lazy dog near the river bank"
+  times = []
+  with tempfile.TemporaryDirectory() as tmp:
+    for _ in range(repeats):
+      start = time.perf_counter()
+      subprocess.run(["flite", "-t", text, "-o", os.path.join(tmp, "a.wav")],
+                     check=True, capture_output=True)
+      times.append(time.perf_counter() - start)
+  return statistics.median(times)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--dtype", default="fp32", choices=sorted(TUNED_EPOCHS))
+  parser.add_argument("--minutes", type=float, default=23.0,
+                      help="demo.sh's budget (make demo's 25 minutes less "
+                      "the virtual environment and Debian packages)")
+  parser.add_argument("--steps", type=int, default=3)
+  args = parser.parse_args()
+  start = time.perf_counter()
+  step_s = time_step(args.dtype, args.steps)
+  flite_s = time_flite()
+  synth_s = SYNTHESIS_PER_FLITE_S * (flite_s if flite_s else 0.06)
+  # The plan's own minute or so comes out of the budget.
+  minutes = args.minutes - (time.perf_counter() - start) / 60
+  num_train, epochs, reason = choose(step_s, synth_s, minutes, args.dtype)
+  tuned = predict_minutes(TUNED_NUM_TRAIN, TUNED_EPOCHS[args.dtype], step_s,
+                          synth_s)
+  chosen = predict_minutes(num_train, epochs, step_s, synth_s)
+  print("demo plan: training step %.2f s (--dtype=%s, batch %d x %.1f s, "
+        "measured), synthesis ~%.3f s per utterance (flite %s); tuned "
+        "settings (%d utterances, %d epochs) would take ~%.0f min; chose %d "
+        "utterances, %d epochs (~%.0f of %.0f min): %s. [plan took %.0f s]" % (
+            step_s, args.dtype, BATCH_SIZE, UTT_SEC, synth_s,
+            "%.3f s" % flite_s if flite_s else "missing, assumed 0.06 s",
+            TUNED_NUM_TRAIN, TUNED_EPOCHS[args.dtype], tuned, num_train,
+            epochs, chosen, minutes, reason,
+            time.perf_counter() - start), file=sys.stderr)
+  print("NUM_TRAIN=%d EPOCHS=%d" % (num_train, epochs))
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,48 @@
+"""Tests for scripts/demo_plan.py: fitting make demo into its budget."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import demo_plan  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def test_fast_machines_keep_the_tuned_settings():
+  # The AVX512_BF16 machine the demo was tuned on: 0.42 s fp32, 0.33 s bf16.
+  assert demo_plan.choose(0.42, 0.021, 23, "fp32")[:2] == (12000, 6)
+  assert demo_plan.choose(0.33, 0.021, 23, "bf16")[:2] == (12000, 7)
+
+
+def test_slower_machines_trade_epochs_then_utterances():
+  # A bit slower: epochs go first, the corpus stays.
+  num_train, epochs, reason = demo_plan.choose(0.6, 0.021, 23, "fp32")
+  assert num_train == 12000 and 3 <= epochs < 6, reason
+  # The AVX2 EPYC of issue 17 with oneDNN on: 1.49 s/step, 906 s synthesis.
+  num_train, epochs, _ = demo_plan.choose(1.49, 906 / 12200, 23, "fp32")
+  assert epochs == 3 and 2000 <= num_train < 12000
+  assert demo_plan.predict_minutes(num_train, epochs, 1.49,
+                                   906 / 12200) <= 23
+  assert demo_plan.predict_minutes(num_train + 500, epochs, 1.49,
+                                   906 / 12200) > 23
+  # Far too slow: the smallest plan, and the reason says so.
+  num_train, epochs, reason = demo_plan.choose(6.0, 0.2, 23, "fp32")
+  assert (num_train, epochs) == (2000, 3) and "too slow" in reason
+
+
+@pytest.mark.slow
+def test_the_script_times_this_machine_and_prints_its_choice():
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+  proc = subprocess.run(
+      [sys.executable, "scripts/demo_plan.py", "--steps=1", "--minutes=23"],
+      cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "demo plan: training step" in proc.stderr and "chose" in proc.stderr
+  last = proc.stdout.strip().splitlines()[-1]
+  values = dict(item.split("=") for item in last.split())
+  assert set(values) == {"NUM_TRAIN", "EPOCHS"}
+  assert 2000 <= int(values["NUM_TRAIN"]) <= 12000
+  assert 3 <= int(values["EPOCHS"]) <= 6

@@ -1,0 +1,208 @@
+"""transcribe.py end to end on real files, with a model trained in the test.
+
+The model (tests/transcription/tiny_model.py) is trained for a few hundred
+steps on four speech-like utterances until it transcribes them; the tests
+then transcribe copies of them in other formats, rates and channel counts,
+and a long recording made by concatenating them with pauses.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from rapidfuzz.distance import Levenshtein
+import soundfile
+
+from tests.transcription import test_output
+from tests.transcription import tiny_model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RATE = 16000
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+  directory = str(tmp_path_factory.mktemp("tiny_model"))
+  model_dir, export_dir = tiny_model.build(directory, steps=300, num_utts=4)
+  manifest = os.path.join(directory, "corpus", "train.csv")
+  rows = [line.rstrip("\n").split("\t") for line in open(manifest)][1:]
+  return model_dir, export_dir, [(r[0], r[2]) for r in rows]
+
+
+def _run(args, stdin=None):
+  result = subprocess.run(
+      [sys.executable, os.path.join(ROOT, "transcribe.py")] + args,
+      input=stdin, capture_output=True, text=True, cwd=ROOT)
+  assert "Traceback" not in result.stderr, result.stderr
+  return result
+
+
+def _twins(utterance, directory):
+  """44.1 kHz stereo FLAC and MP3 copies of a 16 kHz mono utterance."""
+  import soxr  # pylint: disable=g-import-not-at-top
+  samples, _ = soundfile.read(utterance)
+  stereo = soxr.resample(samples, RATE, 44100)
+  stereo = np.stack([stereo, 0.9 * stereo], axis=1)
+  paths = []
+  for ext, subtype in (("flac", "PCM_24"), ("mp3", None)):
+    paths.append(os.path.join(directory, "twin." + ext))
+    soundfile.write(paths[-1], stereo, 44100, subtype=subtype)
+  return paths
+
+
+def test_other_formats_transcribe_like_their_twin_and_bad_files_are_skipped(
+    trained, tmp_path):
+  _, export_dir, utterances = trained
+  wav = utterances[3][0]
+  flac, mp3 = _twins(wav, str(tmp_path))
+  corrupt = str(tmp_path / "corrupt.wav")
+  with open(corrupt, "wb") as f:
+    f.write(b"RIFF....WAVEfmt garbage" * 20)
+  truncated = str(tmp_path / "truncated.wav")
+  with open(wav, "rb") as f:
+    data = f.read()
+  with open(truncated, "wb") as f:
+    f.write(data[:len(data) // 2])
+  empty = str(tmp_path / "empty.flac")
+  open(empty, "w").close()
+  result = _run(["--saved_model=" + export_dir, "--output_format=json", wav,
+                 corrupt, flac, truncated, mp3, empty, utterances[2][0]])
+  assert result.returncode == 1
+  out = [json.loads(line) for line in result.stdout.splitlines()]
+  assert [o["path"] for o in out] == [wav, flac, mp3, utterances[2][0]]
+  assert out[0]["text"]  # the model says something
+  assert out[1]["text"] == out[0]["text"]
+  # MP3 is lossy: its coding noise may still move this tiny model (trained
+  # for seconds) by one letter.
+  assert Levenshtein.distance(out[2]["text"], out[0]["text"]) <= 1
+  for bad, reason in ((corrupt, "not a readable audio file"),
+                      (truncated, "truncated"), (empty, "empty file")):
+    assert re.search(r"error: %s: .*%s" % (re.escape(bad), reason),
+                     result.stderr), result.stderr
+  assert "%s: converted 44100 Hz -> 16000 Hz, 2 channels -> mono" % flac in (
+      result.stderr)
+
+
+def _long_recording(utterances, path, seconds=180.0):
+  """Concatenates the utterances with 0.5-1.5 s pauses; returns their spans."""
+  rng = np.random.default_rng(0)
+  pieces, spans, t = [], [], 0.0
+  while t < seconds:
+    samples, _ = soundfile.read(utterances[len(spans) % len(utterances)][0])
+    pause = 0.001 * rng.standard_normal(int(rng.uniform(0.5, 1.5) * RATE))
+    spans.append((t, t + len(samples) / RATE))
+    pieces += [samples, pause]
+    t += (len(samples) + len(pause)) / RATE
+  soundfile.write(path, np.concatenate(pieces), RATE, subtype="PCM_16")
+  return spans
+
+
+def test_a_long_recording_from_stdin_is_chunked_with_timed_words(
+    trained, tmp_path):
+  model_dir, export_dir, utterances = trained
+  long_wav = str(tmp_path / "long.wav")
+  spans = _long_recording(utterances, long_wav)
+  result = _run(["--saved_model=" + export_dir, "--output_format=json",
+                 "--max_chunk_sec=6", "-"], stdin="%s\n%s\n" % (utterances[0][0], long_wav))
+  assert result.returncode == 0, result.stderr
+  short, long_ = [json.loads(line) for line in result.stdout.splitlines()]
+  assert short["path"] == utterances[0][0]
+  assert long_["duration"] == pytest.approx(spans[-1][1], abs=1.6)
+  words = long_["words"]
+  assert len(words) >= len(spans) // 2
+  assert [w["word"] for w in words] == long_["text"].split()
+  for a, b in zip(words, words[1:]):
+    assert a["start"] < a["end"] <= b["start"]
+  # This tiny model, trained on single utterances, also babbles in long
+  # chunks' pauses, so where words fall is checked on hand-made outputs
+  # (tests/transcription/test_timing.py) and the cuts on this kind of audio
+  # (test_chunking.py); here: ordered, inside the recording.
+  for word in words:
+    assert 0 <= word["start"]
+    assert word["end"] <= long_["duration"]
+    assert 0 < word["confidence"] <= 1
+
+  # The same weights from the training directory, no export: same words.
+  srt = _run(["--model_dir=" + model_dir, "--output_format=srt",
+              "--max_chunk_sec=6", long_wav])
+  assert srt.returncode == 0, srt.stderr
+  cues = test_output._parse_srt(srt.stdout)
+  assert " ".join(c[3] for c in cues) == " ".join(long_["text"].split())
+  assert cues[0][1] == pytest.approx(words[0]["start"], abs=0.001)
+  assert all(a[2] <= b[1] for a, b in zip(cues, cues[1:]))
+
+
+def test_usage_errors_are_one_line(tmp_path):
+  result = _run(["--saved_model=" + str(tmp_path), "a.wav"])
+  assert result.returncode == 1
+  assert "error: no SavedModel in %s" % tmp_path in result.stderr
+  result = _run(["--decoder=beam", "--output_format=srt", "a.wav", "b.wav"])
+  assert result.returncode == 1
+  assert "needs --output_dir" in result.stderr
+
+
+def _texts(result):
+  assert result.returncode == 0, result.stderr
+  return [line.split("\t", 1)[1] for line in result.stdout.splitlines()]
+
+
+def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
+  from data import lm  # pylint: disable=g-import-not-at-top
+  import decoder  # pylint: disable=g-import-not-at-top
+  from training import export  # pylint: disable=g-import-not-at-top
+  _, export_dir, utterances = trained
+  paths = [path for path, _ in utterances]
+  references = [text for _, text in utterances]
+  greedy = _texts(_run(["--saved_model=" + export_dir] + paths))
+  # Without an LM, a beam of one is the greedy path.
+  assert _texts(_run(["--saved_model=" + export_dir, "--decoder=beam",
+                      "--beam_width=1"] + paths)) == greedy
+
+  # A word 3-gram of the training transcripts: --lm_path alone selects the
+  # beam search, whose words all come from the LM, and it spells more
+  # utterances right than this briefly trained model does alone.
+  lm_dir = tmp_path / "lm"
+  lm_dir.mkdir()
+  arpa = str(lm_dir / "lm.arpa")
+  lm.build_arpa(references * 5, 3, arpa)
+  words = set(lm.arpa_words(arpa))
+  result = _run(["--saved_model=" + export_dir, "--lm_path=" + arpa,
+                 "--lm_alpha=0.5", "--lm_beta=1", "--output_format=json"]
+                + paths)
+  assert result.returncode == 0, result.stderr
+  out = [json.loads(line) for line in result.stdout.splitlines()]
+  with_lm = [o["text"] for o in out]
+  assert with_lm != greedy
+  assert all(set(text.split()) <= words for text in with_lm), with_lm
+  assert (sum(t == r for t, r in zip(with_lm, references)) >
+          sum(t == r for t, r in zip(greedy, references))), (with_lm, greedy)
+  for o in out:
+    assert [w["word"] for w in o["words"]] == o["text"].split()
+
+  # The same settings from a tuned-LM settings file (path relative to it)...
+  settings = str(lm_dir / "lm_settings.json")
+  decoder.write_lm_settings(settings, "lm.arpa", 0.5, 1.0)
+  assert _texts(_run(["--saved_model=" + export_dir,
+                      "--lm_settings=" + settings] + paths)) == with_lm
+  # ...and from an export that carries its LM (training/export.py's decoder
+  # keys, the LM in assets.extra/ named relative to it). --decoder=greedy
+  # ignores them.
+  carried = str(tmp_path / "carried")
+  shutil.copytree(export.find_saved_model(export_dir), carried)
+  extra = os.path.join(carried, "assets.extra")
+  shutil.copy(arpa, extra)
+  recorded = export.read_export_settings(carried)
+  recorded.update(decoder="beam", beam_width=100, alpha=0.5, beta=1.0,
+                  lm_path="lm.arpa", lexicon=None)
+  with open(os.path.join(extra, export.EXPORT_SETTINGS_FILE), "w") as f:
+    json.dump(recorded, f)
+  assert _texts(_run(["--saved_model=" + carried] + paths)) == with_lm
+  assert _texts(_run(["--saved_model=" + carried, "--decoder=greedy"]
+                     + paths)) == greedy

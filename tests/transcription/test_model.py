@@ -1,0 +1,69 @@
+"""Hyper-parameters read back from a checkpoint's variables."""
+
+import pytest
+import tensorflow as tf
+
+import deep_speech
+from transcription import model as model_lib
+
+
+@pytest.mark.parametrize("params", [
+    dict(rnn_hidden_layers=2, rnn_type="lstm", is_bidirectional=False,
+         rnn_hidden_size=8, conv_filters=4, use_bias=False),
+    dict(rnn_hidden_layers=1, rnn_type="gru", is_bidirectional=True,
+         rnn_hidden_size=12, conv_filters=2, use_bias=True),
+])
+def test_infer_params_rebuilds_the_network_of_a_checkpoint(tmp_path, params):
+  params = dict(params, num_classes=29, learning_rate=0.0, dtype="float32")
+  with tf.Graph().as_default():
+    deep_speech.network(params)(
+        tf.compat.v1.placeholder(tf.float32, [None, None, 161, 1]),
+        training=False)
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      path = tf.compat.v1.train.Saver().save(sess, str(tmp_path / "ckpt"))
+  assert model_lib.infer_params(path) == params
+
+
+def test_a_directory_without_a_checkpoint_is_a_model_error(tmp_path):
+  fallback = model_lib.Settings(16000, 20, 10, " abc-")
+  with pytest.raises(model_lib.ModelError, match="no checkpoint"):
+    model_lib.CheckpointModel(str(tmp_path), fallback)
+  with pytest.raises(model_lib.ModelError, match="no SavedModel"):
+    model_lib.ExportedModel(str(tmp_path), fallback)
+
+
+def test_the_recorded_decoder_resolves_paths_next_to_the_settings(tmp_path):
+  folder = str(tmp_path)
+  recorded = {"sample_rate": 16000, "decoder": "beam", "beam_width": 64,
+              "alpha": 0.5, "beta": 1.0, "lm_path": "lm-4gram.arpa",
+              "lexicon": None}
+  assert model_lib.recorded_decoder(recorded, folder) == ("beam", {
+      "beam_width": 64, "alpha": 0.5, "beta": 1.0,
+      "lm_path": str(tmp_path / "lm-4gram.arpa")})
+  # training/export.py's reader may already make the paths absolute.
+  recorded["lm_path"] = "/abs/lm.arpa"
+  assert model_lib.recorded_decoder(recorded, folder)[1]["lm_path"] == (
+      "/abs/lm.arpa")
+  assert model_lib.recorded_decoder(dict(recorded, decoder="greedy"),
+                                    folder) == ("greedy", {})
+  # Exports older than the decoder keys record none.
+  assert model_lib.recorded_decoder({"sample_rate": 1}, folder) == (None, {})
+  assert model_lib.recorded_decoder(None, None) == (None, {})
+  for bad, reason in (({"decoder": "viterbi"}, "unknown recorded decoder"),
+                      ({"decoder": "beam", "lm_path": 3},
+                       "lm_path is not a path")):
+    with pytest.raises(model_lib.ModelError, match=reason):
+      model_lib.recorded_decoder(bad, folder)
+
+
+def test_a_model_dir_that_exported_records_its_settings(tmp_path):
+  from training import export  # pylint: disable=g-import-not-at-top
+  assert model_lib.read_recorded_settings(str(tmp_path)) == (None, None)
+  path = tmp_path / export.EXPORT_SETTINGS_FILE
+  path.write_text('{"sample_rate": 8000}')
+  assert model_lib.read_recorded_settings(str(tmp_path)) == (
+      {"sample_rate": 8000}, str(tmp_path))
+  path.write_text('{"sample_rate": ')
+  with pytest.raises(model_lib.ModelError, match="not valid JSON"):
+    model_lib.read_recorded_settings(str(tmp_path))

@@ -1,0 +1,277 @@
+"""Flag values -> the plain arguments of each part of a run.
+
+The CLI's flags are defined in training/flags.py; here they become the
+arguments of the data, model, Estimator, augmentation and decoder code, and
+the checks whose errors name flags. Only deep_speech.py's entry functions
+call these; nothing below training/ sees a flag.
+"""
+
+import collections
+import functools
+import os
+
+from absl import flags
+from absl import logging
+import tensorflow as tf
+
+from data import augment as augment_lib
+from data import dataset
+from data import sampler
+import decoder
+from official_utils.flags import core as flags_core
+from official_utils.logs import hooks_helper
+from official_utils.logs import logger
+from official_utils.misc import distribution_utils
+from training import checkpoints
+from training import cpu
+from training import cycles
+from training import inputs
+from training import runtime
+from training import summaries
+
+# --dtype -> the model's compute dtype.
+DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
+
+def data_args(flags_obj):
+  """`inputs.generate_dataset`'s arguments, from the flags."""
+  return dict(sample_rate=flags_obj.sample_rate,
+              window_ms=flags_obj.window_ms, stride_ms=flags_obj.stride_ms,
+              vocabulary_file=flags_obj.vocabulary_file,
+              sortagrad=flags_obj.sortagrad,
+              max_audio_sec=flags_obj.max_audio_sec,
+              strict=flags_obj.strict_data)
+
+
+def feature_settings(flags_obj, speech_labels):
+  """The export's featurizer settings and vocabulary, from the flags."""
+  return {"sample_rate": flags_obj.sample_rate,
+          "window_ms": flags_obj.window_ms, "stride_ms": flags_obj.stride_ms,
+          "speech_labels": speech_labels}
+
+
+def run_config(flags_obj, strategy, session_config):
+  """The Estimator's `RunConfig`: seed and checkpoint cadence."""
+  return tf.estimator.RunConfig(
+      train_distribute=strategy, session_config=session_config,
+      tf_random_seed=flags_obj.seed,
+      save_checkpoints_steps=flags_obj.save_checkpoints_steps,
+      save_checkpoints_secs=(None if flags_obj.save_checkpoints_steps
+                             else 600),
+      keep_checkpoint_max=flags_obj.keep_checkpoint_max,
+      log_step_count_steps=flags_obj.log_every_n_steps)
+
+
+def augmentation(flags_obj):
+  """The training augmentation (`augment.Chain`), from the flags."""
+  try:
+    warp = augment_lib.Warp(flags_obj.tempo_warp, flags_obj.freq_warp,
+                            flags_obj.seed)
+  except ValueError as e:
+    raise ValueError("--tempo_warp, --freq_warp: %s" % e) from None
+  return augment_lib.Chain(
+      warp, augment_lib.SpecAugment(flags_obj.freq_mask, flags_obj.time_mask,
+                                    flags_obj.seed))
+
+
+def pipeline_args(flags_obj):
+  """`dataset.input_fn`'s pipeline options, from the flags."""
+  return dict(num_parallel_calls=flags_obj.num_parallel_calls,
+              feature_cache_dir=flags_obj.feature_cache_dir)
+
+
+def fingerprint_args(flags_obj, train_entries, num_replicas):
+  """`cycles.fingerprint`'s arguments: what fixes a run's batches."""
+  return dict(train_entries=train_entries, batch_size=flags_obj.batch_size,
+              num_replicas=num_replicas,
+              epochs_between_evals=flags_obj.epochs_between_evals,
+              sortagrad=flags_obj.sortagrad, seed=flags_obj.seed,
+              length_buckets=flags_obj.length_buckets)
+
+
+def check_before_training(flags_obj, params, model, num_feature_bins,
+                          checkpoint=None):
+  """Stops with a message in flag terms before anything would fail later.
+
+  Args:
+    flags_obj: the flags.
+    params: model_fn's params (`model_params`).
+    model: the network they describe (deep_speech.network(params)).
+    num_feature_bins: spectrogram bins of the input.
+    checkpoint: a checkpoint prefix to check instead of --model_dir's
+      latest (--eval_only).
+  """
+  try:
+    runtime.check_dtype(params["dtype"])
+  except ValueError as e:
+    raise ValueError("--dtype=%s: %s. Use --dtype=fp32." % (
+        flags_obj.dtype, e)) from None
+  emulated = params["dtype"] == "bfloat16" and cpu.bfloat16_emulation_warning()
+  if emulated:
+    logging.warning("--dtype=bf16: %s Use --dtype=fp32 for speed.", emulated)
+  try:
+    runtime.check_model_dir(flags_obj.model_dir, model, num_feature_bins,
+                            checkpoint)
+  except runtime.CheckpointMismatchError as e:
+    raise ValueError(
+        "%s. Use the flags it was trained with (--rnn_hidden_size, "
+        "--rnn_hidden_layers, --rnn_type, --is_bidirectional, --use_bias, "
+        "--conv_filters, --window_ms, --sample_rate), or another "
+        "--model_dir." % e) from None
+
+
+def checkpoint_to_evaluate(flags_obj):
+  """--eval_only's checkpoint: --checkpoint_path, or --model_dir's newest.
+
+  Damaged checkpoints are logged and passed over, never moved (a training
+  run may own the directory).
+  """
+  try:
+    chosen = checkpoints.choose_for_reading(
+        flags_obj.checkpoint_path or flags_obj.model_dir)
+  except checkpoints.NoCheckpointError as e:
+    raise ValueError("--eval_only: %s (see --checkpoint_path, --model_dir)"
+                     % e) from None
+  for path, problem in chosen.damaged:
+    logging.warning("Passing over damaged checkpoint %s: %s", path, problem)
+  return chosen.latest
+
+
+def model_params(flags_obj, num_classes):
+  """model_fn's params, from the flags."""
+  try:
+    loss_scale = runtime.parse_loss_scale(flags_obj.loss_scale)
+  except ValueError as e:
+    raise ValueError("--loss_scale: %s" % e) from None
+  return {
+      "num_classes": num_classes,
+      "rnn_hidden_layers": flags_obj.rnn_hidden_layers,
+      "rnn_type": flags_obj.rnn_type,
+      "is_bidirectional": flags_obj.is_bidirectional,
+      "rnn_hidden_size": flags_obj.rnn_hidden_size,
+      "conv_filters": flags_obj.conv_filters,
+      "use_bias": flags_obj.use_bias,
+      "learning_rate": flags_obj.learning_rate,
+      "learning_rate_decay_steps": flags_obj.learning_rate_decay_steps,
+      "learning_rate_decay_rate": flags_obj.learning_rate_decay_rate,
+      "dtype": DTYPES[flags_obj.dtype],
+      "loss_scale": loss_scale,
+  }
+
+
+# --lm_settings keys -> the flags that override them.
+_LM_SETTINGS_FLAGS = {"lm_path": "lm_path", "alpha": "lm_alpha",
+                      "beta": "lm_beta", "beam_width": "beam_width",
+                      "lexicon": "lexicon"}
+
+
+def _given(flags_obj, name):
+  """Whether flag `name` was given on the command line (not defaulted)."""
+  if isinstance(flags_obj, flags.FlagValues):
+    return flags_obj[name].present
+  # A plain namespace of flag values (bench/convergence.py): a value other
+  # than the flag's default counts as given.
+  default = flags.FLAGS[name].default if name in flags.FLAGS else None
+  return getattr(flags_obj, name) != default
+
+
+def decoder_args(flags_obj):
+  """`decoder.make_decoder`'s arguments (kind included), from the flags.
+
+  --lm_settings supplies lm_path, alpha, beta and optionally beam_width and
+  lexicon; flags given on the command line override them.
+
+  Raises:
+    ValueError: in flag terms: an unreadable settings file, a missing LM or
+      lexicon file, or an LM or lexicon without --decoder=beam.
+  """
+  args = {"kind": flags_obj.decoder, "beam_width": flags_obj.beam_width,
+          "lm_path": flags_obj.lm_path, "alpha": flags_obj.lm_alpha,
+          "beta": flags_obj.lm_beta, "lexicon": flags_obj.lexicon}
+  if flags_obj.lm_settings:
+    try:
+      settings = decoder.read_lm_settings(flags_obj.lm_settings)
+    except ValueError as e:
+      raise ValueError("--lm_settings: %s" % e) from None
+    for key, value in settings.items():
+      if not _given(flags_obj, _LM_SETTINGS_FLAGS[key]):
+        args[key] = value
+  if args["kind"] != "beam" and (args["lm_path"] or args["lexicon"]):
+    raise ValueError("--lm_path, --lexicon and --lm_settings need "
+                     "--decoder=beam (greedy decoding uses neither)")
+  for key, flag in (("lm_path", "--lm_path"), ("lexicon", "--lexicon")):
+    if args[key] and not os.path.isfile(args[key]):
+      raise ValueError("%s=%s: no such file%s" % (
+          flag, args[key],
+          " (read from --lm_settings=%s)" % flags_obj.lm_settings
+          if flags_obj.lm_settings and not _given(flags_obj, key) else ""))
+  return args
+
+
+# What the cycles of one run share: the Estimator, its params, the batch
+# layout, the input functions and the hooks.
+Run = collections.namedtuple("Run", [
+    "estimator", "params", "num_replicas", "per_device_batch_size",
+    "boundaries", "make_input_fn", "input_fn_eval", "train_hooks",
+    "fingerprint", "decoders", "decoder_kind", "model_dir", "multi_worker",
+    "order", "show_samples"])
+
+# What fixes each epoch's order (data/sampler.py's epoch_entries).
+Order = collections.namedtuple("Order", ["sortagrad", "seed", "length_buckets"])
+
+
+def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
+              eval_speech_dataset, decoders):
+  """The Estimator and the rest of a `Run`, from the flags.
+
+  Args:
+    flags_obj: the flags.
+    role: the TF_CONFIG cluster role, or None on one machine.
+    model_fn: deep_speech.model_fn.
+    network: deep_speech.network (params -> the `DeepSpeech2`).
+    train_speech_dataset: the training `DeepSpeechDataset`.
+    eval_speech_dataset: the evaluation `DeepSpeechDataset`.
+    decoders: `evaluation.make_decoders`' dict.
+  """
+  strategy, session_config, num_replicas = runtime.distribution(
+      role, flags_core.get_num_gpus(flags_obj), flags_obj.num_cpu_replicas)
+  per_device_batch_size = distribution_utils.per_device_batch_size(
+      flags_obj.batch_size, num_replicas)
+  config = run_config(flags_obj, strategy, session_config)
+  params = model_params(flags_obj, len(train_speech_dataset.speech_labels))
+  check_before_training(flags_obj, params, network(params),
+                        train_speech_dataset.num_feature_bins)
+  estimator = tf.estimator.Estimator(
+      model_fn=model_fn, model_dir=flags_obj.model_dir, config=config,
+      params=params)
+  logger.get_benchmark_logger().log_run_info(
+      "deep_speech", "LibriSpeech",
+      dict(params, batch_size=flags_obj.batch_size,
+           train_epochs=flags_obj.train_epochs),
+      test_id=flags_obj.benchmark_test_id)
+
+  pipeline = pipeline_args(flags_obj)
+  boundaries = sampler.bucket_boundaries(train_speech_dataset.entries,
+                                         flags_obj.length_buckets)
+  augment = augmentation(flags_obj)
+  train_hooks = hooks_helper.get_train_hooks(
+      flags_obj.hooks, model_dir=flags_obj.model_dir,
+      batch_size=flags_obj.batch_size)
+  if role is None or role.is_chief:
+    # examples/s in TensorBoard, beside the Estimator's global_step/sec.
+    train_hooks.append(summaries.ExamplesPerSecondSummaryHook(
+        flags_obj.batch_size, flags_obj.model_dir,
+        every_n_steps=flags_obj.log_every_n_steps))
+  return Run(
+      estimator, params, num_replicas, per_device_batch_size, boundaries,
+      functools.partial(inputs.train_input_fn, train_speech_dataset,
+                        per_device_batch_size, num_replicas, boundaries,
+                        augment, **pipeline),
+      functools.partial(dataset.input_fn, per_device_batch_size,
+                        eval_speech_dataset, **pipeline),
+      train_hooks,
+      cycles.fingerprint(**fingerprint_args(
+          flags_obj, len(train_speech_dataset.entries), num_replicas)),
+      decoders, flags_obj.decoder, flags_obj.model_dir, role is not None,
+      Order(flags_obj.sortagrad, flags_obj.seed, flags_obj.length_buckets),
+      flags_obj.show_samples)

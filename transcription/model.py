@@ -1,0 +1,268 @@
+"""The acoustic model behind transcription: an export or a training directory.
+
+Both give the same call: features [batch, time, bins, 1] and their lengths
+[batch, 1] in, per-frame class probabilities [batch, time / 4, classes] and
+output lengths [batch] out, plus the featurizer settings the model was
+trained with (`Settings`).
+"""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from data import featurizer
+import decoder
+from training import export
+from training import runtime
+
+class Settings(object):
+  """How audio must be featurized for a model.
+
+  Attributes:
+    sample_rate: Hz. window_ms, stride_ms: spectrogram framing, in ms.
+    labels: the speech labels, in class order (blank last).
+  """
+
+  def __init__(self, sample_rate, window_ms, stride_ms, labels):
+    self.sample_rate = int(sample_rate)
+    self.window_ms = float(window_ms)
+    self.stride_ms = float(stride_ms)
+    self.labels = labels
+
+  @property
+  def num_feature_bins(self):
+    return featurizer.AudioFeaturizer(
+        self.sample_rate, self.window_ms, self.stride_ms).num_feature_bins
+
+
+class ModelError(ValueError):
+  """A model that cannot be loaded (names the directory and the reason)."""
+
+
+def find_saved_model(path):
+  """export.find_saved_model, its errors as `ModelError`s."""
+  if not os.path.isdir(path):
+    raise ModelError("%s does not exist" % path)
+  try:
+    return export.find_saved_model(path)
+  except ValueError as e:
+    raise ModelError(str(e)) from None
+
+
+def _read_json(path):
+  try:
+    with open(path, encoding="utf-8") as f:
+      return json.load(f)
+  except ValueError as e:
+    raise ModelError("%s is not valid JSON: %s" % (path, e)) from None
+
+
+def read_recorded_settings(directory):
+  """What an export, or a model_dir that exported, records about its model.
+
+  An export carries export.EXPORT_SETTINGS_FILE in its assets.extra/; the
+  exporter writes the same file into the model_dir first.
+
+  Returns:
+    (settings dict or None, the folder holding the file or None).
+
+  Raises:
+    ModelError: the file is not JSON.
+  """
+  try:
+    settings = export.read_export_settings(directory)
+  except ValueError as e:
+    raise ModelError("%s: settings are not valid JSON: %s"
+                     % (directory, e)) from None
+  if settings is not None:
+    return settings, os.path.join(directory, "assets.extra")
+  path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
+  if os.path.exists(path):
+    return _read_json(path), directory
+  return None, None
+
+
+# The recorded beam-search settings (training/export.py's decoder keys).
+_BEAM_KEYS = ("beam_width", "alpha", "beta", "lm_path", "lexicon")
+
+
+def recorded_decoder(recorded, folder):
+  """The decoder a model records: its kind and make_decoder's arguments.
+
+  An export's settings (training/export.py) may hold "decoder" ("greedy" or
+  "beam") and the beam's "beam_width", "alpha", "beta", "lm_path" and
+  "lexicon"; the LM and lexicon are packaged in assets.extra/ and named
+  relative to the settings file's folder (absolute paths stay).
+
+  Args:
+    recorded: the recorded settings dict, or None.
+    folder: the folder holding the settings file.
+
+  Returns:
+    (kind or None when nothing is recorded, a dict of make_decoder keyword
+    arguments: empty unless the kind is "beam").
+
+  Raises:
+    ModelError: an unknown kind, or a path that is not a string.
+  """
+  kind = (recorded or {}).get("decoder")
+  if kind is None:
+    return None, {}
+  if kind not in decoder.DECODERS:
+    raise ModelError("%s: unknown recorded decoder %r (expected %s)"
+                     % (folder, kind, ", ".join(decoder.DECODERS)))
+  options = {}
+  for key in _BEAM_KEYS if kind == "beam" else ():
+    value = recorded.get(key)
+    if value is None:
+      continue
+    if key in ("lm_path", "lexicon"):
+      if not isinstance(value, str):
+        raise ModelError("%s: the recorded %s is not a path" % (folder, key))
+      value = os.path.join(folder, value)
+    options[key] = value
+  return kind, options
+
+
+def settings_from(recorded, fallback):
+  """`Settings` from a recorded dict, else the `fallback` Settings."""
+  if recorded is None:
+    return fallback
+  return Settings(recorded["sample_rate"], recorded["window_ms"],
+                  recorded["stride_ms"], recorded["speech_labels"])
+
+
+class ExportedModel(object):
+  """A SavedModel exported by deep_speech.py.
+
+  Attributes (also of `CheckpointModel`):
+    path: the export (or checkpoint) used.
+    settings: its featurizer `Settings`.
+    decoder_kind, decoder_settings: the decoder it records (see
+      `recorded_decoder`): None and {} for a model that records none.
+  """
+
+  def __init__(self, saved_model, fallback_settings):
+    """Loads the newest export under `saved_model`.
+
+    Args:
+      saved_model: the export or its --export_dir.
+      fallback_settings: `Settings` for older exports without a settings
+        file.
+    """
+    self.path = find_saved_model(saved_model)
+    recorded, folder = read_recorded_settings(self.path)
+    self.settings = settings_from(recorded, fallback_settings)
+    self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
+                                                                folder)
+    self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
+
+  def __call__(self, features, lengths):
+    """Runs the model.
+
+    Args:
+      features: float32 [batch, time, bins, 1].
+      lengths: int32 [batch, 1], real frames of each row.
+
+    Returns:
+      (probabilities float32 [batch, out_time, classes], lengths int [batch]).
+    """
+    out = self._serve(features=tf.constant(features),
+                      input_length=tf.constant(lengths))
+    return out["probabilities"].numpy(), out["ctc_input_length"].numpy()
+
+
+def infer_params(checkpoint):
+  """The model's hyper-parameters, read from a checkpoint's variables.
+
+  A training directory records its network only in the checkpoint's variable
+  names and shapes; they fix every parameter `model_fn` needs to predict.
+
+  Returns:
+    A params dict for deep_speech.model_fn (PREDICT).
+
+  Raises:
+    ModelError: the checkpoint is not a DeepSpeech2 one.
+  """
+  shapes = dict(tf.train.list_variables(checkpoint))
+  try:
+    conv_filters = shapes["cnn_1/kernel"][-1]
+    num_classes = shapes["dense/kernel"][-1]
+  except KeyError as e:
+    raise ModelError("%s is not a DeepSpeech2 checkpoint (no variable %s)"
+                     % (checkpoint, e.args[0])) from None
+  cells = {"gru_cell": ("gru", 3), "lstm_cell": ("lstm", 4),
+           "simple_rnn_cell": ("rnn", 1)}
+  layers, rnn_type, hidden, bidirectional = set(), None, None, False
+  for name, shape in shapes.items():
+    parts = name.split("/")
+    if not name.endswith("/recurrent_kernel"):
+      continue
+    bidirectional = bidirectional or parts[0].startswith("bidirectional_")
+    layers.add(parts[0])
+    rnn_type, gates = cells[parts[-2]]
+    hidden = shape[0]
+  if not layers:
+    raise ModelError("%s holds no RNN layer" % checkpoint)
+  return {"num_classes": num_classes, "rnn_hidden_layers": len(layers),
+          "rnn_type": rnn_type, "is_bidirectional": bidirectional,
+          "rnn_hidden_size": hidden, "conv_filters": conv_filters,
+          "use_bias": "dense/bias" in shapes, "learning_rate": 0.0,
+          "dtype": "float32"}
+
+
+class CheckpointModel(object):
+  """The latest checkpoint of a training directory, no export needed."""
+
+  def __init__(self, model_dir, fallback_settings):
+    """Builds the PREDICT graph with deep_speech.model_fn and restores it.
+
+    Args:
+      model_dir: a --model_dir of deep_speech.py.
+      fallback_settings: `Settings` when the directory records none (it
+        does after an export); they must fit the checkpoint.
+
+    Raises:
+      ModelError: no checkpoint, or settings that do not fit it.
+    """
+    # The trainer's model_fn builds the graph exactly as training did; the
+    # trainer is imported only on this path.
+    import deep_speech  # pylint: disable=g-import-not-at-top
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    if checkpoint is None:
+      raise ModelError("no checkpoint in %s" % model_dir)
+    self.path = checkpoint
+    recorded, folder = read_recorded_settings(model_dir)
+    self.settings = settings_from(recorded, fallback_settings)
+    self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
+                                                                folder)
+    params = infer_params(checkpoint)
+    if params["num_classes"] != len(self.settings.labels):
+      raise ModelError("%s has %d classes but the vocabulary %d labels" % (
+          checkpoint, params["num_classes"], len(self.settings.labels)))
+    problem = runtime.checkpoint_mismatch(
+        checkpoint, deep_speech.network(params),
+        self.settings.num_feature_bins)
+    if problem:
+      raise ModelError("%s does not fit these feature settings (%s)"
+                       % (checkpoint, problem))
+    self._graph = tf.Graph()
+    with self._graph.as_default():
+      self._features = tf.compat.v1.placeholder(
+          tf.float32, [None, None, self.settings.num_feature_bins, 1])
+      self._lengths = tf.compat.v1.placeholder(tf.int32, [None, 1])
+      spec = deep_speech.model_fn(
+          {"features": self._features, "input_length": self._lengths}, None,
+          tf.estimator.ModeKeys.PREDICT, params)
+      self._outputs = (spec.predictions["probabilities"],
+                       spec.predictions["ctc_input_length"])
+      self._session = tf.compat.v1.Session(graph=self._graph)
+      tf.compat.v1.train.Saver().restore(self._session, checkpoint)
+
+  def __call__(self, features, lengths):
+    """As `ExportedModel.__call__`."""
+    probabilities, out_lengths = self._session.run(
+        self._outputs, {self._features: features, self._lengths: lengths})
+    return probabilities, np.asarray(out_lengths)
