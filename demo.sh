@@ -104,8 +104,8 @@ SETTINGS=$LM_DIR/lm_settings.json
 echo "== LM 2/3 tuning the LM weights on the $NUM_TUNE held-out training utterances"
 "$PYTHON" tune_lm.py --saved_model="$DEMO_DIR/export" --manifest="$TUNE" \
     --exclude_manifest="$DEV" --exclude_manifest="$FIT" --lm_path="$LM" \
-    --alpha_min=0 --alpha_max=2 --alpha_steps=5 --beta_min=-3 --beta_max=3 \
-    --beta_steps=7 --outputs_cache="$LM_DIR/tune_outputs.npz" \
+    --alpha_min=0 --alpha_max=2 --alpha_steps=5 --beta_min=-2 --beta_max=2 \
+    --beta_steps=5 --outputs_cache="$LM_DIR/tune_outputs.npz" \
     --lm_settings_out="$SETTINGS"
 echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
 "$PYTHON" deep_speech.py --eval_only --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
