@@ -101,12 +101,14 @@ echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
 
 # ---- [LM block B, issue 13] tune alpha/beta, dev WER greedy vs LM ---------
 SETTINGS=$LM_DIR/lm_settings.json
+# KenLM's notes on stderr each time a process loads the ARPA file.
+KENLM_NOTES='^\*\*\*\|Loading the LM will be faster\|^Reading \|^----5\|missing <unk>'
 echo "== LM 2/3 tuning the LM weights on the $NUM_TUNE held-out training utterances"
 "$PYTHON" tune_lm.py --saved_model="$DEMO_DIR/export" --manifest="$TUNE" \
     --exclude_manifest="$DEV" --exclude_manifest="$FIT" --lm_path="$LM" \
     --alpha_min=0 --alpha_max=2 --alpha_steps=5 --beta_min=-2 --beta_max=2 \
     --beta_steps=5 --outputs_cache="$LM_DIR/tune_outputs.npz" \
-    --lm_settings_out="$SETTINGS"
+    --lm_settings_out="$SETTINGS" 2>&1 | grep --line-buffered -v -e "$KENLM_NOTES"
 echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
 "$PYTHON" deep_speech.py --eval_only --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir= $MODEL_FLAGS --dtype="$DTYPE" \
@@ -115,10 +117,11 @@ echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
 # ---- [end LM block B] -----------------------------------------------------
 
 echo "== 4/4 transcribing dev utterances with the exported model"
-"$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8
+"$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
+    --decoder=greedy  # [LM, issue 13] the export also carries the LM
 
 # ---- [LM block C, issue 13] the same utterances with the tuned LM ---------
 echo "== the same dev utterances, beam search with the tuned 4-gram"
 "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
-    --decoder=beam --lm_settings="$SETTINGS"
+    --decoder=beam --lm_settings="$SETTINGS" 2>&1 | grep -v -e "$KENLM_NOTES"
 # ---- [end LM block C] -----------------------------------------------------
