@@ -17,6 +17,8 @@ Three searches, by what is given:
     cannot spell words the LM has never seen.
 """
 
+import copy
+
 import numpy as np
 
 from data import lm as lm_lib
@@ -146,14 +148,40 @@ class BeamSearchDecoder(object):
       from flashlight.lib.text.decoder import kenlm  # pylint: disable=g-import-not-at-top
       language_model = kenlm.KenLM(lm_path, self._word_dict)
     trie = self._trie(fl_decoder, words, language_model)
+    # Kept so that with_weights can re-weight without reloading the LM.
+    self._parts = (fl_decoder, trie, language_model, token_beam,
+                   beam_threshold)
+    self._search = self._lexicon_search(self.alpha, self.beta)
+
+  def _lexicon_search(self, alpha, beta):
+    """flashlight's word-restricted search with these LM weights."""
+    fl_decoder, trie, language_model, token_beam, threshold = self._parts
     options = fl_decoder.LexiconDecoderOptions(
         beam_size=self.beam_width, beam_size_token=token_beam,
-        beam_threshold=beam_threshold, lm_weight=self.alpha,
-        word_score=self.beta, unk_score=float("-inf"), sil_score=0.0,
-        log_add=False, criterion_type=criterion)
-    self._search = fl_decoder.LexiconDecoder(
+        beam_threshold=threshold, lm_weight=float(alpha),
+        word_score=float(beta), unk_score=float("-inf"), sil_score=0.0,
+        log_add=False, criterion_type=fl_decoder.CriterionType.CTC)
+    return fl_decoder.LexiconDecoder(
         options, trie, language_model, self._space, self._blank,
         self._word_dict.get_index("<unk>"), [], False)
+
+  def with_weights(self, alpha, beta):
+    """The same search with another LM weight and word bonus.
+
+    Shares the loaded LM, the lexicon and its prefix tree (none of which
+    depends on alpha or beta), so trying many weights, as tuning does, loads
+    the LM once.
+
+    Raises:
+      ValueError: this decoder searches without an LM or lexicon, where
+        alpha and beta mean nothing.
+    """
+    if self._word_dict is None:
+      raise ValueError("alpha and beta need an LM or a lexicon")
+    other = copy.copy(self)
+    other.alpha, other.beta = float(alpha), float(beta)
+    other._search = self._lexicon_search(alpha, beta)  # pylint: disable=protected-access
+    return other
 
   def _spellable(self, words):
     """The words made only of labels (not the blank, not the space)."""

@@ -2,7 +2,9 @@
 # The quickstart behind `make demo`: synthesize a small speech corpus, prepare
 # it with data/download.py from a file:// mirror, train DeepSpeech2 on it with
 # deep_speech.py (WER/CER printed after every epoch) and transcribe a few dev
-# utterances with the exported model. Re-running reuses the corpus, the
+# utterances with the exported model; with a 4-gram of the training
+# transcripts, tuned on held-out training rows, next to greedy decoding
+# (the "LM" steps). Re-running reuses the corpus, the
 # converted wavs and the checkpoints. Settings come from the environment:
 #   DEMO_DIR (demo_data)  NUM_TRAIN  NUM_DEV  EPOCHS  PYTHON (.venv/bin/python)
 #   DEMO_MINUTES (23: make demo's 25 less the venv; scripts/demo_plan.py)
@@ -56,12 +58,70 @@ echo "== 2/4 preparing it with data/download.py (file:// mirror, checksums verif
 
 TRAIN=$DATA/sample-train/LibriSpeech/sample-train.csv
 DEV=$DATA/sample-dev/LibriSpeech/sample-dev.csv
+
+# ---- [LM block A, issue 13] held-out tuning rows and a 4-gram -------------
+# The last NUM_TUNE training rows are held out of training to tune the LM
+# weights on (never the dev set the demo reports); the 4-gram learns the
+# transcripts of the rows trained on, with the dev sentences dropped.
+# LM_ALPHA/LM_BETA: the weights of the per-epoch LM figures (tuned ones come
+# after training, below).
+NUM_TUNE=${NUM_TUNE:-200}
+LM_ALPHA=${LM_ALPHA:-1.0}
+LM_BETA=${LM_BETA:--1.0}
+LM_DIR=$DEMO_DIR/lm
+mkdir -p "$LM_DIR"
+FIT=$LM_DIR/sample-train-fit.csv
+TUNE=$LM_DIR/sample-train-tune.csv
+ROWS=$(( $(wc -l < "$TRAIN") - 1 ))
+if [ "$NUM_TUNE" -gt $(( ROWS / 5 )) ]; then  # Tiny corpora: a fifth at most.
+  NUM_TUNE=$(( ROWS / 5 > 0 ? ROWS / 5 : 1 ))
+fi
+if [ ! -s "$TUNE" ] || [ "$TRAIN" -nt "$TUNE" ] ||
+   [ "$(( $(wc -l < "$TUNE") - 1 ))" -ne "$NUM_TUNE" ]; then
+  { head -n 1 "$TRAIN"; tail -n +2 "$TRAIN" | head -n -"$NUM_TUNE"; } > "$FIT.tmp"
+  { head -n 1 "$TRAIN"; tail -n +2 "$TRAIN" | tail -n "$NUM_TUNE"; } > "$TUNE.tmp"
+  mv "$FIT.tmp" "$FIT" && mv "$TUNE.tmp" "$TUNE"
+fi
+TRAIN=$FIT
+LM=$LM_DIR/4gram.arpa
+echo "== LM 1/3 building a 4-gram of the training transcripts ($NUM_TUNE rows held out for tuning)"
+if [ ! -s "$LM" ] || [ "$FIT" -nt "$LM" ]; then
+  "$PYTHON" data/build_lm.py --manifest="$FIT" --exclude_manifest="$DEV" \
+      --order=4 --lm_out="$LM" --vocab_out="$LM_DIR/words.txt" 2>&1 |
+    grep --line-buffered -E "Wrote|rror"
+fi
+LM_FLAGS="--decoder=beam --lm_path=$LM --lm_alpha=$LM_ALPHA --lm_beta=$LM_BETA"
+# ---- [end LM block A] -----------------------------------------------------
 echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
 "$PYTHON" deep_speech.py --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir="$DEMO_DIR/export" \
     --train_epochs="$EPOCHS" $MODEL_FLAGS --dtype="$DTYPE" --show_samples=2 \
-    --feature_cache_dir="$DEMO_DIR/features" 2>&1 |
+    --feature_cache_dir="$DEMO_DIR/features" $LM_FLAGS 2>&1 |
   grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped"
 
+# ---- [LM block B, issue 13] tune alpha/beta, dev WER greedy vs LM ---------
+SETTINGS=$LM_DIR/lm_settings.json
+# KenLM's notes on stderr each time a process loads the ARPA file.
+KENLM_NOTES='^\*\*\*\|Loading the LM will be faster\|^Reading \|^----5\|missing <unk>'
+echo "== LM 2/3 tuning the LM weights on the $NUM_TUNE held-out training utterances"
+"$PYTHON" tune_lm.py --saved_model="$DEMO_DIR/export" --manifest="$TUNE" \
+    --exclude_manifest="$DEV" --exclude_manifest="$FIT" --lm_path="$LM" \
+    --alpha_min=0 --alpha_max=2 --alpha_steps=5 --beta_min=-2 --beta_max=2 \
+    --beta_steps=5 --outputs_cache="$LM_DIR/tune_outputs.npz" \
+    --lm_settings_out="$SETTINGS" 2>&1 | grep --line-buffered -v -e "$KENLM_NOTES"
+echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
+"$PYTHON" deep_speech.py --eval_only --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
+    --model_dir="$DEMO_DIR/model" --export_dir= $MODEL_FLAGS --dtype="$DTYPE" \
+    --decoder=beam --lm_settings="$SETTINGS" --show_samples=0 2>&1 |
+  grep --line-buffered -E "Iteration|WER|rror"
+# ---- [end LM block B] -----------------------------------------------------
+
 echo "== 4/4 transcribing dev utterances with the exported model"
-"$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8
+"$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
+    --decoder=greedy  # [LM, issue 13] the export also carries the LM
+
+# ---- [LM block C, issue 13] the same utterances with the tuned LM ---------
+echo "== the same dev utterances, beam search with the tuned 4-gram"
+"$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
+    --decoder=beam --lm_settings="$SETTINGS" 2>&1 | grep -v -e "$KENLM_NOTES"
+# ---- [end LM block C] -----------------------------------------------------

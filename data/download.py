@@ -34,6 +34,11 @@ Layout (--dataset=ljspeech):
 Manifests are tab-separated with the header
 `wav_filename wav_filesize transcript` (absolute path, bytes, text).
 
+--lm_files (with --lm_only: nothing else) also fetches the official
+LibriSpeech LM files, OpenSLR resource 11 (pruned 3-grams, 4-gram, vocabulary,
+lexicon), through the same resumable, verified download into
+<data_dir>/librispeech-lm/, decompressing each verified .arpa.gz to .arpa.
+
 This script stands alone: it talks to training only through the manifests.
 """
 
@@ -60,6 +65,7 @@ from data.downloading import common
 from data.downloading import convert as convert_lib
 from data.downloading import fetch
 from data.downloading import librispeech
+from data.downloading import librispeech_lm
 from data.downloading import ljspeech
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
@@ -314,9 +320,57 @@ def run_download(flags_obj):
   # Subsets first, before anything slow, so a typo fails at once.
   subsets = _subsets_from_flags(flags_obj)
   config = _config_from_flags(flags_obj)
+  lm_files = _lm_files_from_flags(flags_obj, config)
+  if flags_obj.lm_only:
+    return prepare_lm(flags_obj, lm_files, config)
   if flags_obj.dataset == "ljspeech":
-    return list(prepare_ljspeech(flags_obj.data_dir, config))
-  return prepare_librispeech(flags_obj.data_dir, subsets, config)
+    paths = list(prepare_ljspeech(flags_obj.data_dir, config))
+  else:
+    paths = prepare_librispeech(flags_obj.data_dir, subsets, config)
+  return paths + prepare_lm(flags_obj, lm_files, config)
+
+
+# --- The LibriSpeech LM files (OpenSLR resource 11) ---
+
+
+def _lm_files_from_flags(flags_obj, config):
+  """The LM files to fetch; checks names and checksums before any transfer."""
+  names = flags_obj.lm_files or []
+  if flags_obj.lm_only and not names:
+    names = list(librispeech_lm.DEFAULT_FILES)
+  names = librispeech_lm.select_files(names) if names else []
+  if names:
+    _lm_base_url(flags_obj)
+  for name in names:
+    if not os.path.exists(librispeech_lm.final_path(_lm_dir(flags_obj),
+                                                    name)):
+      fetch.expected_checksum(name, config.checksums, config.skip_checksum)
+  return names
+
+
+def _lm_base_url(flags_obj):
+  base_url = (flags_obj.lm_base_url or librispeech_lm.BASE_URL).rstrip("/")
+  if not base_url.startswith(("http://", "https://", "file://")):
+    raise common.DownloadError(
+        "--lm_base_url must start with http://, https:// or file://, got %r."
+        % base_url)
+  return base_url
+
+
+def _lm_dir(flags_obj):
+  return flags_obj.lm_dir or os.path.join(flags_obj.data_dir,
+                                          "librispeech-lm")
+
+
+def prepare_lm(flags_obj, names, config):
+  """Fetches the LM files; returns their final paths (.arpa decompressed)."""
+  if not names:
+    return []
+  paths = librispeech_lm.prepare_lm_files(
+      _lm_dir(flags_obj), names, _lm_base_url(flags_obj), config.checksums,
+      config.skip_checksum, config.keep_archives, config.show_progress)
+  logging.info("LibriSpeech LM files ready: %s.", ", ".join(paths))
+  return paths
 
 
 def define_download_flags():
@@ -370,6 +424,27 @@ def define_download_flags():
       "as the original did, to save disk space).")
 
 
+def define_lm_flags():
+  """Flags of the LibriSpeech LM files (OpenSLR resource 11)."""
+  flags.DEFINE_list(
+      "lm_files", None,
+      "Also fetch these official LibriSpeech LM files (OpenSLR resource "
+      "11), or all: %s. .arpa.gz files are verified, then decompressed to "
+      ".arpa. No checksums are built in for them: give --checksum_file or "
+      "--skip_checksum." % ", ".join(librispeech_lm.FILES))
+  flags.DEFINE_bool(
+      "lm_only", False,
+      "Fetch only the LM files (--lm_files, default %s), no audio."
+      % ",".join(librispeech_lm.DEFAULT_FILES))
+  flags.DEFINE_string(
+      "lm_dir", None,
+      "Where the LM files go. Default: <data_dir>/librispeech-lm.")
+  flags.DEFINE_string(
+      "lm_base_url", None,
+      "Mirror folder holding the LM files: http(s):// or file://. Default: "
+      "%s." % librispeech_lm.BASE_URL)
+
+
 def _fail(message, code=1):
   sys.stderr.write("download.py: error: %s\n" % message)
   sys.exit(code)
@@ -403,4 +478,5 @@ def main(_):
 
 if __name__ == "__main__":
   define_download_flags()
+  define_lm_flags()
   app.run(main)

@@ -229,3 +229,60 @@ def test_cli_help_lists_the_flags():
                "base_url", "checksum_file", "skip_checksum", "num_workers",
                "dataset", "keep_archives"):
     assert re.search(r"--(\[no\])?%s:" % flag, result.stdout), flag
+
+
+# ---------------------------------------------------------------------------
+# The LibriSpeech LM files (OpenSLR resource 11).
+# ---------------------------------------------------------------------------
+
+
+def test_cli_help_lists_the_lm_flags():
+  result = _run_cli("--helpfull")
+  for flag in ("lm_files", "lm_only", "lm_dir", "lm_base_url"):
+    assert re.search(r"--(\[no\])?%s:" % flag, result.stdout), flag
+
+
+def _serve_lm(mirror_root):
+  import gzip  # pylint: disable=g-import-not-at-top
+  with gzip.open(os.path.join(mirror_root, "4-gram.arpa.gz"), "wt") as f:
+    f.write("\\data\\\nngram 1=1\n\n\\1-grams:\n-1.0\tthe\n\n\\end\\\n")
+  with open(os.path.join(mirror_root, "librispeech-vocab.txt"), "w") as f:
+    f.write("THE\n")
+  return ["4-gram.arpa.gz", "librispeech-vocab.txt"]
+
+
+def test_cli_lm_only_from_a_loopback_mirror(mirror, tmp_path):
+  names = _serve_lm(mirror.root)
+  md5sum = fakes.write_md5sum(mirror.root, names)
+  data_dir = tmp_path / "data"
+  result = _run_cli("--data_dir=%s" % data_dir, "--lm_only",
+                    "--lm_files=" + ",".join(names),
+                    "--lm_base_url=" + mirror.url,
+                    "--checksum_file=" + md5sum)
+  assert result.returncode == 0, result.stderr
+  lm_dir = data_dir / "librispeech-lm"
+  assert sorted(os.listdir(lm_dir)) == ["4-gram.arpa", "librispeech-vocab.txt"]
+  assert (lm_dir / "4-gram.arpa").read_text().startswith("\\data\\")
+  # No audio was asked for or fetched.
+  assert {p for p, _ in mirror.requests} == {"/" + n for n in names}
+
+
+def test_cli_lm_wrong_or_missing_checksum_refused(mirror, tmp_path):
+  names = _serve_lm(mirror.root)
+  md5sum = tmp_path / "md5sum.txt"
+  md5sum.write_text("%s  4-gram.arpa.gz\n%s  librispeech-vocab.txt\n" % (
+      "0" * 32, fakes.md5(os.path.join(mirror.root, names[1]))))
+  args = ["--data_dir=%s" % (tmp_path / "data"), "--lm_only",
+          "--lm_files=4-gram.arpa.gz", "--lm_base_url=" + mirror.url]
+  result = _run_cli(*(args + ["--checksum_file=%s" % md5sum]))
+  assert result.returncode == 1
+  assert "checksum mismatch for 4-gram.arpa.gz" in result.stderr
+  assert not os.path.exists(tmp_path / "data" / "librispeech-lm" /
+                            "4-gram.arpa")
+  # Without a checksum: refused before any transfer, naming the way out.
+  requests = len(mirror.requests)
+  result = _run_cli(*args)
+  assert result.returncode == 1
+  assert "no checksum is known for 4-gram.arpa.gz" in result.stderr
+  assert "--checksum_file" in result.stderr
+  assert len(mirror.requests) == requests

@@ -22,8 +22,10 @@ def test_demo_runs_end_to_end_and_reuses_its_work(tmp_path):
   first = run()
   out = first.stdout + first.stderr
   assert first.returncode == 0, out[-3000:]
-  for step in ("1/4", "2/4", "3/4", "4/4"):
+  for step in ("1/4", "2/4", "3/4", "4/4", "LM 1/3", "LM 2/3", "LM 3/3"):
     assert "== %s" % step in out
+  # The LM settings tuned on held-out training rows reach transcribe.py.
+  assert "<- best" in out and "Best: alpha" in out
   assert "Iteration 1: WER = " in out
   assert out.count("reference : ") >= 4 and "prediction: " in out
   assert "Traceback" not in out

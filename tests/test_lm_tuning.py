@@ -1,0 +1,274 @@
+"""Tests for lm_tuning.py and tune_lm.py: the alpha/beta grid search.
+
+The n-gram is built by the project's own builder (data/lm.py); the acoustic
+outputs are made by hand (greedy paths with one wrong letter per word that
+the LM can repair), or, in the slow end-to-end test, come from a real export
+of a (freshly initialized) tiny model served on real WAV files.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import decoder
+import lm_tuning
+from data import lm
+from tests import conftest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LABELS = " abcdefghijklmnopqrstuvwxyz'-"
+BLANK = 28
+LM_SENTENCES = ["the cat sat on the mat", "the cat ate the fish",
+                "a cat sat on a log", "the dog sat on the mat",
+                "the cat and the dog", "a dog ate a fish"]
+# Tuning utterances: sentences the LM knows, each spoken with one letter
+# whose frame is won by a wrong letter (the right one close behind) that
+# turns the word into another word of the LM ("sat" -> "mat"): the lexicon
+# alone cannot repair these, the LM's context can.
+TUNING = [("the cat sat on the mat", {8: "m"}),
+          ("the dog ate the fish", {4: "l"}),
+          ("a cat sat on a log", {15: "d"}),
+          ("the cat and the dog", {4: "m"})]
+
+
+def _spell(text, wrong):
+  """[time, 29] softmax: one frame per letter, then a blank frame."""
+  probs = np.full((2 * len(text), len(LABELS)), 1e-4, np.float32)
+  for i, char in enumerate(text):
+    if i in wrong:
+      probs[2 * i, LABELS.index(wrong[i])] = 0.55
+      probs[2 * i, LABELS.index(char)] = 0.45
+    else:
+      probs[2 * i, LABELS.index(char)] = 1.0
+    probs[2 * i + 1, BLANK] = 1.0
+  return probs / probs.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def arpa(tmp_path_factory):
+  path = str(tmp_path_factory.mktemp("lm") / "3gram.arpa")
+  lm.build_arpa(LM_SENTENCES, 3, path)
+  return path
+
+
+@pytest.fixture(scope="module")
+def outputs():
+  probabilities, lengths = lm_tuning.pad(
+      [_spell(text, wrong) for text, wrong in TUNING], BLANK)
+  return probabilities, lengths, [text for text, _ in TUNING]
+
+
+def test_grid_is_alpha_major_and_checks_its_ranges():
+  assert lm_tuning.grid(0, 1, 3, -1, 1, 2) == [
+      (0.0, -1.0), (0.0, 1.0), (0.5, -1.0), (0.5, 1.0), (1.0, -1.0),
+      (1.0, 1.0)]
+  assert lm_tuning.grid(0.5, 0.5, 1, 2, 9, 1) == [(0.5, 2.0)]
+  with pytest.raises(lm_tuning.TuningError, match="alpha range is empty"):
+    lm_tuning.grid(2, 1, 3, 0, 1, 2)
+  with pytest.raises(lm_tuning.TuningError, match="beta needs at least"):
+    lm_tuning.grid(0, 1, 3, 0, 1, 0)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_search_scores_every_point_as_a_fresh_decoder_would(arpa, outputs,
+                                                            processes):
+  probabilities, lengths, references = outputs
+  greedy = decoder.make_decoder("greedy", LABELS).decode_batch(probabilities,
+                                                                lengths)
+  greedy_wer = decoder.compute_error_rates(greedy, references)["corpus_WER"]
+  assert greedy_wer > 0.15  # Every sentence has a wrong word.
+  base = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa)
+  points = lm_tuning.grid(0.0, 2.0, 3, 0.0, 2.0, 2)
+  scored = lm_tuning.search(base, probabilities, lengths, references, points,
+                            processes=processes, show_progress=False)
+  assert [(p.alpha, p.beta) for p in scored] == points
+  for point in scored:
+    fresh = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa,
+                                 alpha=point.alpha, beta=point.beta)
+    rates = decoder.compute_error_rates(
+        fresh.decode_batch(probabilities, lengths), references)
+    assert (point.wer, point.cer) == (rates["corpus_WER"], rates["corpus_CER"])
+  best = lm_tuning.best_point(scored)
+  assert best.wer == min(p.wer for p in scored)
+  # The LM repairs the misspellings that its lexicon alone cannot.
+  assert best.wer == 0.0 and best.alpha > 0.0
+  assert max(p.wer for p in scored if p.alpha == 0.0) > 0.0
+  table = lm_tuning.format_table(scored, (greedy_wer, 0.1))
+  assert table.count("<- best") == 1 and "greedy" in table
+
+
+def test_best_point_breaks_ties_by_cer_then_smaller_alpha():
+  points = [lm_tuning.Point(1.0, 0.0, 0.2, 0.10),
+            lm_tuning.Point(0.5, 1.0, 0.2, 0.10),
+            lm_tuning.Point(2.0, 0.0, 0.2, 0.05),
+            lm_tuning.Point(0.0, 0.0, 0.3, 0.01)]
+  assert lm_tuning.best_point(points) == points[2]
+  assert lm_tuning.best_point(points[:2]) == points[1]
+
+
+def test_on_edge_names_the_bounds_the_best_point_sits_on():
+  points = [lm_tuning.Point(a, b, 0.5, 0.5) for a in (0.0, 1.0, 2.0)
+            for b in (0.0, 1.0, 2.0)]
+  assert lm_tuning.on_edge(points[4], points) == []
+  assert lm_tuning.on_edge(points[8], points) == ["alpha max", "beta max"]
+  assert lm_tuning.on_edge(points[1], points) == ["alpha min"]
+  assert lm_tuning.on_edge(points[0], points[:1]) == []
+
+
+def test_with_weights_needs_an_lm_or_lexicon():
+  plain = decoder.make_decoder("beam", LABELS, beam_width=4)
+  with pytest.raises(ValueError, match="need an LM or a lexicon"):
+    plain.with_weights(1.0, 0.0)
+
+
+def test_held_out_check_refuses_shared_utterances(tmp_path):
+  tune = str(tmp_path / "tune.csv")
+  lm_tuning.check_held_out(["/a/1.wav", "/a/2.wav"], tune,
+                           {str(tmp_path / "dev.csv"): ["/a/3.wav"]})
+  with pytest.raises(lm_tuning.TuningError,
+                     match=r"1 of the 2 tuning utterances .*dev\.csv"):
+    lm_tuning.check_held_out(["/a/1.wav", "/a/2.wav"], tune,
+                             {str(tmp_path / "dev.csv"): ["/a/2.wav"]})
+  with pytest.raises(lm_tuning.TuningError, match="is the manifest it must"):
+    lm_tuning.check_held_out(["/a/1.wav"], tune, {tune: []})
+
+
+def test_outputs_cache_round_trips_and_names_a_bad_file(tmp_path, outputs):
+  probabilities, lengths, references = outputs
+  path = str(tmp_path / "outputs.npz")
+  lm_tuning.save_outputs(path, probabilities, lengths, references, LABELS,
+                         "/m/1")
+  got = lm_tuning.load_outputs(path)
+  np.testing.assert_array_equal(got[0], probabilities)
+  np.testing.assert_array_equal(got[1], lengths)
+  assert got[2] == references and "".join(got[3]) == LABELS
+  assert got[4] == "/m/1"
+  bad = tmp_path / "bad.npz"
+  bad.write_text("not numpy")
+  with pytest.raises(lm_tuning.TuningError, match="bad.npz"):
+    lm_tuning.load_outputs(str(bad))
+
+
+def _tuning_manifest(folder):
+  """Real WAV files whose transcripts are the TUNING sentences."""
+  rng = np.random.default_rng(0)
+  rows = []
+  for i, (text, _) in enumerate(TUNING):
+    path = os.path.join(folder, "tune-%d.wav" % i)
+    rows.append((path, conftest.write_wav(path, conftest.synthesize(text,
+                                                                    rng)),
+                 text))
+  return conftest.write_manifest(os.path.join(folder, "tune.csv"), rows)
+
+
+def _tune_lm(*args):
+  return subprocess.run([sys.executable, "tune_lm.py"] + list(args), cwd=ROOT,
+                        capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
+def test_cli_tunes_from_the_outputs_cache_and_writes_settings(
+    tmp_path, arpa, outputs):
+  manifest = _tuning_manifest(str(tmp_path))
+  dev = conftest.make_corpus(tmp_path / "dev", num_utts=2, name="dev")
+  cache = str(tmp_path / "outputs.npz")
+  probabilities, lengths, references = outputs
+  # The cache holds these utterances' outputs of this export, so the model
+  # is not run (the export is only a name: no model inside).
+  export_dir = tmp_path / "export" / "1700000000"
+  export_dir.mkdir(parents=True)
+  (export_dir / "saved_model.pb").write_bytes(b"")
+  lm_tuning.save_outputs(cache, probabilities, lengths, references, LABELS,
+                         str(export_dir))
+  settings = str(tmp_path / "lm_settings.json")
+  proc = _tune_lm("--saved_model=" + str(export_dir.parent),
+                  "--manifest=" + manifest, "--exclude_manifest=" + dev,
+                  "--lm_path=" + arpa, "--outputs_cache=" + cache,
+                  "--beam_width=16", "--alpha_min=0", "--alpha_max=2",
+                  "--alpha_steps=3", "--beta_min=0", "--beta_max=1",
+                  "--beta_steps=2", "--processes=2",
+                  "--lm_settings_out=" + settings)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.count("<- best") == 1
+  assert len([l for l in proc.stdout.splitlines()
+              if l.strip() and l.split()[0][0].isdigit()]) == 6
+  read = decoder.read_lm_settings(settings)
+  assert read["lm_path"] == arpa and read["beam_width"] == 16
+  assert read["alpha"] > 0.0
+  best = decoder.make_decoder("beam", LABELS, **read)
+  assert best.decode_batch(probabilities, lengths) == references
+
+
+def test_cli_refuses_to_tune_on_the_reported_set(tmp_path, arpa):
+  manifest = _tuning_manifest(str(tmp_path))
+  proc = _tune_lm("--saved_model=" + str(tmp_path / "none"),
+                  "--manifest=" + manifest, "--exclude_manifest=" + manifest,
+                  "--lm_path=" + arpa,
+                  "--lm_settings_out=" + str(tmp_path / "s.json"))
+  assert proc.returncode == 2
+  assert "tune.csv is the manifest it must be held out of" in proc.stderr
+  assert not os.path.exists(str(tmp_path / "s.json"))
+
+
+def _tiny_export(folder):
+  """Exports a freshly initialized tiny model the way deep_speech.py does."""
+  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
+  import deep_speech
+  from training import export
+  params = dict(num_classes=29, rnn_hidden_layers=1, rnn_type="gru",
+                is_bidirectional=True, rnn_hidden_size=16, use_bias=True,
+                learning_rate=1e-3, conv_filters=8, dtype="float32")
+  model_dir = os.path.join(folder, "model")
+  with tf.Graph().as_default():
+    features = {"features": tf.compat.v1.placeholder(tf.float32,
+                                                     [None, None, 161, 1]),
+                "input_length": tf.compat.v1.placeholder(tf.int32,
+                                                         [None, 1])}
+    tf.compat.v1.train.get_or_create_global_step()
+    deep_speech.model_fn(features, None, tf.estimator.ModeKeys.PREDICT,
+                         params)
+    with tf.compat.v1.Session() as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      tf.compat.v1.train.Saver().save(
+          session, os.path.join(model_dir, "model.ckpt"), global_step=0)
+  settings = {"sample_rate": 16000, "window_ms": 20, "stride_ms": 10,
+              "speech_labels": LABELS}
+  return export.export_model(
+      deep_speech.model_fn, model_dir, tf.estimator.RunConfig(), params,
+      os.path.join(folder, "export"), settings, 161)
+
+
+@pytest.mark.slow
+def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
+  export_path = _tiny_export(str(tmp_path))
+  manifest = _tuning_manifest(str(tmp_path))
+  cache, settings = str(tmp_path / "out.npz"), str(tmp_path / "lm.json")
+  args = ["--saved_model=" + os.path.dirname(export_path),
+          "--manifest=" + manifest, "--lm_path=" + arpa,
+          "--outputs_cache=" + cache, "--beam_width=8", "--alpha_steps=2",
+          "--beta_steps=2", "--processes=1", "--lm_settings_out=" + settings]
+  proc = _tune_lm(*args)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert "Running the acoustic model over 4 utterances" in proc.stdout
+  probabilities, lengths, references, labels, model = (
+      lm_tuning.load_outputs(cache))
+  assert model == export_path
+  assert references == [text for text, _ in TUNING]
+  assert "".join(labels) == LABELS and probabilities.shape[2] == 29
+  np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-4)
+  # 20 ms windows, 10 ms stride, time reduced 4x by the convolutions.
+  assert all(0 < n <= probabilities.shape[1] for n in lengths)
+  assert set(decoder.read_lm_settings(settings)) == {
+      "lm_path", "alpha", "beta", "beam_width"}
+  proc = _tune_lm(*args)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert "Acoustic outputs of 4 utterances from" in proc.stdout
+  # A file that is not audio is named, not a traceback.
+  bad = tmp_path / "bad.wav"
+  bad.write_bytes(b"RIFF....WAVEjunk")
+  with pytest.raises(lm_tuning.TuningError, match="bad.wav"):
+    lm_tuning.acoustic_outputs(export_path, [str(bad)], show_progress=False)
