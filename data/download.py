@@ -42,11 +42,9 @@ lexicon), through the same resumable, verified download into
 This script stands alone: it talks to training only through the manifests.
 """
 
-import collections
 import errno
 import os
 import sys
-import time
 
 if __name__ == "__main__" and not __package__:
   # Run as `python data/download.py`, Python puts data/ on the path, not the
@@ -60,13 +58,12 @@ from absl import flags
 from absl import logging
 
 from data import vocabulary
-from data.downloading import archive as archive_lib
 from data.downloading import common
-from data.downloading import convert as convert_lib
 from data.downloading import fetch
 from data.downloading import librispeech
 from data.downloading import librispeech_lm
 from data.downloading import ljspeech
+from data.downloading import steps
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 # The public names this module always had; their homes are the modules above.
@@ -85,175 +82,6 @@ DEFAULT_BASE_URLS = {
     "librispeech": "http://www.openslr.org/resources/12",
     "ljspeech": "https://data.keithito.com/data/speech",
 }
-SAMPLE_RATE_HZ = 16000
-
-# Everything the steps need besides paths; built once from the flags.
-#   base_url: mirror folder holding the archives, without trailing slash.
-#   checksums: archive name -> md5/sha256 hex digest.
-#   skip_checksum: verify nothing (the user asked for it).
-#   keep_archives: keep each archive after extracting it.
-#   num_workers: parallel sox processes.
-#   show_progress: draw progress bars on stderr.
-DownloadConfig = collections.namedtuple("DownloadConfig", [
-    "base_url", "checksums", "skip_checksum", "keep_archives", "num_workers",
-    "show_progress"])
-
-
-# ---------------------------------------------------------------------------
-# The five steps; each does nothing when its result is already on disk.
-# ---------------------------------------------------------------------------
-
-
-def download(archive_name, archive, digest, config):
-  """Step 1: fetches `archive` from the mirror unless it is already here.
-
-  The transfer resumes a left-over `.part` file and checks `digest` as the
-  bytes stream in (step 2 for a fresh download): `archive` only appears
-  once it matched.
-  """
-  if os.path.exists(archive):
-    return
-  os.makedirs(os.path.dirname(archive), exist_ok=True)
-  fetch.fetch(config.base_url + "/" + archive_name, archive, digest,
-              show_progress=config.show_progress)
-
-
-def verify(archive, digest):
-  """Step 2 for an archive kept from an earlier run: deletes it on mismatch.
-
-  A run that stopped between download and extraction leaves a verified
-  archive; it is trusted again only if it still matches, and otherwise
-  removed so that `download` fetches it afresh.
-  """
-  if not digest or not os.path.exists(archive):
-    return
-  if fetch.file_digest(archive, fetch.hash_algorithm(digest)) != digest:
-    logging.warning("%s does not match its checksum; downloading it again.",
-                    archive)
-    os.remove(archive)
-
-
-def extract(archive, target_dir, config):
-  """Step 3: unpacks `archive` safely, then deletes it unless kept."""
-  archive_lib.extract_archive(archive, target_dir,
-                              show_progress=config.show_progress)
-  if not config.keep_archives:
-    os.remove(archive)
-
-
-def convert(jobs, label, config):
-  """Step 4: (source audio, wav) pairs to 16 kHz wavs; finished ones skipped."""
-  convert_lib.convert_audio(jobs, SAMPLE_RATE_HZ, config.num_workers, label,
-                            config.show_progress)
-
-
-def write_manifest(path, rows):
-  """Step 5: (wav, transcript) rows to a manifest, put in place atomically."""
-  convert_lib.write_manifest(path, rows, expected_rows=len(rows))
-
-
-def ensure_extracted(archive_name, archive_dir, extracted_dir, config):
-  """Download -> verify -> extract for one archive, skipping finished steps.
-
-  Args:
-    archive_name: file name on the mirror, e.g. "dev-clean.tar.gz".
-    archive_dir: where the archive is stored and extracted.
-    extracted_dir: a folder the archive creates; if a user deleted it, the
-      extraction is redone even though the marker says it was finished.
-    config: a `DownloadConfig`.
-  """
-  archive = os.path.join(archive_dir, archive_name)
-  if archive_lib.is_extracted(archive, archive_dir):
-    if os.path.isdir(extracted_dir):
-      return
-    logging.warning("%s is missing; extracting %s again.", extracted_dir,
-                    archive_name)
-    os.remove(archive_lib.extraction_marker(archive, archive_dir))
-  digest = fetch.expected_checksum(archive_name, config.checksums,
-                                   config.skip_checksum)
-  verify(archive, digest)
-  download(archive_name, archive, digest, config)
-  extract(archive, archive_dir, config)
-
-
-# ---------------------------------------------------------------------------
-# The corpora: the steps in order, per subset.
-# ---------------------------------------------------------------------------
-
-
-def prepare_librispeech_subset(data_dir, subset, config):
-  """Makes `<subset>.csv` and its wavs, doing only the missing steps.
-
-  Returns:
-    The manifest path.
-  """
-  start = time.monotonic()
-  manifest = librispeech.manifest_path(data_dir, subset)
-  if convert_lib.manifest_is_complete(manifest):
-    logging.info("%s: manifest %s is complete, skipped (%.2f s).", subset,
-                 manifest, time.monotonic() - start)
-    return manifest
-  root = librispeech.subset_root(data_dir, subset)
-  ensure_extracted(librispeech.archive_name(subset),
-                   os.path.join(data_dir, subset), os.path.join(root, subset),
-                   config)
-  utterances = librispeech.read_librispeech_transcripts(
-      os.path.join(root, subset))
-  wav_dir = os.path.join(root, subset + "-wav")
-  wavs = [os.path.join(wav_dir, utt + ".wav") for utt, _, _ in utterances]
-  convert([(flac, wav) for (_, flac, _), wav in zip(utterances, wavs)],
-          subset, config)
-  write_manifest(manifest, [(wav, text)
-                            for wav, (_, _, text) in zip(wavs, utterances)])
-  logging.info("%s: wrote %s (%d utterances).", subset, manifest,
-               len(utterances))
-  return manifest
-
-
-def prepare_librispeech(data_dir, subsets, config):
-  """Prepares each subset in turn; returns the manifest paths."""
-  pending = [s for s in subsets if not convert_lib.manifest_is_complete(
-      librispeech.manifest_path(data_dir, s))]
-  # Check what a later step needs before the first download starts: a
-  # missing checksum or sox should stop the run now, not hours from now.
-  for subset in pending:
-    fetch.expected_checksum(librispeech.archive_name(subset),
-                            config.checksums, config.skip_checksum)
-  if pending:
-    convert_lib.require_sox()
-  return [prepare_librispeech_subset(data_dir, s, config) for s in subsets]
-
-
-def prepare_ljspeech(data_dir, config):
-  """Makes the LJSpeech train/dev manifests and 16 kHz wavs.
-
-  Returns:
-    (train manifest path, dev manifest path).
-  """
-  manifests = ljspeech.manifest_paths(data_dir)
-  if all(convert_lib.manifest_is_complete(m) for m in manifests):
-    logging.info("LJSpeech: manifests are complete, skipped.")
-    return manifests
-  fetch.expected_checksum(ljspeech.ARCHIVE, config.checksums,
-                          config.skip_checksum)
-  convert_lib.require_sox()
-  root = ljspeech.root(data_dir)
-  ensure_extracted(ljspeech.ARCHIVE, data_dir, root, config)
-  utterances, dropped, empty = ljspeech.read_ljspeech_metadata(
-      os.path.join(root, "metadata.csv"),
-      vocabulary.characters(vocabulary.VOCABULARY_FILE))
-  ljspeech.report_cleaning(dropped, empty)
-  convert([(ljspeech.original_wav(data_dir, utt),
-            ljspeech.converted_wav(data_dir, utt)) for utt, _ in utterances],
-          "LJSpeech", config)
-  text_of = dict(utterances)
-  splits = ljspeech.split_train_dev(list(text_of))
-  for manifest, ids in zip(manifests, splits):
-    write_manifest(manifest, [(ljspeech.converted_wav(data_dir, i), text_of[i])
-                              for i in ids])
-  logging.info("LJSpeech: wrote %s (%d clips) and %s (%d clips).",
-               manifests[0], len(splits[0]), manifests[1], len(splits[1]))
-  return manifests
 
 
 # ---------------------------------------------------------------------------
@@ -290,7 +118,7 @@ def _subsets_from_flags(flags_obj):
 
 
 def _config_from_flags(flags_obj):
-  """The `DownloadConfig` the flags ask for."""
+  """The `steps.DownloadConfig` the flags ask for."""
   base_url = (flags_obj.base_url or
               DEFAULT_BASE_URLS[flags_obj.dataset]).rstrip("/")
   if not base_url.startswith(("http://", "https://", "file://")):
@@ -303,7 +131,7 @@ def _config_from_flags(flags_obj):
   if flags_obj.skip_checksum:
     logging.warning("--skip_checksum: archives will NOT be verified; a "
                     "corrupt or tampered download goes unnoticed.")
-  return DownloadConfig(
+  return steps.DownloadConfig(
       base_url=base_url, checksums=checksums,
       skip_checksum=flags_obj.skip_checksum,
       keep_archives=flags_obj.keep_archives,
@@ -322,12 +150,15 @@ def run_download(flags_obj):
   config = _config_from_flags(flags_obj)
   lm_files = _lm_files_from_flags(flags_obj, config)
   if flags_obj.lm_only:
-    return prepare_lm(flags_obj, lm_files, config)
-  if flags_obj.dataset == "ljspeech":
-    paths = list(prepare_ljspeech(flags_obj.data_dir, config))
+    paths = []
+  elif flags_obj.dataset == "ljspeech":
+    paths = list(ljspeech.prepare_ljspeech(flags_obj.data_dir, config))
   else:
-    paths = prepare_librispeech(flags_obj.data_dir, subsets, config)
-  return paths + prepare_lm(flags_obj, lm_files, config)
+    paths = librispeech.prepare_librispeech(flags_obj.data_dir, subsets,
+                                            config)
+  lm_base_url = _lm_base_url(flags_obj) if lm_files else None
+  return paths + librispeech_lm.prepare_lm(lm_files, lm_base_url,
+                                           _lm_dir(flags_obj), config)
 
 
 # --- The LibriSpeech LM files (OpenSLR resource 11) ---
@@ -360,17 +191,6 @@ def _lm_base_url(flags_obj):
 def _lm_dir(flags_obj):
   return flags_obj.lm_dir or os.path.join(flags_obj.data_dir,
                                           "librispeech-lm")
-
-
-def prepare_lm(flags_obj, names, config):
-  """Fetches the LM files; returns their final paths (.arpa decompressed)."""
-  if not names:
-    return []
-  paths = librispeech_lm.prepare_lm_files(
-      _lm_dir(flags_obj), names, _lm_base_url(flags_obj), config.checksums,
-      config.skip_checksum, config.keep_archives, config.show_progress)
-  logging.info("LibriSpeech LM files ready: %s.", ", ".join(paths))
-  return paths
 
 
 def define_download_flags():

@@ -8,9 +8,15 @@ Layout, identical to the original script:
 
 import os
 import re
+import time
 import unicodedata
 
+from absl import logging
+
 from data.downloading import common
+from data.downloading import convert as convert_lib
+from data.downloading import fetch
+from data.downloading import steps
 
 SUBSETS = (
     "train-clean-100", "train-clean-360", "train-other-500",
@@ -146,3 +152,55 @@ def read_librispeech_transcripts(subset_dir):
     raise TranscriptError("no *.trans.txt transcripts under %s; is this an "
                           "extracted LibriSpeech subset?" % subset_dir)
   return utterances
+
+
+# ---------------------------------------------------------------------------
+# The steps in order, per subset.
+# ---------------------------------------------------------------------------
+
+
+def prepare_librispeech_subset(data_dir, subset, config):
+  """Makes `<subset>.csv` and its wavs, doing only the missing steps.
+
+  Args:
+    data_dir: the folder holding every subset.
+    subset: a name from `select_subsets`.
+    config: a `steps.DownloadConfig`.
+
+  Returns:
+    The manifest path.
+  """
+  start = time.monotonic()
+  manifest = manifest_path(data_dir, subset)
+  if convert_lib.manifest_is_complete(manifest):
+    logging.info("%s: manifest %s is complete, skipped (%.2f s).", subset,
+                 manifest, time.monotonic() - start)
+    return manifest
+  root = subset_root(data_dir, subset)
+  steps.ensure_extracted(archive_name(subset),
+                         os.path.join(data_dir, subset),
+                         os.path.join(root, subset), config)
+  utterances = read_librispeech_transcripts(os.path.join(root, subset))
+  wav_dir = os.path.join(root, subset + "-wav")
+  wavs = [os.path.join(wav_dir, utt + ".wav") for utt, _, _ in utterances]
+  steps.convert([(flac, wav) for (_, flac, _), wav in zip(utterances, wavs)],
+                subset, config)
+  steps.write_manifest(manifest, [
+      (wav, text) for wav, (_, _, text) in zip(wavs, utterances)])
+  logging.info("%s: wrote %s (%d utterances).", subset, manifest,
+               len(utterances))
+  return manifest
+
+
+def prepare_librispeech(data_dir, subsets, config):
+  """Prepares each subset in turn; returns the manifest paths."""
+  pending = [s for s in subsets if not convert_lib.manifest_is_complete(
+      manifest_path(data_dir, s))]
+  # Check what a later step needs before the first download starts: a
+  # missing checksum or sox should stop the run now, not hours from now.
+  for subset in pending:
+    fetch.expected_checksum(archive_name(subset), config.checksums,
+                            config.skip_checksum)
+  if pending:
+    convert_lib.require_sox()
+  return [prepare_librispeech_subset(data_dir, s, config) for s in subsets]

@@ -17,6 +17,8 @@ import gzip
 import os
 import zlib
 
+from absl import logging
+
 from data import progress
 from data.downloading import common
 from data.downloading import fetch
@@ -134,3 +136,25 @@ def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,
       if not keep_archives:
         os.remove(download)
   return [final_path(lm_dir, n) for n in names]
+
+
+def prepare_lm(names, base_url, lm_dir, config):
+  """`prepare_lm_files` with a `steps.DownloadConfig`; logs what is ready.
+
+  Args:
+    names: file names from FILES; none means nothing to do.
+    base_url: the mirror folder, without trailing slash.
+    lm_dir: the folder the files go to.
+    config: a `steps.DownloadConfig` (its checksums, skip_checksum,
+      keep_archives and show_progress apply).
+
+  Returns:
+    The final paths (.arpa decompressed), in the order of `names`.
+  """
+  if not names:
+    return []
+  paths = prepare_lm_files(
+      lm_dir, names, base_url, config.checksums, config.skip_checksum,
+      config.keep_archives, config.show_progress)
+  logging.info("LibriSpeech LM files ready: %s.", ", ".join(paths))
+  return paths

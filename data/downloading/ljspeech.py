@@ -14,7 +14,11 @@ import unicodedata
 
 from absl import logging
 
+from data import vocabulary as vocabulary_lib
 from data.downloading import common
+from data.downloading import convert as convert_lib
+from data.downloading import fetch
+from data.downloading import steps
 
 ARCHIVE = "LJSpeech-1.1.tar.bz2"
 DIRECTORY = "LJSpeech-1.1"
@@ -141,3 +145,36 @@ def report_cleaning(dropped, empty):
   if empty:
     logging.warning("LJSpeech: %d clips left out, their transcript was empty "
                     "after cleaning: %s.", len(empty), ", ".join(empty))
+
+
+def prepare_ljspeech(data_dir, config):
+  """Makes the LJSpeech train/dev manifests and 16 kHz wavs.
+
+  Args:
+    data_dir: the folder `root(data_dir)` is created in.
+    config: a `steps.DownloadConfig`.
+
+  Returns:
+    (train manifest path, dev manifest path).
+  """
+  manifests = manifest_paths(data_dir)
+  if all(convert_lib.manifest_is_complete(m) for m in manifests):
+    logging.info("LJSpeech: manifests are complete, skipped.")
+    return manifests
+  fetch.expected_checksum(ARCHIVE, config.checksums, config.skip_checksum)
+  convert_lib.require_sox()
+  steps.ensure_extracted(ARCHIVE, data_dir, root(data_dir), config)
+  utterances, dropped, empty = read_ljspeech_metadata(
+      os.path.join(root(data_dir), "metadata.csv"),
+      vocabulary_lib.characters(vocabulary_lib.VOCABULARY_FILE))
+  report_cleaning(dropped, empty)
+  steps.convert([(original_wav(data_dir, utt), converted_wav(data_dir, utt))
+                 for utt, _ in utterances], "LJSpeech", config)
+  text_of = dict(utterances)
+  splits = split_train_dev(list(text_of))
+  for manifest, ids in zip(manifests, splits):
+    steps.write_manifest(manifest, [(converted_wav(data_dir, i), text_of[i])
+                                    for i in ids])
+  logging.info("LJSpeech: wrote %s (%d clips) and %s (%d clips).",
+               manifests[0], len(splits[0]), manifests[1], len(splits[1]))
+  return manifests

@@ -23,6 +23,8 @@ import soundfile
 from data import download
 from data.downloading import convert
 from data.downloading import fetch
+from data.downloading import librispeech
+from data.downloading import steps
 from tests.data.downloading import fakes
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -105,18 +107,18 @@ def test_kept_archive_is_extracted_again_when_the_tree_was_deleted(
   mirror_dir.mkdir()
   fakes.make_librispeech_archive(str(mirror_dir), str(tmp_path / "src"),
                                  "dev-other")
-  config = download.DownloadConfig(
+  config = steps.DownloadConfig(
       base_url=mirror_dir.as_uri(), checksums={}, skip_checksum=True,
       keep_archives=True, num_workers=1, show_progress=False)
   data_dir = str(tmp_path / "data")
-  manifest = download.prepare_librispeech_subset(data_dir, "dev-other",
-                                                 config)
+  manifest = librispeech.prepare_librispeech_subset(data_dir, "dev-other",
+                                                    config)
   archive = os.path.join(data_dir, "dev-other", "dev-other.tar.gz")
   assert os.path.exists(archive)  # --keep_archives
   (mirror_dir / "dev-other.tar.gz").unlink()  # Nothing to download now.
   shutil.rmtree(os.path.join(data_dir, "dev-other", "LibriSpeech"))
-  assert download.prepare_librispeech_subset(data_dir, "dev-other",
-                                             config) == manifest
+  assert librispeech.prepare_librispeech_subset(data_dir, "dev-other",
+                                                config) == manifest
   assert convert.manifest_is_complete(manifest)
 
 

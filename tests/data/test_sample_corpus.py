@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from data import download
 from data import sample_corpus
 from data.downloading import fetch
+from data.downloading import librispeech
+from data.downloading import steps
 from data.synthesis import archive
 from data.synthesis import plan as plan_lib
 
@@ -150,13 +151,13 @@ def test_archives_and_md5sum(corpus, tmp_path):
 
 def test_download_py_fetches_and_converts_the_archives(corpus, tmp_path):
   data_dir, _ = corpus
-  config = download.DownloadConfig(
+  config = steps.DownloadConfig(
       base_url=data_dir.as_uri(),
       checksums=fetch.read_checksum_file(
           str(data_dir / "md5sum.txt")),
       skip_checksum=False, keep_archives=True, num_workers=2,
       show_progress=False)
-  manifests = download.prepare_librispeech(
+  manifests = librispeech.prepare_librispeech(
       str(tmp_path), list(plan_lib.SUBSETS), config)
   for subset, manifest in zip(plan_lib.SUBSETS, manifests):
     with open(manifest) as f:

@@ -1,0 +1,101 @@
+"""The five steps every archive goes through, each safe to re-run.
+
+download -> verify -> extract -> convert -> manifest; each does nothing when
+its result is already on disk. The corpus modules (librispeech, ljspeech) run
+them in order; `data/download.py` builds the `DownloadConfig` from its flags.
+"""
+
+import collections
+import os
+
+from absl import logging
+
+from data.downloading import archive as archive_lib
+from data.downloading import convert as convert_lib
+from data.downloading import fetch
+
+SAMPLE_RATE_HZ = 16000
+
+# Everything the steps need besides paths; built once from the flags.
+#   base_url: mirror folder holding the archives, without trailing slash.
+#   checksums: archive name -> md5/sha256 hex digest.
+#   skip_checksum: verify nothing (the user asked for it).
+#   keep_archives: keep each archive after extracting it.
+#   num_workers: parallel sox processes.
+#   show_progress: draw progress bars on stderr.
+DownloadConfig = collections.namedtuple("DownloadConfig", [
+    "base_url", "checksums", "skip_checksum", "keep_archives", "num_workers",
+    "show_progress"])
+
+
+def download(archive_name, archive, digest, config):
+  """Step 1: fetches `archive` from the mirror unless it is already here.
+
+  The transfer resumes a left-over `.part` file and checks `digest` as the
+  bytes stream in (step 2 for a fresh download): `archive` only appears
+  once it matched.
+  """
+  if os.path.exists(archive):
+    return
+  os.makedirs(os.path.dirname(archive), exist_ok=True)
+  fetch.fetch(config.base_url + "/" + archive_name, archive, digest,
+              show_progress=config.show_progress)
+
+
+def verify(archive, digest):
+  """Step 2 for an archive kept from an earlier run: deletes it on mismatch.
+
+  A run that stopped between download and extraction leaves a verified
+  archive; it is trusted again only if it still matches, and otherwise
+  removed so that `download` fetches it afresh.
+  """
+  if not digest or not os.path.exists(archive):
+    return
+  if fetch.file_digest(archive, fetch.hash_algorithm(digest)) != digest:
+    logging.warning("%s does not match its checksum; downloading it again.",
+                    archive)
+    os.remove(archive)
+
+
+def extract(archive, target_dir, config):
+  """Step 3: unpacks `archive` safely, then deletes it unless kept."""
+  archive_lib.extract_archive(archive, target_dir,
+                              show_progress=config.show_progress)
+  if not config.keep_archives:
+    os.remove(archive)
+
+
+def convert(jobs, label, config):
+  """Step 4: (source audio, wav) pairs to 16 kHz wavs; finished ones skipped."""
+  convert_lib.convert_audio(jobs, SAMPLE_RATE_HZ, config.num_workers, label,
+                            config.show_progress)
+
+
+def write_manifest(path, rows):
+  """Step 5: (wav, transcript) rows to a manifest, put in place atomically."""
+  convert_lib.write_manifest(path, rows, expected_rows=len(rows))
+
+
+def ensure_extracted(archive_name, archive_dir, extracted_dir, config):
+  """Download -> verify -> extract for one archive, skipping finished steps.
+
+  Args:
+    archive_name: file name on the mirror, e.g. "dev-clean.tar.gz".
+    archive_dir: where the archive is stored and extracted.
+    extracted_dir: a folder the archive creates; if a user deleted it, the
+      extraction is redone even though the marker says it was finished.
+    config: a `DownloadConfig`.
+  """
+  archive = os.path.join(archive_dir, archive_name)
+  if archive_lib.is_extracted(archive, archive_dir):
+    if os.path.isdir(extracted_dir):
+      return
+    logging.warning("%s is missing; extracting %s again.", extracted_dir,
+                    archive_name)
+    os.remove(archive_lib.extraction_marker(archive, archive_dir))
+  digest = fetch.expected_checksum(archive_name, config.checksums,
+                                   config.skip_checksum)
+  verify(archive, digest)
+  download(archive_name, archive, digest, config)
+  extract(archive, archive_dir, config)
+
