@@ -10,7 +10,6 @@ network beyond loopback.
 import errno
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -21,10 +20,7 @@ import pytest
 import soundfile
 
 from data import download
-from data.downloading import convert
 from data.downloading import fetch
-from data.downloading import librispeech
-from data.downloading import steps
 from tests.data.downloading import fakes
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -99,27 +95,6 @@ def test_cli_dev_only_from_a_local_mirror_then_reruns_for_free(mirror,
   assert manifests == [
       open(os.path.join(data_dir, s, "LibriSpeech", s + ".csv")).read()
       for s in ("dev-clean", "dev-other")]
-
-
-def test_kept_archive_is_extracted_again_when_the_tree_was_deleted(
-    tmp_path):
-  mirror_dir = tmp_path / "mirror"
-  mirror_dir.mkdir()
-  fakes.make_librispeech_archive(str(mirror_dir), str(tmp_path / "src"),
-                                 "dev-other")
-  config = steps.DownloadConfig(
-      base_url=mirror_dir.as_uri(), checksums={}, skip_checksum=True,
-      keep_archives=True, num_workers=1, show_progress=False)
-  data_dir = str(tmp_path / "data")
-  manifest = librispeech.prepare_librispeech_subset(data_dir, "dev-other",
-                                                    config)
-  archive = os.path.join(data_dir, "dev-other", "dev-other.tar.gz")
-  assert os.path.exists(archive)  # --keep_archives
-  (mirror_dir / "dev-other.tar.gz").unlink()  # Nothing to download now.
-  shutil.rmtree(os.path.join(data_dir, "dev-other", "LibriSpeech"))
-  assert librispeech.prepare_librispeech_subset(data_dir, "dev-other",
-                                                config) == manifest
-  assert convert.manifest_is_complete(manifest)
 
 
 def test_cli_bad_checksum_fails_with_both_sums(mirror, tmp_path):

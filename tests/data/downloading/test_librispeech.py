@@ -1,9 +1,15 @@
-"""Tests for data/downloading/librispeech.py: subsets and transcripts."""
+"""Tests for data/downloading/librispeech.py: subsets, transcripts, steps."""
+
+import os
+import shutil
 
 import pytest
 
 from data.downloading import common
+from data.downloading import convert
 from data.downloading import librispeech
+from data.downloading import steps
+from tests.data.downloading import fakes
 
 
 
@@ -38,3 +44,24 @@ def test_other_subset_names_need_a_mirror_of_ones_own():
   for bad in ("../etc", "a/b", ".hidden"):
     with pytest.raises(common.DownloadError, match="letters"):
       librispeech.select_subsets([bad], allow_other=True)
+
+
+def test_kept_archive_is_extracted_again_when_the_tree_was_deleted(
+    tmp_path):
+  mirror_dir = tmp_path / "mirror"
+  mirror_dir.mkdir()
+  fakes.make_librispeech_archive(str(mirror_dir), str(tmp_path / "src"),
+                                 "dev-other")
+  config = steps.DownloadConfig(
+      base_url=mirror_dir.as_uri(), checksums={}, skip_checksum=True,
+      keep_archives=True, num_workers=1, show_progress=False)
+  data_dir = str(tmp_path / "data")
+  manifest = librispeech.prepare_librispeech_subset(data_dir, "dev-other",
+                                                    config)
+  archive = os.path.join(data_dir, "dev-other", "dev-other.tar.gz")
+  assert os.path.exists(archive)  # --keep_archives
+  (mirror_dir / "dev-other.tar.gz").unlink()  # Nothing to download now.
+  shutil.rmtree(os.path.join(data_dir, "dev-other", "LibriSpeech"))
+  assert librispeech.prepare_librispeech_subset(data_dir, "dev-other",
+                                                config) == manifest
+  assert convert.manifest_is_complete(manifest)
