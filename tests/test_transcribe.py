@@ -122,9 +122,10 @@ def test_a_long_recording_from_stdin_is_chunked_with_timed_words(
   for a, b in zip(words, words[1:]):
     assert a["start"] < a["end"] <= b["start"]
   # This tiny model, trained on single utterances, also babbles in long
-  # chunks' pauses, so where words fall is checked on hand-made outputs
-  # (tests/transcription/test_timing.py) and the cuts on this kind of audio
-  # (test_chunking.py); here: ordered, inside the recording.
+  # chunks' pauses, so where words fall is checked with a stand-in model
+  # that spells a word over each voiced stretch
+  # (tests/transcription/test_pipeline.py) and on hand-made outputs
+  # (test_timing.py); here: ordered, inside the recording.
   for word in words:
     assert 0 <= word["start"]
     assert word["end"] <= long_["duration"]

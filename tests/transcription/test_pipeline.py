@@ -135,8 +135,10 @@ def test_words_of_a_three_minute_recording_land_on_their_utterances(
   assert [w.word for w in words] == [WORD] * len(spans)
   assert len(words) == len(spans)
   places = [_span_of(w, spans, FRAME_SEC) for w in words]
-  assert places == list(range(len(spans))), [
-      (w, None if p is None else spans[p]) for w, p in zip(words, places)]
+  misplaced = [(w, spans[i]) for i, (w, p) in enumerate(zip(words, places))
+               if p != i]
+  assert not misplaced, "%d words off their utterance, first: %s" % (
+      len(misplaced), misplaced[0])
   for a, b in zip(words, words[1:]):
     assert a.start < a.end < b.start < b.end
   # The voiced stretch is found, not guessed: each word covers most of its
