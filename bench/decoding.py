@@ -2,7 +2,7 @@
 
 Synthesizes LibriSpeech-length utterances (12 to 15 s, about 37 words,
 25 output frames a second) from held-out sentences of the sample corpus text
-(data/sample_text.py: WordNet examples and fortunes), as softmax matrices
+(data/synthesis/text.py: WordNet examples and fortunes), as softmax matrices
 whose argmax path makes recognizer-like letter errors: a fraction of the
 letters has a wrong letter on top with the right one close behind, the case
 a language model repairs. A 4-gram is built by data/build_lm.py from the
@@ -41,7 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import decoder
-from data import sample_text
+from data.synthesis import text as sample_text
 from data import vocabulary
 
 FRAMES_PER_SECOND = 25  # 10 ms hops, two stride-2 convolutions.

@@ -9,7 +9,7 @@ process it reports:
   3. step time and loss of the seed's 5 x 800 network at batch 64 in
      float32, float16 (dynamic loss scaling) and bfloat16;
   4. a few hundred steps of a small network through deep_speech.py on a
-     corpus of synthesized "syllables" (tests/conftest.make_corpus: no text
+     corpus of synthesized "syllables" (bench/speech_like.make_corpus: no text
      to speech needed), checking that the loss fell, then an export that
      transcribe.py reads and transcribes.
 About 5-8 minutes on one GPU. Without a GPU it runs a reduced CPU mode (tiny
@@ -38,9 +38,9 @@ import tensorflow as tf
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
-import deep_speech_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 import train_step  # pylint: disable=g-import-not-at-top,wrong-import-position
-from tests import conftest  # pylint: disable=g-import-not-at-top,wrong-import-position
+import speech_like  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 DTYPES = ("float32", "float16", "bfloat16")
 
@@ -116,7 +116,7 @@ def precisions(args, mode):
   batch, labels, _ = train_step.make_batch(args.batch_size, args.utt_sec, 0)
   results, skipped = {}, {}
   for dtype in DTYPES:
-    if dtype == "bfloat16" and not deep_speech_model.bfloat16_supported():
+    if dtype == "bfloat16" and not runtime.bfloat16_supported():
       skipped[dtype] = "TensorFlow cannot run bfloat16 here"
       continue
     if dtype == "float16" and mode == "cpu":
@@ -135,9 +135,9 @@ def precisions(args, mode):
 
 def train_small(args, tmp, mode):
   """Trains a small network with deep_speech.py, exports and transcribes."""
-  train = conftest.make_corpus(os.path.join(tmp, "data"), args.train_utts,
+  train = speech_like.make_corpus(os.path.join(tmp, "data"), args.train_utts,
                                seed=0, max_words=2)
-  dev = conftest.make_corpus(os.path.join(tmp, "data"), 8, seed=1,
+  dev = speech_like.make_corpus(os.path.join(tmp, "data"), 8, seed=1,
                              max_words=2, name="dev")
   model_dir, export_dir = os.path.join(tmp, "model"), os.path.join(tmp, "exp")
   cmd = [sys.executable, "deep_speech.py", "--train_data_dir=" + train,

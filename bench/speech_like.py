@@ -57,3 +57,20 @@ def write_manifest(path, rows):
     for row in rows:
       f.write("%s\t%d\t%s\n" % tuple(row))
   return str(path)
+
+
+# The words of make_corpus's transcripts.
+WORDS = ("cat", "dog", "bird", "fish", "red", "blue", "sun", "tree")
+
+
+def make_corpus(directory, num_utts=16, seed=0, max_words=2, name="train"):
+  """Writes `num_utts` WAV files and a manifest; returns the manifest path."""
+  rng = np.random.default_rng(seed)
+  os.makedirs(directory, exist_ok=True)
+  rows = []
+  for i in range(num_utts):
+    text = " ".join(rng.choice(WORDS, rng.integers(1, max_words + 1)))
+    path = os.path.join(str(directory), "%s-%03d.wav" % (name, i))
+    size = write_wav(path, synthesize(text, rng))
+    rows.append((path, size, text))
+  return write_manifest(os.path.join(str(directory), name + ".csv"), rows)

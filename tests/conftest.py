@@ -5,33 +5,18 @@ with the benchmarks): a small model can learn to map it back to characters,
 so tests can check that training lowers the loss, without any network access.
 """
 
-import os
-
-import numpy as np
 import pytest
 
 from bench import speech_like
 
 SAMPLE_RATE = speech_like.SAMPLE_RATE
-WORDS = ("cat", "dog", "bird", "fish", "red", "blue", "sun", "tree")
+WORDS = speech_like.WORDS
 HEADER = speech_like.HEADER
 # The writers most test modules use, under their historical names.
 synthesize = speech_like.synthesize
 write_wav = speech_like.write_wav
 write_manifest = speech_like.write_manifest
-
-
-def make_corpus(directory, num_utts=16, seed=0, max_words=2, name="train"):
-  """Writes `num_utts` WAV files and a manifest; returns the manifest path."""
-  rng = np.random.default_rng(seed)
-  os.makedirs(directory, exist_ok=True)
-  rows = []
-  for i in range(num_utts):
-    text = " ".join(rng.choice(WORDS, rng.integers(1, max_words + 1)))
-    path = os.path.join(str(directory), "%s-%03d.wav" % (name, i))
-    size = write_wav(path, synthesize(text, rng))
-    rows.append((path, size, text))
-  return write_manifest(os.path.join(str(directory), name + ".csv"), rows)
+make_corpus = speech_like.make_corpus
 
 
 @pytest.fixture
