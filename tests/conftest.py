@@ -37,3 +37,18 @@ def speech_dataset(manifest_path, window_ms=20, sortagrad=True):
   config = dataset.DatasetConfig(audio, manifest_path,
                                  vocabulary.VOCABULARY_FILE, sortagrad)
   return dataset.DeepSpeechDataset(config, deep_speech_model.TIME_REDUCTION)
+
+
+def wait_for_all(procs, timeout=600):
+  """Waits for (process, log file) pairs; kills stragglers, closes the logs.
+
+  Returns:
+    The processes' exit codes, in order.
+  """
+  try:
+    return [p.wait(timeout=timeout) for p, _ in procs]
+  finally:
+    for p, log in procs:
+      if p.poll() is None:
+        p.kill()
+      log.close()

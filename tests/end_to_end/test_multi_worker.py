@@ -84,13 +84,7 @@ def _run_cluster(cmd, cluster, log_dir, name):
     log = open(str(paths[-1]), "w")
     procs.append((subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT), log))
-  try:
-    codes = [p.wait(timeout=600) for p, _ in procs]
-  finally:
-    for p, log in procs:
-      if p.poll() is None:
-        p.kill()
-      log.close()
+  codes = conftest.wait_for_all(procs)
   return codes, [path.read_text() for path in paths]
 
 

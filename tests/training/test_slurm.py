@@ -107,13 +107,7 @@ def test_two_tasks_started_through_it_train_together(tmp_path):
     log = open(str(tmp_path / ("node%d.log" % node)), "w")
     procs.append((subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT), log))
-  try:
-    codes = [p.wait(timeout=600) for p, _ in procs]
-  finally:
-    for p, log in procs:
-      if p.poll() is None:
-        p.kill()
-      log.close()
+  codes = conftest.wait_for_all(procs)
   logs = [(tmp_path / ("node%d.log" % i)).read_text() for i in range(2)]
   assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
   assert "task 0 of 2" in logs[0] and "task 1 of 2" in logs[1]
