@@ -226,10 +226,6 @@ def run_deep_speech(flags_obj):
   role = distribution_utils.multi_worker_role(
       distribution_utils.tf_config_cluster())
   is_chief = role is None or role.is_chief
-  if role is not None:
-    logging.info("TF_CONFIG: task %d of %d in a MultiWorkerMirroredStrategy "
-                 "cluster%s.", role.index, role.num_workers,
-                 " (the chief)" if role.is_chief else "")
   # Seeds Python's `random`, numpy and TensorFlow: Keras initializers draw
   # their seeds from Python's generator, so the graph seed alone (the seed's
   # way) leaves the initial weights random.
@@ -367,6 +363,10 @@ def main(_):
     tf.compat.v1.disable_eager_execution()
   role = distribution_utils.multi_worker_role(
       distribution_utils.tf_config_cluster())
+  if role is not None:
+    logging.info("TF_CONFIG: task %d of %d in a MultiWorkerMirroredStrategy "
+                 "cluster%s.", role.index, role.num_workers,
+                 " (the chief)" if role.is_chief else "")
   try:
     if flags_obj.eval_only:  # a reader: no lock, nothing rolled back
       run_eval_only(flags_obj)

@@ -58,8 +58,8 @@ SUPPORTED_RNNS = {
 
 # Batch normalization: moving averages decay slowly, so evaluation uses
 # statistics of many batches.
-_BATCH_NORM_EPSILON = 1e-5
-_BATCH_NORM_DECAY = 0.997
+BATCH_NORM_EPSILON = 1e-5
+BATCH_NORM_DECAY = 0.997
 
 # Filters of both convolution layers.
 DEFAULT_CONV_FILTERS = 32
@@ -98,7 +98,7 @@ def batch_norm(inputs, training, dtype=None):
     The normalized tensor.
   """
   layer = tf.compat.v1.layers.BatchNormalization(
-      momentum=_BATCH_NORM_DECAY, epsilon=_BATCH_NORM_EPSILON, fused=True,
+      momentum=BATCH_NORM_DECAY, epsilon=BATCH_NORM_EPSILON, fused=True,
       dtype=dtype)
   return layer(inputs, training=training)
 
