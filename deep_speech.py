@@ -323,7 +323,7 @@ def _evaluate_cycle(run, state, eval_speech_dataset, cycle, train_loss,
   state.add_cycle(record)
   checkpoints.keep_if_best(
       run.model_dir, run.estimator.latest_checkpoint(),
-      evaluation.decisive_wer(record, run.decoder_kind)[0])
+      *evaluation.decisive_wer(record, run.decoder_kind))
   return record
 
 

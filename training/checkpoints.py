@@ -300,22 +300,24 @@ BEST_RECORD = "best.json"
 def best_checkpoint(model_dir):
   """The kept best checkpoint: (prefix, record) or (None, None).
 
-  The record is a dict with "step", "WER" and "checkpoint" (the prefix's
-  base name in `<model_dir>/best/`).
+  The record is a dict with "step", "WER", "decoder" (the label of the
+  decoder that scored it; records written before it existed were greedy's)
+  and "checkpoint" (the prefix's base name in `<model_dir>/best/`).
   """
   best_dir = os.path.join(model_dir, BEST_DIR)
   try:
     with open(os.path.join(best_dir, BEST_RECORD)) as f:
       record = json.load(f)
     prefix = os.path.join(best_dir, record["checkpoint"])
-  except (OSError, ValueError, KeyError, TypeError):
+    record.setdefault("decoder", "greedy")
+  except (OSError, ValueError, KeyError, TypeError, AttributeError):
     return None, None
   if not os.path.exists(prefix + ".index"):
     return None, None
   return prefix, record
 
 
-def keep_if_best(model_dir, prefix, wer):
+def keep_if_best(model_dir, prefix, wer, decoder="greedy"):
   """Copies a checkpoint into `<model_dir>/best/` when its WER is the best.
 
   `best/` is outside the Estimator's keep_checkpoint_max rotation. Each file
@@ -328,12 +330,17 @@ def keep_if_best(model_dir, prefix, wer):
     model_dir: the model directory.
     prefix: the checkpoint just evaluated (`<model_dir>/model.ckpt-N`).
     wer: its word error rate.
+    decoder: the label of the decoder that gave `wer` ("greedy",
+      "beam+LM", ...). WERs of different decoders are not comparable, so a
+      kept checkpoint scored by another decoder (a run resumed with other
+      decoding flags) is replaced.
 
   Returns:
     The new record, or None when the kept one is as good or better.
   """
   _, record = best_checkpoint(model_dir)
   if not math.isfinite(wer) or (record is not None and
+                                record["decoder"] == decoder and
                                 not wer < record["WER"]):
     return None
   best_dir = os.path.join(model_dir, BEST_DIR)
@@ -344,7 +351,7 @@ def keep_if_best(model_dir, prefix, wer):
         os.path.join(best_dir, os.path.basename(path)), "wb") as target:
       shutil.copyfileobj(source, target, 1 << 20)
   new_record = {"step": checkpoint_step(prefix), "WER": float(wer),
-                "checkpoint": name}
+                "decoder": decoder, "checkpoint": name}
   atomic_file.write_json(os.path.join(best_dir, BEST_RECORD), new_record)
   # A `checkpoint` file makes best/ loadable like any model directory.
   tf.compat.v1.train.update_checkpoint_state(best_dir, name,

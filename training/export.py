@@ -10,8 +10,9 @@ as training did, and the decoder the training evaluated with.
 The settings file (EXPORT_SETTINGS_FILE, JSON) holds:
   "sample_rate", "window_ms", "stride_ms": the featurizer's settings;
   "speech_labels": the vocabulary as one string, blank last;
-  "best_step", "best_WER": with --export_best, the exported checkpoint's
-    step and WER (by the configured decoder);
+  "best_step", "best_WER", "best_decoder": with --export_best, the
+    exported checkpoint's step, WER and the label of the decoder that gave
+    it (the configured one: "greedy", "beam+LM", ...);
   "decoder": "greedy" or "beam"; "beam_width" (int), "alpha", "beta"
     (floats): the beam search's settings;
   "lm_path", "lexicon": the LM and lexicon files, copied into
@@ -196,7 +197,8 @@ def export_run(model_fn, model_dir, run_config, params, export_dir,
   settings = dict(settings)
   if best:
     settings.update(best_step=best_record["step"],
-                    best_WER=best_record["WER"])
+                    best_WER=best_record["WER"],
+                    best_decoder=best_record["decoder"])
   decoding, files = decoder_settings(decoder_arguments)
   settings.update(decoding)
   return export_model(model_fn, model_dir, run_config, params, export_dir,

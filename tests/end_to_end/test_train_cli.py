@@ -55,7 +55,8 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
   assert settings == {"sample_rate": 16000, "window_ms": 20, "stride_ms": 10,
                       "speech_labels": " abcdefghijklmnopqrstuvwxyz'-",
                       "best_step": best["global_step"],
-                      "best_WER": best["WER"], "decoder": "greedy",
+                      "best_WER": best["WER"], "best_decoder": "greedy",
+                      "decoder": "greedy",
                       "beam_width": 100, "alpha": 0.0, "beta": 0.0,
                       "lm_path": None, "lexicon": None}
   with open(os.path.join(model_dir, "best", "best.json")) as f:

@@ -217,7 +217,8 @@ def test_keep_the_best_outside_the_rotation_and_export_it(model_dir, tmp_path):
   assert checkpoints.keep_if_best(model_dir, prefix % 2, 0.5) is None
   assert checkpoints.keep_if_best(model_dir, prefix % 2, float("nan")) is None
   record = checkpoints.keep_if_best(model_dir, prefix % 3, 0.25)
-  assert record == {"step": 3, "WER": 0.25, "checkpoint": "model.ckpt-3"}
+  assert record == {"step": 3, "WER": 0.25, "decoder": "greedy",
+                    "checkpoint": "model.ckpt-3"}
   best_dir = os.path.join(model_dir, "best")
   best, found = checkpoints.best_checkpoint(model_dir)
   assert (best, found) == (os.path.join(best_dir, "model.ckpt-3"), record)
@@ -241,6 +242,24 @@ def test_keep_the_best_outside_the_rotation_and_export_it(model_dir, tmp_path):
   exported = os.path.join(export.decode(), "variables", "variables")
   np.testing.assert_array_equal(
       tf.train.load_variable(exported, "dense/kernel"), kernel)
+
+
+def test_the_best_is_judged_by_one_decoder(model_dir):
+  prefix = os.path.join(model_dir, "model.ckpt-%d")
+  checkpoints.keep_if_best(model_dir, prefix % 1, 0.5)
+  # Resumed with the LM: its 0.6 does not compare with greedy's 0.5.
+  record = checkpoints.keep_if_best(model_dir, prefix % 2, 0.6, "beam+LM")
+  assert record == {"step": 2, "WER": 0.6, "decoder": "beam+LM",
+                    "checkpoint": "model.ckpt-2"}
+  assert checkpoints.keep_if_best(model_dir, prefix % 3, 0.7,
+                                  "beam+LM") is None
+  assert checkpoints.best_checkpoint(model_dir)[1] == record
+  # A record from before the decoder was recorded was greedy's.
+  best_json = os.path.join(model_dir, "best", "best.json")
+  with open(best_json, "w") as f:
+    json.dump({"step": 2, "WER": 0.6, "checkpoint": "model.ckpt-2"}, f)
+  assert checkpoints.best_checkpoint(model_dir)[1]["decoder"] == "greedy"
+  assert checkpoints.keep_if_best(model_dir, prefix % 3, 0.7) is None
 
 
 def test_keep_the_best_on_a_full_disk_keeps_the_old_best(model_dir):

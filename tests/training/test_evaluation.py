@@ -196,7 +196,8 @@ def test_beam_cycle_logs_records_and_its_wer_decides(trained, tmp_path,
     assert json.load(f)["cycles"] == [record]
   # The best checkpoint follows the configured (beam) decoder's WER.
   with open(os.path.join(model_dir, "best", "best.json")) as f:
-    assert json.load(f)["WER"] == beam["WER"]
+    best = json.load(f)
+  assert (best["WER"], best["decoder"]) == (beam["WER"], "beam+LM")
   with open(os.path.join(model_dir, "eval", "report-step-%d.json"
                          % record["global_step"])) as f:
     assert set(json.load(f)["decoders"]) == {"greedy", "beam"}
