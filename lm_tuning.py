@@ -1,7 +1,9 @@
 """Tuning the beam decoder's LM weight (alpha) and word bonus (beta).
 
 The acoustic model runs once over the tuning utterances (`acoustic_outputs`,
-on an export of deep_speech.py); its softmax outputs stay in memory, or in
+on an export of deep_speech.py or the latest checkpoint of its model_dir,
+loaded by `load_model` through transcription/model.py, the one loader of
+trained models); its softmax outputs stay in memory, or in
 an .npz cache (`save_outputs` / `load_outputs`), and every (alpha, beta)
 point of a grid (`grid`) decodes the same outputs (`search`), one point per
 forked process: flashlight holds the GIL, so threads would not help, and
@@ -61,13 +63,49 @@ def check_held_out(tuning_paths, tuning_manifest, other_manifests):
              sorted(shared)[0]))
 
 
-def acoustic_outputs(saved_model, paths, batch_size=16, show_progress=True):
-  """Runs an export of deep_speech.py over audio files.
+def load_model(saved_model=None, model_dir=None):
+  """Loads the acoustic model: an export, or a model_dir's latest checkpoint.
 
   Args:
     saved_model: the export directory, or the --export_dir holding
       timestamped exports (the newest is used).
-    paths: audio files (16-bit wav at the export's sample rate).
+    model_dir: instead, a training directory (no export needed); it must
+      record its featurizer settings (deep_speech.py writes them at start).
+
+  Returns:
+    A transcription.model.ExportedModel or CheckpointModel: called with
+    (features, lengths), with `.settings` and `.path`.
+
+  Raises:
+    TuningError: neither or both given, a model that cannot be loaded, or
+      one that records no featurizer settings.
+  """
+  # TensorFlow loads only when the model runs: tuning from the outputs
+  # cache starts in a second instead of ten.
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  if bool(saved_model) == bool(model_dir):
+    raise TuningError("give the model as an export or a model_dir (one of "
+                      "the two)")
+  try:
+    if model_dir:
+      model = model_lib.CheckpointModel(model_dir, None)
+    else:
+      model = model_lib.ExportedModel(saved_model, None)
+  except model_lib.ModelError as e:
+    raise TuningError(str(e)) from None
+  if model.settings is None:
+    raise TuningError("%s records no featurizer settings; re-export it (or "
+                      "train on) with this version of deep_speech.py"
+                      % (saved_model or model_dir))
+  return model
+
+
+def acoustic_outputs(model, paths, batch_size=16, show_progress=True):
+  """Runs a trained model over audio files.
+
+  Args:
+    model: from `load_model`.
+    paths: audio files (16-bit wav at the model's sample rate).
     batch_size: utterances per model call; files are batched by length so
       little time goes to padding.
     show_progress: show progress on stderr.
@@ -75,31 +113,18 @@ def acoustic_outputs(saved_model, paths, batch_size=16, show_progress=True):
   Returns:
     (probabilities, lengths, labels): float32 [num_files, time, classes]
     softmax outputs padded with blank frames, int [num_files] real frame
-    counts, both in the order of `paths`, and the export's labels.
+    counts, both in the order of `paths`, and the model's labels.
 
   Raises:
-    TuningError: the export has no settings file, or a file cannot be read.
+    TuningError: a file cannot be read.
   """
-  # TensorFlow loads only when the model runs: tuning from the outputs
-  # cache starts in a second instead of ten.
-  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf
-  from training import export
-  path = export.find_saved_model(saved_model)
-  settings = export.read_export_settings(path)
-  if not settings:
-    raise TuningError("%s carries no %s; re-export it with this version of "
-                      "deep_speech.py" % (path, export.EXPORT_SETTINGS_FILE))
-  serve = tf.saved_model.load(path).signatures["serving_default"]
-  labels = settings["speech_labels"]
-  audio = (settings["sample_rate"], settings["window_ms"],
-           settings["stride_ms"])
+  settings = model.settings
+  labels = list(settings.labels)
+  audio = (settings.sample_rate, settings.window_ms, settings.stride_ms)
   outputs = [None] * len(paths)
   bar = _bar("acoustic model", len(paths), "utterances", show_progress)
   for chunk, batch, lengths in _feature_batches(paths, audio, batch_size):
-    out = serve(features=tf.constant(batch), input_length=tf.constant(lengths))
-    probs = out["probabilities"].numpy()
-    frames = out["ctc_input_length"].numpy()
+    probs, frames = model(batch, lengths)
     for row, i in enumerate(chunk):
       outputs[i] = probs[row, :int(frames[row])]
     bar.update(len(chunk))
@@ -151,10 +176,27 @@ def pad(matrices, blank):
   return batch, lengths
 
 
-def resolve_export(saved_model):
-  """The export directory `acoustic_outputs` would load (see export)."""
-  from training import export  # pylint: disable=g-import-not-at-top
-  return os.path.abspath(export.find_saved_model(saved_model))
+def model_identity(saved_model=None, model_dir=None):
+  """What an outputs cache records as its model, without loading it.
+
+  The export directory `load_model` would load, or the model_dir's latest
+  checkpoint prefix (so a cache goes stale when training moves on).
+
+  Raises:
+    TuningError: no export or no checkpoint there.
+  """
+  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf
+  from training import export
+  if model_dir:
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    if checkpoint is None:
+      raise TuningError("no checkpoint in %s" % model_dir)
+    return os.path.abspath(checkpoint)
+  try:
+    return os.path.abspath(export.find_saved_model(saved_model))
+  except ValueError as e:
+    raise TuningError(str(e)) from None
 
 
 def save_outputs(path, probabilities, lengths, references, labels, model=""):

@@ -5,7 +5,8 @@ r"""Tunes the beam decoder's LM weight (alpha) and word bonus (beta).
         --exclude_manifest=/tmp/data/train.csv --lm_path=/tmp/lm/4gram.arpa \
         --lm_settings_out=/tmp/lm/lm_settings.json
 
-The exported model runs once over --manifest; then every point of the
+The exported model (or, with --model_dir instead of --saved_model, a
+training directory's latest checkpoint) runs once over --manifest; then every point of the
 alpha x beta grid beam-decodes the same outputs (--processes forked workers)
 and is scored by corpus WER (CER breaks ties). The table is printed and the
 best point is written to --lm_settings_out, the file deep_speech.py and
@@ -48,7 +49,7 @@ def _manifest_rows(path, num=0):
 def _outputs(flags_obj, paths, references):
   """The acoustic outputs, from the cache when it holds these utterances."""
   cache = flags_obj.outputs_cache
-  model = lm_tuning.resolve_export(flags_obj.saved_model)
+  model = lm_tuning.model_identity(flags_obj.saved_model, flags_obj.model_dir)
   if cache and os.path.exists(cache):
     probabilities, lengths, cached_refs, labels, cached_model = (
         lm_tuning.load_outputs(cache))
@@ -61,7 +62,8 @@ def _outputs(flags_obj, paths, references):
   print("Running the acoustic model over %d utterances..." % len(paths),
         flush=True)
   probabilities, lengths, labels = lm_tuning.acoustic_outputs(
-      model, paths, flags_obj.batch_size)
+      lm_tuning.load_model(flags_obj.saved_model, flags_obj.model_dir),
+      paths, flags_obj.batch_size)
   if cache:
     lm_tuning.save_outputs(cache, probabilities, lengths, references, labels,
                            model)
@@ -123,6 +125,10 @@ def define_tune_lm_flags():
   """Declares the flags; called from `__main__` only, never on import."""
   flags.DEFINE_string("saved_model", None,
                       "An export of deep_speech.py (or its --export_dir).")
+  flags.DEFINE_string("model_dir", None,
+                      "Instead of --saved_model: a deep_speech.py "
+                      "--model_dir; its latest checkpoint runs, no export "
+                      "needed.")
   flags.DEFINE_string(
       "manifest", None, "The tuning utterances: held out of training, and "
       "not the dev/test set you report.")
@@ -152,8 +158,12 @@ def define_tune_lm_flags():
   flags.DEFINE_string("lm_settings_out", None,
                       "Where to write the best settings (JSON; pass it to "
                       "deep_speech.py or transcribe.py as --lm_settings).")
-  for name in ("saved_model", "manifest", "lm_path", "lm_settings_out"):
+  for name in ("manifest", "lm_path", "lm_settings_out"):
     flags.mark_flag_as_required(name)
+  flags.register_multi_flags_validator(
+      ["saved_model", "model_dir"],
+      lambda values: bool(values["saved_model"]) != bool(values["model_dir"]),
+      message="give the model with --saved_model or --model_dir (one of them)")
 
 
 def main(_):

@@ -271,4 +271,21 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   bad = tmp_path / "bad.wav"
   bad.write_bytes(b"RIFF....WAVEjunk")
   with pytest.raises(lm_tuning.TuningError, match="bad.wav"):
-    lm_tuning.acoustic_outputs(export_path, [str(bad)], show_progress=False)
+    lm_tuning.acoustic_outputs(lm_tuning.load_model(export_path), [str(bad)],
+                               show_progress=False)
+
+  # The training directory's checkpoint instead of the export: the same
+  # outputs, cached under the checkpoint's name.
+  model_dir = os.path.join(str(tmp_path), "model")
+  args[0] = "--model_dir=" + model_dir
+  args[3] = "--outputs_cache=" + str(tmp_path / "out_ckpt.npz")
+  proc = _tune_lm(*args)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  from_checkpoint = lm_tuning.load_outputs(str(tmp_path / "out_ckpt.npz"))
+  assert from_checkpoint[4] == os.path.join(model_dir, "model.ckpt-0")
+  np.testing.assert_allclose(from_checkpoint[0], probabilities, atol=1e-5)
+  np.testing.assert_array_equal(from_checkpoint[1], lengths)
+  # Both models at once is a usage error, not a guess.
+  proc = _tune_lm("--saved_model=" + export_path, *args)
+  assert proc.returncode == 1
+  assert "--saved_model or --model_dir (one of them)" in proc.stderr

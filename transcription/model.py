@@ -236,6 +236,8 @@ class CheckpointModel(object):
     self.path = checkpoint
     recorded, folder = read_recorded_settings(model_dir)
     self.settings = settings_from(recorded, fallback_settings)
+    if self.settings is None:
+      raise ModelError("%s records no featurizer settings" % model_dir)
     self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
                                                                 folder)
     params = infer_params(checkpoint)
