@@ -9,9 +9,13 @@ inside the time loop: T small [batch, in] x [in, 3 * units] products forward
 and as many backward, about a quarter of the demo network's step. They do not
 depend on the recurrence, so `hoisted_gru` makes them one [time * batch, in]
 product before the loop (and its gradient one product after it); the loop
-keeps h @ recurrent_kernel and the gates. The function is Keras GRU's
-(reset_after=True, sigmoid and tanh, no masking: the network pads and runs
-every timestep); only the order of some additions differs (rounding).
+keeps h @ recurrent_kernel and the gates. Backward, TensorFlow's gradient of
+the loop would also multiply and add up the recurrent kernel's gradient once
+per timestep; `_recurrence` writes its gradient out so that this too is one
+product after the loop. On the 5 x 800 model that halved the step again
+(bench figures in README). The function is Keras GRU's (reset_after=True,
+sigmoid and tanh, no masking: the network pads and runs every timestep);
+only the order of some additions differs (rounding, ~1e-7).
 
 GRU keeps Keras's implementation selector rather than choosing a kernel when
 the graph is built: each call builds two functions sharing one
@@ -75,21 +79,76 @@ def hoisted_gru(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
       input_bias + tf.concat([zr_bias, tf.zeros_like(h_bias)], 0))
   projected = tf.reshape(projected, [shape[0], shape[1], 3 * units])
 
-  def step(h, x):
-    """One timestep: h [batch, units], x [batch, 3 * units] -> new h."""
-    x_zr, x_h = tf.split(x, [2 * units, units], axis=1)
-    inner_zr, inner_h = tf.split(tf.matmul(h, recurrent_kernel),
-                                 [2 * units, units], axis=1)
-    z, r = tf.split(tf.sigmoid(x_zr + inner_zr), 2, axis=1)
-    candidate = tf.tanh(x_h + r * (inner_h + h_bias))
-    return z * h + (1 - z) * candidate
-
-  outputs = tf.scan(step, projected, initializer=init_h)
+  outputs = _recurrence(projected, init_h, recurrent_kernel, h_bias)
   last = outputs[-1]
   if not time_major:
     outputs = tf.transpose(outputs, [1, 0, 2])
   return (last, outputs, last,
           gru_lstm_utils.runtime(gru_lstm_utils.RUNTIME_CPU))
+
+
+@tf.custom_gradient
+def _recurrence(projected, init_h, recurrent_kernel, h_bias):
+  """The GRU's time loop over inputs already multiplied by the kernel.
+
+  Its gradient is written out so that the recurrent kernel's, like the
+  kernel's, is one product over all timesteps after the loop, not one per
+  timestep inside it.
+
+  Args:
+    projected: [time, batch, 3 * units]: x_t @ kernel + input bias, plus the
+      recurrent bias of the update and reset gates.
+    init_h: [batch, units].
+    recurrent_kernel: [units, 3 * units].
+    h_bias: [units], the candidate's recurrent bias.
+
+  Returns:
+    [time, batch, units]: h at every timestep.
+  """
+  units = recurrent_kernel.shape[0]
+
+  def step(state, x):
+    """One timestep: (h, ...) and x [batch, 3 * units] -> (new h, gates)."""
+    h = state[0]
+    x_zr, x_h = tf.split(x, [2 * units, units], axis=1)
+    inner_zr, inner_h = tf.split(tf.matmul(h, recurrent_kernel),
+                                 [2 * units, units], axis=1)
+    z, r = tf.split(tf.sigmoid(x_zr + inner_zr), 2, axis=1)
+    inner_h += h_bias
+    candidate = tf.tanh(x_h + r * inner_h)
+    return z * h + (1 - z) * candidate, z, r, candidate, inner_h
+
+  zeros = tf.zeros_like(init_h)
+  outputs, z, r, candidate, inner_h = tf.scan(
+      step, projected, initializer=(init_h, zeros, zeros, zeros, zeros))
+  previous = tf.concat([init_h[tf.newaxis], outputs[:-1]], 0)
+
+  def gradient(d_outputs):
+    """Backpropagation through time, newest timestep first."""
+
+    def back_step(state, step_values):
+      # d_x_h: the gradient at tanh's input, which is x_h's.
+      d_h = state[0] + step_values[0]
+      h_prev, z, r, candidate, inner_h = step_values[1:]
+      d_x_h = d_h * (1 - z) * (1 - candidate * candidate)
+      d_zr = tf.concat([d_h * (h_prev - candidate) * z * (1 - z),
+                        d_x_h * inner_h * r * (1 - r)], 1)
+      d_inner_h = d_x_h * r
+      d_h_prev = d_h * z + tf.matmul(tf.concat([d_zr, d_inner_h], 1),
+                                     recurrent_kernel, transpose_b=True)
+      return d_h_prev, d_zr, d_x_h, d_inner_h
+
+    d_init_h, d_zr, d_x_h, d_inner_h = tf.scan(
+        back_step, (d_outputs, previous, z, r, candidate, inner_h),
+        initializer=(zeros, tf.concat([zeros, zeros], 1), zeros, zeros),
+        reverse=True)
+    d_inner = tf.reshape(tf.concat([d_zr, d_inner_h], 2), [-1, 3 * units])
+    d_recurrent_kernel = tf.matmul(tf.reshape(previous, [-1, units]),
+                                   d_inner, transpose_a=True)
+    return (tf.concat([d_zr, d_x_h], 2), d_init_h[0],
+            d_recurrent_kernel, tf.reduce_sum(d_inner_h, [0, 1]))
+
+  return outputs, gradient
 
 
 def _cudnn_gru(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
