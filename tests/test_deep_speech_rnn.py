@@ -1,4 +1,4 @@
-"""Tests for deep_speech_rnn: the hoisted CPU GRU computes Keras GRU's function."""
+"""Tests for deep_speech_rnn: the CPU GRU computes Keras GRU's function."""
 
 import numpy as np
 import pytest
