@@ -8,52 +8,20 @@ are updated through the UPDATE_OPS collection that `model_fn` runs with the
 train op.
 
 The RNNs are Keras layers (GRU, LSTM, SimpleRNN) with their default
-activations: on a GPU, GRU and LSTM then run on cuDNN kernels.
+activations: on a GPU, GRU and LSTM then run on cuDNN kernels; on a CPU the
+GRU runs deep_speech_rnn's kernel (the same function, faster there).
 """
 
 import tensorflow as tf
 
-
-
-def _cudnn_compatible(layer):
-  """Whether a Keras GRU/LSTM's settings allow the cuDNN kernel."""
-  return (layer.cell.activation in (tf.keras.activations.tanh, tf.tanh)
-          and layer.cell.recurrent_activation in (
-              tf.keras.activations.sigmoid, tf.sigmoid)
-          and layer.cell.recurrent_dropout == 0 and not layer.unroll
-          and layer.cell.use_bias
-          and getattr(layer.cell, "reset_after", True))
-
-
-class GRU(tf.keras.layers.GRU):
-  """Keras GRU that keeps its cuDNN kernel inside Estimator graphs.
-
-  Keras enables its cuDNN path only when the outermost context is eager, so in
-  the Estimator's tf.compat.v1 graph it would always run the generic kernel.
-  With the flag set, the layer registers both implementations and Grappler
-  picks cuDNN at session time when the layer is placed on a GPU, the generic
-  one on a CPU. The weights are the same either way, so checkpoints move
-  between CPU and GPU machines.
-  """
-
-  def __init__(self, *args, **kwargs):
-    super().__init__(*args, **kwargs)
-    self._could_use_gpu_kernel = _cudnn_compatible(self)
-
-
-class LSTM(tf.keras.layers.LSTM):
-  """Keras LSTM that keeps its cuDNN kernel inside Estimator graphs (see GRU)."""
-
-  def __init__(self, *args, **kwargs):
-    super().__init__(*args, **kwargs)
-    self._could_use_gpu_kernel = _cudnn_compatible(self)
+import deep_speech_rnn
 
 
 # Supported RNN layers.
 SUPPORTED_RNNS = {
-    "lstm": LSTM,
+    "lstm": deep_speech_rnn.LSTM,
     "rnn": tf.keras.layers.SimpleRNN,
-    "gru": GRU,
+    "gru": deep_speech_rnn.GRU,
 }
 
 # Batch normalization: moving averages decay slowly, so evaluation uses

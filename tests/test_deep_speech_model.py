@@ -142,12 +142,58 @@ def test_cudnn_implementation_is_registered_in_estimator_graphs(rnn_type):
   """
   graph, logits = _build(rnn_type=rnn_type, layers=1)
   assert np.all(np.isfinite(logits))
-  preferred = set()
+  # Grappler swaps functions that share an api_implements name by device.
+  by_name = {}
   for function in graph.as_graph_def().library.function:
-    attr = function.attr.get("api_preferred_device")
-    if attr is not None:
-      preferred.add(attr.s.decode())
-  assert {"CPU", "GPU"} <= preferred
+    if "api_implements" in function.attr:
+      by_name.setdefault(function.attr["api_implements"].s, {}).setdefault(
+          function.attr["api_preferred_device"].s.decode(), []).append(
+              function)
+  assert len(by_name) == 2  # one per direction
+  for devices in by_name.values():
+    assert {"CPU", "GPU"} == set(devices)
+    assert any(node.op == "CudnnRNN" for function in devices["GPU"]
+               for node in function.node_def)
+    if rnn_type == "gru":
+      # On a CPU, deep_speech_rnn's GRU with the input projection hoisted.
+      assert all("hoisted_gru" in function.signature.name
+                 for function in devices["CPU"])
+
+
+def test_a_keras_gru_checkpoint_restores_with_the_same_logits(
+    tmp_path, monkeypatch):
+  """Checkpoints of Keras's GRU (all of them before deep_speech_rnn) load."""
+
+  class KerasGRU(tf.keras.layers.GRU):
+    """The generic Keras GRU, as the network ran on CPUs before."""
+
+  inputs = np.random.default_rng(0).standard_normal(
+      (2, 40, 161, 1)).astype(np.float32)
+  logits = {}
+  for name in ("keras", "ours"):
+    graph = tf.Graph()
+    with graph.as_default():
+      if name == "keras":
+        monkeypatch.setitem(deep_speech_model.SUPPORTED_RNNS, "gru", KerasGRU)
+      else:
+        monkeypatch.undo()
+      model = deep_speech_model.DeepSpeech2(2, "gru", True, 8, NUM_CLASSES,
+                                            True, conv_filters=4)
+      output = model(tf.constant(inputs), training=False)
+      saver = tf.compat.v1.train.Saver()
+      with tf.compat.v1.Session() as sess:
+        if name == "keras":
+          sess.run(tf.compat.v1.global_variables_initializer())
+          # Non-zero biases, so both of the GRU's bias rows matter.
+          for variable in tf.compat.v1.trainable_variables():
+            if "gru_cell/bias" in variable.name:
+              sess.run(variable.assign(np.random.default_rng(1).standard_normal(
+                  variable.shape).astype(np.float32)))
+          saver.save(sess, str(tmp_path / "model.ckpt"))
+        else:
+          saver.restore(sess, str(tmp_path / "model.ckpt"))
+        logits[name] = sess.run(output)
+  np.testing.assert_allclose(logits["ours"], logits["keras"], atol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
