@@ -17,6 +17,17 @@ def test_fast_machines_keep_the_tuned_settings():
   assert demo_plan.choose(0.33, 0.021, 23, "bf16")[:2] == (12000, 7)
 
 
+def test_time_left_over_goes_to_more_epochs():
+  num_train, epochs, reason = demo_plan.choose(0.24, 0.021, 23, "bf16")
+  assert num_train == 12000 and 7 < epochs < demo_plan.MAX_EPOCHS, reason
+  assert demo_plan.predict_minutes(num_train, epochs, 0.24, 0.021) <= 23
+  assert demo_plan.predict_minutes(num_train, epochs + 1, 0.24, 0.021) > 23
+  assert "more epochs" in reason
+  # Very fast: capped.
+  assert demo_plan.choose(0.05, 0.021, 23, "bf16")[:2] == (
+      12000, demo_plan.MAX_EPOCHS)
+
+
 def test_slower_machines_trade_epochs_then_utterances():
   # A bit slower: epochs go first, the corpus stays.
   num_train, epochs, reason = demo_plan.choose(0.6, 0.021, 23, "fp32")
@@ -45,4 +56,4 @@ def test_the_script_times_this_machine_and_prints_its_choice():
   values = dict(item.split("=") for item in last.split())
   assert set(values) == {"NUM_TRAIN", "EPOCHS"}
   assert 2000 <= int(values["NUM_TRAIN"]) <= 12000
-  assert 3 <= int(values["EPOCHS"]) <= 6
+  assert 3 <= int(values["EPOCHS"]) <= demo_plan.MAX_EPOCHS
