@@ -20,13 +20,18 @@ $(STAMP): $(REQUIREMENTS) requirements-extras.txt
 	$(PY) -m pip install -q -r $(REQUIREMENTS) -r requirements-extras.txt
 	touch $(STAMP)
 
+# Test processes (pytest-xdist); each test module stays in one process, so
+# its module fixtures are built once. TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
+TEST_ARGS := -q -ra -n $(TEST_WORKERS) --dist loadfile
+
 # The whole suite, slow end-to-end tests included (what CI runs).
 test: $(STAMP)
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest $(TEST_ARGS)
 
 # Unit tests only (skips the tests marked slow).
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -ra -m "not slow"
+	$(PY) -m pytest $(TEST_ARGS) -m "not slow"
 
 # Debian packages the demo needs: sox, the TTS engines and offline text.
 DEMO_PACKAGES := sox libsox-fmt-all flac flite festival festvox-kallpc16k \
