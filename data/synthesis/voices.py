@@ -182,7 +182,7 @@ def _run(cmd, what):
   return proc.stdout
 
 
-def _engine_wavs(speaker, texts, tmp_dir, tools):
+def speak(speaker, texts, tmp_dir, tools):
   """Speaks each text with the speaker's engine into WAV files in tmp_dir.
 
   Festival is given the whole list in one batch script because loading a
@@ -221,7 +221,7 @@ def _engine_wavs(speaker, texts, tmp_dir, tools):
   return paths
 
 
-def _sox_float(wav_path, speaker, style, tools):
+def transform(wav_path, speaker, style, tools):
   """Applies tempo and pitch with sox and returns 16 kHz float32 samples.
 
   Output stays float so sox never dithers: dither is random noise, and
@@ -239,7 +239,7 @@ def _sox_float(wav_path, speaker, style, tools):
   return np.frombuffer(raw, dtype=np.float32).astype(np.float64)
 
 
-def _noise(num_samples, style):
+def noise_floor(num_samples, style):
   """Seeded noise with a spectral tilt (0 white .. 1 pink), RMS in dBFS."""
   rng = np.random.default_rng(style.seed)
   spectrum = np.fft.rfft(rng.standard_normal(num_samples))
@@ -249,6 +249,30 @@ def _noise(num_samples, style):
   noise -= noise.mean()
   rms = math.sqrt(float(np.mean(noise ** 2))) or 1.0
   return noise * (10 ** (style.noise / 20) / rms)
+
+
+def finish(speech, style, what):
+  """Levels, pads and adds the noise floor to sox's output.
+
+  Args:
+    speech: float64 numpy array [samples] at SAMPLE_RATE, from `transform`.
+    style: `UtteranceStyle`.
+    what: str naming the engine and utterance in errors.
+
+  Returns:
+    float64 numpy array [samples] in [-1, 1] at SAMPLE_RATE.
+
+  Raises:
+    SynthesisError: the speech is silent or shorter than 0.2 s.
+  """
+  peak = float(np.max(np.abs(speech))) if speech.size else 0.0
+  if peak < 1e-3 or speech.size < SAMPLE_RATE // 5:
+    raise SynthesisError("%s produced silence" % what)
+  speech = speech * (10 ** (style.level / 20) / peak)
+  audio = np.concatenate([np.zeros(int(style.lead * SAMPLE_RATE)), speech,
+                          np.zeros(int(style.trail * SAMPLE_RATE))])
+  audio += noise_floor(len(audio), style)
+  return np.clip(audio, -1.0, 1.0)
 
 
 def render(wav_path, speaker, style, tools):
@@ -263,16 +287,8 @@ def render(wav_path, speaker, style, tools):
   Returns:
     float64 numpy array [samples] in [-1, 1] at SAMPLE_RATE.
   """
-  speech = _sox_float(wav_path, speaker, style, tools)
-  peak = float(np.max(np.abs(speech))) if speech.size else 0.0
-  if peak < 1e-3 or speech.size < SAMPLE_RATE // 5:
-    raise SynthesisError("%s (%s) produced silence for %s" % (
-        speaker.engine, speaker.voice, wav_path))
-  speech *= 10 ** (style.level / 20) / peak
-  audio = np.concatenate([np.zeros(int(style.lead * SAMPLE_RATE)), speech,
-                          np.zeros(int(style.trail * SAMPLE_RATE))])
-  audio += _noise(len(audio), style)
-  return np.clip(audio, -1.0, 1.0)
+  return finish(transform(wav_path, speaker, style, tools), style,
+                "%s (%s) for %s" % (speaker.engine, speaker.voice, wav_path))
 
 
 def write_flac(path, audio):
@@ -295,7 +311,7 @@ def synthesize_chapter(speaker, items, tools, on_done=None):
     SynthesisError: an engine or sox failed, or the audio was silent.
   """
   with tempfile.TemporaryDirectory(prefix="sample_corpus_") as tmp_dir:
-    wavs = _engine_wavs(speaker, [text for _, text, _ in items], tmp_dir,
+    wavs = speak(speaker, [text for _, text, _ in items], tmp_dir,
                         tools)
     for (flac_path, _, style), wav in zip(items, wavs):
       write_flac(flac_path, render(wav, speaker, style, tools))
