@@ -2,7 +2,7 @@
 
 data/sample_corpus.py voices each utterance in steps (data/synthesis/
 voices.py): the engine (flite and espeak-ng one process per utterance,
-festival one batch process per chapter), sox (tempo, pitch, rate), the
+festival one process per batch of chapters), sox (tempo, pitch, rate), the
 seeded noise floor, levelling and padding ("mix"), and the FLAC write; then
 the archives. This script runs the steps one after another in one thread, on
 --per_voice utterances of every voice (chapters of the corpus's size, the
@@ -37,6 +37,7 @@ sys.path.insert(0, ROOT)
 import decoding  # bench/decoding.py: cpu_kind, shared by the benchmarks.
 from data.synthesis import archive
 from data.synthesis import plan as plan_lib
+from data.synthesis import runner
 from data.synthesis import text as text_lib
 from data.synthesis import voices
 
@@ -81,30 +82,35 @@ class Meter(object):
 def profile_voice(voice, sentences, per_voice, out_dir, tools, rng):
   """Synthesizes per_voice utterances of one voice, step by step.
 
+  Chapters have the corpus's size and are batched as the corpus batches
+  them (`runner.batch_jobs`: festival speaks several in one process).
+
   Returns:
     (Meter, seconds of audio made).
   """
   meter, seconds = Meter(), 0.0
   chapter_size = plan_lib.UTTERANCES_PER_SPEAKER[plan_lib.TRAIN]
-  done = 0
-  while done < per_voice:
-    speaker = voices.make_speaker(1000 + done, voice, rng)
-    texts = rng.sample(sentences, min(chapter_size, per_voice - done))
+  chapters = []
+  for start in range(0, per_voice, chapter_size):
+    chapters.append((voices.make_speaker(1000 + start, voice, rng),
+                     rng.sample(sentences, min(chapter_size,
+                                               per_voice - start))))
+  for batch in runner.batch_jobs(chapters):
     with tempfile.TemporaryDirectory(prefix="bench_synthesis_") as tmp:
-      wavs = meter.time("engine", voices.speak, speaker, texts, tmp, tools)
-      for i, wav in enumerate(wavs):
-        style = voices.make_style(rng)
-        speech = meter.time("sox", voices.transform, wav, speaker, style,
-                            tools)
-        audio = meter.time("mix", voices.finish, speech, style, wav)
-        # The noise is part of finish(); timed alone on the same length, it
-        # is taken out of "mix" below.
-        meter.time("noise", voices.noise_floor, len(audio), style)
-        path = os.path.join(out_dir, "%s-%d-%04d.flac" % (
-            voice.key, speaker.id, i))
-        meter.time("flac", voices.write_flac, path, audio)
-        seconds += len(audio) / voices.SAMPLE_RATE
-    done += len(texts)
+      wavs = meter.time("engine", voices.speak, batch, tmp, tools)
+      for (speaker, _), chapter_wavs in zip(batch, wavs):
+        for i, wav in enumerate(chapter_wavs):
+          style = voices.make_style(rng)
+          speech = meter.time("sox", voices.transform, wav, speaker, style,
+                              tools)
+          audio = meter.time("mix", voices.finish, speech, style, wav)
+          # The noise is part of finish(); timed alone on the same length,
+          # it is taken out of "mix" below.
+          meter.time("noise", voices.noise_floor, len(audio), style)
+          path = os.path.join(out_dir, "%s-%d-%04d.flac" % (
+              voice.key, speaker.id, i))
+          meter.time("flac", voices.write_flac, path, audio)
+          seconds += len(audio) / voices.SAMPLE_RATE
   own, children, wall = meter.totals["mix"]
   noise = meter.totals["noise"]
   meter.totals["mix"] = (own - noise[0], children - noise[1], wall - noise[2])

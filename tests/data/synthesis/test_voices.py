@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from data.synthesis import runner
 from data.synthesis import voices as voices_lib
 
 
@@ -36,9 +37,9 @@ def test_every_voice_speaks(voice, tmp_path):
   rng = random.Random(7)
   speaker = voices_lib.make_speaker(1, voice, rng)
   path = str(tmp_path / "u.flac")
-  voices_lib.synthesize_chapter(
-      speaker, [(path, "the cat sat on the warm mat", voices_lib.make_style(
-          rng))], tools)
+  runner.synthesize_batch(
+      [(speaker, [(path, "the cat sat on the warm mat",
+                   voices_lib.make_style(rng))])], tools)
   audio, rate = soundfile.read(path)
   assert rate == 16000 and audio.ndim == 1
   assert 1.0 < len(audio) / rate < 5.0
