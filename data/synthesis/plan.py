@@ -19,9 +19,8 @@ from data.synthesis import voices
 TRAIN, DEV = "sample-train", "sample-dev"
 SUBSETS = (TRAIN, DEV)
 # Bump when a change alters the audio or text for the same seed, so that
-# older corpora are rebuilt rather than reused. 2: sox's pitch and tempo in
-# one pass, the noise shaped over a fast FFT length (issue 17).
-GENERATOR_VERSION = 2
+# older corpora are rebuilt rather than reused.
+GENERATOR_VERSION = 1
 UTTERANCES_PER_SPEAKER = {TRAIN: 25, DEV: 10}
 MIN_SPEAKERS = 4
 CHAPTER_SIZE = 25
@@ -146,20 +145,15 @@ def reconcile(data_dir, plan):
   """Deletes everything the new plan cannot reuse, then records the plan.
 
   An existing FLAC is trusted only if the previously recorded plan gave it
-  the same entry and the same GENERATOR_VERSION made it; the plan is
-  recorded before any synthesis starts, so every file on disk was made from
-  the recorded plan.
+  the same entry; the plan is recorded before any synthesis starts, so every
+  file on disk was made from the recorded plan.
 
   Returns:
     set of utterance ids whose FLAC can be reused.
   """
   corpus_root = os.path.join(data_dir, archive.ARCHIVE_ROOT)
   new = utterance_entries(plan)
-  recorded = read_json(os.path.join(data_dir, PLAN_FILE)) or {}
-  old = recorded.get("plan")
-  # Plans recorded before the version was stored are version 1's.
-  if recorded.get("generator", 1) != GENERATOR_VERSION:
-    old = None
+  old = (read_json(os.path.join(data_dir, PLAN_FILE)) or {}).get("plan")
   old = utterance_entries(old) if old else {}
   expected = {}
   for subset, chapters in plan.items():
@@ -181,7 +175,6 @@ def reconcile(data_dir, plan):
       if not os.listdir(root):
         os.rmdir(root)
   atomic_file.write_text(
-      os.path.join(data_dir, PLAN_FILE),
-      json.dumps({"generator": GENERATOR_VERSION, "plan": plan}))
+      os.path.join(data_dir, PLAN_FILE), json.dumps({"plan": plan}))
   return reusable
 

@@ -234,63 +234,28 @@ def speak(parts, tmp_dir, tools):
 def transform(wav_path, speaker, style, tools):
   """Applies tempo and pitch with sox and returns 16 kHz float32 samples.
 
-  One resampling and one tempo pass do both: resampled to 16 kHz / p (p the
-  pitch factor) and read as 16 kHz, speech sounds p times higher and faster,
-  so the tempo pass slows it by p on top of the utterance's own tempo. sox's
-  `pitch` effect would run a second tempo pass (at the engine's rate, 32 kHz
-  for the HTS voice), costing 1.5-3x the CPU for the same effect.
-
   Output stays float so sox never dithers: dither is random noise, and
   the noise floor added afterwards is seeded per utterance instead.
-
-  Returns:
-    float64 numpy array [samples] at SAMPLE_RATE.
   """
   tempo = style.tempo
   if speaker.engine == "festival" and speaker.voice in _SOX_RATE_VOICES:
     tempo /= speaker.rate
-  pitch = 1.0
-  if speaker.engine != "espeak-ng":  # espeak-ng sets its own pitch.
-    pitch = 2.0 ** (speaker.pitch / 1200.0)
-  effects = ["remix", "-", "rate", "-v", "%.4f" % (SAMPLE_RATE / pitch),
-             "tempo", "-s", "%.4f" % (tempo / pitch)]
+  effects = ["remix", "-", "tempo", "-s", "%.4f" % tempo]
+  if speaker.engine != "espeak-ng" and speaker.pitch:
+    effects += ["pitch", str(speaker.pitch)]
+  effects += ["rate", "-v", str(SAMPLE_RATE)]
   raw = _run([tools["sox"], "-V1", wav_path, "-t", "raw", "-e",
               "floating-point", "-b", "32", "-"] + effects, "sox")
   return np.frombuffer(raw, dtype=np.float32).astype(np.float64)
 
 
-def fft_length(num_samples):
-  """The smallest length >= num_samples whose prime factors are 2, 3 and 5.
-
-  numpy's FFT of a length with a large prime factor is 5-10x slower (about
-  4 ms for 2.5 s at 16 kHz, as much as sox's whole pass).
-  """
-  best = 1 << max(num_samples - 1, 0).bit_length()
-  power5 = 1
-  while power5 < best:
-    power35 = power5
-    while power35 < best:
-      length = power35
-      while length < num_samples:
-        length *= 2
-      best = min(best, length)
-      power35 *= 3
-    power5 *= 5
-  return best
-
-
 def noise_floor(num_samples, style):
-  """Seeded noise with a spectral tilt (0 white .. 1 pink), RMS in dBFS.
-
-  Shaped over a fast FFT length (`fft_length`) and cut to num_samples.
-  """
-  length = fft_length(num_samples)
+  """Seeded noise with a spectral tilt (0 white .. 1 pink), RMS in dBFS."""
   rng = np.random.default_rng(style.seed)
-  spectrum = np.fft.rfft(rng.standard_normal(length))
+  spectrum = np.fft.rfft(rng.standard_normal(num_samples))
   freqs = np.arange(len(spectrum), dtype=np.float64)
   freqs[0] = 1.0
-  noise = np.fft.irfft(spectrum / freqs ** (style.tilt / 2),
-                       n=length)[:num_samples]
+  noise = np.fft.irfft(spectrum / freqs ** (style.tilt / 2), n=num_samples)
   noise -= noise.mean()
   rms = math.sqrt(float(np.mean(noise ** 2))) or 1.0
   return noise * (10 ** (style.noise / 20) / rms)
