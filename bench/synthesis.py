@@ -111,9 +111,9 @@ def profile_voice(voice, sentences, per_voice, out_dir, tools, rng):
               voice.key, speaker.id, i))
           meter.time("flac", voices.write_flac, path, audio)
           seconds += len(audio) / voices.SAMPLE_RATE
-  own, children, wall = meter.totals["mix"]
-  noise = meter.totals["noise"]
-  meter.totals["mix"] = (own - noise[0], children - noise[1], wall - noise[2])
+  # A few utterances can time the noise alone longer than finish() with it.
+  mix, noise = meter.totals["mix"], meter.totals["noise"]
+  meter.totals["mix"] = tuple(max(0.0, m - n) for m, n in zip(mix, noise))
   return meter, seconds
 
 
