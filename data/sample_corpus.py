@@ -97,6 +97,7 @@ import soundfile
 from data import atomic_file
 from data.synthesis import archive
 from data.synthesis import plan as plan_lib
+from data.synthesis import runner
 from data.synthesis import text as text_lib
 from data.synthesis import voices
 # pylint: enable=g-import-not-at-top,wrong-import-position
@@ -127,7 +128,7 @@ def synthesize(data_dir, plan, reusable, tools, num_workers):
       if items:
         os.makedirs(out_dir, exist_ok=True)
         jobs.append((voices.Speaker(*c["speaker"]), items))
-  return voices.synthesize_chapters(jobs, tools, num_workers)
+  return runner.synthesize_chapters(jobs, tools, num_workers)
 
 
 def _speaker_name(speaker):

@@ -45,8 +45,10 @@ UTT_SEC = 2.4
 # Seconds of 2-core synthesis (all engines, FLAC, manifests) per second of
 # one flite call, from the machine that tuned the demo: 12,200 utterances in
 # 258 s with flite at 0.06 s per call; the 2-core AVX2 EPYC of issue 17 took
-# 906 s.
-SYNTHESIS_PER_FLITE_S = 258.0 / 12200 / 0.06
+# 906 s. Festival's batches and the stored archives then cut synthesis's CPU
+# time by 7% (62.8 -> 58.5 ms per utterance, bench/synthesis.py's steps in an
+# interleaved A/B on the AVX512_BF16 Xeon), hence 240 s, not measured idle.
+SYNTHESIS_PER_FLITE_S = 240.0 / 12200 / 0.06
 # The fixed costs, estimated from the demo's runs where it was tuned (a fp32
 # epoch of 375 steps at 0.42 s/step took ~2.6 minutes, so the input pipeline
 # adds little to the bare step): conversion and the feature cache per

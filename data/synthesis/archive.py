@@ -84,9 +84,10 @@ def write_archive(archive_path, corpus_root, subset, extra_files):
       `LibriSpeech/` (README.TXT, SPEAKERS.TXT).
   """
   with atomic_file.atomic_write(archive_path, "wb") as raw:
-    # FLAC does not compress further; level 1 keeps packing fast.
+    # FLAC does not compress further: level 1 saved only the tar headers'
+    # ~1.5% of the size, at ~30 ms of CPU per MB here; level 0 stores.
     with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
-                       compresslevel=1) as gz:
+                       compresslevel=0) as gz:
       with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tar.addfile(_info(ARCHIVE_ROOT, is_dir=True))
         for name in sorted(extra_files):

@@ -145,15 +145,20 @@ def reconcile(data_dir, plan):
   """Deletes everything the new plan cannot reuse, then records the plan.
 
   An existing FLAC is trusted only if the previously recorded plan gave it
-  the same entry; the plan is recorded before any synthesis starts, so every
-  file on disk was made from the recorded plan.
+  the same entry and the same GENERATOR_VERSION made it; the plan is
+  recorded before any synthesis starts, so every file on disk was made from
+  the recorded plan.
 
   Returns:
     set of utterance ids whose FLAC can be reused.
   """
   corpus_root = os.path.join(data_dir, archive.ARCHIVE_ROOT)
   new = utterance_entries(plan)
-  old = (read_json(os.path.join(data_dir, PLAN_FILE)) or {}).get("plan")
+  recorded = read_json(os.path.join(data_dir, PLAN_FILE)) or {}
+  old = recorded.get("plan")
+  # Plans recorded before the version was stored are version 1's.
+  if recorded.get("generator", 1) != GENERATOR_VERSION:
+    old = None
   old = utterance_entries(old) if old else {}
   expected = {}
   for subset, chapters in plan.items():
@@ -175,6 +180,7 @@ def reconcile(data_dir, plan):
       if not os.listdir(root):
         os.rmdir(root)
   atomic_file.write_text(
-      os.path.join(data_dir, PLAN_FILE), json.dumps({"plan": plan}))
+      os.path.join(data_dir, PLAN_FILE),
+      json.dumps({"generator": GENERATOR_VERSION, "plan": plan}))
   return reusable
 

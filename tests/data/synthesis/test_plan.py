@@ -1,5 +1,8 @@
 """Tests for data/synthesis/plan.py: disjoint, deterministic plans."""
 
+import json
+import os
+
 import pytest
 
 from data.synthesis import plan as plan_lib
@@ -52,3 +55,39 @@ def test_extra_training_sentences_come_after_the_pool():
   # Dev never draws on the extra sentences.
   with pytest.raises(ValueError, match="600 dev sentences but only 500"):
     plan_lib.plan_corpus(sentences, 10, 600, seed=3, extra_train=extra)
+
+
+def test_reconcile_reuses_audio_of_this_generator_version_only(tmp_path):
+  plan = plan_lib.plan_corpus(_fake_sentences(), 8, 4, seed=3)
+  root = str(tmp_path / "LibriSpeech")
+
+  def make_audio():
+    paths = []
+    for subset, chapters in plan.items():
+      for c in chapters:
+        out_dir = plan_lib.chapter_dir(root, subset, c)
+        os.makedirs(out_dir, exist_ok=True)
+        for u in c["utterances"]:
+          paths.append(os.path.join(out_dir, u[0] + ".flac"))
+          with open(paths[-1], "wb") as f:
+            f.write(b"audio")
+    return paths
+
+  assert plan_lib.reconcile(str(tmp_path), plan) == set()
+  paths = make_audio()
+  assert len(plan_lib.reconcile(str(tmp_path), plan)) == len(paths) == 12
+  plan_file = tmp_path / plan_lib.PLAN_FILE
+  assert json.loads(plan_file.read_text())["generator"] == (
+      plan_lib.GENERATOR_VERSION)
+  # Plans written before the version was recorded are version 1's.
+  plan_file.write_text(json.dumps({"plan": plan}))
+  assert len(plan_lib.reconcile(str(tmp_path), plan)) == (
+      12 if plan_lib.GENERATOR_VERSION == 1 else 0)
+  # A plan recorded by another generator version: same entries, but that
+  # audio was made another way, so it is all synthesized again.
+  plan_file.write_text(json.dumps({
+      "generator": plan_lib.GENERATOR_VERSION + 1, "plan": plan}))
+  assert plan_lib.reconcile(str(tmp_path), plan) == set()
+  assert not any(os.path.exists(p) for p in paths)
+  assert json.loads(plan_file.read_text())["generator"] == (
+      plan_lib.GENERATOR_VERSION)
