@@ -5,7 +5,8 @@ AVX512_BF16); a 2-core AVX2 CPU takes 1.5 s with oneDNN's custom operations
 on and 2.7 s without, and synthesizes ~3.5x slower. So demo.sh asks this
 script first: it times a few training steps of the demo's network on a
 synthetic batch (as deep_speech.py would run them: same dtype, oneDNN on
-unless TF_ENABLE_ONEDNN_OPTS is set) and one flite utterance, predicts the
+unless TF_ENABLE_ONEDNN_OPTS is set) and a few utterances of every voice
+synthesized with the corpus's code (their CPU time), predicts the
 demo's minutes, and keeps the tuned corpus size and epochs where they fit,
 adding epochs (up to 12) where time is left over; elsewhere it trades
 epochs first (down to 3), then training utterances.
@@ -19,9 +20,7 @@ is `NUM_TRAIN=<n> EPOCHS=<e>` for demo.sh to evaluate.
 import argparse
 import math
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,13 +41,10 @@ MIN_NUM_TRAIN = 2000
 BATCH_SIZE = 32
 # A synthesized utterance: ~2.4 s of audio, ~34 characters.
 UTT_SEC = 2.4
-# Seconds of 2-core synthesis (all engines, FLAC, manifests) per second of
-# one flite call, from the machine that tuned the demo: 12,200 utterances in
-# 258 s with flite at 0.06 s per call; the 2-core AVX2 EPYC of issue 17 took
-# 906 s. Festival's batches and the stored archives then cut synthesis's CPU
-# time by 7% (62.8 -> 58.5 ms per utterance, bench/synthesis.py's steps in an
-# interleaved A/B on the AVX512_BF16 Xeon), hence 240 s, not measured idle.
-SYNTHESIS_PER_FLITE_S = 240.0 / 12200 / 0.06
+# Seconds of 2-core synthesis per utterance when the engines are missing (the
+# demo then installs them or stops): bench/synthesis.py's 58.5 ms of CPU per
+# utterance on the AVX512_BF16 Xeon, over 2 cores. Otherwise it is measured.
+DEFAULT_SYNTHESIS_S = 0.03
 # The fixed costs, estimated from the demo's runs where it was tuned (a fp32
 # epoch of 375 steps at 0.42 s/step took ~2.6 minutes, so the input pipeline
 # adds little to the bare step): conversion and the feature cache per
@@ -143,19 +139,41 @@ def time_step(dtype, steps=3):
   return statistics.median(times)
 
 
-def time_flite(repeats=3):
-  """Median seconds of one flite utterance, or None without flite."""
-  if not shutil.which("flite"):
+def time_synthesis(per_voice=4):
+  """Seconds of 2-core synthesis per corpus utterance, or None without tools.
+
+  Synthesizes `per_voice` utterances of every voice with the corpus's own
+  code (one batch, as data/sample_corpus.py does) and charges them the CPU
+  time of this process and of the engines and sox it ran, weighted by the
+  voices' shares of the corpus and spread over the cores. One flite call was
+  a poor proxy: flite's start-up is a small part of its time, and festival's
+  HTS voice and sox cost as much again.
+  """
+  import random  # pylint: disable=g-import-not-at-top
+  import resource  # pylint: disable=g-import-not-at-top
+  from data.synthesis import runner  # pylint: disable=g-import-not-at-top
+  from data.synthesis import voices  # pylint: disable=g-import-not-at-top
+  try:
+    tools = voices.find_tools()
+  except voices.MissingDependencyError:
     return None
-  text = "the quick brown fox jumps over the lazy dog near the river bank"
-  times = []
+  rng = random.Random(0)
+  # The demo's sentences average ~34 characters (~2.4 s of speech).
+  text = "she was able to program her computer"
+  total_weight = float(sum(v.weight for v in voices.VOICES))
+  cpu = lambda: sum(getattr(resource.getrusage(who), field)
+                    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                    for field in ("ru_utime", "ru_stime"))
+  seconds = 0.0
   with tempfile.TemporaryDirectory() as tmp:
-    for _ in range(repeats):
-      start = time.perf_counter()
-      subprocess.run(["flite", "-t", text, "-o", os.path.join(tmp, "a.wav")],
-                     check=True, capture_output=True)
-      times.append(time.perf_counter() - start)
-  return statistics.median(times)
+    for i, voice in enumerate(voices.VOICES):
+      speaker = voices.make_speaker(9000 + i, voice, rng)
+      items = [(os.path.join(tmp, "%d-%d.flac" % (i, j)), text,
+                voices.make_style(rng)) for j in range(per_voice)]
+      start = cpu()
+      runner.synthesize_batch([(speaker, items)], tools)
+      seconds += (cpu() - start) / per_voice * voice.weight / total_weight
+  return seconds / max(1, len(os.sched_getaffinity(0)))
 
 
 def main():
@@ -168,8 +186,9 @@ def main():
   args = parser.parse_args()
   start = time.perf_counter()
   step_s = time_step(args.dtype, args.steps)
-  flite_s = time_flite()
-  synth_s = SYNTHESIS_PER_FLITE_S * (flite_s if flite_s else 0.06)
+  measured_synth_s = time_synthesis()
+  synth_s = (measured_synth_s if measured_synth_s is not None
+             else DEFAULT_SYNTHESIS_S)
   # The plan's own minute or so comes out of the budget.
   minutes = args.minutes - (time.perf_counter() - start) / 60
   num_train, epochs, reason = choose(step_s, synth_s, minutes, args.dtype)
@@ -177,11 +196,12 @@ def main():
                           synth_s)
   chosen = predict_minutes(num_train, epochs, step_s, synth_s)
   print("demo plan: training step %.2f s (--dtype=%s, batch %d x %.1f s, "
-        "measured), synthesis ~%.3f s per utterance (flite %s); tuned "
+        "measured), synthesis ~%.3f s per utterance (%s); tuned "
         "settings (%d utterances, %d epochs) would take ~%.0f min; chose %d "
         "utterances, %d epochs (~%.0f of %.0f min): %s. [plan took %.0f s]" % (
             step_s, args.dtype, BATCH_SIZE, UTT_SEC, synth_s,
-            "%.3f s" % flite_s if flite_s else "missing, assumed 0.06 s",
+            "measured" if measured_synth_s is not None else
+            "engines missing, assumed",
             TUNED_NUM_TRAIN, TUNED_EPOCHS[args.dtype], tuned, num_train,
             epochs, chosen, minutes, reason,
             time.perf_counter() - start), file=sys.stderr)
