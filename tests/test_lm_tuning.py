@@ -289,3 +289,15 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   proc = _tune_lm("--saved_model=" + export_path, *args)
   assert proc.returncode == 1
   assert "--saved_model or --model_dir (one of them)" in proc.stderr
+
+
+@pytest.mark.slow
+def test_loading_an_export_shows_no_custom_gradient_warning(tmp_path, caplog):
+  # The CPU GRU's loop has a written-out gradient; TensorFlow warns about it
+  # on every load, which only alarms someone transcribing audio.
+  export_path = _tiny_export(str(tmp_path))
+  with caplog.at_level("WARNING"):
+    model = lm_tuning.load_model(export_path)
+  assert model.settings.sample_rate == 16000
+  assert not [r for r in caplog.records
+              if "custom gradients" in r.getMessage()], caplog.text
