@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import deep_speech_rnn
+from training import runtime
 
 
 def _bidirectional_pair(units=5, features=6, dtype=None, seed=0):
@@ -79,6 +80,11 @@ def test_weights_have_keras_gru_names_and_shapes():
 
 @pytest.mark.parametrize("dtype", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_precision_matches_keras_gru(dtype):
+  # Where oneDNN runs without AVX512 (TF_ENABLE_ONEDNN_OPTS=1 on an AVX2
+  # CPU) a bfloat16 GRU, Keras's too, aborts the process inside oneDNN; the
+  # CLIs refuse bf16 there after the same probe.
+  if dtype == "mixed_bfloat16" and not runtime.bfloat16_supported():
+    pytest.skip("this machine's TensorFlow cannot run bfloat16 layers")
   ours, keras = _bidirectional_pair(dtype=dtype)
   rng = np.random.default_rng(2)
   inputs = tf.constant(rng.standard_normal((2, 9, 6)).astype(np.float32))
