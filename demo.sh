@@ -23,10 +23,10 @@ if [ -z "${DTYPE:-}" ]; then
     DTYPE=bf16
   fi
 fi
-# Unless NUM_TRAIN and EPOCHS are given, a few timed training steps and one
-# flite call pick the corpus size and epochs that fit DEMO_MINUTES here (the
-# tuned 12,000 utterances and 6 fp32 / 7 bf16 epochs where they fit, more epochs
-# (up to 12) where time is left over; fewer on
+# Unless NUM_TRAIN and EPOCHS are given, a few timed training steps and a few
+# utterances of every voice pick the corpus size and epochs that fit
+# DEMO_MINUTES here (the tuned 12,000 utterances and 6 fp32 / 7 bf16 epochs
+# where they fit, more epochs (up to 12) where time is left over; fewer on
 # slower CPUs, e.g. without AVX-512). It prints what it chose and why.
 if [ -z "${NUM_TRAIN:-}" ] && [ -z "${EPOCHS:-}" ]; then
   echo "== 0/4 timing this machine to fit the demo into ${DEMO_MINUTES:-23} minutes"

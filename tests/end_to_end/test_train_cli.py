@@ -102,19 +102,25 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
   assert tf.train.latest_checkpoint(model_dir).endswith("model.ckpt-9")
 
 
+def _bf16_run(tmp_path, onednn, *extra):
+  """deep_speech.py --dtype=bf16 with oneDNN limited to AVX2 code."""
+  manifest = conftest.make_corpus(tmp_path / "data", num_utts=4)
+  env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2",
+             TF_ENABLE_ONEDNN_OPTS=onednn, CUDA_VISIBLE_DEVICES="")
+  return subprocess.run(
+      [sys.executable, "deep_speech.py", "--train_data_dir=" + manifest,
+       "--eval_data_dir=" + manifest, "--model_dir=" + str(tmp_path / "m"),
+       "--dtype=bf16", "--rnn_hidden_size=8", "--rnn_hidden_layers=1"]
+      + list(extra), cwd=ROOT, env=env, capture_output=True, text=True,
+      timeout=300)
+
+
 def test_bf16_without_cpu_support_is_a_clear_error(tmp_path):
   # oneDNN's custom operations limited to AVX2 stand for a CPU without
   # AVX512 where they are on: bfloat16 convolutions cannot run there, on
   # every CPU kind (the variable is set explicitly, since TensorFlow's
   # default differs between CPU kinds).
-  manifest = conftest.make_corpus(tmp_path / "data", num_utts=4)
-  env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2", TF_ENABLE_ONEDNN_OPTS="1",
-             CUDA_VISIBLE_DEVICES="")
-  proc = subprocess.run(
-      [sys.executable, "deep_speech.py", "--train_data_dir=" + manifest,
-       "--eval_data_dir=" + manifest, "--model_dir=" + str(tmp_path / "m"),
-       "--dtype=bf16", "--rnn_hidden_size=8", "--rnn_hidden_layers=1"],
-      cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+  proc = _bf16_run(tmp_path, "1")
   assert proc.returncode == 1, proc.stderr[-3000:]
   assert "--dtype=bf16" in proc.stderr and "Use --dtype=fp32" in proc.stderr
   assert "Traceback" not in proc.stderr
@@ -125,16 +131,8 @@ def test_bf16_emulated_trains_with_a_warning(tmp_path):
   # With oneDNN's custom operations off (TensorFlow's default on an AVX2
   # CPU), TensorFlow's own kernels emulate bfloat16 on every CPU kind:
   # training proceeds, and the log says it is slower than fp32.
-  manifest = conftest.make_corpus(tmp_path / "data", num_utts=4)
-  env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2", TF_ENABLE_ONEDNN_OPTS="0",
-             CUDA_VISIBLE_DEVICES="")
-  proc = subprocess.run(
-      [sys.executable, "deep_speech.py", "--train_data_dir=" + manifest,
-       "--eval_data_dir=" + manifest, "--model_dir=" + str(tmp_path / "m"),
-       "--dtype=bf16", "--rnn_hidden_size=8", "--rnn_hidden_layers=1",
-       "--conv_filters=4", "--batch_size=4", "--train_epochs=1",
-       "--export_dir=", "--show_samples=0"],
-      cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+  proc = _bf16_run(tmp_path, "0", "--conv_filters=4", "--batch_size=4",
+                   "--train_epochs=1", "--export_dir=", "--show_samples=0")
   assert proc.returncode == 0, proc.stderr[-3000:]
   assert "bfloat16 is emulated" in proc.stderr
   assert "slower than float32" in proc.stderr
