@@ -12,9 +12,11 @@ product before the loop (and its gradient one product after it); the loop
 keeps h @ recurrent_kernel and the gates. Backward, TensorFlow's gradient of
 the loop would also multiply and add up the recurrent kernel's gradient once
 per timestep; `_recurrence` writes its gradient out so that this too is one
-product after the loop. On the seed's 5 x 800 model (batch 8 x 5 s, a
-loaded 2-core AVX512_BF16 CPU) Keras's GRU took 13.8 s per step, the hoisted
-input product alone 6.9 s, both 5.75 s (README has the figures). The
+product after the loop. Evaluation and exports (training=False) run the
+loop without it (`hoisted_gru_inference`). On the seed's 5 x 800 model
+(batch 8 x 5 s, a loaded 2-core AVX512_BF16 CPU) Keras's GRU took 13.8 s per
+step, the hoisted input product alone 6.9 s, both 5.75 s (README has the
+figures). The
 function is Keras GRU's (reset_after=True, sigmoid and tanh, no masking: the
 network pads and runs every timestep); only the order of some additions
 differs (rounding, ~1e-7).
@@ -52,6 +54,9 @@ def hoisted_gru(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
                 go_backwards):
   """A GRU layer's forward pass (Keras GRU, reset_after=True), no masking.
 
+  For training: the loop keeps its gates for the written-out gradient. See
+  `hoisted_gru_inference` for evaluation and exports.
+
   Args:
     inputs: [batch, time, in] ([time, batch, in] if time_major).
     init_h: [batch, units] initial state.
@@ -67,6 +72,25 @@ def hoisted_gru(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
     if time_major), final state [batch, units], runtime constant): Keras's
     standard_gru's outputs.
   """
+  return _hoisted(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
+                  go_backwards, _recurrence)
+
+
+def hoisted_gru_inference(inputs, init_h, kernel, recurrent_kernel, bias,
+                          time_major, go_backwards):
+  """`hoisted_gru` without a gradient: the graph of evaluation and exports.
+
+  Its loop keeps only h, and the graph carries no custom gradient, so an
+  export loads without TensorFlow's warning that gradients through it
+  "will likely fail" and runs a little faster.
+  """
+  return _hoisted(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
+                  go_backwards, _forward_recurrence)
+
+
+def _hoisted(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
+             go_backwards, recurrence):
+  """hoisted_gru's body, with the time loop `recurrence`."""
   units = recurrent_kernel.shape[0]
   input_bias, recurrent_bias = tf.unstack(bias)
   if not time_major:
@@ -83,12 +107,32 @@ def hoisted_gru(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
       input_bias + tf.concat([zr_bias, tf.zeros_like(h_bias)], 0))
   projected = tf.reshape(projected, [shape[0], shape[1], 3 * units])
 
-  outputs = _recurrence(projected, init_h, recurrent_kernel, h_bias)
+  outputs = recurrence(projected, init_h, recurrent_kernel, h_bias)
   last = outputs[-1]
   if not time_major:
     outputs = tf.transpose(outputs, [1, 0, 2])
   return (last, outputs, last,
           gru_lstm_utils.runtime(gru_lstm_utils.RUNTIME_CPU))
+
+
+def _step(h, x, recurrent_kernel, h_bias, units):
+  """One timestep: h and x [batch, 3 * units] -> (new h, z, r, candidate,
+  the candidate's recurrent term)."""
+  x_zr, x_h = tf.split(x, [2 * units, units], axis=1)
+  inner_zr, inner_h = tf.split(tf.matmul(h, recurrent_kernel),
+                               [2 * units, units], axis=1)
+  z, r = tf.split(tf.sigmoid(x_zr + inner_zr), 2, axis=1)
+  inner_h += h_bias
+  candidate = tf.tanh(x_h + r * inner_h)
+  return z * h + (1 - z) * candidate, z, r, candidate, inner_h
+
+
+def _forward_recurrence(projected, init_h, recurrent_kernel, h_bias):
+  """_recurrence's outputs, keeping nothing for a gradient."""
+  units = recurrent_kernel.shape[0]
+  return tf.scan(
+      lambda h, x: _step(h, x, recurrent_kernel, h_bias, units)[0],
+      projected, initializer=init_h)
 
 
 @tf.custom_gradient
@@ -110,18 +154,7 @@ def _recurrence(projected, init_h, recurrent_kernel, h_bias):
     [time, batch, units]: h at every timestep.
   """
   units = recurrent_kernel.shape[0]
-
-  def step(state, x):
-    """One timestep: (h, ...) and x [batch, 3 * units] -> (new h, gates)."""
-    h = state[0]
-    x_zr, x_h = tf.split(x, [2 * units, units], axis=1)
-    inner_zr, inner_h = tf.split(tf.matmul(h, recurrent_kernel),
-                                 [2 * units, units], axis=1)
-    z, r = tf.split(tf.sigmoid(x_zr + inner_zr), 2, axis=1)
-    inner_h += h_bias
-    candidate = tf.tanh(x_h + r * inner_h)
-    return z * h + (1 - z) * candidate, z, r, candidate, inner_h
-
+  step = lambda state, x: _step(state[0], x, recurrent_kernel, h_bias, units)
   zeros = tf.zeros_like(init_h)
   outputs, z, r, candidate, inner_h = tf.scan(
       step, projected, initializer=(init_h, zeros, zeros, zeros, zeros))
@@ -200,8 +233,13 @@ class GRU(tf.keras.layers.GRU):
     api_name = "gru_" + str(uuid.uuid4())
     attributes = {"time_major": self.time_major,
                   "go_backwards": self.go_backwards}
+    # Evaluation and exports (training a Python False) get the loop without
+    # a gradient; a tensor or None may mean training.
+    forward_only = training is not None and not tf.is_tensor(training) and (
+        not training)
     cpu_gru = gru_lstm_utils.generate_defun_backend(
-        api_name, gru_lstm_utils.CPU_DEVICE_NAME, hoisted_gru, attributes)
+        api_name, gru_lstm_utils.CPU_DEVICE_NAME,
+        hoisted_gru_inference if forward_only else hoisted_gru, attributes)
     gpu_gru = gru_lstm_utils.generate_defun_backend(
         api_name, gru_lstm_utils.GPU_DEVICE_NAME, _cudnn_gru, attributes)
     last_output, outputs, new_h, runtime = cpu_gru(**params)

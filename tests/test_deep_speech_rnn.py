@@ -111,3 +111,28 @@ def test_masked_inputs_take_keras_path_and_match():
   ours_out = tf.function(lambda x: ours(x, mask=mask))(inputs)
   keras_out = tf.function(lambda x: keras(x, mask=mask))(inputs)
   np.testing.assert_allclose(ours_out, keras_out, atol=1e-5)
+
+
+def test_inference_graph_has_no_custom_gradient_and_same_outputs():
+  # Evaluation and exports (training=False) run the loop without its
+  # written-out gradient: the same outputs, and no gradient function left in
+  # the graph for a SavedModel to warn about.
+  ours, keras = _bidirectional_pair()
+  inputs = tf.constant(np.random.default_rng(4).standard_normal(
+      (3, 8, 6)).astype(np.float32))
+
+  def functions(training):
+    run = tf.function(lambda x: ours(x, training=training))
+    graph = run.get_concrete_function(inputs).graph.as_graph_def()
+    ops = [node.op for f in graph.library.function for node in f.node_def]
+    return run(inputs), [f.signature.name for f in graph.library.function], ops
+
+  inference, inference_names, inference_ops = functions(False)
+  training, _, training_ops = functions(True)
+  keras_out = tf.function(lambda x: keras(x, training=False))(inputs)
+  np.testing.assert_allclose(inference, keras_out, atol=1e-5, rtol=0)
+  np.testing.assert_allclose(inference, training, atol=1e-6, rtol=0)
+  assert sum("hoisted_gru_inference" in n for n in inference_names) >= 2
+  # tf.custom_gradient leaves an IdentityN with a gradient override.
+  assert "IdentityN" in training_ops
+  assert "IdentityN" not in inference_ops

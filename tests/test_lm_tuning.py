@@ -293,8 +293,9 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
 
 @pytest.mark.slow
 def test_loading_an_export_shows_no_custom_gradient_warning(tmp_path, caplog):
-  # The CPU GRU's loop has a written-out gradient; TensorFlow warns about it
-  # on every load, which only alarms someone transcribing audio.
+  # The CPU GRU's training loop has a written-out gradient, which TensorFlow
+  # warns about on every load of a graph holding it; an export's graph is
+  # built for inference and must not hold it.
   export_path = _tiny_export(str(tmp_path))
   with caplog.at_level("WARNING"):
     model = lm_tuning.load_model(export_path)

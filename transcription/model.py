@@ -7,7 +7,6 @@ trained with (`Settings`).
 """
 
 import json
-import logging
 import os
 
 import numpy as np
@@ -135,32 +134,6 @@ def settings_from(recorded, fallback):
                   recorded["stride_ms"], recorded["speech_labels"])
 
 
-class _NoCustomGradientNotice(logging.Filter):
-  """Drops TensorFlow's notice that a loaded function has custom gradients.
-
-  deep_speech_rnn's CPU GRU writes its loop's gradient out; loading an
-  export then warns that gradients of it "will likely fail". Serving needs
-  no gradient, so the warning only alarms a user transcribing audio.
-  """
-
-  def filter(self, record):
-    return "unsaved custom gradients" not in record.getMessage()
-
-
-def _load_saved_model(path):
-  """tf.saved_model.load without the custom-gradient notice."""
-  # TensorFlow logs it through absl's logger (tf_logging's on older builds).
-  loggers = [logging.getLogger("absl"), tf.get_logger()]
-  notice = _NoCustomGradientNotice()
-  for logger in loggers:
-    logger.addFilter(notice)
-  try:
-    return tf.saved_model.load(path)
-  finally:
-    for logger in loggers:
-      logger.removeFilter(notice)
-
-
 class ExportedModel(object):
   """A SavedModel exported by deep_speech.py.
 
@@ -184,7 +157,7 @@ class ExportedModel(object):
     self.settings = settings_from(recorded, fallback_settings)
     self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
                                                                 folder)
-    self._serve = _load_saved_model(self.path).signatures["serving_default"]
+    self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
 
   def __call__(self, features, lengths):
     """Runs the model.
