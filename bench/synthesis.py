@@ -160,10 +160,9 @@ def main():
     meter.time("archive", archive.write_archive,
                os.path.join(out_dir, "a.tar.gz"), corpus_root, plan_lib.TRAIN,
                {"README.TXT": "bench\n"})
-  weights = {v.key: v.weight for v in voices.VOICES}
-  total_weight = sum(weights.values())
-  corpus = {k: sum(per_voice[v][k] * w for v, w in weights.items()) /
-                total_weight for k in STEPS + ("total", "wall")}
+  shares = voices.corpus_shares()
+  corpus = {k: sum(per_voice[v][k] * share for v, share in shares.items())
+            for k in STEPS + ("total", "wall")}
   print(_row("corpus (weighted)", corpus))
   print("shares of the corpus's CPU: %s" % ", ".join(
       "%s %.0f%%" % (s, 100 * corpus[s] / corpus["total"]) for s in STEPS))

@@ -160,7 +160,7 @@ def time_synthesis(per_voice=4):
   rng = random.Random(0)
   # The demo's sentences average ~34 characters (~2.4 s of speech).
   text = "she was able to program her computer"
-  total_weight = float(sum(v.weight for v in voices.VOICES))
+  shares = voices.corpus_shares()
   cpu = lambda: sum(getattr(resource.getrusage(who), field)
                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                     for field in ("ru_utime", "ru_stime"))
@@ -172,7 +172,7 @@ def time_synthesis(per_voice=4):
                 voices.make_style(rng)) for j in range(per_voice)]
       start = cpu()
       runner.synthesize_batch([(speaker, items)], tools)
-      seconds += (cpu() - start) / per_voice * voice.weight / total_weight
+      seconds += (cpu() - start) / per_voice * shares[voice.key]
   return seconds / max(1, len(os.sched_getaffinity(0)))
 
 

@@ -107,6 +107,16 @@ class SynthesisError(RuntimeError):
   """An engine or sox failed or produced no usable audio."""
 
 
+def corpus_shares():
+  """{voice key: its share of the corpus's speakers}, summing to 1.
+
+  The shares `assign_voices` rounds to whole speakers (its own arithmetic
+  keeps multiplying first, so that existing corpora keep their voices).
+  """
+  total = float(sum(v.weight for v in VOICES))
+  return {v.key: v.weight / total for v in VOICES}
+
+
 def assign_voices(num_speakers, rng):
   """Spreads speakers over VOICES in proportion to their weights.
 

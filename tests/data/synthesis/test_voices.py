@@ -31,6 +31,20 @@ def test_voice_weights_favor_intelligible_voices():
   assert few == {"flite-rms", "flite-kal16", "festival-slt-hts"}
 
 
+def test_corpus_shares_are_the_assigned_fractions():
+  # The benchmark and the demo's plan weigh each voice's cost by these.
+  shares = voices_lib.corpus_shares()
+  assert set(shares) == {v.key for v in voices_lib.VOICES}
+  assert sum(shares.values()) == pytest.approx(1.0)
+  counts = collections.Counter(
+      v.key for v in voices_lib.assign_voices(1900, random.Random(0)))
+  assert {k: c / 1900 for k, c in counts.items()} == pytest.approx(shares)
+  # Exact rounding where the quota is whole: 19 speakers, weights of 19.
+  counts = collections.Counter(
+      v.key for v in voices_lib.assign_voices(19, random.Random(0)))
+  assert counts["flite-rms"] == 4 and counts["festival-ked"] == 1
+
+
 @pytest.mark.parametrize("voice", voices_lib.VOICES, ids=lambda v: v.key)
 def test_every_voice_speaks(voice, tmp_path):
   tools = _tools()
