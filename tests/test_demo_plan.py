@@ -67,3 +67,9 @@ def test_synthesis_is_timed_with_the_corpus_code():
   seconds = demo_plan.time_synthesis(per_voice=2)
   # Every voice spoke: a few ms to a few tenths of a second per utterance.
   assert 0.001 < seconds < 1.0
+
+
+def test_synthesis_timing_needs_two_utterances_per_voice():
+  # Festival's per-utterance cost is the difference of two batches.
+  with pytest.raises(ValueError, match="at least 2"):
+    demo_plan.time_synthesis(per_voice=1)
