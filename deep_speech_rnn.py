@@ -82,7 +82,8 @@ def hoisted_gru_inference(inputs, init_h, kernel, recurrent_kernel, bias,
 
   Its loop keeps only h, and the graph carries no custom gradient, so an
   export loads without TensorFlow's warning that gradients through it
-  "will likely fail" and runs a little faster.
+  "will likely fail". (It is not faster: the demo network's forward pass
+  took 0.147 s either way at batch 32, AVX512_BF16/AMX Xeon.)
   """
   return _hoisted(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
                   go_backwards, _forward_recurrence)
