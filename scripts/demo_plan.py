@@ -46,10 +46,13 @@ UTT_SEC = 2.4
 # utterance on the AVX512_BF16 Xeon, over 2 cores. Otherwise it is measured.
 DEFAULT_SYNTHESIS_S = 0.03
 # The fixed costs, estimated from the demo's runs where it was tuned (a fp32
-# epoch of 375 steps at 0.42 s/step took ~2.6 minutes, so the input pipeline
-# adds little to the bare step): conversion and the feature cache per
-# utterance, graph builds + export + transcription, and evaluating the 200
-# dev utterances after each epoch.
+# epoch of 375 steps at 0.42 s/step took ~2.6 minutes): conversion and the
+# feature cache per utterance, graph builds + export + transcription, and
+# evaluating the 200 dev utterances after each epoch. The timed step leaves
+# out the input pipeline (augmentation, batching): in a later fresh-clone
+# demo on the same AVX512_BF16/AMX kind the plan timed 0.38 s per bf16 step
+# and the epochs ran 0.43-0.51 s per step, while the synthesis estimate was
+# as much too high (0.037 s against 0.027 s), so the prediction held.
 PREPARE_S_PER_UTT = 0.005
 FIXED_S = 45.0
 EVAL_S_PER_EPOCH = 8.0
@@ -146,7 +149,8 @@ def time_synthesis(per_voice=4):
   more with the corpus's own code (one batch each, as data/sample_corpus.py
   runs them) and charges them the CPU time of this process and of the
   engines and sox it ran. The first batch loads the voice (a one-time cost
-  for the corpus); festival also starts once per batch (~0.17 s), which the
+  for the corpus); festival also starts once per batch (~0.17 s of CPU on the AVX512_BF16/AMX
+  Xeon), which the
   corpus pays once per `runner.FESTIVAL_BATCH` utterances, so its
   per-utterance cost is the difference between the two batches. The costs
   are weighted by the voices' shares of the corpus and spread over the
