@@ -205,5 +205,8 @@ class DeepSpeech2(object):
     # The last batch norm and the logits are float32, so the softmax and the
     # CTC loss never see float16.
     inputs = batch_norm(tf.cast(inputs, tf.float32), training)
-    return tf.compat.v1.layers.dense(inputs, self.num_classes,
-                                     use_bias=self.use_bias)
+    # The layer class, not the `dense` function: the same variable names
+    # (dense/kernel, dense/bias) without the function's deprecation warning.
+    output_layer = tf.compat.v1.layers.Dense(self.num_classes,
+                                             use_bias=self.use_bias)
+    return output_layer(inputs)

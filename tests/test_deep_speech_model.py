@@ -1,6 +1,8 @@
 """Tests for deep_speech_model: shapes, RNN variants, batch-norm updates."""
 
 
+import warnings
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -221,3 +223,15 @@ def test_mixed_precision_keeps_variables_and_logits_float32(dtype):
   with pytest.raises(ValueError, match="dtype"):
     deep_speech_model.DeepSpeech2(1, "gru", True, 8, NUM_CLASSES, True,
                                   dtype="bfloat8")
+
+
+def test_building_the_model_gives_no_deprecation_warning():
+  # Users meet the first warning of a run; `tf.compat.v1.layers.dense`
+  # (the function) warned on every build, the layer class does not.
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    graph, _ = _build(layers=1)
+  messages = [str(w.message) for w in caught]
+  assert not [m for m in messages if "deprecated" in m], messages
+  names = [v.op.name for v in graph.get_collection("variables")]
+  assert "dense/kernel" in names and "dense/bias" in names
