@@ -33,10 +33,8 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest $(TEST_ARGS) -m "not slow"
 
-# Debian packages the demo needs: sox, the TTS engines and offline text.
-DEMO_PACKAGES := sox libsox-fmt-all flac flite festival festvox-kallpc16k \
-	festvox-kdlpc16k festvox-us-slt-hts espeak-ng wordnet-base fortunes-min \
-	wamerican
+# Debian packages the demo needs (one home, also read by .ci/run).
+DEMO_PACKAGES := $(shell grep -v '^\#' requirements-debian.txt)
 
 demo-packages:
 	@missing=$$(for p in $(DEMO_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
