@@ -27,6 +27,8 @@ from data import featurizer
 from training import cycles as cycles_lib
 
 X_AXES = ("cycle", "global_step")
+# What --model_dir writes without --output, in the (first) model directory.
+DEFAULT_TRAINING_PNG = "training_curves.png"
 
 
 class PlotError(Exception):
@@ -199,7 +201,9 @@ def define_plot_flags():
   flags.DEFINE_string("audio", None, "An audio file: plot its waveform and "
                       "spectrogram instead.")
   flags.DEFINE_string("transcript", None, "Title of the --audio figure.")
-  flags.DEFINE_string("output", None, "The PNG file to write.")
+  flags.DEFINE_string(
+      "output", None, "The PNG file to write (with --model_dir, default: "
+      "%s in the first model directory)." % DEFAULT_TRAINING_PNG)
   flags.DEFINE_enum("x_axis", "cycle", X_AXES, "The --model_dir plots' x "
                     "axis.")
   flags.DEFINE_float("window_ms", 20.0, "Spectrogram window in ms.")
@@ -210,22 +214,27 @@ def main(argv):
   if len(argv) > 1:
     sys.exit("plot.py: error: unexpected arguments %s" % " ".join(argv[1:]))
   flags_obj = flags.FLAGS
-  if not flags_obj.output:
-    sys.exit("plot.py: error: --output is required (a .png file)")
   if bool(flags_obj.model_dir) == bool(flags_obj.audio):
     sys.exit("plot.py: error: give --model_dir (one or more) or --audio")
+  output = flags_obj.output
+  if not output and flags_obj.audio:
+    sys.exit("plot.py: error: --output is required with --audio (a .png "
+             "file)")
+  if not output:
+    # A run's own directory is where its curves are looked for later.
+    output = os.path.join(flags_obj.model_dir[0], DEFAULT_TRAINING_PNG)
   try:
     if flags_obj.audio:
-      plot_audio(flags_obj.audio, flags_obj.output, flags_obj.window_ms,
+      plot_audio(flags_obj.audio, output, flags_obj.window_ms,
                  flags_obj.stride_ms, flags_obj.transcript)
     else:
-      counts = plot_training(flags_obj.model_dir, flags_obj.output,
+      counts = plot_training(flags_obj.model_dir, output,
                              flags_obj.x_axis)
       for model_dir, count in counts.items():
         print("%s: %d cycle(s)" % (model_dir, count))
   except PlotError as e:
     sys.exit("plot.py: error: %s" % e)
-  print("wrote %s" % flags_obj.output)
+  print("wrote %s" % output)
 
 
 if __name__ == "__main__":

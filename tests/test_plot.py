@@ -100,3 +100,19 @@ def test_cli_writes_the_png_and_reports_errors_without_traceback(tmp_path):
       text=True, timeout=120)
   assert bad.returncode != 0 and "Traceback" not in bad.stderr
   assert "none.wav: cannot read audio" in bad.stderr
+
+
+def test_cli_without_output_writes_into_the_run_directory(tmp_path):
+  model_dir = write_state(tmp_path / "m", [(50.0, 0.8), (20.0, 0.5)])
+  default = os.path.join(model_dir, plot.DEFAULT_TRAINING_PNG)
+  ok = subprocess.run(
+      [sys.executable, "plot.py", "--model_dir=" + model_dir], cwd=ROOT,
+      capture_output=True, text=True, timeout=120)
+  assert ok.returncode == 0, ok.stderr[-2000:]
+  assert "wrote %s" % default in ok.stdout
+  assert read_png(default).shape[:2] == (360, 1200)
+  audio = subprocess.run(
+      [sys.executable, "plot.py", "--audio=" + str(tmp_path / "x.wav")],
+      cwd=ROOT, capture_output=True, text=True, timeout=120)
+  assert audio.returncode != 0 and "Traceback" not in audio.stderr
+  assert "--output is required with --audio" in audio.stderr
