@@ -100,7 +100,10 @@ def _make_decoder(flags_obj, model):
 
 
 def _paths(flags_obj, args):
-  """(paths, references or None); argument problems are reported."""
+  """(paths, references or None, problems): the audio to transcribe.
+
+  `problems` lists the arguments that named no audio (reported, not fatal).
+  """
   from transcription import inputs  # pylint: disable=g-import-not-at-top
   if flags_obj.manifest:
     from data import featurizer  # pylint: disable=g-import-not-at-top

@@ -223,7 +223,7 @@ def train_steps(estimator, input_fn, max_steps, train_hooks, multi_worker,
     input_fn_eval: an evaluation input function (required by
       train_and_evaluate, never used: the cluster has no evaluator task).
   """
-  with hooks.clear_graph_errors():
+  with hooks.explain_graph_errors():
     if not multi_worker:
       estimator.train(input_fn=input_fn, hooks=train_hooks,
                       max_steps=max_steps)

@@ -205,7 +205,7 @@ def evaluate_cycle(estimator, input_fn_eval, eval_speech_dataset, cycle,
     "global_step", "train_loss", "train_seconds" and "eval_seconds".
   """
   started = time.time()
-  with hooks.clear_graph_errors():
+  with hooks.explain_graph_errors():
     eval_results = evaluate_model(
         estimator, eval_speech_dataset.speech_labels,
         eval_speech_dataset.entries, input_fn_eval, decoders)
@@ -283,7 +283,7 @@ def evaluate_checkpoint(estimator, checkpoint_path, input_fn_eval,
   logging.info("Evaluating %s (step %d) on %s (%d utterances)",
                checkpoint_path, step, eval_speech_dataset.config.data_path,
                len(eval_speech_dataset.entries))
-  with hooks.clear_graph_errors():
+  with hooks.explain_graph_errors():
     eval_results = evaluate_model(
         estimator, eval_speech_dataset.speech_labels,
         eval_speech_dataset.entries, input_fn_eval, decoders,

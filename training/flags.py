@@ -1,9 +1,9 @@
-"""The flags this port adds to deep_speech.py, and flag values -> arguments.
+"""deep_speech.py's flags, and flag values -> arguments.
 
-The original's flags (and their defaults) are defined in deep_speech.py; these
-are the port's additions: model size and learning-rate schedule, data
-checks, checkpoints, the feature cache, batching, augmentation, and the
-decoders and evaluation-only runs.
+`define_deep_speech_flags` (called by deep_speech.py's entry point) defines
+the original's flags with their defaults, then the port's additions: model
+size and learning-rate schedule, data checks, checkpoints, the feature cache,
+batching, augmentation, and the decoders and evaluation-only runs.
 """
 
 from absl import flags

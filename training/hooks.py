@@ -3,7 +3,7 @@
   * `StopOnSignal`: Ctrl-C or SIGTERM ends training after the current step
     through `request_stop`, so the Estimator saves its final checkpoint.
   * `LossRecorder`: keeps every step's loss, for the cycle's mean loss.
-  * `clear_graph_errors`: turns the in-graph checks' errors (a non-finite
+  * `explain_graph_errors`: turns the in-graph checks' errors (a non-finite
     loss, unreadable audio) into `NonFiniteLossError` / `AudioReadError` with
     plain messages.
 """
@@ -111,7 +111,7 @@ class AudioReadError(RuntimeError):
 
 
 @contextlib.contextmanager
-def clear_graph_errors(non_finite_marker=NON_FINITE_MARKER):
+def explain_graph_errors(non_finite_marker=NON_FINITE_MARKER):
   """Turns the in-graph checks' errors into exceptions with plain messages.
 
   Args:

@@ -58,11 +58,11 @@ def test_graph_errors_become_plain_exceptions():
   text = "%s] [step] [1] [loss] [inf] [files] [x.wav]" % (
       hooks.NON_FINITE_MARKER)
   with pytest.raises(hooks.NonFiniteLossError, match="step 1"):
-    with hooks.clear_graph_errors():
+    with hooks.explain_graph_errors():
       raise tf.errors.InvalidArgumentError(None, None, text)
   # Other errors pass unchanged.
   with pytest.raises(tf.errors.InvalidArgumentError, match="other"):
-    with hooks.clear_graph_errors():
+    with hooks.explain_graph_errors():
       raise tf.errors.InvalidArgumentError(None, None, "other")
 
 
@@ -73,7 +73,7 @@ def test_audio_unreadable_after_the_check_is_a_clear_error(corpus):
   with open(victim, "wb") as f:
     f.write(b"not audio any more")
   with pytest.raises(hooks.AudioReadError) as info:
-    with hooks.clear_graph_errors(hooks.NON_FINITE_MARKER):
+    with hooks.explain_graph_errors(hooks.NON_FINITE_MARKER):
       for _ in dataset_lib.input_fn(4, speech):
         pass
   message = str(info.value)
