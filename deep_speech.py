@@ -14,6 +14,7 @@ exports a SavedModel to --export_dir. Re-running the same command resumes;
 import functools
 import os
 import sys
+import time
 
 from absl import app as absl_app
 from absl import flags
@@ -223,6 +224,7 @@ def run_deep_speech(flags_obj):
   MultiWorkerMirroredStrategy, and the chief alone evaluates, records the
   cycle, writes reports and exports; the others wait for its record.
   """
+  started = time.time()
   role = distribution_utils.multi_worker_role(
       distribution_utils.tf_config_cluster())
   is_chief = role is None or role.is_chief
@@ -250,6 +252,7 @@ def run_deep_speech(flags_obj):
   schedule = cycles.cycle_epochs(flags_obj.train_epochs,
                                  flags_obj.epochs_between_evals)
 
+  trained = []  # this run's cycle records, for --max_train_minutes
   for cycle_index, epochs in enumerate(schedule):
     if cycle_index < len(state.cycles):
       record = state.cycles[cycle_index]
@@ -264,7 +267,8 @@ def run_deep_speech(flags_obj):
       if is_chief:
         logging.info("Starting to evaluate...")
         record = _evaluate_cycle(run, state, eval_speech_dataset,
-                                 cycle_index + 1, train_loss, train_seconds)
+                                 cycle_index + 1, train_loss, train_seconds,
+                                 time.time() - started)
       else:
         # The chief evaluates; this worker learns the result from its record.
         state = cycles.TrainState.wait_for_chief(
@@ -272,10 +276,9 @@ def run_deep_speech(flags_obj):
         record = state.cycles[cycle_index]
         logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
                      cycle_index + 1, record[_WER_KEY], record[_CER_KEY])
-    wer, label = evaluation.decisive_wer(record, run.decoder_kind)
-    if evaluation.past_wer_threshold(flags_obj.wer_threshold, wer):
-      logging.info("WER %.4f (%s) reached --wer_threshold=%g: stopping.",
-                   wer, label, flags_obj.wer_threshold)
+      trained.append(record)
+    if _should_stop(flags_obj, run.decoder_kind, record, trained,
+                    cycle_index + 1 == len(schedule)):
       break
 
   if flags_obj.export_dir and is_chief:
@@ -286,6 +289,28 @@ def run_deep_speech(flags_obj):
         settings.decoder_args(flags_obj))
     logging.info("Exported the SavedModel to %s", path)
   return state.cycles
+
+
+def _should_stop(flags_obj, decoder_kind, record, trained, last_cycle):
+  """The run loop's stop tests after a cycle; logs the reason for a stop.
+
+  --wer_threshold (the original's test) on the cycle's decisive WER, then
+  --max_train_minutes on this run's clock.
+  """
+  wer, label = evaluation.decisive_wer(record, decoder_kind)
+  if evaluation.past_wer_threshold(flags_obj.wer_threshold, wer):
+    logging.info("WER %.4f (%s) reached --wer_threshold=%g: stopping.",
+                 wer, label, flags_obj.wer_threshold)
+    return True
+  fits, predicted = cycles.time_for_another_cycle(
+      flags_obj.max_train_minutes, trained)
+  if not fits and not last_cycle:
+    logging.info("Stopping after cycle %d: the next would end ~%.1f minutes "
+                 "into this run, past --max_train_minutes=%g. Run the same "
+                 "command to continue.", record["cycle"], predicted,
+                 flags_obj.max_train_minutes)
+    return True
+  return False
 
 
 def _prepare_model_dir(model_dir, train_speech_dataset, eval_speech_dataset,
@@ -314,12 +339,18 @@ def _train_cycle(run, state, entries, epochs):
 
 
 def _evaluate_cycle(run, state, eval_speech_dataset, cycle, train_loss,
-                    train_seconds):
-  """Evaluates, records and keeps the best checkpoint; the cycle record."""
+                    train_seconds, run_seconds):
+  """Evaluates, records and keeps the best checkpoint; the cycle record.
+
+  `run_seconds` (since this run started, before the evaluation) goes into
+  the record with the evaluation's time added, so that every worker's
+  --max_train_minutes decision reads the chief's clock.
+  """
   record = evaluation.evaluate_cycle(
       run.estimator, run.input_fn_eval, eval_speech_dataset, cycle,
       train_loss, train_seconds, run.show_samples, run.decoders,
       run.model_dir)
+  record["run_seconds"] = round(run_seconds + record["eval_seconds"], 2)
   state.add_cycle(record)
   checkpoints.keep_if_best(
       run.model_dir, run.estimator.latest_checkpoint(),

@@ -239,6 +239,23 @@ def test_wer_threshold_stops_when_reached(tmp_path, corpus):
 
 
 @pytest.mark.slow
+def test_max_train_minutes_stops_before_a_cycle_that_would_overrun(
+    tmp_path, corpus):
+  model_dir = str(tmp_path / "m")
+  args = TINY + ["--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+                 "--model_dir=" + model_dir, "--train_epochs=3"]
+  # Any real cycle takes longer than this budget: one cycle, then a stop.
+  cycles = run_in_process(args + ["--max_train_minutes=0.0001"])
+  assert len(cycles) == 1
+  assert cycles[0]["run_seconds"] >= (cycles[0]["train_seconds"] +
+                                      cycles[0]["eval_seconds"])
+  # The same command with room left continues the remaining cycles.
+  cycles = run_in_process(args + ["--max_train_minutes=60"])
+  assert [c["cycle"] for c in cycles] == [1, 2, 3]
+  assert read_state(model_dir)["cycles"][2]["global_step"] == 12
+
+
+@pytest.mark.slow
 def test_epochs_between_evals_trains_that_many_passes(tmp_path, corpus):
   # 16 utterances at batch 4: 4 steps per epoch. 3 epochs, 2 per cycle:
   # cycles of 2 and 1 epochs (the seed ran 3 // 2 = 1 cycle of one epoch).

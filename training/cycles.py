@@ -277,6 +277,34 @@ def train_cycle(estimator, plan, start_step, make_input_fn, train_hooks,
   return recorder.mean(), time.time() - started
 
 
+def time_for_another_cycle(max_train_minutes, run_records):
+  """Whether one more cycle ends within --max_train_minutes of this run.
+
+  The next cycle is predicted to take as long as the last one trained in
+  this run (training and evaluation): the first cycle also fills the feature
+  cache, so the prediction after it errs on the safe side. Only the records
+  decide, and the chief writes them, so every worker of a cluster decides
+  alike.
+
+  Args:
+    max_train_minutes: the budget (0 or None: no limit).
+    run_records: the cycle records trained in this run, oldest first; each
+      has "train_seconds", "eval_seconds" and "run_seconds" (this run's
+      seconds when the cycle was recorded).
+
+  Returns:
+    (True or False, the predicted minutes at the next cycle's end or None).
+  """
+  if not max_train_minutes or not run_records:
+    return True, None
+  last = run_records[-1]
+  if "run_seconds" not in last:
+    return True, None
+  cycle = last.get("train_seconds", 0.0) + last.get("eval_seconds", 0.0)
+  predicted = (last["run_seconds"] + cycle) / 60.0
+  return predicted <= max_train_minutes, predicted
+
+
 def current_step(estimator):
   """The global step of the latest checkpoint (0 before any)."""
   if not estimator.latest_checkpoint():

@@ -184,6 +184,14 @@ def _define_port_flags():
           "For training: scale each utterance's frequency axis by a random "
           "factor within this relative change (0.1: 0.9-1.1), like vocal "
           "tract length perturbation (0: off)."))
+  flags.DEFINE_float(
+      name="max_train_minutes", default=0.0, lower_bound=0.0,
+      help=flags_core.help_wrap(
+          "Stop training before a cycle that would end more than this many "
+          "minutes after this run started (predicted from the last cycle's "
+          "training and evaluation time), then export as usual; 0: no limit. "
+          "For a fixed budget (make demo) or a batch job's time limit; "
+          "running the command again continues the remaining cycles."))
   flags.DEFINE_integer(
       name="num_cpu_replicas", default=0,
       help=flags_core.help_wrap(

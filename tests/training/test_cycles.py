@@ -133,3 +133,18 @@ def test_train_cycle_resumes_where_the_checkpoint_left_it(tmp_path, corpus):
   loss, _ = cycles.train_cycle(estimator, plan, 0, make_input_fn, [], False,
                                None)
   assert loss is None and skipped == [0, 2]
+
+
+def test_time_for_another_cycle_predicts_from_the_last_cycle():
+  done = [dict(train_seconds=50.0, eval_seconds=10.0, run_seconds=90.0),
+          dict(train_seconds=40.0, eval_seconds=8.0, run_seconds=140.0)]
+  # The last cycle took 48 s: the next would end at 188 s (3.13 minutes).
+  fits, predicted = cycles.time_for_another_cycle(3.2, done)
+  assert fits and predicted == pytest.approx(188.0 / 60)
+  assert cycles.time_for_another_cycle(3.1, done) == (False, predicted)
+  # No budget, no cycle trained in this run yet, or a record without the
+  # run's clock (written before the flag existed): no limit.
+  assert cycles.time_for_another_cycle(0, done) == (True, None)
+  assert cycles.time_for_another_cycle(3.1, []) == (True, None)
+  assert cycles.time_for_another_cycle(
+      3.1, [dict(train_seconds=1.0, eval_seconds=1.0)]) == (True, None)
