@@ -7,12 +7,34 @@
 # (the "LM" steps). Re-running reuses the corpus, the
 # converted wavs and the checkpoints. Settings come from the environment:
 #   DEMO_DIR (demo_data)  NUM_TRAIN  NUM_DEV  EPOCHS  PYTHON (.venv/bin/python)
-#   DEMO_MINUTES (23: make demo's 25 less the venv; scripts/demo_plan.py)
+#   DEMO_MINUTES (make demo's 25 less the time since DEMO_T0, when make set
+#   it, else 23; scripts/demo_plan.py fits the demo into it and training
+#   stops in time for the steps after it: deep_speech.py --max_train_minutes)
 #   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
 #   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is ~1.3x
 #   faster and the demo trains one epoch more; fp32 elsewhere)
 set -euo pipefail
 cd "$(dirname "$0")"
+START=$(date +%s)
+if [ -z "${DEMO_MINUTES:-}" ]; then
+  DEMO_MINUTES=23
+  if [ -n "${DEMO_T0:-}" ]; then  # make demo: the venv's time counts too.
+    DEMO_MINUTES=$(awk -v t0="$DEMO_T0" -v now="$START" \
+        'BEGIN { printf "%.2f", 25 - (now - t0) / 60 }')
+  fi
+fi
+# Wall seconds per stage, printed beside the plan's at the end.
+STAGE_START=$START
+ACTUAL=()
+stage_done() {
+  local now; now=$(date +%s)
+  ACTUAL+=("$1=$(( now - STAGE_START ))")
+  STAGE_START=$now
+}
+minutes_left() {  # The budget's minutes not yet used.
+  awk -v m="$DEMO_MINUTES" -v t0="$START" -v now="$(date +%s)" \
+      'BEGIN { printf "%.2f", m - (now - t0) / 60 }'
+}
 
 PYTHON=${PYTHON:-.venv/bin/python}
 DEMO_DIR=${DEMO_DIR:-demo_data}
@@ -28,10 +50,11 @@ fi
 # DEMO_MINUTES here (the tuned 12,000 utterances and 6 fp32 / 7 bf16 epochs
 # where they fit, more epochs (up to 12) where time is left over; fewer on
 # slower CPUs, e.g. without AVX-512). It prints what it chose and why.
+EPOCHS_GIVEN=${EPOCHS:-}
 if [ -z "${NUM_TRAIN:-}" ] && [ -z "${EPOCHS:-}" ]; then
-  echo "== 0/4 timing this machine to fit the demo into ${DEMO_MINUTES:-23} minutes"
+  echo "== 0/4 timing this machine to fit the demo into $DEMO_MINUTES minutes"
   eval "$(TF_CPP_MIN_LOG_LEVEL=2 "$PYTHON" scripts/demo_plan.py \
-      --dtype="$DTYPE" --minutes="${DEMO_MINUTES:-23}" | tail -n 1)"
+      --dtype="$DTYPE" --minutes="$DEMO_MINUTES" | tail -n 1)"
 fi
 NUM_TRAIN=${NUM_TRAIN:-12000}
 if [ "$DTYPE" = bf16 ]; then EPOCHS=${EPOCHS:-7}; else EPOCHS=${EPOCHS:-6}; fi
@@ -47,10 +70,12 @@ CORPUS=$DEMO_DIR/corpus
 DATA=$DEMO_DIR/librispeech
 mkdir -p "$DEMO_DIR"
 
+stage_done plan
 echo "== 1/4 synthesizing the sample corpus ($NUM_TRAIN train, $NUM_DEV dev utterances)"
 "$PYTHON" data/sample_corpus.py --data_dir="$CORPUS" --num_train="$NUM_TRAIN" \
     --num_dev="$NUM_DEV" --vocab_size=3000 --train_vocab_size=5000 --seed=1
 
+stage_done synthesis
 ABS_CORPUS=$(cd "$CORPUS" && pwd)
 echo "== 2/4 preparing it with data/download.py (file:// mirror, checksums verified)"
 "$PYTHON" data/download.py --data_dir="$DATA" --base_url="file://$ABS_CORPUS" \
@@ -93,12 +118,27 @@ if [ ! -s "$LM" ] || [ "$FIT" -nt "$LM" ]; then
 fi
 LM_FLAGS="--decoder=beam --lm_path=$LM --lm_alpha=$LM_ALPHA --lm_beta=$LM_BETA"
 # ---- [end LM block A] -----------------------------------------------------
-echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
+stage_done preparation
+# Unless EPOCHS is given, training goes on (up to 12 epochs) while epochs fit
+# the time left, less what the steps after training need (the plan's
+# estimate): the real epochs correct the plan's estimate of them.
+TRAIN_EPOCHS=$EPOCHS
+BUDGET_FLAGS=
+if [ -z "$EPOCHS_GIVEN" ]; then
+  TRAIN_EPOCHS=12
+  TRAIN_MINUTES=$(awk -v left="$(minutes_left)" -v after="${PLAN_AFTER_TRAINING_S:-60}" \
+      'BEGIN { m = left - after / 60; printf "%.2f", (m > 0.1 ? m : 0.1) }')
+  BUDGET_FLAGS="--max_train_minutes=$TRAIN_MINUTES"
+  echo "== 3/4 training (while epochs fit $TRAIN_MINUTES minutes, up to $TRAIN_EPOCHS; ~$EPOCHS expected; --dtype=$DTYPE; WER/CER after each)"
+else
+  echo "== 3/4 training ($EPOCHS epochs, --dtype=$DTYPE; WER/CER after each)"
+fi
 "$PYTHON" deep_speech.py --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir="$DEMO_DIR/export" \
-    --train_epochs="$EPOCHS" $MODEL_FLAGS --dtype="$DTYPE" --show_samples=2 \
+    --train_epochs="$TRAIN_EPOCHS" $BUDGET_FLAGS $MODEL_FLAGS --dtype="$DTYPE" --show_samples=2 \
     --feature_cache_dir="$DEMO_DIR/features" $LM_FLAGS 2>&1 |
   grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped"
+stage_done training
 
 # ---- [LM block B, issue 13] tune alpha/beta, dev WER greedy vs LM ---------
 SETTINGS=$LM_DIR/lm_settings.json
@@ -126,3 +166,17 @@ echo "== the same dev utterances, beam search with the tuned 4-gram"
 "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
     --decoder=beam --lm_settings="$SETTINGS" 2>&1 | grep -v -e "$KENLM_NOTES"
 # ---- [end LM block C] -----------------------------------------------------
+stage_done after_training
+
+# Planned against actual minutes per stage (the plan only when it ran).
+echo "== minutes per stage (planned / actual)"
+for entry in "${ACTUAL[@]}"; do
+  name=${entry%%=*}
+  seconds=${entry#*=}
+  var="PLAN_$(echo "$name" | tr '[:lower:]' '[:upper:]')_S"
+  planned=${!var:-}
+  awk -v n="$name" -v p="$planned" -v a="$seconds" 'BEGIN {
+      printf "  %-15s %6s / %5.1f\n", n, (p == "" ? "-" : sprintf("%.1f", p / 60)), a / 60 }'
+done
+awk -v t0="$START" -v now="$(date +%s)" -v m="$DEMO_MINUTES" \
+    'BEGIN { printf "  %-15s %6.1f / %5.1f\n", "total", m, (now - t0) / 60 }'

@@ -14,10 +14,13 @@ epochs first (down to 3), then training utterances.
   python scripts/demo_plan.py --dtype=fp32 --minutes=23
 
 Prints what it measured and chose, and why, on stderr; its last stdout line
-is `NUM_TRAIN=<n> EPOCHS=<e>` for demo.sh to evaluate.
+is `NUM_TRAIN=<n> EPOCHS=<e> PLAN_<STAGE>_S=<seconds>...` for demo.sh to
+evaluate: the stages' planned seconds, which demo.sh prints beside the actual
+ones at the end, and whose after-training part it keeps free of training
+(deep_speech.py --max_train_minutes), so that the epoch count is corrected
+from the real epochs while the demo runs.
 """
 
-import argparse
 import math
 import os
 import statistics
@@ -25,6 +28,8 @@ import sys
 import tempfile
 import time
 
+from absl import app
+from absl import flags
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,25 +50,39 @@ UTT_SEC = 2.4
 # demo then installs them or stops): bench/synthesis.py's 58.5 ms of CPU per
 # utterance on the AVX512_BF16 Xeon, over 2 cores. Otherwise it is measured.
 DEFAULT_SYNTHESIS_S = 0.03
-# The fixed costs, estimated from the demo's runs where it was tuned (a fp32
-# epoch of 375 steps at 0.42 s/step took ~2.6 minutes): conversion and the
-# feature cache per utterance, graph builds + export + transcription, and
-# evaluating the 200 dev utterances after each epoch. The timed step leaves
-# out the input pipeline (augmentation, batching): in a later fresh-clone
-# demo on the same AVX512_BF16/AMX kind the plan timed 0.38 s per bf16 step
-# and the epochs ran 0.43-0.51 s per step, while the synthesis estimate was
-# as much too high (0.037 s against 0.027 s), so the prediction held.
+# Costs besides synthesis and the bare step, estimated from the demo's own
+# runs where it was tuned (docs/benchmarks.md has the figures):
+# conversion and the feature cache per utterance, data/download.py and the
+# LM build, the trainer's start (graph builds), evaluating the dev set with
+# both decoders after each epoch, and after training the export, the LM
+# tuning, the evaluation with the tuned LM and the transcriptions. A real
+# step costs more than the timed one, which leaves out the input pipeline
+# (augmentation, batching) and checkpoint writes: EPOCH_OVERHEAD scales it.
 PREPARE_S_PER_UTT = 0.005
-FIXED_S = 45.0
+PREPARE_S = 15.0
+TRAIN_START_S = 15.0
 EVAL_S_PER_EPOCH = 8.0
+EPOCH_OVERHEAD = 1.3
+AFTER_TRAINING_S = 60.0
+STAGES = ("synthesis", "preparation", "training", "after_training")
+
+
+def predict_stages(num_train, epochs, step_s, synth_s_per_utt):
+  """The demo's predicted seconds per stage (a dict keyed by STAGES)."""
+  steps = epochs * math.ceil(num_train / BATCH_SIZE)
+  return {
+      "synthesis": num_train * synth_s_per_utt,
+      "preparation": PREPARE_S + num_train * PREPARE_S_PER_UTT,
+      "training": (TRAIN_START_S + steps * step_s * EPOCH_OVERHEAD +
+                   epochs * EVAL_S_PER_EPOCH),
+      "after_training": AFTER_TRAINING_S,
+  }
 
 
 def predict_minutes(num_train, epochs, step_s, synth_s_per_utt):
   """The demo's predicted wall minutes for a corpus size and epoch count."""
-  steps = epochs * math.ceil(num_train / BATCH_SIZE)
-  seconds = (FIXED_S + num_train * (synth_s_per_utt + PREPARE_S_PER_UTT) +
-             steps * step_s + epochs * EVAL_S_PER_EPOCH)
-  return seconds / 60.0
+  return sum(predict_stages(num_train, epochs, step_s,
+                            synth_s_per_utt).values()) / 60.0
 
 
 def choose(step_s, synth_s_per_utt, minutes, dtype):
@@ -198,37 +217,48 @@ def time_synthesis(per_voice=4):
   return seconds / max(1, len(os.sched_getaffinity(0)))
 
 
-def main():
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--dtype", default="fp32", choices=sorted(TUNED_EPOCHS))
-  parser.add_argument("--minutes", type=float, default=23.0,
-                      help="demo.sh's budget (make demo's 25 minutes less "
-                      "the virtual environment and Debian packages)")
-  parser.add_argument("--steps", type=int, default=3)
-  args = parser.parse_args()
+def define_flags():
+  flags.DEFINE_enum("dtype", "fp32", sorted(TUNED_EPOCHS), "The demo's "
+                    "--dtype.")
+  flags.DEFINE_float("minutes", 23.0, "demo.sh's budget (make demo's 25 "
+                     "minutes less the virtual environment and Debian "
+                     "packages).", lower_bound=1.0)
+  flags.DEFINE_integer("steps", 3, "Training steps timed (their median "
+                       "counts).", lower_bound=1)
+
+
+def main(argv):
+  if len(argv) > 1:
+    sys.exit("demo_plan.py: error: unexpected arguments %s"
+             % " ".join(argv[1:]))
+  flags_obj = flags.FLAGS
   start = time.perf_counter()
-  step_s = time_step(args.dtype, args.steps)
+  step_s = time_step(flags_obj.dtype, flags_obj.steps)
   measured_synth_s = time_synthesis()
   synth_s = (measured_synth_s if measured_synth_s is not None
              else DEFAULT_SYNTHESIS_S)
   # The plan's own minute or so comes out of the budget.
-  minutes = args.minutes - (time.perf_counter() - start) / 60
-  num_train, epochs, reason = choose(step_s, synth_s, minutes, args.dtype)
-  tuned = predict_minutes(TUNED_NUM_TRAIN, TUNED_EPOCHS[args.dtype], step_s,
-                          synth_s)
-  chosen = predict_minutes(num_train, epochs, step_s, synth_s)
+  minutes = flags_obj.minutes - (time.perf_counter() - start) / 60
+  num_train, epochs, reason = choose(step_s, synth_s, minutes,
+                                     flags_obj.dtype)
+  tuned = predict_minutes(TUNED_NUM_TRAIN, TUNED_EPOCHS[flags_obj.dtype],
+                          step_s, synth_s)
+  stages = predict_stages(num_train, epochs, step_s, synth_s)
   print("demo plan: training step %.2f s (--dtype=%s, batch %d x %.1f s, "
         "measured), synthesis ~%.3f s per utterance (%s); tuned "
         "settings (%d utterances, %d epochs) would take ~%.0f min; chose %d "
         "utterances, %d epochs (~%.0f of %.0f min): %s. [plan took %.0f s]" % (
-            step_s, args.dtype, BATCH_SIZE, UTT_SEC, synth_s,
+            step_s, flags_obj.dtype, BATCH_SIZE, UTT_SEC, synth_s,
             "measured" if measured_synth_s is not None else
             "engines missing, assumed",
-            TUNED_NUM_TRAIN, TUNED_EPOCHS[args.dtype], tuned, num_train,
-            epochs, chosen, minutes, reason,
+            TUNED_NUM_TRAIN, TUNED_EPOCHS[flags_obj.dtype], tuned, num_train,
+            epochs, sum(stages.values()) / 60, minutes, reason,
             time.perf_counter() - start), file=sys.stderr)
-  print("NUM_TRAIN=%d EPOCHS=%d" % (num_train, epochs))
+  print("NUM_TRAIN=%d EPOCHS=%d %s" % (num_train, epochs, " ".join(
+      "PLAN_%s_S=%d" % (stage.upper(), round(stages[stage]))
+      for stage in STAGES)))
 
 
 if __name__ == "__main__":
-  main()
+  define_flags()
+  app.run(main)

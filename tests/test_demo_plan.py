@@ -11,28 +11,44 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import demo_plan  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
-def test_fast_machines_keep_the_tuned_settings():
-  # The AVX512_BF16 machine the demo was tuned on: 0.42 s fp32, 0.33 s bf16.
-  assert demo_plan.choose(0.42, 0.021, 23, "fp32")[:2] == (12000, 6)
-  assert demo_plan.choose(0.33, 0.021, 23, "bf16")[:2] == (12000, 7)
+def test_fast_machines_keep_the_tuned_corpus():
+  # Bare steps of 0.42 s fp32 / 0.33 s bf16: the tuned corpus, with the
+  # epochs that fit once the real epoch's overhead is counted.
+  for step_s, dtype in ((0.42, "fp32"), (0.33, "bf16")):
+    num_train, epochs, reason = demo_plan.choose(step_s, 0.021, 23, dtype)
+    assert num_train == 12000 and 3 < epochs <= demo_plan.TUNED_EPOCHS[dtype]
+    assert demo_plan.predict_minutes(num_train, epochs, step_s, 0.021) <= 23
+    assert demo_plan.predict_minutes(num_train, epochs + 1, step_s,
+                                     0.021) > 23, reason
+  assert demo_plan.choose(0.24, 0.021, 23, "bf16")[:2] == (12000, 7)
 
 
 def test_time_left_over_goes_to_more_epochs():
-  num_train, epochs, reason = demo_plan.choose(0.24, 0.021, 23, "bf16")
+  num_train, epochs, reason = demo_plan.choose(0.18, 0.021, 23, "bf16")
   assert num_train == 12000 and 7 < epochs < demo_plan.MAX_EPOCHS, reason
-  assert demo_plan.predict_minutes(num_train, epochs, 0.24, 0.021) <= 23
-  assert demo_plan.predict_minutes(num_train, epochs + 1, 0.24, 0.021) > 23
+  assert demo_plan.predict_minutes(num_train, epochs, 0.18, 0.021) <= 23
+  assert demo_plan.predict_minutes(num_train, epochs + 1, 0.18, 0.021) > 23
   assert "more epochs" in reason
   # Very fast: capped.
   assert demo_plan.choose(0.05, 0.021, 23, "bf16")[:2] == (
       12000, demo_plan.MAX_EPOCHS)
 
 
+def test_the_stages_add_up_and_training_counts_more_than_the_bare_step():
+  stages = demo_plan.predict_stages(12000, 5, 0.33, 0.027)
+  assert set(stages) == set(demo_plan.STAGES)
+  assert sum(stages.values()) / 60 == pytest.approx(
+      demo_plan.predict_minutes(12000, 5, 0.33, 0.027))
+  steps = 5 * 375
+  assert stages["training"] > steps * 0.33
+  assert stages["synthesis"] == pytest.approx(12000 * 0.027)
+
+
 def test_slower_machines_trade_epochs_then_utterances():
   # A bit slower: epochs go first, the corpus stays.
   num_train, epochs, reason = demo_plan.choose(0.6, 0.021, 23, "fp32")
   assert num_train == 12000 and 3 <= epochs < 6, reason
-  # The AVX2 EPYC of issue 17 with oneDNN on: 1.49 s/step, 906 s synthesis.
+  # A 2-core AVX2 EPYC with oneDNN on: 1.49 s/step, 906 s synthesis.
   num_train, epochs, _ = demo_plan.choose(1.49, 906 / 12200, 23, "fp32")
   assert epochs == 3 and 2000 <= num_train < 12000
   assert demo_plan.predict_minutes(num_train, epochs, 1.49,
@@ -57,7 +73,10 @@ def test_the_script_times_this_machine_and_prints_its_choice():
   assert "per utterance (measured)" in proc.stderr
   last = proc.stdout.strip().splitlines()[-1]
   values = dict(item.split("=") for item in last.split())
-  assert set(values) == {"NUM_TRAIN", "EPOCHS"}
+  assert set(values) == {"NUM_TRAIN", "EPOCHS"} | {
+      "PLAN_%s_S" % stage.upper() for stage in demo_plan.STAGES}
+  assert all(int(values["PLAN_%s_S" % stage.upper()]) > 0
+             for stage in demo_plan.STAGES)
   assert 2000 <= int(values["NUM_TRAIN"]) <= 12000
   assert 3 <= int(values["EPOCHS"]) <= demo_plan.MAX_EPOCHS
 

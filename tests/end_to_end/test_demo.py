@@ -36,3 +36,16 @@ def test_demo_runs_end_to_end_and_reuses_its_work(tmp_path):
   assert second.returncode == 0, out2[-3000:]
   assert "Iteration 1: WER" not in out2
   assert out2.count("reference : ") >= 4
+  assert "== minutes per stage (planned / actual)" in out2
+  assert "  training " in out2 and "  total " in out2
+
+  # Without EPOCHS, training continues while cycles fit the budget: with
+  # well under a minute left, one more cycle (the second), then a stop.
+  env.pop("EPOCHS")
+  env["DEMO_MINUTES"] = "0.2"
+  third = run()
+  out3 = third.stdout + third.stderr
+  assert third.returncode == 0, out3[-3000:]
+  assert "while epochs fit 0.10 minutes" in out3
+  assert "Iteration 2: WER = " in out3 and "Iteration 3: WER" not in out3
+  assert "Stopping after cycle 2" in out3 and "== 4/4" in out3
