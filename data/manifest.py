@@ -94,7 +94,8 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
 
   Args:
     path: the manifest file.
-    token_to_index: the vocabulary (character -> index).
+    token_to_index: the vocabulary (character -> index), or None to skip
+      the character check (tools that copy rows keep every character).
     audio_check: an `AudioCheck`, or None to skip the audio checks.
     num_threads: threads reading audio headers.
 
@@ -122,8 +123,10 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
   # The CTC blank (`vocabulary.blank_index`) is a class the model emits, never
   # a label. In a transcript it would pass the vocabulary lookup and then fail
   # the CTC loss mid-training, so it counts as unknown.
-  index_to_token = {index: token for token, index in token_to_index.items()}
-  blank = index_to_token.get(vocabulary.blank_index(token_to_index))
+  if token_to_index is not None:
+    index_to_token = {index: token
+                      for token, index in token_to_index.items()}
+    blank = index_to_token.get(vocabulary.blank_index(token_to_index))
 
   def skip(line_no, reason, detail):
     skipped.append(Skipped(path, line_no, reason, detail))
@@ -152,8 +155,8 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
       skip(line_no, "empty_transcript", "empty transcript for %s"
            % wav_filename)
       continue
-    unknown = sorted(set(c for c in transcript
-                         if c not in token_to_index or c == blank))
+    unknown = token_to_index is not None and sorted(set(
+        c for c in transcript if c not in token_to_index or c == blank))
     if unknown:
       skip(line_no, "unknown_character", "characters not in the vocabulary: "
            "%s in %r%s" % (", ".join(repr(c) for c in unknown), transcript,
@@ -168,6 +171,32 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
                            num_threads, skipped)
   skipped.sort(key=lambda s: s.line)
   return entries, skipped
+
+
+def write_manifest(path, entries):
+  """Writes a manifest atomically: readers see the old file or the new one.
+
+  Args:
+    path: the manifest to write.
+    entries: rows with wav_filename, wav_filesize and transcript (e.g.
+      `ManifestEntry`), written in order under the header.
+
+  Raises:
+    ManifestError: a value holds a tab or a line break (it would shift the
+      columns of every reader); nothing is written.
+    atomic_file.WriteError: the file cannot be written (it names the path).
+  """
+  rows = []
+  for entry in entries:
+    row = "%s\t%d\t%s" % (entry.wav_filename, entry.wav_filesize,
+                            entry.transcript)
+    if row.count("\t") != 2 or any(c in row for c in "\r\n"):
+      raise ManifestError("cannot write %r to the tab-separated manifest %s"
+                          % (row, path))
+    rows.append(row + "\n")
+  with atomic_file.atomic_write(path) as f:
+    f.write("\t".join(HEADER) + "\n")
+    f.writelines(rows)
 
 
 def wav_data_shortfall(path, file_size):

@@ -303,3 +303,31 @@ def test_report_skipped_names_the_list_and_removes_a_stale_one(tmp_path):
   assert other.endswith("skipped_train_eval.tsv") and os.path.exists(path)
   assert manifest.report_skipped([], "/d/train.csv", 5, str(tmp_path)) is None
   assert not os.path.exists(path)
+
+
+def test_without_a_vocabulary_every_character_is_kept(tmp_path):
+  manifest_path = conftest.write_manifest(
+      tmp_path / "any.csv", [("/a.wav", 10, "Ça va"), ("/b.wav", 10, "a-b"),
+                             ("/c.wav", 10, " ")])
+  entries, skipped = manifest.read_manifest(manifest_path, None)
+  assert [(e.transcript, e.line) for e in entries] == [("Ça va", 2),
+                                                       ("a-b", 3)]
+  assert [(s.line, s.reason) for s in skipped] == [(4, "empty_transcript")]
+
+
+def test_write_manifest_round_trips_and_refuses_a_tab(tmp_path):
+  rows = [manifest.ManifestEntry("/d/a b.wav", 12, "it's a-ok", 2),
+          manifest.ManifestEntry("/d/c.wav", 0, "Ünïcode", 3)]
+  path = str(tmp_path / "out.csv")
+  manifest.write_manifest(path, rows)
+  with open(path, encoding="utf-8") as f:
+    assert f.read() == ("wav_filename\twav_filesize\ttranscript\n"
+                        "/d/a b.wav\t12\tit's a-ok\n/d/c.wav\t0\tÜnïcode\n")
+  assert manifest.read_manifest(path, None) == (rows, [])
+  before = open(path, "rb").read()
+  bad = rows + [manifest.ManifestEntry("/d/e.wav", 1, "two\nlines", 4)]
+  with pytest.raises(manifest.ManifestError,
+                     match="cannot write .* to the tab-separated manifest"):
+    manifest.write_manifest(path, bad)
+  assert open(path, "rb").read() == before
+  assert os.listdir(tmp_path) == ["out.csv"]

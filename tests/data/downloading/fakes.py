@@ -107,22 +107,32 @@ def md5(path):
   return hashlib.md5(open(path, "rb").read()).hexdigest()
 
 
-def make_librispeech_archive(mirror_dir, work_dir, subset):
+def make_librispeech_archive(mirror_dir, work_dir, subset, texts=None,
+                             seconds=None):
   """Writes `<mirror_dir>/<subset>.tar.gz` in the real LibriSpeech layout.
+
+  Args:
+    mirror_dir, work_dir: where the archive and its files go.
+    subset: the subset's name.
+    texts: {(speaker, chapter): [transcript, ...]}; default
+      LIBRISPEECH_TEXTS[subset].
+    seconds: {utterance id: seconds}; any other utterance lasts 0.3 s.
 
   Returns:
     dict utterance id -> upper-case transcript.
   """
   top = os.path.join(work_dir, subset, "LibriSpeech")
   utterances = {}
-  for (speaker, chapter), texts in LIBRISPEECH_TEXTS[subset].items():
+  for (speaker, chapter), chapter_texts in (
+      texts or LIBRISPEECH_TEXTS[subset]).items():
     chapter_dir = os.path.join(top, subset, speaker, chapter)
     os.makedirs(chapter_dir)
     lines = []
-    for number, text in enumerate(texts):
+    for number, text in enumerate(chapter_texts):
       utt = "%s-%s-%04d" % (speaker, chapter, number)
       soundfile.write(os.path.join(chapter_dir, utt + ".flac"),
-                      tone(0.3, 16000, 300 + 50 * number), 16000,
+                      tone((seconds or {}).get(utt, 0.3), 16000,
+                           300 + 50 * number), 16000,
                       format="FLAC", subtype="PCM_16")
       lines.append("%s %s\n" % (utt, text))
       utterances[utt] = text
