@@ -50,7 +50,8 @@ demo-packages:
 	fi
 
 # Quickstart: synthesized corpus -> data/download.py -> deep_speech.py ->
-# transcriptions. About 20 minutes on 2 CPU cores; re-running reuses work.
+# transcriptions, sized by scripts/demo_plan.py to fit its budget (figures in
+# docs/benchmarks.md); re-running reuses work.
 demo: $(STAMP) demo-packages
 	PYTHON=$(PY) ./demo.sh
 

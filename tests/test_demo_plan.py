@@ -32,7 +32,7 @@ def test_slower_machines_trade_epochs_then_utterances():
   # A bit slower: epochs go first, the corpus stays.
   num_train, epochs, reason = demo_plan.choose(0.6, 0.021, 23, "fp32")
   assert num_train == 12000 and 3 <= epochs < 6, reason
-  # The AVX2 EPYC of issue 17 with oneDNN on: 1.49 s/step, 906 s synthesis.
+  # The AVX2 EPYC with oneDNN on: 1.49 s/step, 906 s synthesis.
   num_train, epochs, _ = demo_plan.choose(1.49, 906 / 12200, 23, "fp32")
   assert epochs == 3 and 2000 <= num_train < 12000
   assert demo_plan.predict_minutes(num_train, epochs, 1.49,
