@@ -3,9 +3,8 @@
 flashlight-text (the C++ decoder torchaudio wraps, KenLM built in) does the
 search; this module turns our labels, LM file and lexicon into its objects and
 its results into text. Chosen over pyctcdecode by bench/decoding.py
---compare_pyctcdecode: 200 synthetic 14.4 s utterances, a 4-gram, beam width
-100, 2 processes on a 2-core AVX512_BF16/AMX Xeon under load ~10: 12.5 vs
-0.9 utterances/s, corpus WER 0.026 vs 0.045 (greedy 0.325).
+--compare_pyctcdecode: on the same outputs and 4-gram it decoded an order of
+magnitude faster at a lower WER (figures in docs/benchmarks.md).
 
 Three searches, by what is given:
   * no LM, no lexicon: lexicon-free beam search over characters;
@@ -30,11 +29,9 @@ PIP_LINE = ("pip install flashlight-text (or pip install -r "
 # puts nearly all mass on a few), and the score window below the best
 # hypothesis that stays in the beam (natural-log units). On bench/decoding.py's
 # synthetic outputs 5 tokens already gave the WER of all 29, but on a real,
-# half-trained model (the demo's epoch-7 dev outputs, width 100, 4-gram,
-# alpha/beta tuned on held-out utterances) 10 tokens took dev WER from 0.479
-# to 0.460 (CER 0.292 -> 0.263); 29 tokens and a window of 25 gave 0.458 at
-# a third of the speed. 10 tokens decode at ~0.7x the speed of 5 (all on a
-# 2-core AVX512_BF16/AMX Xeon).
+# half-trained model's outputs 10 tokens lowered dev WER and CER clearly,
+# while more tokens and a wider window gained almost nothing at a fraction of
+# the speed; 10 decode somewhat slower than 5 (docs/benchmarks.md).
 DEFAULT_BEAM_SIZE_TOKEN = 10
 DEFAULT_BEAM_THRESHOLD = 10.0
 

@@ -6,17 +6,15 @@ graph, where Keras alone would drop it.
 
 On a CPU, Keras's generic GRU multiplies each timestep's inputs by the kernel
 inside the time loop: T small [batch, in] x [in, 3 * units] products forward
-and as many backward, about a quarter of the demo network's step. They do not
+and as many backward, a large share of the demo network's step. They do not
 depend on the recurrence, so `hoisted_gru` makes them one [time * batch, in]
 product before the loop (and its gradient one product after it); the loop
 keeps h @ recurrent_kernel and the gates. Backward, TensorFlow's gradient of
 the loop would also multiply and add up the recurrent kernel's gradient once
 per timestep; `_recurrence` writes its gradient out so that this too is one
 product after the loop. Evaluation and exports (training=False) run the
-loop without it (`hoisted_gru_inference`). On the seed's 5 x 800 model
-(batch 8 x 5 s, a loaded 2-core AVX512_BF16 CPU) Keras's GRU took 13.8 s per
-step, the hoisted input product alone 6.9 s, both 5.75 s (README has the
-figures). The
+loop without it (`hoisted_gru_inference`). Each of the two changes makes the
+step faster, most on the seed's 5 x 800 model (docs/benchmarks.md). The
 function is Keras GRU's (reset_after=True, sigmoid and tanh, no masking: the
 network pads and runs every timestep); only the order of some additions
 differs (rounding, ~1e-7).
@@ -82,8 +80,8 @@ def hoisted_gru_inference(inputs, init_h, kernel, recurrent_kernel, bias,
 
   Its loop keeps only h, and the graph carries no custom gradient, so an
   export loads without TensorFlow's warning that gradients through it
-  "will likely fail". (It is not faster: the demo network's forward pass
-  took 0.147 s either way at batch 32, AVX512_BF16/AMX Xeon.)
+  "will likely fail". (It is not faster than the training loop's forward
+  pass; docs/benchmarks.md.)
   """
   return _hoisted(inputs, init_h, kernel, recurrent_kernel, bias, time_major,
                   go_backwards, _forward_recurrence)

@@ -11,8 +11,8 @@
 #   it, else 23; scripts/demo_plan.py fits the demo into it and training
 #   stops in time for the steps after it: deep_speech.py --max_train_minutes)
 #   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
-#   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is ~1.3x
-#   faster and the demo trains one epoch more; fp32 elsewhere)
+#   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is faster
+#   and the demo trains one epoch more; fp32 elsewhere)
 set -euo pipefail
 cd "$(dirname "$0")"
 START=$(date +%s)
@@ -58,11 +58,10 @@ if [ -z "${NUM_TRAIN:-}" ] && [ -z "${EPOCHS:-}" ]; then
 fi
 NUM_TRAIN=${NUM_TRAIN:-12000}
 if [ "$DTYPE" = bf16 ]; then EPOCHS=${EPOCHS:-7}; else EPOCHS=${EPOCHS:-6}; fi
-# Picked by measurement (bench/convergence.py, README "How far 20 minutes of
-# CPU go"): half the original's convolution channels and 10 ms windows for
-# speed, batch 32, a learning rate halving every 2000 steps, and masking plus
-# tempo/frequency warping against memorizing the recordings (the best
-# 20-minute curve: dev WER 0.66 / CER 0.24 on 13,000 utterances).
+# Picked by measurement (bench/convergence.py, docs/benchmarks.md): half the
+# original's convolution channels and 10 ms windows for speed, batch 32, a
+# learning rate halving every 2000 steps, and masking plus tempo/frequency
+# warping against memorizing the recordings (the best 20-minute curve).
 MODEL_FLAGS=${MODEL_FLAGS:---rnn_hidden_layers=3 --rnn_hidden_size=256 --conv_filters=16 --batch_size=32 --learning_rate=1.5e-3 --learning_rate_decay_steps=2000 --window_ms=10 --freq_mask=8 --time_mask=10 --tempo_warp=0.1 --freq_warp=0.1}
 # TensorFlow's C++ notices (oneDNN, CPU features) are not the demo's news.
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}
@@ -85,7 +84,7 @@ echo "== 2/4 preparing it with data/download.py (file:// mirror, checksums verif
 TRAIN=$DATA/sample-train/LibriSpeech/sample-train.csv
 DEV=$DATA/sample-dev/LibriSpeech/sample-dev.csv
 
-# ---- [LM block A, issue 13] held-out tuning rows and a 4-gram -------------
+# ---- [LM block A] held-out tuning rows and a 4-gram ----------------------
 # The last NUM_TUNE training rows are held out of training to tune the LM
 # weights on (never the dev set the demo reports); the 4-gram learns the
 # transcripts of the rows trained on, with the dev sentences dropped.
@@ -140,7 +139,7 @@ fi
   grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped"
 stage_done training
 
-# ---- [LM block B, issue 13] tune alpha/beta, dev WER greedy vs LM ---------
+# ---- [LM block B] tune alpha/beta, dev WER greedy vs LM ------------------
 SETTINGS=$LM_DIR/lm_settings.json
 # KenLM's notes on stderr each time a process loads the ARPA file.
 KENLM_NOTES='^\*\*\*\|Loading the LM will be faster\|^Reading \|^----5\|missing <unk>'
@@ -159,9 +158,9 @@ echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
 
 echo "== 4/4 transcribing dev utterances with the exported model"
 "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
-    --decoder=greedy  # [LM, issue 13] the export also carries the LM
+    --decoder=greedy  # The export also carries the LM; greedy first.
 
-# ---- [LM block C, issue 13] the same utterances with the tuned LM ---------
+# ---- [LM block C] the same utterances with the tuned LM ------------------
 echo "== the same dev utterances, beam search with the tuned 4-gram"
 "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
     --decoder=beam --lm_settings="$SETTINGS" 2>&1 | grep -v -e "$KENLM_NOTES"

@@ -231,7 +231,7 @@ def define_flags():
       "output_dir", None,
       "Write one file per input here (name.tsv/.json/.srt) instead of to "
       "standard output.")
-  # The decoder flags of deep_speech.py (issue 13).
+  # The decoder flags of deep_speech.py (beam search and LM).
   flags.DEFINE_enum("decoder", "greedy", decoder.DECODERS,
                     "CTC decoder: greedy, or beam search (optionally with an "
                     "n-gram LM).")

@@ -12,8 +12,9 @@ process it reports:
      corpus of synthesized "syllables" (bench/speech_like.make_corpus: no text
      to speech needed), checking that the loss fell, then an export that
      transcribe.py reads and transcribes.
-About 5-8 minutes on one GPU. Without a GPU it runs a reduced CPU mode (tiny
-network and corpus) and says so in its output ("mode": "cpu").
+Meant to take minutes on one GPU (never measured there). Without a GPU it
+runs a reduced CPU mode (tiny network and corpus) and says so in its output
+("mode": "cpu").
 
   bench/gpu_check.sh                # what users run
   .venv/bin/python bench/gpu_check.py --mode=cpu --tiny   # the test's mode

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run this first on a new GPU machine (about 5-8 minutes on one GPU):
+# Run this first on a new GPU machine (meant to take minutes on one GPU):
 #   bench/gpu_check.sh            # PYTHON=/path/to/python to pick another one
 # It prints TensorFlow's view of the GPUs, whether the GRUs ran on cuDNN,
 # float32/float16/bfloat16 step times of the 5 x 800 network at batch 64, a

@@ -28,8 +28,8 @@ a float32 matrix product of the RNN's size timed in the same run
 
 Run from the repository root:
 
-  .venv/bin/python bench/train_step.py           # default + small, ~5 min idle
-  .venv/bin/python bench/train_step.py --quick   # small only, ~1 min
+  .venv/bin/python bench/train_step.py           # default + small (minutes)
+  .venv/bin/python bench/train_step.py --quick   # small only, quicker
   .venv/bin/python bench/train_step.py --configs small --steps 20
   .venv/bin/python bench/train_step.py --configs demo --batch_size 32 \
       --utt_sec 2.4 --num_bins 81                  # demo.sh's step

@@ -40,8 +40,7 @@ once all of --vocab_size's sentences are used, training takes sentences
 within the larger vocabulary, while dev stays within --vocab_size (and
 unchanged).
 
-Speakers (weights follow measured intelligibility; see data/synthesis/voices.py
-and docs/benchmarks.md):
+Speakers (weights follow measured intelligibility; see docs/benchmarks.md):
 
     weight  engine     voice                  sex  rate               pitch
     4       flite      rms                    M    stretch .85-1.15   -200..+200 c

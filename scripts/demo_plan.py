@@ -1,8 +1,9 @@
 """Fits `make demo` into its time budget on this machine.
 
-The demo was tuned where its training step takes ~0.4 s (2 cores with
-AVX512_BF16); a 2-core AVX2 CPU takes 1.5 s with oneDNN's custom operations
-on and 2.7 s without, and synthesizes ~3.5x slower. So demo.sh asks this
+The demo was tuned on a fast CPU (2 cores with AVX512_BF16); a 2-core AVX2
+CPU takes several times as long per training step, even with oneDNN's
+custom operations on, and synthesizes several times slower
+(docs/benchmarks.md). So demo.sh asks this
 script first: it times a few training steps of the demo's network on a
 synthetic batch (as deep_speech.py would run them: same dtype, oneDNN on
 unless TF_ENABLE_ONEDNN_OPTS is set) and a few utterances of every voice
@@ -34,11 +35,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# The demo's tuned settings (README "How far 20 minutes of CPU go").
+# The demo's tuned settings (docs/benchmarks.md, "What 20 minutes of CPU buy").
 TUNED_NUM_TRAIN = 12000
 TUNED_EPOCHS = {"fp32": 6, "bf16": 7}
 MIN_EPOCHS = 3
-# Every curve of README "How far 20 minutes of CPU go" was still falling at
+# Every curve of docs/benchmarks.md's 20-minute runs was still falling at
 # its last epoch, so time left over goes to more passes over the tuned
 # corpus, up to this many.
 MAX_EPOCHS = 12
@@ -47,8 +48,9 @@ BATCH_SIZE = 32
 # A synthesized utterance: ~2.4 s of audio, ~34 characters.
 UTT_SEC = 2.4
 # Seconds of 2-core synthesis per utterance when the engines are missing (the
-# demo then installs them or stops): bench/synthesis.py's 58.5 ms of CPU per
-# utterance on the AVX512_BF16 Xeon, over 2 cores. Otherwise it is measured.
+# demo then installs them or stops): bench/synthesis.py's CPU time per
+# utterance on the AVX512_BF16/AMX kind (docs/benchmarks.md), over 2 cores.
+# Otherwise it is measured.
 DEFAULT_SYNTHESIS_S = 0.03
 # Costs besides synthesis and the bare step, estimated from the demo's own
 # runs where it was tuned (docs/benchmarks.md has the figures):
@@ -91,7 +93,7 @@ def choose(step_s, synth_s_per_utt, minutes, dtype):
   Keeps the tuned settings where they fit, with more epochs (up to
   MAX_EPOCHS) where those fit too; otherwise lowers the epochs to
   MIN_EPOCHS (more distinct sentences generalize better than more passes
-  over fewer, README "How far 20 minutes of CPU go"), then the corpus, in
+  over fewer; docs/benchmarks.md), then the corpus, in
   steps of 500 utterances, to MIN_NUM_TRAIN.
 
   Returns:
@@ -168,14 +170,14 @@ def time_synthesis(per_voice=4):
   more with the corpus's own code (one batch each, as data/sample_corpus.py
   runs them) and charges them the CPU time of this process and of the
   engines and sox it ran. The first batch loads the voice (a one-time cost
-  for the corpus); festival also starts once per batch (~0.17 s of CPU on the AVX512_BF16/AMX
-  Xeon), which the
-  corpus pays once per `runner.FESTIVAL_BATCH` utterances, so its
+  for the corpus); festival also starts once per batch (as costly as several
+  of its utterances), which the corpus pays once per
+  `runner.FESTIVAL_BATCH` utterances, so its
   per-utterance cost is the difference between the two batches. The costs
   are weighted by the voices' shares of the corpus and spread over the
-  cores. Charging 4 utterances per voice their start-up and first loads (as
-  this did before) predicted 0.049 s per utterance where the corpus then
-  took 0.029 s (AVX512_BF16/AMX Xeon).
+  cores. Charging 4 utterances per voice their start-up and first loads
+  instead overestimated the corpus's time by more than half
+  (docs/benchmarks.md).
   """
   if per_voice < 2:
     raise ValueError("per_voice must be at least 2, not %d" % per_voice)

@@ -74,7 +74,8 @@ def checkpoint_problem(prefix):
 
   Reads every tensor: the bundle reader compares each one's length and
   CRC32C with the index, so a truncated or corrupt shard is found. This
-  reads the whole checkpoint (about 1 s per 400 MB).
+  reads the whole checkpoint, so its time grows with the checkpoint's size
+  (docs/benchmarks.md).
   """
   index = prefix + ".index"
   if not os.path.exists(index):

@@ -2,8 +2,8 @@
 
 TensorFlow 2.15 turns oneDNN's custom operations on by default only on CPUs
 with AVX512_VNNI, AVX512_BF16 or AMX. On an AVX2 CPU they are off, and the
-demo network's training step takes 1.85x longer (2.75 s against 1.49 s on a
-2-core AMD EPYC, README "Speed per CPU kind"). The CLIs call
+demo network's training step is much slower without them (docs/benchmarks.md).
+The CLIs call
 `enable_onednn_if_unset` in `main`; a user's own TF_ENABLE_ONEDNN_OPTS wins.
 
 bfloat16 runs in three ways: natively (oneDNN with AVX512_BF16 or AMX, or a

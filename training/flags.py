@@ -99,8 +99,8 @@ def _define_port_flags():
       lower_bound=1,
       help=flags_core.help_wrap(
           "Channels of each of the two convolutions (the original's fixed "
-          "32). 16 makes a 3x256 model's training step ~1.7x faster on a "
-          "CPU."))
+          "32). 16 makes a small model's training step markedly faster on "
+          "a CPU (docs/benchmarks.md)."))
   flags.DEFINE_integer(
       name="learning_rate_decay_steps", default=0, lower_bound=0,
       help=flags_core.help_wrap(
@@ -202,7 +202,7 @@ def _define_port_flags():
 
 
 def _define_decoder_flags():
-  """Defines the decoder and evaluation flags (issue 13)."""
+  """Defines the decoder and evaluation flags (beam search, LM, --eval_only)."""
   flags.DEFINE_enum(
       name="decoder", default="greedy", enum_values=list(decoder.DECODERS),
       help=flags_core.help_wrap(

@@ -85,7 +85,8 @@ def write_archive(archive_path, corpus_root, subset, extra_files):
   """
   with atomic_file.atomic_write(archive_path, "wb") as raw:
     # FLAC does not compress further: level 1 saved only the tar headers'
-    # ~1.5% of the size, at ~30 ms of CPU per MB (AVX512_BF16/AMX Xeon); level 0 stores.
+    # small share of the size, at a CPU cost per MB; level 0 stores
+    # (docs/benchmarks.md).
     with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
                        compresslevel=0) as gz:
       with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:

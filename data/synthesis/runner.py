@@ -12,10 +12,10 @@ import tempfile
 from data import progress
 from data.synthesis import voices
 
-# Utterances festival speaks in one process: 4 training chapters. Its start
-# (~0.17 s of CPU on the AVX512_BF16/AMX Xeon) then costs ~2 ms per utterance
-# instead of 7-17 ms; larger batches would leave one worker alone with a long
-# batch at the end.
+# Utterances festival speaks in one process: 4 training chapters. Its start,
+# as costly as several utterances, then adds little per utterance
+# (docs/benchmarks.md); larger batches would leave one worker alone with a
+# long batch at the end.
 FESTIVAL_BATCH = 100
 
 

@@ -28,9 +28,9 @@ SAMPLE_RATE = 16000  # Hz, LibriSpeech's rate.
 # engine, voice, weight, sex, rate range, pitch range (cents, applied by sox;
 # espeak-ng takes its own 0-99 pitch instead). Rates are duration stretch
 # factors (> 1 is slower) except for espeak-ng (words per minute). Weights
-# follow measured intelligibility (pocketsphinx WER: flite rms 0.12, kal16
-# 0.14, festival slt-hts 0.15, festival kal 0.20, flite awb 0.20, espeak-ng
-# 0.68-0.95), so the robotic espeak-ng voices are about a tenth of speakers.
+# follow measured intelligibility (pocketsphinx WER per voice,
+# docs/benchmarks.md): the clearest flite and festival voices weigh most, and
+# the robotic espeak-ng voices are about a tenth of speakers.
 Voice = collections.namedtuple(
     "Voice", "key engine voice weight sex rate_range pitch_range")
 VOICES = (
@@ -192,9 +192,9 @@ def _run(cmd, what):
 def speak(parts, tmp_dir, tools):
   """Speaks each part's texts with its speaker's engine into WAVs in tmp_dir.
 
-  Festival speaks every part in one batch script: it takes ~0.17 s of CPU
-  to start (AVX512_BF16/AMX Xeon), as much as 2-10 of its utterances, and what it says does not
-  depend on what it said before in the same process (checked byte for byte,
+  Festival speaks every part in one batch script: its start costs as much
+  as several of its utterances (docs/benchmarks.md), and what it says does
+  not depend on what it said before in the same process (checked byte for byte,
   voice and stretch set again for each part).
 
   Args:

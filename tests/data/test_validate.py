@@ -1,6 +1,6 @@
 """Tests for data/validate.py and the training CLI on a corrupted corpus.
 
-Every bad-input kind of issue 6 is a real file on disk; both commands run as
+Every kind of bad manifest row is a real file on disk; both commands run as
 subprocesses, the way a user runs them.
 """
 
