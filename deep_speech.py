@@ -41,10 +41,6 @@ from training import runtime
 from training import settings
 from training import summaries
 
-# Evaluation metric keys.
-_WER_KEY = "WER"
-_CER_KEY = "CER"
-
 
 def compute_length_after_conv(max_time_steps, ctc_time_steps, input_length):
   """Computes the time_steps/ctc_input_length after convolution.
@@ -258,7 +254,7 @@ def run_deep_speech(flags_obj):
       record = state.cycles[cycle_index]
       logging.info("Cycle %d/%d already done (step %d, WER %.4f); skipping.",
                    cycle_index + 1, len(schedule), record["global_step"],
-                   record[_WER_KEY])
+                   record[evaluation.WER_KEY])
     else:
       logging.info("Starting a training cycle: %d/%d", cycle_index + 1,
                    len(schedule))
@@ -275,7 +271,8 @@ def run_deep_speech(flags_obj):
             run.model_dir, run.fingerprint, num_cycles=cycle_index + 1)
         record = state.cycles[cycle_index]
         logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
-                     cycle_index + 1, record[_WER_KEY], record[_CER_KEY])
+                     cycle_index + 1, record[evaluation.WER_KEY],
+                     record[evaluation.CER_KEY])
       trained.append(record)
     if _should_stop(flags_obj, run.decoder_kind, record, trained,
                     cycle_index + 1 == len(schedule)):

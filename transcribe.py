@@ -168,8 +168,9 @@ def _transcribe(flags_obj, args):
   bar = progress.Progress("transcribing", len(paths), unit="files",
                           delay_s=5.0)
   transcriber = pipeline.Transcriber(
-      model, _make_decoder(flags_obj, model), flags_obj.max_chunk_sec,
-      flags_obj.batch_size, deep_speech_model.TIME_REDUCTION,
+      model, _make_decoder(flags_obj, model),
+      time_reduction=deep_speech_model.TIME_REDUCTION,
+      max_chunk_sec=flags_obj.max_chunk_sec, batch_size=flags_obj.batch_size,
       progress=lambda files_done, _: bar.update(files_done - bar.done))
   writer = _Writer(flags_obj.output_format, flags_obj.output_dir)
   failed = bool(problems)

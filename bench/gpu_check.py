@@ -43,7 +43,7 @@ import train_step  # pylint: disable=g-import-not-at-top,wrong-import-position
 import speech_like  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-DTYPES = ("float32", "float16", "bfloat16")
+DTYPES = runtime.DTYPES
 
 
 def devices():

@@ -162,8 +162,9 @@ def run_case(model, paths, options):
   options = dict(options)
   dec = decoder.make_decoder(options.pop("kind"), model.settings.labels,
                              **options)
-  transcriber = pipeline.Transcriber(model, dec, 20.0, 16,
-                                     deep_speech_model.TIME_REDUCTION)
+  transcriber = pipeline.Transcriber(
+      model, dec, time_reduction=deep_speech_model.TIME_REDUCTION,
+      max_chunk_sec=20.0, batch_size=16)
   start = time.perf_counter()
   audio_sec = 0.0
   for result in transcriber.transcribe(paths):

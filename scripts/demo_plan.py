@@ -133,13 +133,14 @@ def time_step(dtype, steps=3):
   cpu.enable_onednn_if_unset()
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import deep_speech  # pylint: disable=g-import-not-at-top
+  from official_utils.flags import core as flags_core  # pylint: disable=g-import-not-at-top
   tf.get_logger().setLevel("ERROR")
   rng = np.random.RandomState(0)
   frames, chars = int(UTT_SEC * 100), int(UTT_SEC * 14)
   params = dict(num_classes=29, rnn_type="gru", is_bidirectional=True,
                 use_bias=True, rnn_hidden_layers=3, rnn_hidden_size=256,
                 conv_filters=16, learning_rate=1.5e-3,
-                dtype={"fp32": "float32", "bf16": "bfloat16"}[dtype],
+                dtype=flags_core.DTYPE_MAP[dtype],
                 loss_scale="dynamic")
   with tf.Graph().as_default():
     # 10 ms windows: 100 frames per second of 81 bins.

@@ -25,9 +25,11 @@ from training import summaries
 from training import report as report_lib
 
 # Evaluation metric keys.
-_WER_KEY = "WER"
-_CER_KEY = "CER"
-METRIC_KEYS = (_WER_KEY, _CER_KEY, "corpus_WER", "corpus_CER")
+# The metric names of evaluation results and cycle records (the seed's
+# "WER"/"CER" keys) - their one home.
+WER_KEY = "WER"
+CER_KEY = "CER"
+METRIC_KEYS = (WER_KEY, CER_KEY, "corpus_WER", "corpus_CER")
 GREEDY = "greedy"
 
 
@@ -73,7 +75,7 @@ def log_evaluation(iteration, eval_results, train_loss, show_samples,
   """
   title = title or "Iteration {}".format(iteration)
   logging.info("{}: WER = {:.4f}, CER = {:.4f}".format(
-      title, eval_results[_WER_KEY], eval_results[_CER_KEY]))
+      title, eval_results[WER_KEY], eval_results[CER_KEY]))
   logging.info("{}: corpus WER = {:.4f}, corpus CER = {:.4f}, "
                "mean train loss = {}".format(
                    title, eval_results["corpus_WER"],
@@ -83,7 +85,7 @@ def log_evaluation(iteration, eval_results, train_loss, show_samples,
             in eval_results.get("decoders", {}).items() if name != GREEDY]
   for _, results in others:
     logging.info("{} ({}): WER = {:.4f}, CER = {:.4f}".format(
-        title, results["decoder"], results[_WER_KEY], results[_CER_KEY]))
+        title, results["decoder"], results[WER_KEY], results[CER_KEY]))
     logging.info("{} ({}): corpus WER = {:.4f}, corpus CER = {:.4f}".format(
         title, results["decoder"], results["corpus_WER"],
         results["corpus_CER"]))
@@ -153,8 +155,8 @@ def decisive_wer(record, kind):
     (WER, decoder label).
   """
   if kind != GREEDY and kind in record:
-    return record[kind][_WER_KEY], record[kind]["decoder"]
-  return record[_WER_KEY], GREEDY
+    return record[kind][WER_KEY], record[kind]["decoder"]
+  return record[WER_KEY], GREEDY
 
 
 def past_wer_threshold(threshold, wer):

@@ -11,10 +11,11 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from official_utils.flags import core as flags_core
 from official_utils.misc import distribution_utils
 
 # The compute dtypes `DeepSpeech2` takes.
-DTYPES = ("float32", "float16", "bfloat16")
+DTYPES = tuple(flags_core.DTYPE_MAP.values())
 
 
 class CheckpointMismatchError(ValueError):

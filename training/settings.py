@@ -29,10 +29,6 @@ from training import inputs
 from training import runtime
 from training import summaries
 
-# --dtype -> the model's compute dtype.
-DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
-
-
 def data_args(flags_obj):
   """`inputs.generate_dataset`'s arguments, from the flags."""
   return dict(sample_rate=flags_obj.sample_rate,
@@ -154,7 +150,7 @@ def model_params(flags_obj, num_classes):
       "learning_rate": flags_obj.learning_rate,
       "learning_rate_decay_steps": flags_obj.learning_rate_decay_steps,
       "learning_rate_decay_rate": flags_obj.learning_rate_decay_rate,
-      "dtype": DTYPES[flags_obj.dtype],
+      "dtype": flags_core.DTYPE_MAP[flags_obj.dtype],
       "loss_scale": loss_scale,
   }
 

@@ -41,9 +41,8 @@ class Result(object):
 class Transcriber(object):
   """Transcribes audio files with a model and a decoder."""
 
-  def __init__(self, model, decoder, max_chunk_sec=20.0, batch_size=16,
-               time_reduction=4, block_frames=audio.BLOCK_FRAMES,
-               progress=None):
+  def __init__(self, model, decoder, *, time_reduction, max_chunk_sec=20.0,
+               batch_size=16, block_frames=audio.BLOCK_FRAMES, progress=None):
     """Args:
 
       model: a `model.ExportedModel` or `model.CheckpointModel` (anything
@@ -52,7 +51,9 @@ class Transcriber(object):
         (decoder.make_decoder).
       max_chunk_sec: the longest piece decoded at once, in seconds.
       batch_size: chunks per model call.
-      time_reduction: the model's input frames per output frame.
+      time_reduction: the model's input frames per output frame
+        (`deep_speech_model.TIME_REDUCTION`, its one home; required, so
+        that this module needs no TensorFlow).
       block_frames: samples read from a file at a time.
       progress: None, or a callable(files_done, audio_seconds) called
         after every model call and file.

@@ -115,6 +115,11 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
   return names
 
 
+# --dtype -> the compute dtype's name (official/utils' DTYPE_MAP, by name so
+# that this module needs no TensorFlow import).
+DTYPE_MAP = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
+
+
 def define_performance(num_parallel_calls=True, dtype=True,
                        loss_scale=True):
   """Declares flags that change speed but not the model's meaning.
@@ -132,7 +137,7 @@ def define_performance(num_parallel_calls=True, dtype=True,
   if dtype:
     flags.DEFINE_enum(
         name="dtype", short_name="dt", default="fp32",
-        enum_values=["fp16", "bf16", "fp32"],
+        enum_values=list(DTYPE_MAP),
         help=help_wrap("Compute precision. fp16 runs the convolutions and "
                        "RNNs in float16 (mixed precision; the softmax, CTC "
                        "loss and variables stay float32) with dynamic loss "

@@ -114,7 +114,8 @@ def test_words_of_a_three_minute_recording_land_on_their_utterances(
   labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
   voice = VoiceModel()
   transcriber = pipeline.Transcriber(
-      voice, decoder.make_decoder("greedy", labels), max_chunk_sec=20,
+      voice, decoder.make_decoder("greedy", labels),
+      time_reduction=deep_speech_model.TIME_REDUCTION, max_chunk_sec=20,
       batch_size=3)
   (result,) = list(transcriber.transcribe([path]))
 
