@@ -4,7 +4,7 @@ Every decoder has one method, `decode_batch(probabilities, lengths)`: the
 model's softmax outputs, float [batch, time, num_classes] (the blank is the
 last class), and each utterance's real frame count, int [batch], in; one
 transcript per utterance out. `make_decoder` builds one from plain arguments:
-"greedy" (the seed's `DeepSpeechDecoder`) or "beam" (`beam_decoder.py`,
+"greedy" (the seed's `DeepSpeechDecoder`) or "beam" (`decoding/beam_search.py`,
 optionally with a KenLM n-gram and a lexicon). An LM settings file (JSON)
 carries a tuned LM setup between the tuning command and the CLIs.
 
@@ -28,7 +28,7 @@ import os
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-import beam_decoder
+from decoding import beam_search
 from data import atomic_file
 from data import vocabulary
 
@@ -250,14 +250,14 @@ def make_decoder(kind, labels, beam_width=100, lm_path=None, alpha=0.0,
     kind: "greedy" or "beam".
     labels: the model's labels in class order, blank last.
     beam_width, lm_path, alpha, beta, lexicon: the beam search's settings
-      (see beam_decoder.BeamSearchDecoder); greedy takes none of them.
+      (see beam_search.BeamSearchDecoder); greedy takes none of them.
 
   Returns:
     An object with `decode_batch(probabilities, lengths) -> list of str`.
 
   Raises:
     ValueError: an unknown kind, or an LM or lexicon for the greedy decoder.
-    beam_decoder.DecoderLibraryError: flashlight-text is missing (an
+    beam_search.DecoderLibraryError: flashlight-text is missing (an
       ImportError whose message names the pip line).
   """
   if kind == "greedy":
@@ -266,7 +266,7 @@ def make_decoder(kind, labels, beam_width=100, lm_path=None, alpha=0.0,
                        "not greedy decoding")
     return DeepSpeechDecoder(labels, vocabulary.blank_index(labels))
   if kind == "beam":
-    return beam_decoder.BeamSearchDecoder(
+    return beam_search.BeamSearchDecoder(
         labels, beam_width=beam_width, lm_path=lm_path, alpha=alpha,
         beta=beta, lexicon=lexicon)
   raise ValueError("unknown decoder %r; expected one of %s"

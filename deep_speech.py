@@ -20,7 +20,7 @@ from absl import flags
 from absl import logging
 import tensorflow as tf
 
-import beam_decoder
+from decoding import beam_search
 from data import dataset
 from data import manifest
 import deep_speech_model
@@ -382,7 +382,7 @@ def main(_):
   except (manifest.ManifestError, dataset.DataError, ValueError,
           hooks.AudioReadError, hooks.NonFiniteLossError, lock.LockedError,
           atomic_file.WriteError, checkpoints.CheckpointWriteError,
-          beam_decoder.DecoderLibraryError) as e:
+          beam_search.DecoderLibraryError) as e:
     logging.error("%s", e)
     sys.exit(1)
 

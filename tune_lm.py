@@ -26,9 +26,9 @@ from absl import app
 from absl import flags
 from absl import logging
 
-import beam_decoder
+from decoding import beam_search
 import decoder
-import lm_tuning
+from decoding import tuning
 from data import featurizer
 from data import manifest as manifest_lib
 from data import vocabulary
@@ -49,10 +49,10 @@ def _manifest_rows(path, num=0):
 def _outputs(flags_obj, paths, references):
   """The acoustic outputs, from the cache when it holds these utterances."""
   cache = flags_obj.outputs_cache
-  model = lm_tuning.model_identity(flags_obj.saved_model, flags_obj.model_dir)
+  model = tuning.model_identity(flags_obj.saved_model, flags_obj.model_dir)
   if cache and os.path.exists(cache):
     probabilities, lengths, cached_refs, labels, cached_model = (
-        lm_tuning.load_outputs(cache))
+        tuning.load_outputs(cache))
     if cached_refs == references and cached_model == model:
       print("Acoustic outputs of %d utterances from %s." % (len(references),
                                                           cache))
@@ -61,11 +61,11 @@ def _outputs(flags_obj, paths, references):
           "the model again." % cache)
   print("Running the acoustic model over %d utterances..." % len(paths),
         flush=True)
-  probabilities, lengths, labels = lm_tuning.acoustic_outputs(
-      lm_tuning.load_model(flags_obj.saved_model, flags_obj.model_dir),
+  probabilities, lengths, labels = tuning.acoustic_outputs(
+      tuning.load_model(flags_obj.saved_model, flags_obj.model_dir),
       paths, flags_obj.batch_size)
   if cache:
-    lm_tuning.save_outputs(cache, probabilities, lengths, references, labels,
+    tuning.save_outputs(cache, probabilities, lengths, references, labels,
                            model)
   return probabilities, lengths, labels
 
@@ -74,18 +74,18 @@ def run_tune_lm(flags_obj):
   """Tunes alpha and beta for the parsed flags; the only reader of flags.
 
   Returns:
-    The best `lm_tuning.Point`.
+    The best `tuning.Point`.
   """
   paths, references = _manifest_rows(flags_obj.manifest, flags_obj.num)
   if not paths:
-    raise lm_tuning.TuningError("%s has no usable row" % flags_obj.manifest)
+    raise tuning.TuningError("%s has no usable row" % flags_obj.manifest)
   others = {m: _manifest_rows(m)[0] for m in flags_obj.exclude_manifest}
-  lm_tuning.check_held_out(paths, flags_obj.manifest, others)
+  tuning.check_held_out(paths, flags_obj.manifest, others)
   if not flags_obj.exclude_manifest:
     logging.warning("No --exclude_manifest: make sure %s is held out of "
                     "training and is not the set you report.",
                     flags_obj.manifest)
-  points = lm_tuning.grid(
+  points = tuning.grid(
       flags_obj.alpha_min, flags_obj.alpha_max, flags_obj.alpha_steps,
       flags_obj.beta_min, flags_obj.beta_max, flags_obj.beta_steps)
   probabilities, lengths, labels = _outputs(flags_obj, paths, references)
@@ -99,12 +99,12 @@ def run_tune_lm(flags_obj):
   print("Decoding %d grid points x %d utterances at beam width %d "
         "(%d processes)..." % (len(points), len(references),
                                flags_obj.beam_width, processes), flush=True)
-  scored = lm_tuning.search(base, probabilities, lengths, references, points,
+  scored = tuning.search(base, probabilities, lengths, references, points,
                             processes)
-  print(lm_tuning.format_table(
+  print(tuning.format_table(
       scored, (greedy_rates["corpus_WER"], greedy_rates["corpus_CER"])))
-  best = lm_tuning.best_point(scored)
-  edges = lm_tuning.on_edge(best, scored)
+  best = tuning.best_point(scored)
+  edges = tuning.on_edge(best, scored)
   if edges:
     print("The best point lies on the grid's edge (%s): a wider --alpha/--beta "
           "range may do better." % ", ".join(edges))
@@ -170,13 +170,13 @@ def main(_):
   logging.set_verbosity(logging.WARNING)
   try:
     run_tune_lm(flags.FLAGS)
-  except (lm_tuning.TuningError, manifest_lib.ManifestError) as e:
+  except (tuning.TuningError, manifest_lib.ManifestError) as e:
     sys.stderr.write("tune_lm.py: error: %s\n" % e)
     sys.exit(2)
   except (ValueError, OSError) as e:
     sys.stderr.write("tune_lm.py: error: %s\n" % e)
     sys.exit(1)
-  except beam_decoder.DecoderLibraryError as e:
+  except beam_search.DecoderLibraryError as e:
     sys.stderr.write("tune_lm.py: error: %s\n" % e)
     sys.exit(1)
 

@@ -11,7 +11,7 @@ the long file, so resampling is included), and transcribes it with
 transcription.pipeline in a fresh process per case: short files, and one
 long file whose peak RSS is the process's. Reports seconds of audio per
 second (real-time factor) for the greedy decoder and for the beam search
-with a word 4-gram (--lm_path, or one built here by data/lm.py from the
+with a word 4-gram (--lm_path, or one built here by decoding/lm.py from the
 sample corpus's sentences, data/synthesis/text.py). Last line: one JSON
 object.
 
@@ -73,8 +73,8 @@ def export_model(directory):
 
 
 def build_lm(directory, num_sentences):
-  """A word 4-gram of the sample corpus's sentences (data/lm.py)."""
-  from data import lm  # pylint: disable=g-import-not-at-top
+  """A word 4-gram of the sample corpus's sentences (decoding/lm.py)."""
+  from decoding import lm  # pylint: disable=g-import-not-at-top
   from data.synthesis import text  # pylint: disable=g-import-not-at-top
   missing = text.missing_text_packages()
   if missing:

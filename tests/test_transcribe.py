@@ -156,7 +156,7 @@ def _texts(result):
 
 
 def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
-  from data import lm  # pylint: disable=g-import-not-at-top
+  from decoding import lm  # pylint: disable=g-import-not-at-top
   import decoder  # pylint: disable=g-import-not-at-top
   from training import export  # pylint: disable=g-import-not-at-top
   _, export_dir, utterances = trained
@@ -172,7 +172,7 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
   # this briefly trained model alone. (How much better depends on how far the
   # model trained, which varies with the CPU's kernels: on one machine greedy
   # got 3 of 4 right and the LM mended the 4th only in part. Strictly better
-  # decoding is tested on fixed probabilities in tests/test_beam_decoder.py.)
+  # decoding is tested on fixed probabilities in tests/decoding/test_beam_search.py.)
   lm_dir = tmp_path / "lm"
   lm_dir.mkdir()
   arpa = str(lm_dir / "lm.arpa")

@@ -44,7 +44,7 @@ def make_decoders(speech_labels, decoder_args=None):
 
   Raises:
     ValueError: the beam decoder cannot be built (a bad LM or lexicon).
-    beam_decoder.DecoderLibraryError: flashlight-text is missing.
+    beam_search.DecoderLibraryError: flashlight-text is missing.
   """
   decoders = collections.OrderedDict()
   decoders[GREEDY] = decoder.make_decoder(GREEDY, speech_labels)

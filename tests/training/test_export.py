@@ -62,7 +62,7 @@ def test_a_directory_without_an_export_is_a_clear_error(tmp_path):
 
 
 def test_export_packages_its_lm_and_lexicon(tmp_path):
-  from data import lm  # pylint: disable=g-import-not-at-top
+  from decoding import lm  # pylint: disable=g-import-not-at-top
   import decoder  # pylint: disable=g-import-not-at-top
   model_dir, export_dir = str(tmp_path / "model"), str(tmp_path / "export")
   estimator = _train_one_step(model_dir, 81)

@@ -72,7 +72,7 @@ def _parse(argv):
 
 
 def test_lm_settings_file_is_read_and_flags_given_override_it(tmp_path):
-  from data import lm  # pylint: disable=g-import-not-at-top
+  from decoding import lm  # pylint: disable=g-import-not-at-top
   import decoder  # pylint: disable=g-import-not-at-top
   arpa = str(tmp_path / "words.arpa")
   lm.build_arpa(["the cat sat", "the dog ran"], 2, arpa)

@@ -1,7 +1,7 @@
-"""Tests for beam_decoder.py (flashlight-text) through decoder.make_decoder.
+"""Tests for beam_search.py (flashlight-text) through decoder.make_decoder.
 
 The n-gram is built in each test session by the project's own builder
-(data/lm.py) from a few sentences; the probability matrices are made by hand.
+(decoding/lm.py) from a few sentences; the probability matrices are made by hand.
 """
 
 import sys
@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-import beam_decoder
+from decoding import beam_search
 import decoder
-from data import lm
+from decoding import lm
 
 LABELS = " abcdefghijklmnopqrstuvwxyz'-"
 BLANK = 28
@@ -137,10 +137,10 @@ def test_lengths_cut_the_padding():
 def test_read_lexicon_takes_first_fields(tmp_path):
   path = tmp_path / "lexicon.txt"
   path.write_text("HELLO HH AH L OW\nworld\n\nhello\n")
-  assert beam_decoder.read_lexicon(str(path)) == ["hello", "world"]
+  assert beam_search.read_lexicon(str(path)) == ["hello", "world"]
   (tmp_path / "empty.txt").write_text("\n")
   with pytest.raises(ValueError, match="holds no word"):
-    beam_decoder.read_lexicon(str(tmp_path / "empty.txt"))
+    beam_search.read_lexicon(str(tmp_path / "empty.txt"))
 
 
 def test_missing_flashlight_names_the_pip_line(monkeypatch):

@@ -21,7 +21,7 @@ import copy
 
 import numpy as np
 
-from data import lm as lm_lib
+from decoding import lm as lm_lib
 
 PIP_LINE = ("pip install flashlight-text (or pip install -r "
             "requirements-extras.txt)")

@@ -280,7 +280,7 @@ def search(base_decoder, probabilities, lengths, references, points,
   """Decodes the outputs at every grid point and scores each.
 
   Args:
-    base_decoder: a beam_decoder.BeamSearchDecoder with an LM (its own
+    base_decoder: a beam_search.BeamSearchDecoder with an LM (its own
       alpha and beta are not used).
     probabilities, lengths: as from `acoustic_outputs`.
     references: the utterances' reference transcripts, in order.
