@@ -33,6 +33,8 @@ from absl import logging
 from data import progress
 from data import vocabulary
 import decoder
+from decoding import lm_settings
+from decoding import scoring
 from training import cpu
 
 _NAME = "transcribe.py"
@@ -82,7 +84,7 @@ def _decoder_options(flags_obj, recorded_kind, recorded):
                                           flags_obj.decoder)
   options = dict(recorded) if kind == "beam" else {}
   if flags_obj.lm_settings:
-    options.update(decoder.read_lm_settings(flags_obj.lm_settings))
+    options.update(lm_settings.read(flags_obj.lm_settings))
   for key, flag in _DECODER_FLAGS:
     if flags_obj[flag].present or key not in options:
       options[key] = flags_obj[flag].value
@@ -194,7 +196,7 @@ def _show_references(paths, references, texts):
   for path, reference, text in zip(paths, references, texts):
     print("%s\n  reference : %s\n  prediction: %s" % (
         os.path.basename(path), reference, text))
-  rates = decoder.compute_error_rates(texts, references)
+  rates = scoring.compute_error_rates(texts, references)
   print("WER %.4f, CER %.4f over %d utterances (corpus level)" % (
       rates["corpus_WER"], rates["corpus_CER"], len(texts)))
 
@@ -240,7 +242,7 @@ def define_flags():
                       "Restrict --decoder=beam to the words of this file.")
   flags.DEFINE_string(
       "lm_settings", None,
-      "Tuned LM settings file (decoder.write_lm_settings's JSON); it "
+      "Tuned LM settings file (lm_settings.write's JSON); it "
       "selects --decoder=beam unless --decoder is given, overrides the "
       "export's recorded decoder settings, and flags given explicitly "
       "override it.")

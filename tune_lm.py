@@ -26,12 +26,14 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from decoding import beam_search
-import decoder
-from decoding import tuning
 from data import featurizer
 from data import manifest as manifest_lib
 from data import vocabulary
+import decoder
+from decoding import beam_search
+from decoding import lm_settings
+from decoding import scoring
+from decoding import tuning
 
 
 def _manifest_rows(path, num=0):
@@ -91,7 +93,7 @@ def run_tune_lm(flags_obj):
   probabilities, lengths, labels = _outputs(flags_obj, paths, references)
   greedy = decoder.make_decoder("greedy", labels).decode_batch(
       probabilities, lengths)
-  greedy_rates = decoder.compute_error_rates(greedy, references)
+  greedy_rates = scoring.compute_error_rates(greedy, references)
   base = decoder.make_decoder(
       "beam", labels, beam_width=flags_obj.beam_width,
       lm_path=flags_obj.lm_path, lexicon=flags_obj.lexicon)
@@ -108,7 +110,7 @@ def run_tune_lm(flags_obj):
   if edges:
     print("The best point lies on the grid's edge (%s): a wider --alpha/--beta "
           "range may do better." % ", ".join(edges))
-  decoder.write_lm_settings(
+  lm_settings.write(
       flags_obj.lm_settings_out, os.path.abspath(flags_obj.lm_path),
       best.alpha, best.beta, beam_width=flags_obj.beam_width,
       lexicon=(os.path.abspath(flags_obj.lexicon) if flags_obj.lexicon

@@ -21,6 +21,7 @@ import copy
 
 import numpy as np
 
+import decoder
 from decoding import lm as lm_lib
 
 PIP_LINE = ("pip install flashlight-text (or pip install -r "
@@ -82,7 +83,7 @@ def read_lexicon(path):
   return words
 
 
-class BeamSearchDecoder(object):
+class BeamSearchDecoder(decoder.Decoder):
   """CTC beam-search decoder: `decode_batch(probabilities, lengths)`.
 
   Attributes:
@@ -91,8 +92,8 @@ class BeamSearchDecoder(object):
     beam_width, alpha, beta, lm_path, lexicon: as given.
   """
 
-  def __init__(self, labels, beam_width=100, lm_path=None, alpha=0.0,
-               beta=0.0, lexicon=None,
+  def __init__(self, labels, beam_width=decoder.DEFAULT_BEAM_WIDTH,
+               lm_path=None, alpha=0.0, beta=0.0, lexicon=None,
                beam_size_token=DEFAULT_BEAM_SIZE_TOKEN,
                beam_threshold=DEFAULT_BEAM_THRESHOLD):
     """Builds the search (loads the LM and the lexicon once).
@@ -233,17 +234,8 @@ class BeamSearchDecoder(object):
     Raises:
       ValueError: wrong shapes or lengths outside [0, time].
     """
-    probabilities = np.asarray(probabilities)
-    lengths = np.asarray(lengths).astype(np.int64).reshape(-1)
-    if probabilities.ndim != 3 or probabilities.shape[2] != len(self.labels):
-      raise ValueError("probabilities must be [batch, time, %d], got shape "
-                       "%s" % (len(self.labels), probabilities.shape,))
-    if lengths.shape[0] != probabilities.shape[0]:
-      raise ValueError("got %d lengths for a batch of %d"
-                       % (lengths.shape[0], probabilities.shape[0]))
-    num_frames = probabilities.shape[1]
-    if lengths.size and (lengths.min() < 0 or lengths.max() > num_frames):
-      raise ValueError("lengths must lie in [0, %d] frames" % num_frames)
+    probabilities, lengths = self.check_batch(probabilities, lengths,
+                                              len(self.labels))
     texts = []
     for probs, length in zip(probabilities, lengths):
       if length == 0:

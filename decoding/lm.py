@@ -156,7 +156,7 @@ def word_counts(sentences):
 def write_vocabulary(counts, path):
   """Writes the words, one per line, most frequent first (ties by spelling).
 
-  This is the lexicon format decoder.read_lexicon reads.
+  This is the lexicon format beam_search.read_lexicon reads.
   """
   words = sorted(counts, key=lambda w: (-counts[w], w))
   atomic_file.write_text(path, "".join(w + "\n" for w in words))

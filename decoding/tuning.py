@@ -23,9 +23,9 @@ import os
 import numpy as np
 import soundfile
 
-import decoder
 from data import featurizer
 from data import progress
+from decoding import scoring
 
 # One grid point's outcome; wer/cer are corpus-level (total edit distance
 # over total reference length).
@@ -271,7 +271,7 @@ def _score_point(point):
   alpha, beta = point
   search = _SHARED["decoder"].with_weights(alpha, beta)
   texts = search.decode_batch(_SHARED["probabilities"], _SHARED["lengths"])
-  rates = decoder.compute_error_rates(texts, _SHARED["references"])
+  rates = scoring.compute_error_rates(texts, _SHARED["references"])
   return Point(alpha, beta, rates["corpus_WER"], rates["corpus_CER"])
 
 

@@ -157,7 +157,8 @@ def _texts(result):
 
 def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
   from decoding import lm  # pylint: disable=g-import-not-at-top
-  import decoder  # pylint: disable=g-import-not-at-top
+  from decoding import lm_settings  # pylint: disable=g-import-not-at-top
+  from decoding import scoring  # pylint: disable=g-import-not-at-top
   from training import export  # pylint: disable=g-import-not-at-top
   _, export_dir, utterances = trained
   paths = [path for path, _ in utterances]
@@ -187,7 +188,7 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
   assert all(set(text.split()) <= words for text in with_lm), with_lm
   if any(set(text.split()) - words for text in greedy):
     assert with_lm != greedy  # the non-words are gone
-  wer = lambda texts: decoder.compute_error_rates(texts, references)[
+  wer = lambda texts: scoring.compute_error_rates(texts, references)[
       "corpus_WER"]
   assert wer(with_lm) <= wer(greedy), (with_lm, greedy, references)
   for o in out:
@@ -195,7 +196,7 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
 
   # The same settings from a tuned-LM settings file (path relative to it)...
   settings = str(lm_dir / "lm_settings.json")
-  decoder.write_lm_settings(settings, "lm.arpa", 0.5, 1.0)
+  lm_settings.write(settings, "lm.arpa", 0.5, 1.0)
   assert _texts(_run(["--saved_model=" + export_dir,
                       "--lm_settings=" + settings] + paths)) == with_lm
   # ...and from an export that carries its LM (training/export.py's decoder

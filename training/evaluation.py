@@ -16,6 +16,7 @@ from absl import logging
 from data import featurizer
 from data import progress
 import decoder
+from decoding import scoring
 from official_utils.logs import logger
 from official_utils.misc import model_helpers
 from training import checkpoints
@@ -134,7 +135,7 @@ def evaluate_model(estimator, speech_labels, entries, input_fn_eval,
                        % (len(decoded[GREEDY]), len(targets)))
   by_decoder = collections.OrderedDict()
   for name, texts in decoded.items():
-    by_decoder[name] = decoder.compute_error_rates(texts, targets)
+    by_decoder[name] = scoring.compute_error_rates(texts, targets)
     by_decoder[name]["decoded"] = texts
     by_decoder[name]["decoder"] = decoder_label(name, decoders[name])
   results = dict(by_decoder[GREEDY], targets=targets, decoders=by_decoder)

@@ -17,7 +17,7 @@ import tensorflow as tf
 from data import augment as augment_lib
 from data import dataset
 from data import sampler
-import decoder
+from decoding import lm_settings
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
@@ -190,7 +190,7 @@ def decoder_args(flags_obj):
           "beta": flags_obj.lm_beta, "lexicon": flags_obj.lexicon}
   if flags_obj.lm_settings:
     try:
-      settings = decoder.read_lm_settings(flags_obj.lm_settings)
+      settings = lm_settings.read(flags_obj.lm_settings)
     except ValueError as e:
       raise ValueError("--lm_settings: %s" % e) from None
     for key, value in settings.items():

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 import decoder
-from decoding import tuning
 from decoding import lm
+from decoding import lm_settings
+from decoding import scoring
+from decoding import tuning
 from tests import conftest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -79,7 +81,7 @@ def test_search_scores_every_point_as_a_fresh_decoder_would(arpa, outputs,
   probabilities, lengths, references = outputs
   greedy = decoder.make_decoder("greedy", LABELS).decode_batch(probabilities,
                                                                 lengths)
-  greedy_wer = decoder.compute_error_rates(greedy, references)["corpus_WER"]
+  greedy_wer = scoring.compute_error_rates(greedy, references)["corpus_WER"]
   assert greedy_wer > 0.15  # Every sentence has a wrong word.
   base = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa)
   points = tuning.grid(0.0, 2.0, 3, 0.0, 2.0, 2)
@@ -89,7 +91,7 @@ def test_search_scores_every_point_as_a_fresh_decoder_would(arpa, outputs,
   for point in scored:
     fresh = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa,
                                  alpha=point.alpha, beta=point.beta)
-    rates = decoder.compute_error_rates(
+    rates = scoring.compute_error_rates(
         fresh.decode_batch(probabilities, lengths), references)
     assert (point.wer, point.cer) == (rates["corpus_WER"], rates["corpus_CER"])
   best = tuning.best_point(scored)
@@ -196,7 +198,7 @@ def test_cli_tunes_from_the_outputs_cache_and_writes_settings(
   assert proc.stdout.count("<- best") == 1
   assert len([l for l in proc.stdout.splitlines()
               if l.strip() and l.split()[0][0].isdigit()]) == 6
-  read = decoder.read_lm_settings(settings)
+  read = lm_settings.read(settings)
   assert read["lm_path"] == arpa and read["beam_width"] == 16
   assert read["alpha"] > 0.0
   best = decoder.make_decoder("beam", LABELS, **read)
@@ -263,7 +265,7 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-4)
   # 20 ms windows, 10 ms stride, time reduced 4x by the convolutions.
   assert all(0 < n <= probabilities.shape[1] for n in lengths)
-  assert set(decoder.read_lm_settings(settings)) == {
+  assert set(lm_settings.read(settings)) == {
       "lm_path", "alpha", "beta", "beam_width"}
   proc = _tune_lm(*args)
   assert proc.returncode == 0, proc.stderr[-2000:]

@@ -73,12 +73,12 @@ def _parse(argv):
 
 def test_lm_settings_file_is_read_and_flags_given_override_it(tmp_path):
   from decoding import lm  # pylint: disable=g-import-not-at-top
-  import decoder  # pylint: disable=g-import-not-at-top
+  from decoding import lm_settings  # pylint: disable=g-import-not-at-top
   arpa = str(tmp_path / "words.arpa")
   lm.build_arpa(["the cat sat", "the dog ran"], 2, arpa)
   (tmp_path / "words.txt").write_text("the\ncat\n")
   tuned = str(tmp_path / "tuned.json")
-  decoder.write_lm_settings(tuned, "words.arpa", 0.7, 1.5, beam_width=32,
+  lm_settings.write(tuned, "words.arpa", 0.7, 1.5, beam_width=32,
                             lexicon="words.txt")
   args = settings.decoder_args(_parse(["--decoder=beam",
                                          "--lm_settings=" + tuned]))
