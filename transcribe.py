@@ -33,7 +33,7 @@ from absl import logging
 from data import progress
 from data import vocabulary
 import decoder
-from decoding import lm_settings
+from decoding import flags as decoder_flags
 from decoding import scoring
 from training import cpu
 
@@ -59,46 +59,11 @@ def _load_model(flags_obj):
   return model_lib.ExportedModel(flags_obj.saved_model, fallback)
 
 
-# transcribe.py's flag for each decoder.make_decoder argument.
-_DECODER_FLAGS = (("beam_width", "beam_width"), ("lm_path", "lm_path"),
-                  ("alpha", "lm_alpha"), ("beta", "lm_beta"),
-                  ("lexicon", "lexicon"))
-
-
-def _decoder_options(flags_obj, recorded_kind, recorded):
-  """(kind, make_decoder keyword arguments) from flags and settings.
-
-  The kind is --decoder when given, else the model's recorded one, else
-  greedy. Flags given on the command line win over --lm_settings, which wins
-  over the model's recorded beam settings (used only for a beam search);
-  flag defaults fill in the rest. Without --decoder, a language model or
-  lexicon from the flags or --lm_settings selects the beam search.
-
-  Args:
-    flags_obj: the parsed flags.
-    recorded_kind: the model's recorded decoder kind, or None.
-    recorded: the model's recorded beam settings (make_decoder's keys).
-  """
-  given = flags_obj["decoder"].present
-  kind = flags_obj.decoder if given else (recorded_kind or
-                                          flags_obj.decoder)
-  options = dict(recorded) if kind == "beam" else {}
-  if flags_obj.lm_settings:
-    options.update(lm_settings.read(flags_obj.lm_settings))
-  for key, flag in _DECODER_FLAGS:
-    if flags_obj[flag].present or key not in options:
-      options[key] = flags_obj[flag].value
-  if not given and (options["lm_path"] or options["lexicon"]):
-    kind = "beam"
-  if kind == "greedy":
-    return kind, {k: options[k] for k in ("lm_path", "lexicon")}
-  return kind, options
-
-
 def _make_decoder(flags_obj, model):
-  kind, options = _decoder_options(flags_obj, model.decoder_kind,
-                                   model.decoder_settings)
-  return decoder.make_decoder(kind, model.settings.labels, **options)
+  options = decoder_flags.decoder_options(
+      flags_obj, model.decoder, model.settings_file, log=_note)
+  return decoder.make_decoder(options.pop("kind"), model.settings.labels,
+                              **options)
 
 
 def _paths(flags_obj, args):
@@ -230,22 +195,7 @@ def define_flags():
       "output_dir", None,
       "Write one file per input here (name.tsv/.json/.srt) instead of to "
       "standard output.")
-  # The decoder flags of deep_speech.py (issue 13).
-  flags.DEFINE_enum("decoder", "greedy", decoder.DECODERS,
-                    "CTC decoder: greedy, or beam search (optionally with an "
-                    "n-gram LM).")
-  flags.DEFINE_integer("beam_width", 100, "Beam width of --decoder=beam.")
-  flags.DEFINE_string("lm_path", None, "KenLM/ARPA n-gram for --decoder=beam.")
-  flags.DEFINE_float("lm_alpha", 0.0, "LM weight of --decoder=beam.")
-  flags.DEFINE_float("lm_beta", 0.0, "Word insertion bonus of --decoder=beam.")
-  flags.DEFINE_string("lexicon", None,
-                      "Restrict --decoder=beam to the words of this file.")
-  flags.DEFINE_string(
-      "lm_settings", None,
-      "Tuned LM settings file (lm_settings.write's JSON); it "
-      "selects --decoder=beam unless --decoder is given, overrides the "
-      "export's recorded decoder settings, and flags given explicitly "
-      "override it.")
+  decoder_flags.define_decoder_flags()
 
 
 def main(argv):

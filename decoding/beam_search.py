@@ -60,6 +60,19 @@ def _flashlight():
   return fl_decoder, fl_dictionary
 
 
+def _load_kenlm(path, word_dict):
+  """flashlight's KenLM model of `path`; its errors as LmErrors naming it."""
+  from flashlight.lib.text.decoder import kenlm  # pylint: disable=g-import-not-at-top
+  try:
+    return kenlm.KenLM(path, word_dict)
+  except (RuntimeError, UnicodeDecodeError) as e:
+    # KenLM's message starts with its source file and line: keep the
+    # reason, the part after "threw".
+    reason = str(e).split("threw", 1)[-1].strip().splitlines()
+    raise lm_lib.LmError("%s: KenLM cannot read it: %s"
+                         % (path, " ".join(reason)[:300])) from None
+
+
 def read_lexicon(path):
   """The words of a lexicon or vocabulary file, in file order.
 
@@ -68,13 +81,14 @@ def read_lexicon(path):
   --vocab_out both work. Words are lower-cased.
 
   Raises:
-    ValueError: the file holds no word (naming it).
+    ValueError: the file holds no word, or bytes that are not UTF-8 (naming
+      it).
   """
   words = []
   seen = set()
-  with open(path, encoding="utf-8") as f:
-    for line in f:
-      fields = line.split()
+  with open(path, "rb") as f:
+    for line_no, raw in enumerate(f, start=1):
+      fields = lm_lib.decode_line(raw, path, line_no).split()
       if fields and fields[0].lower() not in seen:
         seen.add(fields[0].lower())
         words.append(fields[0].lower())
@@ -112,6 +126,8 @@ class BeamSearchDecoder(decoder.Decoder):
 
     Raises:
       DecoderLibraryError: flashlight-text is missing.
+      lm_lib.LmError: an LM file that is not an ARPA file or KenLM binary
+        (naming it).
       ValueError: bad labels, a beam width below 1, no usable word.
     """
     fl_decoder, fl_dictionary = _flashlight()
@@ -137,6 +153,8 @@ class BeamSearchDecoder(decoder.Decoder):
       self._search = fl_decoder.LexiconFreeDecoder(
           options, fl_decoder.ZeroLM(), self._space, self._blank, [])
       return
+    if lm_path is not None:
+      lm_lib.check_lm_file(lm_path)
     words = self._spellable(read_lexicon(lexicon) if lexicon
                             else lm_lib.arpa_words(lm_path))
     if not words:
@@ -149,8 +167,7 @@ class BeamSearchDecoder(decoder.Decoder):
     if lm_path is None:
       language_model = fl_decoder.ZeroLM()
     else:
-      from flashlight.lib.text.decoder import kenlm  # pylint: disable=g-import-not-at-top
-      language_model = kenlm.KenLM(lm_path, self._word_dict)
+      language_model = _load_kenlm(lm_path, self._word_dict)
     trie = self._trie(fl_decoder, words, language_model)
     # Kept so that with_weights can re-weight without reloading the LM.
     self._parts = (fl_decoder, trie, language_model, token_beam,

@@ -199,6 +199,27 @@ def model_identity(saved_model=None, model_dir=None):
     raise TuningError(str(e)) from None
 
 
+def recorded_decoder(saved_model=None, model_dir=None):
+  """The decoder the model records, without loading it.
+
+  Returns:
+    (export.recorded_decoder's dict or None, the settings file or None).
+
+  Raises:
+    TuningError: no export there, or a settings file that is not what the
+      exporter writes.
+  """
+  # pylint: disable=g-import-not-at-top
+  from training import export
+  from transcription import model as model_lib
+  try:
+    directory = model_dir or model_lib.find_saved_model(saved_model)
+    recorded, path = model_lib.read_recorded_settings(directory)
+  except model_lib.ModelError as e:
+    raise TuningError(str(e)) from None
+  return export.recorded_decoder(recorded), path
+
+
 def save_outputs(path, probabilities, lengths, references, labels, model=""):
   """Caches acoustic outputs and their references in an .npz file.
 
