@@ -15,6 +15,11 @@ The model is an export (--saved_model: the export directory or the
 --export_dir holding timestamped exports; the newest is used) or a training
 directory (--model_dir: its latest checkpoint, no export needed).
 
+Decoding: the decoder flags given, else --lm_settings, else the decoder the
+export records, else greedy (decoding/flags.py, shared with deep_speech.py
+and tune_lm.py); --lm_path, --lexicon or --lm_settings select the beam
+search.
+
 Output: `path<TAB>text` per file, or with --output_format=json one JSON
 object per file (text, duration, words with start/end seconds and a
 confidence), or --output_format=srt subtitles. A file that cannot be read is

@@ -188,7 +188,8 @@ def build_lm(sentences, folder, order):
 def parse_args(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--utts", type=int, default=200)
-  parser.add_argument("--beam_width", type=int, default=100)
+  parser.add_argument("--beam_width", type=int,
+                      default=decoder.DEFAULT_BEAM_WIDTH)
   parser.add_argument("--order", type=int, default=4)
   parser.add_argument("--alpha", type=float, default=1.0)
   parser.add_argument("--beta", type=float, default=1.0)

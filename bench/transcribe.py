@@ -201,6 +201,7 @@ def cpu_kind():
 
 
 def main():
+  import decoder  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--short_files", type=int, default=20)
   parser.add_argument("--short_sec", type=float, default=5.0)
@@ -209,7 +210,8 @@ def main():
                       "(default: a 4-gram built here)")
   parser.add_argument("--lm_sentences", type=int, default=20000,
                       help="sentences of the 4-gram built without --lm_path")
-  parser.add_argument("--beam_width", type=int, default=100)
+  parser.add_argument("--beam_width", type=int,
+                      default=decoder.DEFAULT_BEAM_WIDTH)
   parser.add_argument("--alpha", type=float, default=0.5)
   parser.add_argument("--beta", type=float, default=1.0)
   parser.add_argument("--model_dir", help="a training directory to measure "

@@ -51,13 +51,15 @@ def _help(text, key=None):
   return "%s (default %s)" % (text, decoder.DEFAULTS[key])
 
 
-def define_decoder_flags(for_tuning=False, decoder_help=""):
+def define_decoder_flags(for_tuning=False, decoder_help="",
+                         flag_values=flags.FLAGS):
   """Declares the decoder flags; from a CLI's `__main__` only.
 
   Args:
     for_tuning: tune_lm.py's subset (TUNING_FLAGS): no --decoder, --lm_alpha
       or --lm_beta.
     decoder_help: what --decoder means to this CLI, added to its help.
+    flag_values: where to define them (tests use their own).
   """
   definitions = [
       ("decoder", lambda: flags.DEFINE_enum(
@@ -65,29 +67,33 @@ def define_decoder_flags(for_tuning=False, decoder_help=""):
               "CTC decoder: greedy (the original's only decoder) or beam "
               "(CTC beam search, optionally with an n-gram LM; needs "
               "flashlight-text). " + decoder_help + SELECTS_BEAM,
-              "kind"))),
+              "kind"), flag_values=flag_values)),
       ("beam_width", lambda: flags.DEFINE_integer(
           "beam_width", None, _help("Hypotheses the beam search keeps per "
-                                    "frame.", "beam_width"), lower_bound=1)),
+                                    "frame.", "beam_width"), lower_bound=1,
+          flag_values=flag_values)),
       ("lm_path", lambda: flags.DEFINE_string(
           "lm_path", None, "A KenLM-format word n-gram (ARPA or KenLM "
           "binary, e.g. from data/build_lm.py) for the beam search. " +
-          SELECTS_BEAM)),
+          SELECTS_BEAM, flag_values=flag_values)),
       ("lm_alpha", lambda: flags.DEFINE_float(
           "lm_alpha", None, _help("Weight of the LM's log10 probabilities "
-                                  "in the beam search.", "alpha"))),
+                                  "in the beam search.", "alpha"),
+          flag_values=flag_values)),
       ("lm_beta", lambda: flags.DEFINE_float(
           "lm_beta", None, _help("Score added per word by the beam search "
-                                 "(word insertion bonus).", "beta"))),
+                                 "(word insertion bonus).", "beta"),
+          flag_values=flag_values)),
       ("lexicon", lambda: flags.DEFINE_string(
           "lexicon", None, "A words file (one word per line) the beam "
           "search must spell from; with an LM but no lexicon, the LM's "
-          "unigrams. " + SELECTS_BEAM)),
+          "unigrams. " + SELECTS_BEAM, flag_values=flag_values)),
       ("lm_settings", lambda: flags.DEFINE_string(
           "lm_settings", None, "An LM settings file (JSON: lm_path, alpha, "
           "beta and optionally beam_width and lexicon) as tune_lm.py writes "
           "it; it overrides an export's recorded decoder, and the decoder "
-          "flags given on the command line override it. " + SELECTS_BEAM)),
+          "flags given on the command line override it. " + SELECTS_BEAM,
+          flag_values=flag_values)),
   ]
   for name, define in definitions:
     if not for_tuning or name in TUNING_FLAGS:

@@ -153,3 +153,28 @@ def test_missing_flashlight_names_the_pip_line(monkeypatch):
   # Greedy needs nothing new.
   assert decoder.make_decoder("greedy", LABELS).decode_batch(
       _misspelt_cat(), [5]) == ["the"]
+
+
+def test_an_lm_file_that_is_not_one_is_named(lm_files, tmp_path):
+  arpa, words = lm_files
+  junk = tmp_path / "junk.arpa"
+  junk.write_bytes(np.random.default_rng(0).bytes(3000))
+  for lexicon in (None, words):
+    with pytest.raises(lm.LmError, match=r"^%s is not a language model"
+                       % junk):
+      decoder.make_decoder("beam", LABELS, lm_path=str(junk), lexicon=lexicon)
+  # A right first line over a broken body: KenLM's complaint, in our terms.
+  broken = tmp_path / "broken.arpa"
+  broken.write_bytes(b"\\data\\\nngram 1=x\n" + b"\xff" * 50)
+  with pytest.raises(lm.LmError, match=r"^%s: KenLM cannot read it: "
+                     % broken):
+    decoder.make_decoder("beam", LABELS, lm_path=str(broken), lexicon=words)
+  with pytest.raises(lm.LmError, match=r"^%s:3: bytes that are not UTF-8"
+                     % broken):
+    decoder.make_decoder("beam", LABELS, lm_path=str(broken))
+  # A lexicon of random bytes, likewise.
+  with pytest.raises(ValueError, match=r"^%s:1: bytes that are not UTF-8"
+                     % junk):
+    beam_search.read_lexicon(str(junk))
+  with pytest.raises(lm.LmError, match="cannot read the language model"):
+    decoder.make_decoder("beam", LABELS, lm_path=str(tmp_path / "none"))

@@ -6,6 +6,7 @@ the LM can repair), or, in the slow end-to-end test, come from a real export
 of a (freshly initialized) tiny model served on real WAV files.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -167,9 +168,35 @@ def _tuning_manifest(folder):
   return conftest.write_manifest(os.path.join(folder, "tune.csv"), rows)
 
 
-def _tune_lm(*args):
-  return subprocess.run([sys.executable, "tune_lm.py"] + list(args), cwd=ROOT,
-                        capture_output=True, text=True, timeout=300)
+def _tune_lm(*args, cwd=ROOT):
+  return subprocess.run([sys.executable, os.path.join(ROOT, "tune_lm.py")] +
+                        list(args), cwd=cwd, capture_output=True, text=True,
+                        timeout=300)
+
+
+def _cached_export(folder, outputs, recorded=None, lm=None):
+  """folder/export/<ts>/: a named export whose outputs are in the cache.
+
+  The cache holds the tuning utterances' outputs of this export, so the
+  model is not run (the export is only a name and its settings file).
+  """
+  # pylint: disable=g-import-not-at-top
+  import shutil
+  from training import export
+  export_dir = os.path.join(folder, "export", "1700000000")
+  extra = os.path.join(export_dir, "assets.extra")
+  os.makedirs(extra)
+  open(os.path.join(export_dir, "saved_model.pb"), "wb").close()
+  if recorded is not None:
+    shutil.copy(lm, os.path.join(extra, recorded["lm_path"]))
+    with open(os.path.join(extra, export.EXPORT_SETTINGS_FILE), "w") as f:
+      json.dump(dict(recorded, sample_rate=16000, window_ms=20, stride_ms=10,
+                     speech_labels=LABELS), f)
+  probabilities, lengths, references = outputs
+  cache = os.path.join(folder, "outputs.npz")
+  tuning.save_outputs(cache, probabilities, lengths, references, LABELS,
+                      export_dir)
+  return export_dir, cache
 
 
 @pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
@@ -305,3 +332,48 @@ def test_loading_an_export_shows_no_custom_gradient_warning(tmp_path, caplog):
   assert model.settings.sample_rate == 16000
   assert not [r for r in caplog.records
               if "custom gradients" in r.getMessage()], caplog.text
+
+
+@pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
+def test_cli_with_relative_paths_tunes_the_lm_the_export_carries(
+    tmp_path, arpa, outputs):
+  # As `make demo` leaves it: the export carries its LM in assets.extra/,
+  # and every path is relative to the directory the command runs in.
+  _tuning_manifest(str(tmp_path))
+  _cached_export(str(tmp_path), outputs, recorded={
+      "decoder": "beam", "beam_width": 16, "alpha": 0.0, "beta": 0.0,
+      "lm_path": "lm-3gram.arpa", "lexicon": None}, lm=arpa)
+  proc = _tune_lm("--saved_model=export", "--manifest=tune.csv",
+                  "--outputs_cache=outputs.npz", "--alpha_steps=2",
+                  "--beta_steps=2", "--processes=1",
+                  "--lm_settings_out=lm_settings.json", cwd=str(tmp_path))
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert "at beam width 16" in proc.stdout
+  read = lm_settings.read(str(tmp_path / "lm_settings.json"))
+  packaged = tmp_path / "export" / "1700000000" / "assets.extra"
+  assert read["lm_path"] == str(packaged / "lm-3gram.arpa")
+  assert read["beam_width"] == 16
+
+
+@pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
+def test_cli_names_an_lm_of_random_bytes_in_one_line(tmp_path, outputs):
+  _tuning_manifest(str(tmp_path))
+  _cached_export(str(tmp_path), outputs)
+  (tmp_path / "junk.arpa").write_bytes(np.random.default_rng(0).bytes(3000))
+  proc = _tune_lm("--saved_model=export", "--manifest=tune.csv",
+                  "--outputs_cache=outputs.npz", "--lm_path=junk.arpa",
+                  "--lm_settings_out=s.json", cwd=str(tmp_path))
+  assert proc.returncode == 1
+  assert proc.stderr.splitlines()[-1:] == [
+      "tune_lm.py: error: junk.arpa is not a language model: an ARPA file "
+      "starts with a \\data\\ line, a KenLM binary with 'mmap lm "
+      "http://kheafield.com/code'"], proc.stderr
+  assert not (tmp_path / "s.json").exists()
+  # No LM anywhere is a usage error too.
+  proc = _tune_lm("--saved_model=export", "--manifest=tune.csv",
+                  "--outputs_cache=outputs.npz", "--lm_settings_out=s.json",
+                  cwd=str(tmp_path))
+  assert proc.returncode == 2
+  assert proc.stderr.splitlines()[-1:] == [
+      "tune_lm.py: error: no language model to tune: give --lm_path or "
+      "--lm_settings (or a model that records its LM)"]
