@@ -1,41 +1,81 @@
-"""CTC decoders and WER/CER scoring for the Deep Speech 2 model.
+"""CTC decoders for the Deep Speech 2 model: the seed's interface.
 
-Every decoder has one method, `decode_batch(probabilities, lengths)`: the
-model's softmax outputs, float [batch, time, num_classes] (the blank is the
-last class), and each utterance's real frame count, int [batch], in; one
-transcript per utterance out. `make_decoder` builds one from plain arguments:
-"greedy" (the seed's `DeepSpeechDecoder`) or "beam" (`beam_decoder.py`,
-optionally with a KenLM n-gram and a lexicon). An LM settings file (JSON)
-carries a tuned LM setup between the tuning command and the CLIs.
+Every decoder is a `Decoder`: one method, `decode_batch(probabilities,
+lengths)`: the model's softmax outputs, float [batch, time, num_classes] (the
+blank is the last class), and each utterance's real frame count, int
+[batch], in; one transcript per utterance out. `make_decoder` builds one from
+plain arguments: "greedy" (the seed's `DeepSpeechDecoder`) or "beam"
+(decoding/beam_search.py, optionally with a KenLM n-gram and a lexicon).
+Scoring, LMs, the LM settings file and tuning live in the decoding/ package.
 
-The decoder turns the model's per-frame class probabilities into text the same
-way as the original TensorFlow Models code (best class per frame, merge
-repeats, drop blanks), with one fix: only the first `length` frames of each
-utterance are decoded, so the padding that batching adds to short utterances
-can no longer leak characters into the transcript.
+The greedy decoder turns the model's per-frame class probabilities into text
+the same way as the original TensorFlow Models code (best class per frame,
+merge repeats, drop blanks), with one fix: only the first `length` frames of
+each utterance are decoded, so the padding that batching adds to short
+utterances can no longer leak characters into the transcript.
 
-Edit distances come from `rapidfuzz`, which computes the same Levenshtein
-distance (unit cost insertions, deletions and substitutions, no
-transpositions) as the `nltk.metrics.distance.edit_distance` the original
-used, in compiled code.
+Edit distances (`wer`, `cer`) come from `rapidfuzz`; see decoding/scoring.py.
 """
 
-
-import collections
-import json
-import os
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-import beam_decoder
-from data import atomic_file
 from data import vocabulary
 
 DECODERS = ("greedy", "beam")
+DEFAULT_BEAM_WIDTH = 100
+# The decoder settings' one home for defaults: the CLIs' flags, the LM
+# settings and export settings readers fill what is not given from here.
+DEFAULTS = {"kind": "greedy", "beam_width": DEFAULT_BEAM_WIDTH,
+            "lm_path": None, "alpha": 0.0, "beta": 0.0, "lexicon": None}
 
 
-class DeepSpeechDecoder(object):
+class Decoder(object):
+  """A CTC decoder: `decode_batch(probabilities, lengths)`, list of str out.
+
+  Subclasses share `check_batch`, so every decoder refuses the same bad
+  shapes with the same messages.
+  """
+
+  def decode_batch(self, probabilities, lengths):
+    """Decodes a padded batch; see the module docstring."""
+    raise NotImplementedError
+
+  @staticmethod
+  def check_batch(probabilities, lengths, num_classes=None):
+    """The batch as arrays, after checking its shapes.
+
+    Args:
+      probabilities: array-like [batch, time, num_classes].
+      lengths: array-like [batch] (or [batch, 1]) of real frame counts.
+      num_classes: the class count the decoder expects, or None for any.
+
+    Returns:
+      (probabilities as an ndarray, lengths as int64 [batch]).
+
+    Raises:
+      ValueError: `probabilities` is not 3-D (or has another class count),
+        `lengths` does not have one entry per utterance, or a length is
+        negative or longer than the time axis.
+    """
+    probabilities = np.asarray(probabilities)
+    lengths = np.asarray(lengths).astype(np.int64).reshape(-1)
+    if probabilities.ndim != 3 or (num_classes is not None and
+                                   probabilities.shape[2] != num_classes):
+      raise ValueError("probabilities must be [batch, time, %s], got shape %s"
+                       % (num_classes or "num_classes",
+                          probabilities.shape,))
+    batch, num_frames = probabilities.shape[:2]
+    if lengths.shape[0] != batch:
+      raise ValueError("got %d lengths for a batch of %d"
+                       % (lengths.shape[0], batch))
+    if batch and (lengths.min() < 0 or lengths.max() > num_frames):
+      raise ValueError("lengths must lie in [0, %d] frames" % num_frames)
+    return probabilities, lengths
+
+
+class DeepSpeechDecoder(Decoder):
   """Greedy decoder and per-utterance error counts for Deep Speech.
 
   Attributes:
@@ -154,17 +194,8 @@ class DeepSpeechDecoder(object):
       ValueError: if `probs` is not 3-D, `lengths` does not have one entry per
         utterance, or a length is negative or longer than the time axis.
     """
-    probs = np.asarray(probs)
-    lengths = np.asarray(lengths).astype(np.int64).reshape(-1)
-    if probs.ndim != 3:
-      raise ValueError("probs must be [batch, time, num_classes], got shape %s"
-                       % (probs.shape,))
-    batch, num_frames = probs.shape[:2]
-    if lengths.shape[0] != batch:
-      raise ValueError("got %d lengths for a batch of %d"
-                       % (lengths.shape[0], batch))
-    if batch and (lengths.min() < 0 or lengths.max() > num_frames):
-      raise ValueError("lengths must lie in [0, %d] frames" % num_frames)
+    probs, lengths = self.check_batch(probs, lengths)
+    num_frames = probs.shape[1]
 
     best = np.argmax(probs, axis=2)  # [batch, time]
     keep = best != self.blank_index
@@ -179,85 +210,22 @@ class DeepSpeechDecoder(object):
     return [text[s:e] for s, e in zip(starts, ends)]
 
 
-def compute_error_rates(decoded, targets):
-  """Scores decoded transcripts against their references.
-
-  Args:
-    decoded: list of decoded strings, one per utterance.
-    targets: list of reference transcripts, in the same order.
-
-  Returns:
-    A dict with
-      "WER", "CER": the mean over utterances of each utterance's error rate
-        (its edit distance over its reference length). These are the metrics
-        the original Deep Speech code reported.
-      "corpus_WER", "corpus_CER": total edit distance over total reference
-        length, the usual corpus-level figures (what jiwer or sclite report);
-        short utterances weigh less here than in the per-utterance mean.
-      "word_errors", "char_errors": total edit distances.
-      "ref_words", "ref_chars": total reference lengths.
-      "utts": the number of utterances.
-
-  Raises:
-    ValueError: if the lists differ in length, are empty, or a reference has
-      no words (its error rate would divide by zero).
-  """
-  if len(decoded) != len(targets):
-    raise ValueError("got %d decoded transcripts for %d references"
-                     % (len(decoded), len(targets)))
-  if not targets:
-    raise ValueError("no utterances to score")
-
-  word_errors = char_errors = ref_words = ref_chars = 0
-  wer_sum = cer_sum = 0.0
-  for i, (hyp, ref) in enumerate(zip(decoded, targets)):
-    ref_tokens = ref.split()
-    # The input pipeline drops empty transcripts, so an empty one here is a
-    # bug upstream; fail loudly rather than score it as 0 or inf.
-    # (No words also covers no characters.)
-    if not ref_tokens:
-      raise ValueError("reference of utterance %d is empty: %r" % (i, ref))
-    word_dist = Levenshtein.distance(hyp.split(), ref_tokens)
-    char_dist = Levenshtein.distance(hyp, ref)
-    # Plain left-to-right float accumulation, as the original loop did, so
-    # the means match its figures to the last bit.
-    wer_sum += word_dist / float(len(ref_tokens))
-    cer_sum += char_dist / float(len(ref))
-    word_errors += word_dist
-    char_errors += char_dist
-    ref_words += len(ref_tokens)
-    ref_chars += len(ref)
-
-  num_utts = len(targets)
-  return {
-      "WER": wer_sum / num_utts,
-      "CER": cer_sum / num_utts,
-      "corpus_WER": word_errors / float(ref_words),
-      "corpus_CER": char_errors / float(ref_chars),
-      "word_errors": word_errors,
-      "char_errors": char_errors,
-      "ref_words": ref_words,
-      "ref_chars": ref_chars,
-      "utts": num_utts,
-  }
-
-
-def make_decoder(kind, labels, beam_width=100, lm_path=None, alpha=0.0,
-                 beta=0.0, lexicon=None):
+def make_decoder(kind, labels, beam_width=DEFAULT_BEAM_WIDTH, lm_path=None,
+                 alpha=0.0, beta=0.0, lexicon=None):
   """Builds a decoder; the CLIs' one way to get one.
 
   Args:
     kind: "greedy" or "beam".
     labels: the model's labels in class order, blank last.
     beam_width, lm_path, alpha, beta, lexicon: the beam search's settings
-      (see beam_decoder.BeamSearchDecoder); greedy takes none of them.
+      (see beam_search.BeamSearchDecoder); greedy takes none of them.
 
   Returns:
-    An object with `decode_batch(probabilities, lengths) -> list of str`.
+    A `Decoder`.
 
   Raises:
     ValueError: an unknown kind, or an LM or lexicon for the greedy decoder.
-    beam_decoder.DecoderLibraryError: flashlight-text is missing (an
+    beam_search.DecoderLibraryError: flashlight-text is missing (an
       ImportError whose message names the pip line).
   """
   if kind == "greedy":
@@ -266,144 +234,10 @@ def make_decoder(kind, labels, beam_width=100, lm_path=None, alpha=0.0,
                        "not greedy decoding")
     return DeepSpeechDecoder(labels, vocabulary.blank_index(labels))
   if kind == "beam":
-    return beam_decoder.BeamSearchDecoder(
+    # Imported here: the beam search builds on this module's `Decoder`.
+    from decoding import beam_search  # pylint: disable=g-import-not-at-top
+    return beam_search.BeamSearchDecoder(
         labels, beam_width=beam_width, lm_path=lm_path, alpha=alpha,
         beta=beta, lexicon=lexicon)
   raise ValueError("unknown decoder %r; expected one of %s"
                    % (kind, ", ".join(DECODERS)))
-
-
-# The LM settings file: what the tuning command writes and the CLIs read.
-LM_SETTINGS_KEYS = ("lm_path", "alpha", "beta", "beam_width", "lexicon")
-
-
-def write_lm_settings(path, lm_path, alpha, beta, beam_width=None,
-                      lexicon=None):
-  """Writes an LM settings file (JSON, atomically).
-
-  Paths are stored as given; relative ones are read back relative to the
-  settings file's folder, so a folder holding the LM and its settings can be
-  moved as a whole.
-  """
-  settings = {"lm_path": lm_path, "alpha": float(alpha), "beta": float(beta)}
-  if beam_width is not None:
-    settings["beam_width"] = int(beam_width)
-  if lexicon is not None:
-    settings["lexicon"] = lexicon
-  atomic_file.write_json(path, settings)
-
-
-def read_lm_settings(path):
-  """Reads an LM settings file.
-
-  Returns:
-    A dict with "lm_path" (absolute), "alpha", "beta" (floats) and, when
-    present, "beam_width" (int) and "lexicon" (absolute path); the keys match
-    `make_decoder`'s arguments.
-
-  Raises:
-    ValueError: not JSON, unknown or missing keys, wrong types (naming the
-      file).
-  """
-  try:
-    with open(path, encoding="utf-8") as f:
-      settings = json.load(f)
-  except (OSError, ValueError) as e:
-    raise ValueError("cannot read the LM settings file %s: %s" % (path, e))
-  if not isinstance(settings, dict):
-    raise ValueError("%s: LM settings must be a JSON object" % path)
-  unknown = sorted(set(settings) - set(LM_SETTINGS_KEYS))
-  missing = [k for k in ("lm_path", "alpha", "beta") if k not in settings]
-  if unknown or missing:
-    raise ValueError("%s: %s" % (path, "; ".join(
-        ["unknown keys " + ", ".join(unknown)] * bool(unknown) +
-        ["missing keys " + ", ".join(missing)] * bool(missing))))
-  folder = os.path.dirname(os.path.abspath(path))
-  result = {}
-  for key, value in settings.items():
-    if key in ("lm_path", "lexicon"):
-      if not isinstance(value, str) or not value:
-        raise ValueError("%s: %s must be a path" % (path, key))
-      result[key] = os.path.join(folder, value)  # absolute paths stay.
-    elif key == "beam_width":
-      if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError("%s: beam_width must be a positive integer" % path)
-      result[key] = value
-    else:
-      if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise ValueError("%s: %s must be a number" % (path, key))
-      result[key] = float(value)
-  return result
-
-
-ErrorCounts = collections.namedtuple(
-    "ErrorCounts", ["substitutions", "deletions", "insertions", "ref_length"])
-
-
-def error_counts(hypothesis, reference):
-  """Substitutions, deletions and insertions of one alignment.
-
-  Args:
-    hypothesis, reference: sequences (a string for characters, a list of
-      words for words).
-
-  Returns:
-    An ErrorCounts whose three counts sum to the edit distance.
-  """
-  subs = dels = ins = 0
-  # Edit operations that turn the reference into the hypothesis: a "delete"
-  # is a reference token the hypothesis lacks, an "insert" an extra one.
-  for op in Levenshtein.editops(reference, hypothesis):
-    if op.tag == "replace":
-      subs += 1
-    elif op.tag == "delete":
-      dels += 1
-    else:
-      ins += 1
-  return ErrorCounts(subs, dels, ins, len(reference))
-
-
-def _counts_dict(counts):
-  errors = counts.substitutions + counts.deletions + counts.insertions
-  return {"substitutions": counts.substitutions,
-          "deletions": counts.deletions, "insertions": counts.insertions,
-          "errors": errors, "ref_length": counts.ref_length,
-          "rate": errors / float(counts.ref_length) if counts.ref_length
-                  else 0.0}
-
-
-def compute_error_breakdown(decoded, targets):
-  """Per-utterance and corpus substitutions/deletions/insertions.
-
-  Args:
-    decoded: list of decoded strings, one per utterance.
-    targets: list of reference transcripts, in the same order.
-
-  Returns:
-    A dict with "utterances": one dict per utterance ("reference",
-    "hypothesis", "words" and "chars" counts), and "words", "chars": the
-    corpus totals. Each counts dict holds "substitutions", "deletions",
-    "insertions", "errors" (their sum, the edit distance), "ref_length" and
-    "rate" (errors / ref_length; corpus "rate" is compute_error_rates'
-    corpus_WER / corpus_CER).
-
-  Raises:
-    ValueError: the lists differ in length.
-  """
-  if len(decoded) != len(targets):
-    raise ValueError("got %d decoded transcripts for %d references"
-                     % (len(decoded), len(targets)))
-  utterances = []
-  totals = {"words": [0, 0, 0, 0], "chars": [0, 0, 0, 0]}
-  for hyp, ref in zip(decoded, targets):
-    entry = {"reference": ref, "hypothesis": hyp}
-    for unit, h, r in (("words", hyp.split(), ref.split()),
-                       ("chars", hyp, ref)):
-      counts = error_counts(h, r)
-      entry[unit] = _counts_dict(counts)
-      totals[unit] = [a + b for a, b in zip(totals[unit], counts)]
-    utterances.append(entry)
-  result = {"utterances": utterances}
-  for unit, sums in totals.items():
-    result[unit] = _counts_dict(ErrorCounts(*sums))
-  return result

@@ -21,7 +21,7 @@ from absl import flags
 from absl import logging
 import tensorflow as tf
 
-import beam_decoder
+from decoding import beam_search
 from data import dataset
 from data import manifest
 import deep_speech_model
@@ -233,8 +233,9 @@ def run_deep_speech(flags_obj):
   train_speech_dataset, eval_speech_dataset = inputs.load_datasets(
       flags_obj.train_data_dir, flags_obj.eval_data_dir,
       **settings.data_args(flags_obj))
+  decoder_arguments = settings.decoder_args(flags_obj)
   decoders = evaluation.make_decoders(eval_speech_dataset.speech_labels,
-                                      settings.decoder_args(flags_obj))
+                                      decoder_arguments)
   feature_settings = settings.feature_settings(
       flags_obj, train_speech_dataset.speech_labels)
   if is_chief:
@@ -283,7 +284,7 @@ def run_deep_speech(flags_obj):
         model_fn, run.model_dir, run.estimator.config, run.params,
         flags_obj.export_dir, feature_settings,
         train_speech_dataset.num_feature_bins, flags_obj.export_best,
-        settings.decoder_args(flags_obj))
+        decoder_arguments)
     logging.info("Exported the SavedModel to %s", path)
   return state.cycles
 
@@ -410,7 +411,7 @@ def main(_):
   except (manifest.ManifestError, dataset.DataError, ValueError,
           hooks.AudioReadError, hooks.NonFiniteLossError, lock.LockedError,
           atomic_file.WriteError, checkpoints.CheckpointWriteError,
-          beam_decoder.DecoderLibraryError) as e:
+          beam_search.DecoderLibraryError) as e:
     logging.error("%s", e)
     sys.exit(1)
 

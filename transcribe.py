@@ -15,6 +15,11 @@ The model is an export (--saved_model: the export directory or the
 --export_dir holding timestamped exports; the newest is used) or a training
 directory (--model_dir: its latest checkpoint, no export needed).
 
+Decoding: the decoder flags given, else --lm_settings, else the decoder the
+export records, else greedy (decoding/flags.py, shared with deep_speech.py
+and tune_lm.py); --lm_path, --lexicon or --lm_settings select the beam
+search.
+
 Output: `path<TAB>text` per file, or with --output_format=json one JSON
 object per file (text, duration, words with start/end seconds and a
 confidence), or --output_format=srt subtitles. A file that cannot be read is
@@ -33,6 +38,8 @@ from absl import logging
 from data import progress
 from data import vocabulary
 import decoder
+from decoding import flags as decoder_flags
+from decoding import scoring
 from training import cpu
 
 _NAME = "transcribe.py"
@@ -57,46 +64,11 @@ def _load_model(flags_obj):
   return model_lib.ExportedModel(flags_obj.saved_model, fallback)
 
 
-# transcribe.py's flag for each decoder.make_decoder argument.
-_DECODER_FLAGS = (("beam_width", "beam_width"), ("lm_path", "lm_path"),
-                  ("alpha", "lm_alpha"), ("beta", "lm_beta"),
-                  ("lexicon", "lexicon"))
-
-
-def _decoder_options(flags_obj, recorded_kind, recorded):
-  """(kind, make_decoder keyword arguments) from flags and settings.
-
-  The kind is --decoder when given, else the model's recorded one, else
-  greedy. Flags given on the command line win over --lm_settings, which wins
-  over the model's recorded beam settings (used only for a beam search);
-  flag defaults fill in the rest. Without --decoder, a language model or
-  lexicon from the flags or --lm_settings selects the beam search.
-
-  Args:
-    flags_obj: the parsed flags.
-    recorded_kind: the model's recorded decoder kind, or None.
-    recorded: the model's recorded beam settings (make_decoder's keys).
-  """
-  given = flags_obj["decoder"].present
-  kind = flags_obj.decoder if given else (recorded_kind or
-                                          flags_obj.decoder)
-  options = dict(recorded) if kind == "beam" else {}
-  if flags_obj.lm_settings:
-    options.update(decoder.read_lm_settings(flags_obj.lm_settings))
-  for key, flag in _DECODER_FLAGS:
-    if flags_obj[flag].present or key not in options:
-      options[key] = flags_obj[flag].value
-  if not given and (options["lm_path"] or options["lexicon"]):
-    kind = "beam"
-  if kind == "greedy":
-    return kind, {k: options[k] for k in ("lm_path", "lexicon")}
-  return kind, options
-
-
 def _make_decoder(flags_obj, model):
-  kind, options = _decoder_options(flags_obj, model.decoder_kind,
-                                   model.decoder_settings)
-  return decoder.make_decoder(kind, model.settings.labels, **options)
+  options = decoder_flags.decoder_options(
+      flags_obj, model.decoder, model.settings_file, log=_note)
+  return decoder.make_decoder(options.pop("kind"), model.settings.labels,
+                              **options)
 
 
 def _paths(flags_obj, args):
@@ -198,7 +170,7 @@ def _show_references(paths, references, texts):
   for path, reference, text in zip(paths, references, texts):
     print("%s\n  reference : %s\n  prediction: %s" % (
         os.path.basename(path), reference, text))
-  rates = decoder.compute_error_rates(texts, references)
+  rates = scoring.compute_error_rates(texts, references)
   print("WER %.4f, CER %.4f over %d utterances (corpus level)" % (
       rates["corpus_WER"], rates["corpus_CER"], len(texts)))
 
@@ -232,22 +204,7 @@ def define_flags():
       "output_dir", None,
       "Write one file per input here (name.tsv/.json/.srt) instead of to "
       "standard output.")
-  # The decoder flags of deep_speech.py (beam search and LM).
-  flags.DEFINE_enum("decoder", "greedy", decoder.DECODERS,
-                    "CTC decoder: greedy, or beam search (optionally with an "
-                    "n-gram LM).")
-  flags.DEFINE_integer("beam_width", 100, "Beam width of --decoder=beam.")
-  flags.DEFINE_string("lm_path", None, "KenLM/ARPA n-gram for --decoder=beam.")
-  flags.DEFINE_float("lm_alpha", 0.0, "LM weight of --decoder=beam.")
-  flags.DEFINE_float("lm_beta", 0.0, "Word insertion bonus of --decoder=beam.")
-  flags.DEFINE_string("lexicon", None,
-                      "Restrict --decoder=beam to the words of this file.")
-  flags.DEFINE_string(
-      "lm_settings", None,
-      "Tuned LM settings file (decoder.write_lm_settings's JSON); it "
-      "selects --decoder=beam unless --decoder is given, overrides the "
-      "export's recorded decoder settings, and flags given explicitly "
-      "override it.")
+  decoder_flags.define_decoder_flags()
 
 
 def main(argv):

@@ -10,7 +10,10 @@ training directory's latest checkpoint) runs once over --manifest; then every po
 alpha x beta grid beam-decodes the same outputs (--processes forked workers)
 and is scored by corpus WER (CER breaks ties). The table is printed and the
 best point is written to --lm_settings_out, the file deep_speech.py and
-transcribe.py take as --lm_settings.
+transcribe.py take as --lm_settings. The LM (and --lexicon, --beam_width)
+come from the flags, else --lm_settings, else the decoder the model records
+(an export of a run with an LM carries it), as in the other CLIs
+(decoding/flags.py).
 
 Tune on utterances held out of training (the model knows its training
 transcripts by heart, so the LM seems to help less there than it does) and
@@ -26,12 +29,15 @@ from absl import app
 from absl import flags
 from absl import logging
 
-import beam_decoder
-import decoder
-import lm_tuning
 from data import featurizer
 from data import manifest as manifest_lib
 from data import vocabulary
+import decoder
+from decoding import beam_search
+from decoding import flags as decoder_flags
+from decoding import lm_settings
+from decoding import scoring
+from decoding import tuning
 
 
 def _manifest_rows(path, num=0):
@@ -49,10 +55,10 @@ def _manifest_rows(path, num=0):
 def _outputs(flags_obj, paths, references):
   """The acoustic outputs, from the cache when it holds these utterances."""
   cache = flags_obj.outputs_cache
-  model = lm_tuning.model_identity(flags_obj.saved_model, flags_obj.model_dir)
+  model = tuning.model_identity(flags_obj.saved_model, flags_obj.model_dir)
   if cache and os.path.exists(cache):
     probabilities, lengths, cached_refs, labels, cached_model = (
-        lm_tuning.load_outputs(cache))
+        tuning.load_outputs(cache))
     if cached_refs == references and cached_model == model:
       print("Acoustic outputs of %d utterances from %s." % (len(references),
                                                           cache))
@@ -61,57 +67,75 @@ def _outputs(flags_obj, paths, references):
           "the model again." % cache)
   print("Running the acoustic model over %d utterances..." % len(paths),
         flush=True)
-  probabilities, lengths, labels = lm_tuning.acoustic_outputs(
-      lm_tuning.load_model(flags_obj.saved_model, flags_obj.model_dir),
+  probabilities, lengths, labels = tuning.acoustic_outputs(
+      tuning.load_model(flags_obj.saved_model, flags_obj.model_dir),
       paths, flags_obj.batch_size)
   if cache:
-    lm_tuning.save_outputs(cache, probabilities, lengths, references, labels,
+    tuning.save_outputs(cache, probabilities, lengths, references, labels,
                            model)
   return probabilities, lengths, labels
+
+
+def _search_options(flags_obj):
+  """The LM beam search to tune: flags, --lm_settings, the model's record.
+
+  Raises:
+    TuningError: no LM from any of them.
+  """
+  recorded, source = tuning.recorded_decoder(flags_obj.saved_model,
+                                             flags_obj.model_dir)
+  options = decoder_flags.decoder_options(flags_obj, recorded, source,
+                                          kind="beam")
+  if not options["lm_path"]:
+    raise tuning.TuningError(
+        "no language model to tune: give --lm_path or --lm_settings (or a "
+        "model that records its LM)")
+  return options
 
 
 def run_tune_lm(flags_obj):
   """Tunes alpha and beta for the parsed flags; the only reader of flags.
 
   Returns:
-    The best `lm_tuning.Point`.
+    The best `tuning.Point`.
   """
   paths, references = _manifest_rows(flags_obj.manifest, flags_obj.num)
   if not paths:
-    raise lm_tuning.TuningError("%s has no usable row" % flags_obj.manifest)
+    raise tuning.TuningError("%s has no usable row" % flags_obj.manifest)
   others = {m: _manifest_rows(m)[0] for m in flags_obj.exclude_manifest}
-  lm_tuning.check_held_out(paths, flags_obj.manifest, others)
+  tuning.check_held_out(paths, flags_obj.manifest, others)
   if not flags_obj.exclude_manifest:
     logging.warning("No --exclude_manifest: make sure %s is held out of "
                     "training and is not the set you report.",
                     flags_obj.manifest)
-  points = lm_tuning.grid(
+  points = tuning.grid(
       flags_obj.alpha_min, flags_obj.alpha_max, flags_obj.alpha_steps,
       flags_obj.beta_min, flags_obj.beta_max, flags_obj.beta_steps)
+  options = _search_options(flags_obj)
   probabilities, lengths, labels = _outputs(flags_obj, paths, references)
   greedy = decoder.make_decoder("greedy", labels).decode_batch(
       probabilities, lengths)
-  greedy_rates = decoder.compute_error_rates(greedy, references)
+  greedy_rates = scoring.compute_error_rates(greedy, references)
   base = decoder.make_decoder(
-      "beam", labels, beam_width=flags_obj.beam_width,
-      lm_path=flags_obj.lm_path, lexicon=flags_obj.lexicon)
+      "beam", labels, beam_width=options["beam_width"],
+      lm_path=options["lm_path"], lexicon=options["lexicon"])
   processes = flags_obj.processes or len(os.sched_getaffinity(0))
   print("Decoding %d grid points x %d utterances at beam width %d "
         "(%d processes)..." % (len(points), len(references),
-                               flags_obj.beam_width, processes), flush=True)
-  scored = lm_tuning.search(base, probabilities, lengths, references, points,
+                               options["beam_width"], processes), flush=True)
+  scored = tuning.search(base, probabilities, lengths, references, points,
                             processes)
-  print(lm_tuning.format_table(
+  print(tuning.format_table(
       scored, (greedy_rates["corpus_WER"], greedy_rates["corpus_CER"])))
-  best = lm_tuning.best_point(scored)
-  edges = lm_tuning.on_edge(best, scored)
+  best = tuning.best_point(scored)
+  edges = tuning.on_edge(best, scored)
   if edges:
     print("The best point lies on the grid's edge (%s): a wider --alpha/--beta "
           "range may do better." % ", ".join(edges))
-  decoder.write_lm_settings(
-      flags_obj.lm_settings_out, os.path.abspath(flags_obj.lm_path),
-      best.alpha, best.beta, beam_width=flags_obj.beam_width,
-      lexicon=(os.path.abspath(flags_obj.lexicon) if flags_obj.lexicon
+  lm_settings.write(
+      flags_obj.lm_settings_out, os.path.abspath(options["lm_path"]),
+      best.alpha, best.beta, beam_width=options["beam_width"],
+      lexicon=(os.path.abspath(options["lexicon"]) if options["lexicon"]
                else None))
   print("Best: alpha %g, beta %g: corpus WER %.4f, CER %.4f (greedy %.4f, "
         "%.4f) on %d utterances; wrote %s." % (
@@ -138,10 +162,9 @@ def define_tune_lm_flags():
       "for several.")
   flags.DEFINE_integer("num", 0, "Use the first N rows of --manifest (0: all).",
                        lower_bound=0)
-  flags.DEFINE_string("lm_path", None, "The KenLM-format n-gram (ARPA).")
-  flags.DEFINE_string("lexicon", None, "Optional words file restricting the "
-                      "decoder's words (default: the LM's words).")
-  flags.DEFINE_integer("beam_width", 100, "Beam width.", lower_bound=1)
+  # --lm_path, --lexicon, --beam_width, --lm_settings: the other CLIs'
+  # flags; without --lm_path, the LM of --lm_settings or of the model.
+  decoder_flags.define_decoder_flags(for_tuning=True)
   flags.DEFINE_float("alpha_min", 0.0, "Smallest LM weight tried.")
   flags.DEFINE_float("alpha_max", 2.0, "Largest LM weight tried.")
   flags.DEFINE_integer("alpha_steps", 5, "LM weights tried, evenly spaced.")
@@ -158,7 +181,7 @@ def define_tune_lm_flags():
   flags.DEFINE_string("lm_settings_out", None,
                       "Where to write the best settings (JSON; pass it to "
                       "deep_speech.py or transcribe.py as --lm_settings).")
-  for name in ("manifest", "lm_path", "lm_settings_out"):
+  for name in ("manifest", "lm_settings_out"):
     flags.mark_flag_as_required(name)
   flags.register_multi_flags_validator(
       ["saved_model", "model_dir"],
@@ -170,13 +193,10 @@ def main(_):
   logging.set_verbosity(logging.WARNING)
   try:
     run_tune_lm(flags.FLAGS)
-  except (lm_tuning.TuningError, manifest_lib.ManifestError) as e:
+  except (tuning.TuningError, manifest_lib.ManifestError) as e:
     sys.stderr.write("tune_lm.py: error: %s\n" % e)
     sys.exit(2)
-  except (ValueError, OSError) as e:
-    sys.stderr.write("tune_lm.py: error: %s\n" % e)
-    sys.exit(1)
-  except beam_decoder.DecoderLibraryError as e:
+  except (ValueError, OSError, beam_search.DecoderLibraryError) as e:
     sys.stderr.write("tune_lm.py: error: %s\n" % e)
     sys.exit(1)
 

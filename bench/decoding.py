@@ -41,6 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import decoder
+from decoding import scoring
 from data.synthesis import text as sample_text
 from data import vocabulary
 
@@ -187,7 +188,8 @@ def build_lm(sentences, folder, order):
 def parse_args(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--utts", type=int, default=200)
-  parser.add_argument("--beam_width", type=int, default=100)
+  parser.add_argument("--beam_width", type=int,
+                      default=decoder.DEFAULT_BEAM_WIDTH)
   parser.add_argument("--order", type=int, default=4)
   parser.add_argument("--alpha", type=float, default=1.0)
   parser.add_argument("--beta", type=float, default=1.0)
@@ -246,7 +248,7 @@ def main(argv=None):
 
 def run_setup(name, decode, probs, lengths, references, processes):
   texts, seconds = timed_decode(decode, probs, lengths, processes)
-  rates = decoder.compute_error_rates(texts, references)
+  rates = scoring.compute_error_rates(texts, references)
   figures = {"utt_per_s": round(len(texts) / seconds, 2),
              "corpus_WER": round(rates["corpus_WER"], 4),
              "corpus_CER": round(rates["corpus_CER"], 4)}

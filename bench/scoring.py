@@ -3,7 +3,7 @@
 Scores 2,700 LibriSpeech-sized utterance pairs (test-clean has 2,620, about
 20 words each) twice: the way the original evaluate_model did it (nltk's
 pure-Python edit_distance, words mapped to chr() codes, per-utterance loop)
-and with decoder.compute_error_rates (rapidfuzz). The per-utterance mean WER
+and with scoring.compute_error_rates (rapidfuzz). The per-utterance mean WER
 and CER must come out identical, bit for bit. It then greedy-decodes random
 padded batches the original way (argmax + itertools.groupby per utterance) and
 with DeepSpeechDecoder.decode_batch, and checks the strings agree.
@@ -36,6 +36,7 @@ import numpy as np
 # Runs as `python bench/scoring.py`: the project root holds decoder.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import decoder  # pylint: disable=g-import-not-at-top,wrong-import-position
+from decoding import scoring  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # The 29 labels of data/vocabulary.txt; class 28 is the CTC blank.
 LABELS = " abcdefghijklmnopqrstuvwxyz'-"
@@ -211,7 +212,7 @@ def main(argv=None):
   seed_s, (seed_wer_mean, seed_cer_mean) = best_time(
       lambda: seed_error_rates(decoded, targets), 1)
   ours_s, rates = best_time(
-      lambda: decoder.compute_error_rates(decoded, targets), args.repeats)
+      lambda: scoring.compute_error_rates(decoded, targets), args.repeats)
   identical = rates["WER"] == seed_wer_mean and rates["CER"] == seed_cer_mean
 
   result = {

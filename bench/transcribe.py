@@ -11,7 +11,7 @@ the long file, so resampling is included), and transcribes it with
 transcription.pipeline in a fresh process per case: short files, and one
 long file whose peak RSS is the process's. Reports seconds of audio per
 second (real-time factor) for the greedy decoder and for the beam search
-with a word 4-gram (--lm_path, or one built here by data/lm.py from the
+with a word 4-gram (--lm_path, or one built here by decoding/lm.py from the
 sample corpus's sentences, data/synthesis/text.py). Last line: one JSON
 object.
 
@@ -73,8 +73,8 @@ def export_model(directory):
 
 
 def build_lm(directory, num_sentences):
-  """A word 4-gram of the sample corpus's sentences (data/lm.py)."""
-  from data import lm  # pylint: disable=g-import-not-at-top
+  """A word 4-gram of the sample corpus's sentences (decoding/lm.py)."""
+  from decoding import lm  # pylint: disable=g-import-not-at-top
   from data.synthesis import text  # pylint: disable=g-import-not-at-top
   missing = text.missing_text_packages()
   if missing:
@@ -202,6 +202,7 @@ def cpu_kind():
 
 
 def main():
+  import decoder  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--short_files", type=int, default=20)
   parser.add_argument("--short_sec", type=float, default=5.0)
@@ -210,7 +211,8 @@ def main():
                       "(default: a 4-gram built here)")
   parser.add_argument("--lm_sentences", type=int, default=20000,
                       help="sentences of the 4-gram built without --lm_path")
-  parser.add_argument("--beam_width", type=int, default=100)
+  parser.add_argument("--beam_width", type=int,
+                      default=decoder.DEFAULT_BEAM_WIDTH)
   parser.add_argument("--alpha", type=float, default=0.5)
   parser.add_argument("--beta", type=float, default=1.0)
   parser.add_argument("--model_dir", help="a training directory to measure "

@@ -13,7 +13,7 @@ characters outside data/vocabulary.txt are left out and counted):
   python data/build_lm.py --text_file=librispeech-lm-norm.txt --order=3 \
       --min_counts=1,1,2 --prune_threshold=1e-8 --lm_out=3gram.arpa
 
-The model is back-off Kneser-Ney (see data/lm.py). A source that is the
+The model is back-off Kneser-Ney (see decoding/lm.py). A source that is the
 --exclude_manifest is refused (exit status 2), and sentences that also occur
 in it are dropped from the other sources. --vocab_out writes the LM's words,
 one per line, the lexicon the decoder's --lexicon accepts.
@@ -32,7 +32,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from data import lm
+from decoding import lm
 from data import manifest
 
 

@@ -1,4 +1,4 @@
-"""Tests for decoder.py: greedy CTC decoding and WER/CER scoring.
+"""Tests for decoder.py: greedy CTC decoding and its edit distances.
 
 nltk's edit_distance, used the way the original Deep Speech code used it, is
 the reference the rapidfuzz-based scoring must reproduce exactly.
@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import decoder
+from tests.decoding import test_scoring
 
 # The 29 labels of data/vocabulary.txt: space, a-z, apostrophe, and "-" in the
 # blank's slot (index 28).
@@ -52,31 +53,6 @@ def _seed_greedy(logits):
   best = list(np.argmax(logits, axis=1))
   merged = [k for k, _ in itertools.groupby(best)]
   return "".join(LABELS[k] for k in merged if k != BLANK)
-
-
-def _seed_wer(decode, target):
-  """The original word distance: words mapped to chr() codes, nltk."""
-  words = set(decode.split() + target.split())
-  word2char = dict(zip(words, range(len(words))))
-  new_decode = "".join(chr(word2char[w]) for w in decode.split())
-  new_target = "".join(chr(word2char[w]) for w in target.split())
-  return distance.edit_distance(new_decode, new_target)
-
-
-def _seed_rates(decoded, targets):
-  """The original evaluate_model arithmetic: mean per-utterance WER/CER."""
-  total_wer, total_cer = 0, 0
-  for hyp, ref in zip(decoded, targets):
-    total_cer += distance.edit_distance(hyp, ref) / float(len(ref))
-    total_wer += _seed_wer(hyp, ref) / float(len(ref.split()))
-  return total_wer / len(targets), total_cer / len(targets)
-
-
-def _random_sentence(rng, max_words):
-  # Words from a two-letter alphabet collide often, so substitutions of one
-  # word by an equal-looking one and repeated words are well exercised.
-  return " ".join("".join(rng.choice("ab") for _ in range(rng.randint(1, 3)))
-                  for _ in range(rng.randint(0, max_words)))
 
 
 @pytest.fixture
@@ -175,12 +151,13 @@ def test_decode_batch_rejects_bad_input(greedy):
 
 def test_wer_cer_match_nltk_on_random_pairs(greedy):
   rng = random.Random(0)
-  pairs = [(_random_sentence(rng, 8), _random_sentence(rng, 8))
+  pairs = [(test_scoring.random_sentence(rng, 8), test_scoring.random_sentence(rng, 8))
            for _ in range(300)]
-  pairs += [("", _random_sentence(rng, 8)) for _ in range(20)]
-  pairs += [(s, s) for s in (_random_sentence(rng, 8) for _ in range(20))]
+  pairs += [("", test_scoring.random_sentence(rng, 8)) for _ in range(20)]
+  pairs += [(s, s) for s in (test_scoring.random_sentence(rng, 8) for _ in range(20))]
   for hyp, ref in pairs:
-    assert greedy.wer(hyp, ref) == _seed_wer(hyp, ref), (hyp, ref)
+    assert greedy.wer(hyp, ref) == test_scoring.seed_word_distance(
+        hyp, ref), (hyp, ref)
     assert greedy.cer(hyp, ref) == distance.edit_distance(hyp, ref), (hyp, ref)
 
 
@@ -202,96 +179,9 @@ SENTENCE_PAIRS = [
 
 @pytest.mark.parametrize("hyp,ref,words,chars", SENTENCE_PAIRS)
 def test_wer_cer_on_sentences(greedy, hyp, ref, words, chars):
-  assert greedy.wer(hyp, ref) == words == _seed_wer(hyp, ref)
+  assert greedy.wer(hyp, ref) == words == test_scoring.seed_word_distance(
+      hyp, ref)
   assert greedy.cer(hyp, ref) == chars == distance.edit_distance(hyp, ref)
-
-
-def test_compute_error_rates_hand_computed():
-  decoded = ["the cat sat", "a dog", "hello world"]
-  targets = ["the cat sat on the mat", "the dog", "hello world"]
-  # Word distances 3, 1, 0 over 6, 2, 2 words; char distances 11, 3, 0 over
-  # 22, 7, 11 characters.
-  rates = decoder.compute_error_rates(decoded, targets)
-  assert rates["WER"] == pytest.approx((3 / 6 + 1 / 2 + 0 / 2) / 3)
-  assert rates["CER"] == pytest.approx((11 / 22 + 3 / 7 + 0 / 11) / 3)
-  # Corpus rates weigh each utterance by its length, so they differ.
-  assert rates["corpus_WER"] == pytest.approx(4 / 10)
-  assert rates["corpus_CER"] == pytest.approx(14 / 40)
-  assert (rates["word_errors"], rates["ref_words"]) == (4, 10)
-  assert (rates["char_errors"], rates["ref_chars"]) == (14, 40)
-  assert rates["utts"] == 3
-
-
-def test_compute_error_rates_matches_seed_loop():
-  rng = random.Random(1)
-  targets = [_random_sentence(rng, 20) or "a" for _ in range(200)]
-  decoded = [_random_sentence(rng, 20) for _ in range(200)]
-  rates = decoder.compute_error_rates(decoded, targets)
-  seed_wer, seed_cer = _seed_rates(decoded, targets)
-  # Same float operations in the same order: bit-for-bit equal.
-  assert rates["WER"] == seed_wer
-  assert rates["CER"] == seed_cer
-  assert rates["word_errors"] == sum(
-      _seed_wer(h, r) for h, r in zip(decoded, targets))
-  assert rates["corpus_CER"] == sum(
-      distance.edit_distance(h, r) for h, r in zip(decoded, targets)) / float(
-          sum(len(r) for r in targets))
-
-
-def test_compute_error_rates_perfect_and_empty_hypothesis():
-  targets = ["one two three", "four"]
-  assert decoder.compute_error_rates(targets, targets)["WER"] == 0.0
-  rates = decoder.compute_error_rates(["", ""], targets)
-  assert rates["WER"] == 1.0
-  assert rates["CER"] == 1.0
-  assert rates["corpus_WER"] == 1.0
-
-
-@pytest.mark.parametrize("empty", ["", "   "])
-def test_compute_error_rates_rejects_empty_reference(empty):
-  with pytest.raises(ValueError, match="utterance 1"):
-    decoder.compute_error_rates(["a", "b", "c"], ["a", empty, "c"])
-
-
-def test_compute_error_rates_rejects_mismatched_lists():
-  with pytest.raises(ValueError, match="2 decoded .* 3 references"):
-    decoder.compute_error_rates(["a", "b"], ["a", "b", "c"])
-  with pytest.raises(ValueError):
-    decoder.compute_error_rates([], [])
-
-
-def test_error_breakdown_sums_to_the_edit_distance():
-  rng = random.Random(3)
-  from rapidfuzz.distance import Levenshtein  # pylint: disable=g-import-not-at-top
-  pairs = [(_random_sentence(rng, 8), _random_sentence(rng, 8) or "a")
-           for _ in range(300)]
-  decoded, targets = zip(*pairs)
-  breakdown = decoder.compute_error_breakdown(list(decoded), list(targets))
-  for (hyp, ref), entry in zip(pairs, breakdown["utterances"]):
-    assert entry["reference"] == ref and entry["hypothesis"] == hyp
-    words, chars = entry["words"], entry["chars"]
-    assert (words["substitutions"] + words["deletions"] +
-            words["insertions"]) == Levenshtein.distance(hyp.split(),
-                                                         ref.split())
-    assert (chars["substitutions"] + chars["deletions"] +
-            chars["insertions"]) == Levenshtein.distance(hyp, ref)
-  rates = decoder.compute_error_rates(list(decoded), list(targets))
-  assert breakdown["words"]["errors"] == rates["word_errors"]
-  assert breakdown["chars"]["errors"] == rates["char_errors"]
-  assert breakdown["words"]["rate"] == rates["corpus_WER"]
-  assert breakdown["chars"]["ref_length"] == rates["ref_chars"]
-
-
-def test_error_breakdown_hand_counted():
-  # "the cat sat" -> "a cat sat down": one substitution, one insertion.
-  counts = decoder.error_counts("a cat sat down".split(), "the cat sat".split())
-  assert counts == decoder.ErrorCounts(1, 0, 1, 3)
-  counts = decoder.error_counts("cat".split(), "the cat sat".split())
-  assert counts == decoder.ErrorCounts(0, 2, 0, 3)
-  assert decoder.error_counts("kat", "cart") == decoder.ErrorCounts(1, 1, 0, 4)
-  with pytest.raises(ValueError, match="2 decoded"):
-    decoder.compute_error_breakdown(["a", "b"], ["a"])
-
 
 def test_make_decoder_greedy_is_the_seed_decoder():
   greedy = decoder.make_decoder("greedy", LABELS)
@@ -301,36 +191,3 @@ def test_make_decoder_greedy_is_the_seed_decoder():
     decoder.make_decoder("greedy", LABELS, lm_path="x.arpa")
   with pytest.raises(ValueError, match="unknown decoder 'viterbi'"):
     decoder.make_decoder("viterbi", LABELS)
-
-
-def test_lm_settings_round_trip(tmp_path):
-  path = str(tmp_path / "lm" / "lm_settings.json")
-  decoder.write_lm_settings(path, "4gram.arpa", 0.8, 1.5, beam_width=64,
-                            lexicon="/abs/words.txt")
-  settings = decoder.read_lm_settings(path)
-  # A relative LM path is read relative to the settings file.
-  assert settings == {"lm_path": str(tmp_path / "lm" / "4gram.arpa"),
-                      "alpha": 0.8, "beta": 1.5, "beam_width": 64,
-                      "lexicon": "/abs/words.txt"}
-  decoder.write_lm_settings(path, "/x/3gram.arpa", 1, 0)
-  assert decoder.read_lm_settings(path) == {"lm_path": "/x/3gram.arpa",
-                                            "alpha": 1.0, "beta": 0.0}
-
-
-@pytest.mark.parametrize("text,message", [
-    ("{", "cannot read"),
-    ("[]", "JSON object"),
-    ('{"lm_path": "a", "alpha": 1}', "missing keys beta"),
-    ('{"lm_path": "a", "alpha": 1, "beta": 0, "gamma": 2}',
-     "unknown keys gamma"),
-    ('{"lm_path": "a", "alpha": "1", "beta": 0}', "alpha must be a number"),
-    ('{"lm_path": "a", "alpha": 1, "beta": 0, "beam_width": 0}',
-     "beam_width must be a positive"),
-    ('{"lm_path": 3, "alpha": 1, "beta": 0}', "lm_path must be a path"),
-])
-def test_read_lm_settings_rejects_bad_files(tmp_path, text, message):
-  path = tmp_path / "bad.json"
-  path.write_text(text)
-  with pytest.raises(ValueError, match=message) as raised:
-    decoder.read_lm_settings(str(path))
-  assert str(path) in str(raised.value)

@@ -35,10 +35,10 @@ def trained(tmp_path_factory):
   return model_dir, export_dir, [(r[0], r[2]) for r in rows]
 
 
-def _run(args, stdin=None):
+def _run(args, stdin=None, cwd=ROOT):
   result = subprocess.run(
       [sys.executable, os.path.join(ROOT, "transcribe.py")] + args,
-      input=stdin, capture_output=True, text=True, cwd=ROOT)
+      input=stdin, capture_output=True, text=True, cwd=cwd)
   assert "Traceback" not in result.stderr, result.stderr
   return result
 
@@ -156,8 +156,9 @@ def _texts(result):
 
 
 def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
-  from data import lm  # pylint: disable=g-import-not-at-top
-  import decoder  # pylint: disable=g-import-not-at-top
+  from decoding import lm  # pylint: disable=g-import-not-at-top
+  from decoding import lm_settings  # pylint: disable=g-import-not-at-top
+  from decoding import scoring  # pylint: disable=g-import-not-at-top
   from training import export  # pylint: disable=g-import-not-at-top
   _, export_dir, utterances = trained
   paths = [path for path, _ in utterances]
@@ -172,7 +173,7 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
   # this briefly trained model alone. (How much better depends on how far the
   # model trained, which varies with the CPU's kernels: on one machine greedy
   # got 3 of 4 right and the LM mended the 4th only in part. Strictly better
-  # decoding is tested on fixed probabilities in tests/test_beam_decoder.py.)
+  # decoding is tested on fixed probabilities in tests/decoding/test_beam_search.py.)
   lm_dir = tmp_path / "lm"
   lm_dir.mkdir()
   arpa = str(lm_dir / "lm.arpa")
@@ -187,7 +188,7 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
   assert all(set(text.split()) <= words for text in with_lm), with_lm
   if any(set(text.split()) - words for text in greedy):
     assert with_lm != greedy  # the non-words are gone
-  wer = lambda texts: decoder.compute_error_rates(texts, references)[
+  wer = lambda texts: scoring.compute_error_rates(texts, references)[
       "corpus_WER"]
   assert wer(with_lm) <= wer(greedy), (with_lm, greedy, references)
   for o in out:
@@ -195,7 +196,7 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
 
   # The same settings from a tuned-LM settings file (path relative to it)...
   settings = str(lm_dir / "lm_settings.json")
-  decoder.write_lm_settings(settings, "lm.arpa", 0.5, 1.0)
+  lm_settings.write(settings, "lm.arpa", 0.5, 1.0)
   assert _texts(_run(["--saved_model=" + export_dir,
                       "--lm_settings=" + settings] + paths)) == with_lm
   # ...and from an export that carries its LM (training/export.py's decoder
@@ -213,3 +214,93 @@ def test_beam_search_with_and_without_a_language_model(trained, tmp_path):
   assert _texts(_run(["--saved_model=" + carried] + paths)) == with_lm
   assert _texts(_run(["--saved_model=" + carried, "--decoder=greedy"]
                      + paths)) == greedy
+
+
+def _own_lines(result):
+  """transcribe.py's lines of stderr (TensorFlow's C++ start-up notes aside),
+  checked to end it."""
+  lines = [l for l in result.stderr.splitlines()
+           if l.startswith("transcribe.py:")]
+  assert result.stderr.splitlines()[-1:] == lines[-1:], result.stderr
+  return lines
+
+
+def _carrying_export(export_dir, folder, arpa, **changes):
+  """A copy of the export under folder/export/<ts>/, its LM in assets.extra.
+
+  The layout `make demo` leaves: the beam search with an LM recorded, the
+  LM packaged as training/export.py packages it.
+  """
+  from training import export  # pylint: disable=g-import-not-at-top
+  source = export.find_saved_model(export_dir)
+  copy = os.path.join(folder, "export", os.path.basename(source))
+  shutil.copytree(source, copy)
+  extra = os.path.join(copy, "assets.extra")
+  shutil.copy(arpa, os.path.join(extra, "lm-4gram.arpa"))
+  path = os.path.join(extra, export.EXPORT_SETTINGS_FILE)
+  with open(path) as f:
+    recorded = json.load(f)
+  recorded.update(decoder="beam", beam_width=16, alpha=0.5, beta=1.0,
+                  lm_path="lm-4gram.arpa", lexicon=None)
+  recorded.update(changes)
+  with open(path, "w") as f:
+    json.dump(recorded, f)
+  return copy, path
+
+
+def test_a_relative_export_path_finds_its_packaged_lm(trained, tmp_path):
+  from decoding import lm  # pylint: disable=g-import-not-at-top
+  _, export_dir, utterances = trained
+  paths = [path for path, _ in utterances]
+  arpa = str(tmp_path / "lm.arpa")
+  lm.build_arpa([text for _, text in utterances] * 5, 3, arpa)
+  _carrying_export(export_dir, str(tmp_path), arpa)
+  with_lm = _texts(_run(["--saved_model=" + str(tmp_path / "export"),
+                         "--lm_path=" + arpa, "--lm_alpha=0.5",
+                         "--lm_beta=1", "--beam_width=16"] + paths))
+  # As `make demo` leaves it: the export named relative to the directory
+  # the command runs in.
+  relative = _run(["--saved_model=export"] + paths, cwd=str(tmp_path))
+  assert _texts(relative) == with_lm
+
+
+def test_an_lm_of_random_bytes_is_one_line_naming_it(trained, tmp_path):
+  _, export_dir, utterances = trained
+  junk = tmp_path / "junk.arpa"
+  junk.write_bytes(np.random.default_rng(0).bytes(3000))
+  result = _run(["--saved_model=" + export_dir, "--decoder=beam",
+                 "--lm_path=" + str(junk), utterances[0][0]])
+  assert result.returncode == 1 and result.stdout == ""
+  assert _own_lines(result) == [
+      "transcribe.py: error: %s is not a language model: an ARPA file "
+      "starts with a \\data\\ line, a KenLM binary with 'mmap lm "
+      "http://kheafield.com/code'" % junk]
+
+
+@pytest.mark.parametrize("tamper,message", [
+    (lambda s: {k: v for k, v in s.items() if k != "window_ms"},
+     "missing key window_ms"),
+    (lambda s: list(s.items()), "the settings must be a JSON object, not "
+     "list"),
+    (lambda s: dict(s, speech_labels=s["speech_labels"][1:]),
+     "28 speech labels, but the model has 29 output classes; the settings "
+     "belong to another model"),
+    (lambda s: dict(s, speech_labels=s["speech_labels"] + "0"),
+     "30 speech labels, but the model has 29 output classes; the settings "
+     "belong to another model"),
+])
+def test_a_tampered_settings_file_is_one_line_naming_it(
+    trained, tmp_path, tamper, message):
+  from training import export  # pylint: disable=g-import-not-at-top
+  _, export_dir, utterances = trained
+  copy = str(tmp_path / "tampered")
+  shutil.copytree(export.find_saved_model(export_dir), copy)
+  path = os.path.join(copy, "assets.extra", export.EXPORT_SETTINGS_FILE)
+  with open(path) as f:
+    settings = json.load(f)
+  with open(path, "w") as f:
+    json.dump(tamper(settings), f)
+  result = _run(["--saved_model=" + copy, utterances[0][0]])
+  assert result.returncode == 1 and result.stdout == ""
+  assert _own_lines(result) == [
+      "transcribe.py: error: %s: %s" % (path, message)], result.stderr

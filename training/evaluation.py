@@ -16,6 +16,7 @@ from absl import logging
 from data import featurizer
 from data import progress
 import decoder
+from decoding import scoring
 from official_utils.logs import logger
 from official_utils.misc import model_helpers
 from training import checkpoints
@@ -25,11 +26,10 @@ from training import summaries
 from training import report as report_lib
 
 # Evaluation metric keys.
-# The metric names of evaluation results and cycle records (the seed's
-# "WER"/"CER" keys) - their one home.
-WER_KEY = "WER"
-CER_KEY = "CER"
-METRIC_KEYS = (WER_KEY, CER_KEY, "corpus_WER", "corpus_CER")
+WER_KEY = scoring.WER_KEY
+CER_KEY = scoring.CER_KEY
+METRIC_KEYS = (WER_KEY, CER_KEY, scoring.CORPUS_WER_KEY,
+               scoring.CORPUS_CER_KEY)
 GREEDY = "greedy"
 
 
@@ -46,7 +46,7 @@ def make_decoders(speech_labels, decoder_args=None):
 
   Raises:
     ValueError: the beam decoder cannot be built (a bad LM or lexicon).
-    beam_decoder.DecoderLibraryError: flashlight-text is missing.
+    beam_search.DecoderLibraryError: flashlight-text is missing.
   """
   decoders = collections.OrderedDict()
   decoders[GREEDY] = decoder.make_decoder(GREEDY, speech_labels)
@@ -136,7 +136,7 @@ def evaluate_model(estimator, speech_labels, entries, input_fn_eval,
                        % (len(decoded[GREEDY]), len(targets)))
   by_decoder = collections.OrderedDict()
   for name, texts in decoded.items():
-    by_decoder[name] = decoder.compute_error_rates(texts, targets)
+    by_decoder[name] = scoring.compute_error_rates(texts, targets)
     by_decoder[name]["decoded"] = texts
     by_decoder[name]["decoder"] = decoder_label(name, decoders[name])
   results = dict(by_decoder[GREEDY], targets=targets, decoders=by_decoder)

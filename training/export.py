@@ -17,25 +17,35 @@ The settings file (EXPORT_SETTINGS_FILE, JSON) holds:
     (floats): the beam search's settings;
   "lm_path", "lexicon": the LM and lexicon files, copied into
     assets.extra/ and named relative to it in the file (None when not used).
-`read_export_settings` returns these with "lm_path" and "lexicon" as
-absolute paths; `decoder_args` turns them into `decoder.make_decoder`'s
-arguments (greedy for an export written before the decoder keys existed).
+`load_settings` is the one reader of the file: it checks every key's type
+(and, given the model's class count, the number of labels), returns
+"lm_path" and "lexicon" resolved against the file's folder, and raises a
+`SettingsError` naming the file. `recorded_decoder` turns the result into
+`decoder.make_decoder`'s arguments (None for an export written before the
+decoder keys existed: nothing is recorded).
 """
 
 import functools
 import json
+import math
 import os
 
 import tensorflow as tf
 
 from data import atomic_file
+import decoder
 from training import checkpoints
 
 # Featurizer settings and vocabulary saved in the export's assets.extra/.
 EXPORT_SETTINGS_FILE = "deep_speech_features.json"
-# The decoder keys of the settings, and their values for older exports.
-DECODER_DEFAULTS = {"decoder": "greedy", "beam_width": 100, "alpha": 0.0,
-                    "beta": 0.0, "lm_path": None, "lexicon": None}
+# The settings file's keys and the JSON types each may hold: the featurizer
+# keys are required, the rest optional (older exports lack them).
+_REQUIRED = {"sample_rate": (int,), "window_ms": (int, float),
+             "stride_ms": (int, float), "speech_labels": (str,)}
+_OPTIONAL = {"best_step": (int,), "best_WER": (int, float),
+             "best_decoder": (str,), "decoder": (str,), "beam_width": (int,),
+             "alpha": (int, float), "beta": (int, float),
+             "lm_path": (str, type(None)), "lexicon": (str, type(None))}
 # Names of the copied LM and lexicon files in assets.extra/ (prefixed, so
 # the two can never collide with each other or the settings file).
 _PACKAGED_PREFIX = {"lm_path": "lm-", "lexicon": "lexicon-"}
@@ -120,37 +130,119 @@ def find_saved_model(path):
   return os.path.join(path, exports[-1])
 
 
-def read_export_settings(saved_model):
-  """The settings an export carries, or None for an export without them.
+class SettingsError(ValueError):
+  """A settings file that is not what the exporter writes (names the file)."""
+
+
+def _check_types(settings, path):
+  """Raises SettingsError unless `settings` holds the keys, each well typed."""
+  if not isinstance(settings, dict):
+    raise SettingsError("%s: the settings must be a JSON object, not %s"
+                        % (path, type(settings).__name__))
+  missing = [key for key in _REQUIRED if key not in settings]
+  if missing:
+    raise SettingsError("%s: missing key%s %s" % (
+        path, "s" * (len(missing) > 1), ", ".join(missing)))
+  for key, types in list(_REQUIRED.items()) + list(_OPTIONAL.items()):
+    value = settings.get(key)
+    if key in settings and (isinstance(value, bool) or
+                            not isinstance(value, types)):
+      raise SettingsError("%s: %s must be %s, not %r" % (
+          path, key, " or ".join("null" if t is type(None) else t.__name__
+                                 for t in types), value))
+  for key, value in settings.items():
+    if isinstance(value, float) and not math.isfinite(value):
+      raise SettingsError("%s: %s must be a finite number" % (path, key))
+  positive = [key for key in ("sample_rate", "window_ms", "stride_ms",
+                              "beam_width")
+              if key in settings and not settings[key] > 0]
+  if positive:
+    raise SettingsError("%s: %s must be positive" % (path, positive[0]))
+
+
+def load_settings(path, num_classes=None):
+  """Reads and checks a settings file (an export's, or a model_dir's copy).
 
   Args:
-    saved_model: the export directory (as from `find_saved_model`).
+    path: the settings file (EXPORT_SETTINGS_FILE).
+    num_classes: the model's output classes; the labels must match them
+      (one label per class, the blank last), or None to skip the check.
+
+  Returns:
+    The settings dict, "lm_path" and "lexicon" resolved against the file's
+    folder (absolute names stay).
+
+  Raises:
+    SettingsError: unreadable, not JSON, a missing key, a value of the wrong
+      type, an unknown decoder, repeated labels, or a label count other than
+      `num_classes` (naming the file).
   """
-  folder = os.path.join(saved_model, "assets.extra")
-  path = os.path.join(folder, EXPORT_SETTINGS_FILE)
-  if not os.path.exists(path):
-    return None
-  with open(path) as f:
-    settings = json.load(f)
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except OSError as e:
+    raise SettingsError("cannot read the settings file %s: %s"
+                        % (path, e.strerror or e)) from None
+  try:
+    settings = json.loads(data.decode("utf-8"))
+  except (ValueError, RecursionError) as e:  # bad UTF-8 is a ValueError too
+    raise SettingsError("%s is not valid JSON: %s" % (path, e)) from None
+  _check_types(settings, path)
+  labels = settings["speech_labels"]
+  if len(labels) < 2 or len(set(labels)) != len(labels):
+    raise SettingsError("%s: speech_labels must be two or more distinct "
+                        "characters, blank last; got %r" % (path, labels))
+  if num_classes is not None and len(labels) != num_classes:
+    raise SettingsError(
+        "%s: %d speech labels, but the model has %d output classes; the "
+        "settings belong to another model" % (path, len(labels), num_classes))
+  if settings.get("decoder", "greedy") not in decoder.DECODERS:
+    raise SettingsError("%s: unknown decoder %r (expected %s)" % (
+        path, settings["decoder"], ", ".join(decoder.DECODERS)))
+  # Resolved once, here, against an absolute folder: a relative export path
+  # joined again later would name the file twice.
+  folder = os.path.dirname(os.path.abspath(path))
   for key in _PACKAGED_PREFIX:
     if settings.get(key):
       settings[key] = os.path.join(folder, settings[key])
   return settings
 
 
-def decoder_args(settings):
-  """`decoder.make_decoder`'s arguments ("kind" included) from settings.
+def read_export_settings(saved_model, num_classes=None):
+  """The settings an export carries, or None for an export without them.
 
   Args:
-    settings: `read_export_settings`' dict (or None); missing decoder keys
-      (an export older than them) take DECODER_DEFAULTS: greedy.
+    saved_model: the export directory (as from `find_saved_model`).
+    num_classes: as for `load_settings`.
+
+  Raises:
+    SettingsError: see `load_settings`.
   """
-  values = dict(DECODER_DEFAULTS)
-  values.update((k, v) for k, v in (settings or {}).items()
-                if k in DECODER_DEFAULTS)
-  return {"kind": values["decoder"], "beam_width": values["beam_width"],
-          "lm_path": values["lm_path"], "alpha": values["alpha"],
-          "beta": values["beta"], "lexicon": values["lexicon"]}
+  path = os.path.join(saved_model, "assets.extra", EXPORT_SETTINGS_FILE)
+  if not os.path.exists(path):
+    return None
+  return load_settings(path, num_classes)
+
+
+def recorded_decoder(settings):
+  """The decoder the settings record, as `decoder.make_decoder`'s arguments.
+
+  The one reader of an export's decoder keys.
+
+  Args:
+    settings: `load_settings`' dict (paths already resolved), or None.
+
+  Returns:
+    A dict with "kind" and the beam's settings (decoder.DEFAULTS filling the
+    keys not recorded), or None when the settings record no decoder (an
+    export older than the decoder keys, or a model_dir before its export).
+  """
+  if not settings or "decoder" not in settings:
+    return None
+  values = dict(decoder.DEFAULTS, kind=settings["decoder"])
+  values.update((key, settings[key]) for key in decoder.DEFAULTS
+                if key != "kind" and settings.get(key) is not None)
+  return values
 
 
 def decoder_settings(args):
@@ -163,7 +255,7 @@ def decoder_settings(args):
     (the decoder keys for the settings file, {name in assets.extra/: file
     to copy}).
   """
-  args = dict(decoder_args(None), **(args or {}))
+  args = dict(decoder.DEFAULTS, **(args or {}))
   settings = {"decoder": args["kind"], "beam_width": int(args["beam_width"]),
               "alpha": float(args["alpha"]), "beta": float(args["beta"])}
   files = {}

@@ -9,7 +9,7 @@ batching, augmentation, and the decoders and evaluation-only runs.
 from absl import flags
 
 from data import vocabulary
-import decoder
+from decoding import flags as decoder_flags
 import deep_speech_model
 from official_utils.flags import core as flags_core
 
@@ -202,44 +202,11 @@ def _define_port_flags():
 
 
 def _define_decoder_flags():
-  """Defines the decoder and evaluation flags (beam search, LM, --eval_only)."""
-  flags.DEFINE_enum(
-      name="decoder", default="greedy", enum_values=list(decoder.DECODERS),
-      help=flags_core.help_wrap(
-          "How each evaluation decodes besides greedy: greedy (the "
-          "original's only decoder) or beam (CTC beam search, optionally "
-          "with --lm_path and --lexicon; needs flashlight-text). The "
-          "'Iteration N' line stays greedy; a beam decoder adds its own line, "
-          "and --wer_threshold and the best checkpoint follow it."))
-  flags.DEFINE_integer(
-      name="beam_width", default=100, lower_bound=1,
-      help=flags_core.help_wrap("Hypotheses the beam search keeps per "
-                                "frame."))
-  flags.DEFINE_string(
-      name="lm_path", default=None,
-      help=flags_core.help_wrap(
-          "A KenLM-format word n-gram (ARPA or KenLM binary, e.g. from "
-          "data/build_lm.py) for --decoder=beam."))
-  flags.DEFINE_float(
-      name="lm_alpha", default=0.0,
-      help=flags_core.help_wrap("Weight of the LM's log10 probabilities in "
-                                "the beam search."))
-  flags.DEFINE_float(
-      name="lm_beta", default=0.0,
-      help=flags_core.help_wrap("Score added per word by the beam search "
-                                "(word insertion bonus)."))
-  flags.DEFINE_string(
-      name="lexicon", default=None,
-      help=flags_core.help_wrap(
-          "A words file (one word per line) the beam search must spell "
-          "from; with an LM but no lexicon, the LM's unigrams."))
-  flags.DEFINE_string(
-      name="lm_settings", default=None,
-      help=flags_core.help_wrap(
-          "An LM settings file (JSON: lm_path, alpha, beta and optionally "
-          "beam_width and lexicon) as the alpha/beta tuning writes; "
-          "--lm_path, --lm_alpha, --lm_beta, --beam_width and --lexicon "
-          "given on the command line override its values."))
+  """Defines the decoder flags (decoding/flags.py) and the evaluation's."""
+  decoder_flags.define_decoder_flags(decoder_help=(
+      "Each evaluation decodes greedily, and with this decoder too: the "
+      "'Iteration N' line stays greedy; a beam decoder adds its own line, "
+      "and --wer_threshold and the best checkpoint follow it. "))
   flags.DEFINE_bool(
       name="eval_only", default=False,
       help=flags_core.help_wrap(

@@ -31,7 +31,7 @@ median is the lower middle one.
 import os
 
 from data import atomic_file
-import decoder
+from decoding import scoring
 
 REPORT_DIR = "eval"
 LATEST_FILE = "latest.json"
@@ -61,7 +61,7 @@ def decoder_section(results, targets, entries, the_decoder=None):
     entries: the evaluation entries (for the file names).
     the_decoder: the decoder object; a beam decoder's settings are recorded.
   """
-  breakdown = decoder.compute_error_breakdown(results["decoded"], targets)
+  breakdown = scoring.compute_error_breakdown(results["decoded"], targets)
   scored = breakdown["utterances"]
   order = sorted(range(len(scored)), key=lambda i: (
       scored[i]["words"]["rate"], scored[i]["chars"]["rate"], i))

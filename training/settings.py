@@ -8,16 +8,14 @@ call these; nothing below training/ sees a flag.
 
 import collections
 import functools
-import os
 
-from absl import flags
 from absl import logging
 import tensorflow as tf
 
 from data import augment as augment_lib
 from data import dataset
 from data import sampler
-import decoder
+from decoding import flags as decoder_flags
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
@@ -155,53 +153,17 @@ def model_params(flags_obj, num_classes):
   }
 
 
-# --lm_settings keys -> the flags that override them.
-_LM_SETTINGS_FLAGS = {"lm_path": "lm_path", "alpha": "lm_alpha",
-                      "beta": "lm_beta", "beam_width": "beam_width",
-                      "lexicon": "lexicon"}
-
-
-def _given(flags_obj, name):
-  """Whether flag `name` was given on the command line (not defaulted)."""
-  if isinstance(flags_obj, flags.FlagValues):
-    return flags_obj[name].present
-  # A plain namespace of flag values (bench/convergence.py): a value other
-  # than the flag's default counts as given.
-  default = flags.FLAGS[name].default if name in flags.FLAGS else None
-  return getattr(flags_obj, name) != default
-
-
 def decoder_args(flags_obj):
   """`decoder.make_decoder`'s arguments (kind included), from the flags.
 
-  --lm_settings supplies lm_path, alpha, beta and optionally beam_width and
-  lexicon; flags given on the command line override them.
+  decoding/flags.py's `decoder_options`: the one precedence rule of the
+  three CLIs (a training run has no recorded decoder).
 
   Raises:
     ValueError: in flag terms: an unreadable settings file, a missing LM or
-      lexicon file, or an LM or lexicon without --decoder=beam.
+      lexicon file, or an LM or lexicon with --decoder=greedy.
   """
-  args = {"kind": flags_obj.decoder, "beam_width": flags_obj.beam_width,
-          "lm_path": flags_obj.lm_path, "alpha": flags_obj.lm_alpha,
-          "beta": flags_obj.lm_beta, "lexicon": flags_obj.lexicon}
-  if flags_obj.lm_settings:
-    try:
-      settings = decoder.read_lm_settings(flags_obj.lm_settings)
-    except ValueError as e:
-      raise ValueError("--lm_settings: %s" % e) from None
-    for key, value in settings.items():
-      if not _given(flags_obj, _LM_SETTINGS_FLAGS[key]):
-        args[key] = value
-  if args["kind"] != "beam" and (args["lm_path"] or args["lexicon"]):
-    raise ValueError("--lm_path, --lexicon and --lm_settings need "
-                     "--decoder=beam (greedy decoding uses neither)")
-  for key, flag in (("lm_path", "--lm_path"), ("lexicon", "--lexicon")):
-    if args[key] and not os.path.isfile(args[key]):
-      raise ValueError("%s=%s: no such file%s" % (
-          flag, args[key],
-          " (read from --lm_settings=%s)" % flags_obj.lm_settings
-          if flags_obj.lm_settings and not _given(flags_obj, key) else ""))
-  return args
+  return decoder_flags.decoder_options(flags_obj)
 
 
 # What the cycles of one run share: the Estimator, its params, the batch
@@ -268,6 +230,7 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
       train_hooks,
       cycles.fingerprint(**fingerprint_args(
           flags_obj, len(train_speech_dataset.entries), num_replicas)),
-      decoders, flags_obj.decoder, flags_obj.model_dir, role is not None,
+      # The configured decoder comes last (greedy when it is the only one).
+      decoders, list(decoders)[-1], flags_obj.model_dir, role is not None,
       Order(flags_obj.sortagrad, flags_obj.seed, flags_obj.length_buckets),
       flags_obj.show_samples)

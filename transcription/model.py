@@ -6,14 +6,12 @@ output lengths [batch] out, plus the featurizer settings the model was
 trained with (`Settings`).
 """
 
-import json
 import os
 
 import numpy as np
 import tensorflow as tf
 
 from data import featurizer
-import decoder
 from training import export
 from training import runtime
 
@@ -51,79 +49,32 @@ def find_saved_model(path):
     raise ModelError(str(e)) from None
 
 
-def _read_json(path):
-  try:
-    with open(path, encoding="utf-8") as f:
-      return json.load(f)
-  except ValueError as e:
-    raise ModelError("%s is not valid JSON: %s" % (path, e)) from None
-
-
-def read_recorded_settings(directory):
+def read_recorded_settings(directory, num_classes=None):
   """What an export, or a model_dir that exported, records about its model.
 
   An export carries export.EXPORT_SETTINGS_FILE in its assets.extra/; the
-  exporter writes the same file into the model_dir first.
-
-  Returns:
-    (settings dict or None, the folder holding the file or None).
-
-  Raises:
-    ModelError: the file is not JSON.
-  """
-  try:
-    settings = export.read_export_settings(directory)
-  except ValueError as e:
-    raise ModelError("%s: settings are not valid JSON: %s"
-                     % (directory, e)) from None
-  if settings is not None:
-    return settings, os.path.join(directory, "assets.extra")
-  path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
-  if os.path.exists(path):
-    return _read_json(path), directory
-  return None, None
-
-
-# The recorded beam-search settings (training/export.py's decoder keys).
-_BEAM_KEYS = ("beam_width", "alpha", "beta", "lm_path", "lexicon")
-
-
-def recorded_decoder(recorded, folder):
-  """The decoder a model records: its kind and make_decoder's arguments.
-
-  An export's settings (training/export.py) may hold "decoder" ("greedy" or
-  "beam") and the beam's "beam_width", "alpha", "beta", "lm_path" and
-  "lexicon"; the LM and lexicon are packaged in assets.extra/ and named
-  relative to the settings file's folder (absolute paths stay).
+  training run writes the same file into the model_dir.
 
   Args:
-    recorded: the recorded settings dict, or None.
-    folder: the folder holding the settings file.
+    directory: the export or the model_dir.
+    num_classes: the model's output classes, checked against the labels.
 
   Returns:
-    (kind or None when nothing is recorded, a dict of make_decoder keyword
-    arguments: empty unless the kind is "beam").
+    (settings dict or None, the file read or None); see
+    export.load_settings.
 
   Raises:
-    ModelError: an unknown kind, or a path that is not a string.
+    ModelError: a settings file that is not what the exporter writes.
   """
-  kind = (recorded or {}).get("decoder")
-  if kind is None:
-    return None, {}
-  if kind not in decoder.DECODERS:
-    raise ModelError("%s: unknown recorded decoder %r (expected %s)"
-                     % (folder, kind, ", ".join(decoder.DECODERS)))
-  options = {}
-  for key in _BEAM_KEYS if kind == "beam" else ():
-    value = recorded.get(key)
-    if value is None:
-      continue
-    if key in ("lm_path", "lexicon"):
-      if not isinstance(value, str):
-        raise ModelError("%s: the recorded %s is not a path" % (folder, key))
-      value = os.path.join(folder, value)
-    options[key] = value
-  return kind, options
+  for path in (os.path.join(directory, "assets.extra",
+                            export.EXPORT_SETTINGS_FILE),
+               os.path.join(directory, export.EXPORT_SETTINGS_FILE)):
+    if os.path.exists(path):
+      try:
+        return export.load_settings(path, num_classes), path
+      except export.SettingsError as e:
+        raise ModelError(str(e)) from None
+  return None, None
 
 
 def settings_from(recorded, fallback):
@@ -140,8 +91,9 @@ class ExportedModel(object):
   Attributes (also of `CheckpointModel`):
     path: the export (or checkpoint) used.
     settings: its featurizer `Settings`.
-    decoder_kind, decoder_settings: the decoder it records (see
-      `recorded_decoder`): None and {} for a model that records none.
+    settings_file: the settings file read, or None.
+    decoder: the decoder it records (export.recorded_decoder): None for a
+      model that records none.
   """
 
   def __init__(self, saved_model, fallback_settings):
@@ -153,11 +105,16 @@ class ExportedModel(object):
         file.
     """
     self.path = find_saved_model(saved_model)
-    recorded, folder = read_recorded_settings(self.path)
-    self.settings = settings_from(recorded, fallback_settings)
-    self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
-                                                                folder)
     self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
+    num_classes = self._serve.structured_outputs["probabilities"].shape[-1]
+    recorded, self.settings_file = read_recorded_settings(self.path,
+                                                          num_classes)
+    self.settings = settings_from(recorded, fallback_settings)
+    if self.settings and len(self.settings.labels) != num_classes:
+      raise ModelError("%s has %d output classes but the vocabulary %d "
+                       "labels" % (self.path, num_classes,
+                                   len(self.settings.labels)))
+    self.decoder = export.recorded_decoder(recorded)
 
   def __call__(self, features, lengths):
     """Runs the model.
@@ -234,13 +191,13 @@ class CheckpointModel(object):
     if checkpoint is None:
       raise ModelError("no checkpoint in %s" % model_dir)
     self.path = checkpoint
-    recorded, folder = read_recorded_settings(model_dir)
+    params = infer_params(checkpoint)
+    recorded, self.settings_file = read_recorded_settings(
+        model_dir, params["num_classes"])
     self.settings = settings_from(recorded, fallback_settings)
     if self.settings is None:
       raise ModelError("%s records no featurizer settings" % model_dir)
-    self.decoder_kind, self.decoder_settings = recorded_decoder(recorded,
-                                                                folder)
-    params = infer_params(checkpoint)
+    self.decoder = export.recorded_decoder(recorded)
     if params["num_classes"] != len(self.settings.labels):
       raise ModelError("%s has %d classes but the vocabulary %d labels" % (
           checkpoint, params["num_classes"], len(self.settings.labels)))

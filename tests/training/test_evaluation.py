@@ -34,7 +34,7 @@ from rapidfuzz.distance import Levenshtein
 import tensorflow as tf
 
 from data import dataset as dataset_lib
-from data import lm
+from decoding import lm
 from data import vocabulary
 import deep_speech
 from tests import conftest

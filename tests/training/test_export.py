@@ -3,10 +3,13 @@
 import json
 import os
 
+import hypothesis
+from hypothesis import strategies as st
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import decoder
 import deep_speech
 from training import export
 
@@ -62,8 +65,7 @@ def test_a_directory_without_an_export_is_a_clear_error(tmp_path):
 
 
 def test_export_packages_its_lm_and_lexicon(tmp_path):
-  from data import lm  # pylint: disable=g-import-not-at-top
-  import decoder  # pylint: disable=g-import-not-at-top
+  from decoding import lm  # pylint: disable=g-import-not-at-top
   model_dir, export_dir = str(tmp_path / "model"), str(tmp_path / "export")
   estimator = _train_one_step(model_dir, 81)
   arpa, words = str(tmp_path / "my.arpa"), str(tmp_path / "words.txt")
@@ -87,14 +89,131 @@ def test_export_packages_its_lm_and_lexicon(tmp_path):
   with open(settings["lm_path"], "rb") as a, open(arpa, "rb") as b:
     assert a.read() == b.read()
   os.remove(arpa)  # the export no longer needs the original
-  assert export.decoder_args(settings) == dict(
+  assert export.recorded_decoder(settings) == dict(
       args, lm_path=settings["lm_path"], lexicon=settings["lexicon"])
-  beam = decoder.make_decoder(**dict(export.decoder_args(settings),
+  beam = decoder.make_decoder(**dict(export.recorded_decoder(settings),
                                      labels=SETTINGS["speech_labels"]))
   assert beam.lm_path == settings["lm_path"]
 
 
-def test_older_exports_decode_greedily():
-  assert export.decoder_args(dict(SETTINGS)) == {
+def test_older_exports_record_no_decoder():
+  # Exports older than the decoder keys record none (the CLIs then decode
+  # greedily); a recorded greedy decoder takes the beam defaults.
+  assert export.recorded_decoder(dict(SETTINGS)) is None
+  assert export.recorded_decoder(None) is None
+  assert export.recorded_decoder(dict(SETTINGS, decoder="greedy")) == {
       "kind": "greedy", "beam_width": 100, "lm_path": None, "alpha": 0.0,
       "beta": 0.0, "lexicon": None}
+
+
+def _write_settings(folder, settings):
+  path = os.path.join(str(folder), export.EXPORT_SETTINGS_FILE)
+  with open(path, "w") as f:
+    f.write(settings if isinstance(settings, str) else json.dumps(settings))
+  return path
+
+
+def test_the_recorded_decoder_resolves_paths_next_to_the_settings(
+    tmp_path, monkeypatch):
+  recorded = dict(SETTINGS, decoder="beam", beam_width=64, alpha=0.5,
+                  beta=1.0, lm_path="lm-4gram.arpa", lexicon=None)
+  path = _write_settings(tmp_path, recorded)
+  assert export.recorded_decoder(export.load_settings(path)) == {
+      "kind": "beam", "beam_width": 64, "alpha": 0.5, "beta": 1.0,
+      "lm_path": str(tmp_path / "lm-4gram.arpa"), "lexicon": None}
+  # A relative settings path still gives the LM's path once: joining the
+  # folder twice named assets.extra/.../assets.extra/lm-4gram.arpa.
+  monkeypatch.chdir(tmp_path.parent)
+  relative = os.path.join(tmp_path.name, export.EXPORT_SETTINGS_FILE)
+  assert export.load_settings(relative)["lm_path"] == str(
+      tmp_path / "lm-4gram.arpa")
+  # Absolute names stay.
+  path = _write_settings(tmp_path, dict(recorded, lm_path="/abs/lm.arpa"))
+  assert export.recorded_decoder(export.load_settings(path))["lm_path"] == (
+      "/abs/lm.arpa")
+  assert export.recorded_decoder(export.load_settings(_write_settings(
+      tmp_path, dict(recorded, decoder="greedy"))))["kind"] == "greedy"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[1, 2]", "must be a JSON object, not list"),
+    ('"labels"', "must be a JSON object, not str"),
+    ("{", "is not valid JSON"),
+    ("\xff\xfe{", "is not valid JSON"),
+    (json.dumps({"window_ms": 20, "stride_ms": 10, "speech_labels": " a-"}),
+     "missing key sample_rate"),
+    (json.dumps({"sample_rate": 16000}),
+     "missing keys window_ms, stride_ms, speech_labels"),
+    (json.dumps(dict(SETTINGS, sample_rate="16000")),
+     "sample_rate must be int, not '16000'"),
+    (json.dumps(dict(SETTINGS, window_ms=True)), "window_ms must be int or"),
+    (json.dumps(dict(SETTINGS, stride_ms=0)), "stride_ms must be positive"),
+    (json.dumps(dict(SETTINGS, speech_labels=list("ab-"))),
+     "speech_labels must be str"),
+    (json.dumps(dict(SETTINGS, speech_labels="aa-")), "distinct characters"),
+    (json.dumps(dict(SETTINGS, decoder="viterbi")), "unknown decoder"),
+    (json.dumps(dict(SETTINGS, lm_path=3)), "lm_path must be str or null"),
+    (json.dumps(dict(SETTINGS, beam_width=0)), "beam_width must be positive"),
+    (json.dumps(dict(SETTINGS, alpha=float("nan"))), "alpha must be a finite"),
+])
+def test_bad_settings_files_are_errors_naming_the_file(tmp_path, text,
+                                                       message):
+  path = tmp_path / export.EXPORT_SETTINGS_FILE
+  path.write_bytes(text.encode("latin-1"))
+  with pytest.raises(export.SettingsError, match=message) as raised:
+    export.load_settings(str(path))
+  assert str(raised.value).startswith(str(path)), raised.value
+
+
+def test_the_labels_must_match_the_models_classes(tmp_path):
+  path = _write_settings(tmp_path, SETTINGS)
+  assert export.load_settings(path, num_classes=29) == SETTINGS
+  for num_classes in (28, 30):
+    with pytest.raises(export.SettingsError, match="%s: 29 speech labels, "
+                       "but the model has %d output classes"
+                       % (path, num_classes)):
+      export.load_settings(path, num_classes=num_classes)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(),
+                                                          children),
+    max_leaves=20)
+_VALUES = st.none() | st.booleans() | st.integers(-5, 10 ** 6) | st.floats() \
+    | st.text(max_size=40) | st.lists(st.integers(), max_size=3)
+# Settings that are mostly right: each key of a good file kept, dropped or
+# given a value of any type.
+_NEAR_SETTINGS = st.fixed_dictionaries({}, optional={
+    key: _VALUES | st.just(value) for key, value in dict(
+        SETTINGS, decoder="beam", beam_width=8, alpha=0.5, beta=1.0,
+        lm_path="lm-x.arpa", lexicon=None, best_step=3, best_WER=0.5,
+        best_decoder="beam+LM").items()})
+FUZZ = hypothesis.settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 200)), deadline=5000,
+    derandomize=not os.environ.get("FUZZ_EXAMPLES"),
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@hypothesis.given(st.one_of(
+    st.binary(max_size=400), _JSON.map(lambda v: json.dumps(v).encode()),
+    _NEAR_SETTINGS.map(lambda v: json.dumps(v).encode())),
+                  st.sampled_from([None, 4, 29]))
+def test_the_settings_loader_gives_settings_or_its_error(tmp_path, data,
+                                                          num_classes):
+  path = tmp_path / export.EXPORT_SETTINGS_FILE
+  path.write_bytes(data)
+  try:
+    settings = export.load_settings(str(path), num_classes)
+  except export.SettingsError as e:
+    assert str(path) in str(e)
+    return
+  # What loads is usable: featurizer settings, labels the model can use and
+  # a decoder make_decoder takes.
+  assert settings["sample_rate"] > 0 and settings["stride_ms"] > 0
+  labels = settings["speech_labels"]
+  assert len(set(labels)) == len(labels) >= 2
+  assert num_classes in (None, len(labels))
+  recorded = export.recorded_decoder(settings)
+  assert recorded is None or recorded["kind"] in decoder.DECODERS

@@ -72,13 +72,13 @@ def _parse(argv):
 
 
 def test_lm_settings_file_is_read_and_flags_given_override_it(tmp_path):
-  from data import lm  # pylint: disable=g-import-not-at-top
-  import decoder  # pylint: disable=g-import-not-at-top
+  from decoding import lm  # pylint: disable=g-import-not-at-top
+  from decoding import lm_settings  # pylint: disable=g-import-not-at-top
   arpa = str(tmp_path / "words.arpa")
   lm.build_arpa(["the cat sat", "the dog ran"], 2, arpa)
   (tmp_path / "words.txt").write_text("the\ncat\n")
   tuned = str(tmp_path / "tuned.json")
-  decoder.write_lm_settings(tuned, "words.arpa", 0.7, 1.5, beam_width=32,
+  lm_settings.write(tuned, "words.arpa", 0.7, 1.5, beam_width=32,
                             lexicon="words.txt")
   args = settings.decoder_args(_parse(["--decoder=beam",
                                          "--lm_settings=" + tuned]))
@@ -91,9 +91,19 @@ def test_lm_settings_file_is_read_and_flags_given_override_it(tmp_path):
       "--beam_width=100"]))
   assert args["alpha"] == 0.0 and args["beam_width"] == 100
   assert args["beta"] == 1.5
-  # Without --decoder=beam, an LM is an error in flag terms.
-  with pytest.raises(ValueError, match="need --decoder=beam"):
-    settings.decoder_args(_parse(["--lm_settings=" + tuned]))
+  # Without --decoder, an LM selects the beam search (one rule for the three
+  # CLIs, decoding/flags.py); --decoder=greedy with one is an error in flag
+  # terms.
+  args = settings.decoder_args(_parse(["--lm_settings=" + tuned]))
+  assert args["kind"] == "beam" and args["lm_path"] == arpa
+  assert settings.decoder_args(_parse(["--lm_path=" + arpa]))["kind"] == (
+      "beam")
+  with pytest.raises(ValueError, match="--decoder=greedy takes no LM"):
+    settings.decoder_args(_parse(["--decoder=greedy",
+                                  "--lm_settings=" + tuned]))
+  with pytest.raises(ValueError, match="--decoder=greedy takes no LM .*"
+                     "--lm_path"):
+    settings.decoder_args(_parse(["--decoder=greedy", "--lm_path=" + arpa]))
   with pytest.raises(ValueError, match=r"^--lm_settings: "):
     settings.decoder_args(_parse(["--decoder=beam",
                                     "--lm_settings=" + arpa]))

@@ -6,7 +6,7 @@ import os
 
 from rapidfuzz.distance import Levenshtein
 
-import decoder
+from decoding import scoring
 from training import report
 
 Entry = collections.namedtuple("Entry", ["wav_filename", "transcript"])
@@ -15,7 +15,7 @@ DECODED = ["the cat sat", "a dg ran", "red sun sun", "bleu"]
 
 
 def _results(texts):
-  results = decoder.compute_error_rates(texts, TARGETS)
+  results = scoring.compute_error_rates(texts, TARGETS)
   return dict(results, decoded=texts, decoder="greedy")
 
 

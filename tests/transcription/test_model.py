@@ -1,5 +1,7 @@
 """Hyper-parameters read back from a checkpoint's variables."""
 
+import json
+
 import pytest
 import tensorflow as tf
 
@@ -33,37 +35,15 @@ def test_a_directory_without_a_checkpoint_is_a_model_error(tmp_path):
     model_lib.ExportedModel(str(tmp_path), fallback)
 
 
-def test_the_recorded_decoder_resolves_paths_next_to_the_settings(tmp_path):
-  folder = str(tmp_path)
-  recorded = {"sample_rate": 16000, "decoder": "beam", "beam_width": 64,
-              "alpha": 0.5, "beta": 1.0, "lm_path": "lm-4gram.arpa",
-              "lexicon": None}
-  assert model_lib.recorded_decoder(recorded, folder) == ("beam", {
-      "beam_width": 64, "alpha": 0.5, "beta": 1.0,
-      "lm_path": str(tmp_path / "lm-4gram.arpa")})
-  # training/export.py's reader may already make the paths absolute.
-  recorded["lm_path"] = "/abs/lm.arpa"
-  assert model_lib.recorded_decoder(recorded, folder)[1]["lm_path"] == (
-      "/abs/lm.arpa")
-  assert model_lib.recorded_decoder(dict(recorded, decoder="greedy"),
-                                    folder) == ("greedy", {})
-  # Exports older than the decoder keys record none.
-  assert model_lib.recorded_decoder({"sample_rate": 1}, folder) == (None, {})
-  assert model_lib.recorded_decoder(None, None) == (None, {})
-  for bad, reason in (({"decoder": "viterbi"}, "unknown recorded decoder"),
-                      ({"decoder": "beam", "lm_path": 3},
-                       "lm_path is not a path")):
-    with pytest.raises(model_lib.ModelError, match=reason):
-      model_lib.recorded_decoder(bad, folder)
-
-
 def test_a_model_dir_that_exported_records_its_settings(tmp_path):
   from training import export  # pylint: disable=g-import-not-at-top
   assert model_lib.read_recorded_settings(str(tmp_path)) == (None, None)
   path = tmp_path / export.EXPORT_SETTINGS_FILE
-  path.write_text('{"sample_rate": 8000}')
+  recorded = {"sample_rate": 8000, "window_ms": 20, "stride_ms": 10,
+              "speech_labels": " ab-"}
+  path.write_text(json.dumps(recorded))
   assert model_lib.read_recorded_settings(str(tmp_path)) == (
-      {"sample_rate": 8000}, str(tmp_path))
+      recorded, str(path))
   path.write_text('{"sample_rate": ')
   with pytest.raises(model_lib.ModelError, match="not valid JSON"):
     model_lib.read_recorded_settings(str(tmp_path))

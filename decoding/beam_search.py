@@ -20,7 +20,8 @@ import copy
 
 import numpy as np
 
-from data import lm as lm_lib
+import decoder
+from decoding import lm as lm_lib
 
 PIP_LINE = ("pip install flashlight-text (or pip install -r "
             "requirements-extras.txt)")
@@ -56,6 +57,19 @@ def _flashlight():
   return fl_decoder, fl_dictionary
 
 
+def _load_kenlm(path, word_dict):
+  """flashlight's KenLM model of `path`; its errors as LmErrors naming it."""
+  from flashlight.lib.text.decoder import kenlm  # pylint: disable=g-import-not-at-top
+  try:
+    return kenlm.KenLM(path, word_dict)
+  except (RuntimeError, UnicodeDecodeError) as e:
+    # KenLM's message starts with its source file and line: keep the
+    # reason, the part after "threw".
+    reason = str(e).split("threw", 1)[-1].strip().splitlines()
+    raise lm_lib.LmError("%s: KenLM cannot read it: %s"
+                         % (path, " ".join(reason)[:300])) from None
+
+
 def read_lexicon(path):
   """The words of a lexicon or vocabulary file, in file order.
 
@@ -64,13 +78,14 @@ def read_lexicon(path):
   --vocab_out both work. Words are lower-cased.
 
   Raises:
-    ValueError: the file holds no word (naming it).
+    ValueError: the file holds no word, or bytes that are not UTF-8 (naming
+      it).
   """
   words = []
   seen = set()
-  with open(path, encoding="utf-8") as f:
-    for line in f:
-      fields = line.split()
+  with open(path, "rb") as f:
+    for line_no, raw in enumerate(f, start=1):
+      fields = lm_lib.decode_line(raw, path, line_no).split()
       if fields and fields[0].lower() not in seen:
         seen.add(fields[0].lower())
         words.append(fields[0].lower())
@@ -79,7 +94,7 @@ def read_lexicon(path):
   return words
 
 
-class BeamSearchDecoder(object):
+class BeamSearchDecoder(decoder.Decoder):
   """CTC beam-search decoder: `decode_batch(probabilities, lengths)`.
 
   Attributes:
@@ -88,8 +103,8 @@ class BeamSearchDecoder(object):
     beam_width, alpha, beta, lm_path, lexicon: as given.
   """
 
-  def __init__(self, labels, beam_width=100, lm_path=None, alpha=0.0,
-               beta=0.0, lexicon=None,
+  def __init__(self, labels, beam_width=decoder.DEFAULT_BEAM_WIDTH,
+               lm_path=None, alpha=0.0, beta=0.0, lexicon=None,
                beam_size_token=DEFAULT_BEAM_SIZE_TOKEN,
                beam_threshold=DEFAULT_BEAM_THRESHOLD):
     """Builds the search (loads the LM and the lexicon once).
@@ -108,6 +123,8 @@ class BeamSearchDecoder(object):
 
     Raises:
       DecoderLibraryError: flashlight-text is missing.
+      lm_lib.LmError: an LM file that is not an ARPA file or KenLM binary
+        (naming it).
       ValueError: bad labels, a beam width below 1, no usable word.
     """
     fl_decoder, fl_dictionary = _flashlight()
@@ -133,6 +150,8 @@ class BeamSearchDecoder(object):
       self._search = fl_decoder.LexiconFreeDecoder(
           options, fl_decoder.ZeroLM(), self._space, self._blank, [])
       return
+    if lm_path is not None:
+      lm_lib.check_lm_file(lm_path)
     words = self._spellable(read_lexicon(lexicon) if lexicon
                             else lm_lib.arpa_words(lm_path))
     if not words:
@@ -145,8 +164,7 @@ class BeamSearchDecoder(object):
     if lm_path is None:
       language_model = fl_decoder.ZeroLM()
     else:
-      from flashlight.lib.text.decoder import kenlm  # pylint: disable=g-import-not-at-top
-      language_model = kenlm.KenLM(lm_path, self._word_dict)
+      language_model = _load_kenlm(lm_path, self._word_dict)
     trie = self._trie(fl_decoder, words, language_model)
     # Kept so that with_weights can re-weight without reloading the LM.
     self._parts = (fl_decoder, trie, language_model, token_beam,
@@ -230,17 +248,8 @@ class BeamSearchDecoder(object):
     Raises:
       ValueError: wrong shapes or lengths outside [0, time].
     """
-    probabilities = np.asarray(probabilities)
-    lengths = np.asarray(lengths).astype(np.int64).reshape(-1)
-    if probabilities.ndim != 3 or probabilities.shape[2] != len(self.labels):
-      raise ValueError("probabilities must be [batch, time, %d], got shape "
-                       "%s" % (len(self.labels), probabilities.shape,))
-    if lengths.shape[0] != probabilities.shape[0]:
-      raise ValueError("got %d lengths for a batch of %d"
-                       % (lengths.shape[0], probabilities.shape[0]))
-    num_frames = probabilities.shape[1]
-    if lengths.size and (lengths.min() < 0 or lengths.max() > num_frames):
-      raise ValueError("lengths must lie in [0, %d] frames" % num_frames)
+    probabilities, lengths = self.check_batch(probabilities, lengths,
+                                              len(self.labels))
     texts = []
     for probs, length in zip(probabilities, lengths):
       if length == 0:

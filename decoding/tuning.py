@@ -23,9 +23,9 @@ import os
 import numpy as np
 import soundfile
 
-import decoder
 from data import featurizer
 from data import progress
+from decoding import scoring
 
 # One grid point's outcome; wer/cer are corpus-level (total edit distance
 # over total reference length).
@@ -199,6 +199,27 @@ def model_identity(saved_model=None, model_dir=None):
     raise TuningError(str(e)) from None
 
 
+def recorded_decoder(saved_model=None, model_dir=None):
+  """The decoder the model records, without loading it.
+
+  Returns:
+    (export.recorded_decoder's dict or None, the settings file or None).
+
+  Raises:
+    TuningError: no export there, or a settings file that is not what the
+      exporter writes.
+  """
+  # pylint: disable=g-import-not-at-top
+  from training import export
+  from transcription import model as model_lib
+  try:
+    directory = model_dir or model_lib.find_saved_model(saved_model)
+    recorded, path = model_lib.read_recorded_settings(directory)
+  except model_lib.ModelError as e:
+    raise TuningError(str(e)) from None
+  return export.recorded_decoder(recorded), path
+
+
 def save_outputs(path, probabilities, lengths, references, labels, model=""):
   """Caches acoustic outputs and their references in an .npz file.
 
@@ -271,7 +292,7 @@ def _score_point(point):
   alpha, beta = point
   search = _SHARED["decoder"].with_weights(alpha, beta)
   texts = search.decode_batch(_SHARED["probabilities"], _SHARED["lengths"])
-  rates = decoder.compute_error_rates(texts, _SHARED["references"])
+  rates = scoring.compute_error_rates(texts, _SHARED["references"])
   return Point(alpha, beta, rates["corpus_WER"], rates["corpus_CER"])
 
 
@@ -280,7 +301,7 @@ def search(base_decoder, probabilities, lengths, references, points,
   """Decodes the outputs at every grid point and scores each.
 
   Args:
-    base_decoder: a beam_decoder.BeamSearchDecoder with an LM (its own
+    base_decoder: a beam_search.BeamSearchDecoder with an LM (its own
       alpha and beta are not used).
     probabilities, lengths: as from `acoustic_outputs`.
     references: the utterances' reference transcripts, in order.

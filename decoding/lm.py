@@ -70,6 +70,15 @@ def manifest_sentences(path, labels=None):
   return [normalize(e.transcript) for e in entries], skipped
 
 
+def decode_line(raw, path, line_no):
+  """A line's bytes as text, or an LmError naming the file and line."""
+  try:
+    return raw.decode("utf-8")
+  except UnicodeDecodeError as e:
+    raise LmError("%s:%d: bytes that are not UTF-8 at column %d"
+                  % (path, line_no, e.start + 1)) from None
+
+
 def text_file_sentences(path, labels=None):
   """The sentences of a text file, one per line, lower-cased.
 
@@ -94,11 +103,7 @@ def text_file_sentences(path, labels=None):
   sentences, bad_lines = [], []
   with open(path, "rb") as f:
     for line_no, raw in enumerate(f, start=1):
-      try:
-        sentence = normalize(raw.decode("utf-8"))
-      except UnicodeDecodeError as e:
-        raise LmError("%s:%d: bytes that are not UTF-8 at column %d"
-                      % (path, line_no, e.start + 1)) from e
+      sentence = normalize(decode_line(raw, path, line_no))
       if not sentence:
         continue
       if set(sentence) <= allowed:
@@ -156,7 +161,7 @@ def word_counts(sentences):
 def write_vocabulary(counts, path):
   """Writes the words, one per line, most frequent first (ties by spelling).
 
-  This is the lexicon format decoder.read_lexicon reads.
+  This is the lexicon format beam_search.read_lexicon reads.
   """
   words = sorted(counts, key=lambda w: (-counts[w], w))
   atomic_file.write_text(path, "".join(w + "\n" for w in words))
@@ -246,17 +251,46 @@ def arpa_counts(path):
   return result
 
 
+# The first bytes of a KenLM binary model (build_binary's header).
+KENLM_BINARY_MAGIC = b"mmap lm http://kheafield.com/code"
+
+
+def check_lm_file(path):
+  """Refuses a file that is neither an ARPA file nor a KenLM binary.
+
+  Only the start is read, so a multi-gigabyte LM costs nothing here; what
+  KenLM finds wrong further in is reported by the decoder.
+
+  Raises:
+    LmError: a missing file, or one whose start is neither (naming it).
+  """
+  try:
+    with open(path, "rb") as f:
+      start = f.read(4096)
+  except OSError as e:
+    raise LmError("cannot read the language model %s: %s"
+                  % (path, e.strerror or e)) from None
+  if start.startswith(KENLM_BINARY_MAGIC):
+    return
+  first = start.lstrip().split(b"\n", 1)[0].strip()
+  if first != b"\\data\\":
+    raise LmError("%s is not a language model: an ARPA file starts with a "
+                  "\\data\\ line, a KenLM binary with %r"
+                  % (path, KENLM_BINARY_MAGIC.decode()))
+
+
 def arpa_words(path):
   """The words of an ARPA file's unigram section (without <s>, </s>, <unk>).
 
   Raises:
-    LmError: the file has no unigram section.
+    LmError: the file has no unigram section, or bytes that are not UTF-8
+      (naming the line).
   """
   words = []
   in_unigrams = False
-  with open(path, encoding="utf-8") as f:
-    for line in f:
-      line = line.strip()
+  with open(path, "rb") as f:
+    for line_no, raw in enumerate(f, start=1):
+      line = decode_line(raw, path, line_no).strip()
       if line == "\\1-grams:":
         in_unigrams = True
         continue

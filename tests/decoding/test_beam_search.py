@@ -1,7 +1,7 @@
-"""Tests for beam_decoder.py (flashlight-text) through decoder.make_decoder.
+"""Tests for beam_search.py (flashlight-text) through decoder.make_decoder.
 
 The n-gram is built in each test session by the project's own builder
-(data/lm.py) from a few sentences; the probability matrices are made by hand.
+(decoding/lm.py) from a few sentences; the probability matrices are made by hand.
 """
 
 import sys
@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-import beam_decoder
+from decoding import beam_search
 import decoder
-from data import lm
+from decoding import lm
 
 LABELS = " abcdefghijklmnopqrstuvwxyz'-"
 BLANK = 28
@@ -137,10 +137,10 @@ def test_lengths_cut_the_padding():
 def test_read_lexicon_takes_first_fields(tmp_path):
   path = tmp_path / "lexicon.txt"
   path.write_text("HELLO HH AH L OW\nworld\n\nhello\n")
-  assert beam_decoder.read_lexicon(str(path)) == ["hello", "world"]
+  assert beam_search.read_lexicon(str(path)) == ["hello", "world"]
   (tmp_path / "empty.txt").write_text("\n")
   with pytest.raises(ValueError, match="holds no word"):
-    beam_decoder.read_lexicon(str(tmp_path / "empty.txt"))
+    beam_search.read_lexicon(str(tmp_path / "empty.txt"))
 
 
 def test_missing_flashlight_names_the_pip_line(monkeypatch):
@@ -153,3 +153,28 @@ def test_missing_flashlight_names_the_pip_line(monkeypatch):
   # Greedy needs nothing new.
   assert decoder.make_decoder("greedy", LABELS).decode_batch(
       _misspelt_cat(), [5]) == ["the"]
+
+
+def test_an_lm_file_that_is_not_one_is_named(lm_files, tmp_path):
+  arpa, words = lm_files
+  junk = tmp_path / "junk.arpa"
+  junk.write_bytes(np.random.default_rng(0).bytes(3000))
+  for lexicon in (None, words):
+    with pytest.raises(lm.LmError, match=r"^%s is not a language model"
+                       % junk):
+      decoder.make_decoder("beam", LABELS, lm_path=str(junk), lexicon=lexicon)
+  # A right first line over a broken body: KenLM's complaint, in our terms.
+  broken = tmp_path / "broken.arpa"
+  broken.write_bytes(b"\\data\\\nngram 1=x\n" + b"\xff" * 50)
+  with pytest.raises(lm.LmError, match=r"^%s: KenLM cannot read it: "
+                     % broken):
+    decoder.make_decoder("beam", LABELS, lm_path=str(broken), lexicon=words)
+  with pytest.raises(lm.LmError, match=r"^%s:3: bytes that are not UTF-8"
+                     % broken):
+    decoder.make_decoder("beam", LABELS, lm_path=str(broken))
+  # A lexicon of random bytes, likewise.
+  with pytest.raises(ValueError, match=r"^%s:1: bytes that are not UTF-8"
+                     % junk):
+    beam_search.read_lexicon(str(junk))
+  with pytest.raises(lm.LmError, match="cannot read the language model"):
+    decoder.make_decoder("beam", LABELS, lm_path=str(tmp_path / "none"))

@@ -1,11 +1,12 @@
-"""Tests for lm_tuning.py and tune_lm.py: the alpha/beta grid search.
+"""Tests for tuning.py and tune_lm.py: the alpha/beta grid search.
 
-The n-gram is built by the project's own builder (data/lm.py); the acoustic
+The n-gram is built by the project's own builder (decoding/lm.py); the acoustic
 outputs are made by hand (greedy paths with one wrong letter per word that
 the LM can repair), or, in the slow end-to-end test, come from a real export
 of a (freshly initialized) tiny model served on real WAV files.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -14,11 +15,14 @@ import numpy as np
 import pytest
 
 import decoder
-import lm_tuning
-from data import lm
+from decoding import lm
+from decoding import lm_settings
+from decoding import scoring
+from decoding import tuning
 from tests import conftest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 LABELS = " abcdefghijklmnopqrstuvwxyz'-"
 BLANK = 28
 LM_SENTENCES = ["the cat sat on the mat", "the cat ate the fish",
@@ -56,20 +60,20 @@ def arpa(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def outputs():
-  probabilities, lengths = lm_tuning.pad(
+  probabilities, lengths = tuning.pad(
       [_spell(text, wrong) for text, wrong in TUNING], BLANK)
   return probabilities, lengths, [text for text, _ in TUNING]
 
 
 def test_grid_is_alpha_major_and_checks_its_ranges():
-  assert lm_tuning.grid(0, 1, 3, -1, 1, 2) == [
+  assert tuning.grid(0, 1, 3, -1, 1, 2) == [
       (0.0, -1.0), (0.0, 1.0), (0.5, -1.0), (0.5, 1.0), (1.0, -1.0),
       (1.0, 1.0)]
-  assert lm_tuning.grid(0.5, 0.5, 1, 2, 9, 1) == [(0.5, 2.0)]
-  with pytest.raises(lm_tuning.TuningError, match="alpha range is empty"):
-    lm_tuning.grid(2, 1, 3, 0, 1, 2)
-  with pytest.raises(lm_tuning.TuningError, match="beta needs at least"):
-    lm_tuning.grid(0, 1, 3, 0, 1, 0)
+  assert tuning.grid(0.5, 0.5, 1, 2, 9, 1) == [(0.5, 2.0)]
+  with pytest.raises(tuning.TuningError, match="alpha range is empty"):
+    tuning.grid(2, 1, 3, 0, 1, 2)
+  with pytest.raises(tuning.TuningError, match="beta needs at least"):
+    tuning.grid(0, 1, 3, 0, 1, 0)
 
 
 @pytest.mark.parametrize("processes", [1, 2])
@@ -78,44 +82,44 @@ def test_search_scores_every_point_as_a_fresh_decoder_would(arpa, outputs,
   probabilities, lengths, references = outputs
   greedy = decoder.make_decoder("greedy", LABELS).decode_batch(probabilities,
                                                                 lengths)
-  greedy_wer = decoder.compute_error_rates(greedy, references)["corpus_WER"]
+  greedy_wer = scoring.compute_error_rates(greedy, references)["corpus_WER"]
   assert greedy_wer > 0.15  # Every sentence has a wrong word.
   base = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa)
-  points = lm_tuning.grid(0.0, 2.0, 3, 0.0, 2.0, 2)
-  scored = lm_tuning.search(base, probabilities, lengths, references, points,
+  points = tuning.grid(0.0, 2.0, 3, 0.0, 2.0, 2)
+  scored = tuning.search(base, probabilities, lengths, references, points,
                             processes=processes, show_progress=False)
   assert [(p.alpha, p.beta) for p in scored] == points
   for point in scored:
     fresh = decoder.make_decoder("beam", LABELS, beam_width=16, lm_path=arpa,
                                  alpha=point.alpha, beta=point.beta)
-    rates = decoder.compute_error_rates(
+    rates = scoring.compute_error_rates(
         fresh.decode_batch(probabilities, lengths), references)
     assert (point.wer, point.cer) == (rates["corpus_WER"], rates["corpus_CER"])
-  best = lm_tuning.best_point(scored)
+  best = tuning.best_point(scored)
   assert best.wer == min(p.wer for p in scored)
   # The LM repairs the misspellings that its lexicon alone cannot.
   assert best.wer == 0.0 and best.alpha > 0.0
   assert max(p.wer for p in scored if p.alpha == 0.0) > 0.0
-  table = lm_tuning.format_table(scored, (greedy_wer, 0.1))
+  table = tuning.format_table(scored, (greedy_wer, 0.1))
   assert table.count("<- best") == 1 and "greedy" in table
 
 
 def test_best_point_breaks_ties_by_cer_then_smaller_alpha():
-  points = [lm_tuning.Point(1.0, 0.0, 0.2, 0.10),
-            lm_tuning.Point(0.5, 1.0, 0.2, 0.10),
-            lm_tuning.Point(2.0, 0.0, 0.2, 0.05),
-            lm_tuning.Point(0.0, 0.0, 0.3, 0.01)]
-  assert lm_tuning.best_point(points) == points[2]
-  assert lm_tuning.best_point(points[:2]) == points[1]
+  points = [tuning.Point(1.0, 0.0, 0.2, 0.10),
+            tuning.Point(0.5, 1.0, 0.2, 0.10),
+            tuning.Point(2.0, 0.0, 0.2, 0.05),
+            tuning.Point(0.0, 0.0, 0.3, 0.01)]
+  assert tuning.best_point(points) == points[2]
+  assert tuning.best_point(points[:2]) == points[1]
 
 
 def test_on_edge_names_the_bounds_the_best_point_sits_on():
-  points = [lm_tuning.Point(a, b, 0.5, 0.5) for a in (0.0, 1.0, 2.0)
+  points = [tuning.Point(a, b, 0.5, 0.5) for a in (0.0, 1.0, 2.0)
             for b in (0.0, 1.0, 2.0)]
-  assert lm_tuning.on_edge(points[4], points) == []
-  assert lm_tuning.on_edge(points[8], points) == ["alpha max", "beta max"]
-  assert lm_tuning.on_edge(points[1], points) == ["alpha min"]
-  assert lm_tuning.on_edge(points[0], points[:1]) == []
+  assert tuning.on_edge(points[4], points) == []
+  assert tuning.on_edge(points[8], points) == ["alpha max", "beta max"]
+  assert tuning.on_edge(points[1], points) == ["alpha min"]
+  assert tuning.on_edge(points[0], points[:1]) == []
 
 
 def test_with_weights_needs_an_lm_or_lexicon():
@@ -126,30 +130,30 @@ def test_with_weights_needs_an_lm_or_lexicon():
 
 def test_held_out_check_refuses_shared_utterances(tmp_path):
   tune = str(tmp_path / "tune.csv")
-  lm_tuning.check_held_out(["/a/1.wav", "/a/2.wav"], tune,
+  tuning.check_held_out(["/a/1.wav", "/a/2.wav"], tune,
                            {str(tmp_path / "dev.csv"): ["/a/3.wav"]})
-  with pytest.raises(lm_tuning.TuningError,
+  with pytest.raises(tuning.TuningError,
                      match=r"1 of the 2 tuning utterances .*dev\.csv"):
-    lm_tuning.check_held_out(["/a/1.wav", "/a/2.wav"], tune,
+    tuning.check_held_out(["/a/1.wav", "/a/2.wav"], tune,
                              {str(tmp_path / "dev.csv"): ["/a/2.wav"]})
-  with pytest.raises(lm_tuning.TuningError, match="is the manifest it must"):
-    lm_tuning.check_held_out(["/a/1.wav"], tune, {tune: []})
+  with pytest.raises(tuning.TuningError, match="is the manifest it must"):
+    tuning.check_held_out(["/a/1.wav"], tune, {tune: []})
 
 
 def test_outputs_cache_round_trips_and_names_a_bad_file(tmp_path, outputs):
   probabilities, lengths, references = outputs
   path = str(tmp_path / "outputs.npz")
-  lm_tuning.save_outputs(path, probabilities, lengths, references, LABELS,
+  tuning.save_outputs(path, probabilities, lengths, references, LABELS,
                          "/m/1")
-  got = lm_tuning.load_outputs(path)
+  got = tuning.load_outputs(path)
   np.testing.assert_array_equal(got[0], probabilities)
   np.testing.assert_array_equal(got[1], lengths)
   assert got[2] == references and "".join(got[3]) == LABELS
   assert got[4] == "/m/1"
   bad = tmp_path / "bad.npz"
   bad.write_text("not numpy")
-  with pytest.raises(lm_tuning.TuningError, match="bad.npz"):
-    lm_tuning.load_outputs(str(bad))
+  with pytest.raises(tuning.TuningError, match="bad.npz"):
+    tuning.load_outputs(str(bad))
 
 
 def _tuning_manifest(folder):
@@ -164,9 +168,35 @@ def _tuning_manifest(folder):
   return conftest.write_manifest(os.path.join(folder, "tune.csv"), rows)
 
 
-def _tune_lm(*args):
-  return subprocess.run([sys.executable, "tune_lm.py"] + list(args), cwd=ROOT,
-                        capture_output=True, text=True, timeout=300)
+def _tune_lm(*args, cwd=ROOT):
+  return subprocess.run([sys.executable, os.path.join(ROOT, "tune_lm.py")] +
+                        list(args), cwd=cwd, capture_output=True, text=True,
+                        timeout=300)
+
+
+def _cached_export(folder, outputs, recorded=None, lm=None):
+  """folder/export/<ts>/: a named export whose outputs are in the cache.
+
+  The cache holds the tuning utterances' outputs of this export, so the
+  model is not run (the export is only a name and its settings file).
+  """
+  # pylint: disable=g-import-not-at-top
+  import shutil
+  from training import export
+  export_dir = os.path.join(folder, "export", "1700000000")
+  extra = os.path.join(export_dir, "assets.extra")
+  os.makedirs(extra)
+  open(os.path.join(export_dir, "saved_model.pb"), "wb").close()
+  if recorded is not None:
+    shutil.copy(lm, os.path.join(extra, recorded["lm_path"]))
+    with open(os.path.join(extra, export.EXPORT_SETTINGS_FILE), "w") as f:
+      json.dump(dict(recorded, sample_rate=16000, window_ms=20, stride_ms=10,
+                     speech_labels=LABELS), f)
+  probabilities, lengths, references = outputs
+  cache = os.path.join(folder, "outputs.npz")
+  tuning.save_outputs(cache, probabilities, lengths, references, LABELS,
+                      export_dir)
+  return export_dir, cache
 
 
 @pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
@@ -181,7 +211,7 @@ def test_cli_tunes_from_the_outputs_cache_and_writes_settings(
   export_dir = tmp_path / "export" / "1700000000"
   export_dir.mkdir(parents=True)
   (export_dir / "saved_model.pb").write_bytes(b"")
-  lm_tuning.save_outputs(cache, probabilities, lengths, references, LABELS,
+  tuning.save_outputs(cache, probabilities, lengths, references, LABELS,
                          str(export_dir))
   settings = str(tmp_path / "lm_settings.json")
   proc = _tune_lm("--saved_model=" + str(export_dir.parent),
@@ -195,7 +225,7 @@ def test_cli_tunes_from_the_outputs_cache_and_writes_settings(
   assert proc.stdout.count("<- best") == 1
   assert len([l for l in proc.stdout.splitlines()
               if l.strip() and l.split()[0][0].isdigit()]) == 6
-  read = decoder.read_lm_settings(settings)
+  read = lm_settings.read(settings)
   assert read["lm_path"] == arpa and read["beam_width"] == 16
   assert read["alpha"] > 0.0
   best = decoder.make_decoder("beam", LABELS, **read)
@@ -255,14 +285,14 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert "Running the acoustic model over 4 utterances" in proc.stdout
   probabilities, lengths, references, labels, model = (
-      lm_tuning.load_outputs(cache))
+      tuning.load_outputs(cache))
   assert model == export_path
   assert references == [text for text, _ in TUNING]
   assert "".join(labels) == LABELS and probabilities.shape[2] == 29
   np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-4)
   # 20 ms windows, 10 ms stride, time reduced 4x by the convolutions.
   assert all(0 < n <= probabilities.shape[1] for n in lengths)
-  assert set(decoder.read_lm_settings(settings)) == {
+  assert set(lm_settings.read(settings)) == {
       "lm_path", "alpha", "beta", "beam_width"}
   proc = _tune_lm(*args)
   assert proc.returncode == 0, proc.stderr[-2000:]
@@ -270,8 +300,8 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   # A file that is not audio is named, not a traceback.
   bad = tmp_path / "bad.wav"
   bad.write_bytes(b"RIFF....WAVEjunk")
-  with pytest.raises(lm_tuning.TuningError, match="bad.wav"):
-    lm_tuning.acoustic_outputs(lm_tuning.load_model(export_path), [str(bad)],
+  with pytest.raises(tuning.TuningError, match="bad.wav"):
+    tuning.acoustic_outputs(tuning.load_model(export_path), [str(bad)],
                                show_progress=False)
 
   # The training directory's checkpoint instead of the export: the same
@@ -281,7 +311,7 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   args[3] = "--outputs_cache=" + str(tmp_path / "out_ckpt.npz")
   proc = _tune_lm(*args)
   assert proc.returncode == 0, proc.stderr[-2000:]
-  from_checkpoint = lm_tuning.load_outputs(str(tmp_path / "out_ckpt.npz"))
+  from_checkpoint = tuning.load_outputs(str(tmp_path / "out_ckpt.npz"))
   assert from_checkpoint[4] == os.path.join(model_dir, "model.ckpt-0")
   np.testing.assert_allclose(from_checkpoint[0], probabilities, atol=1e-5)
   np.testing.assert_array_equal(from_checkpoint[1], lengths)
@@ -298,7 +328,52 @@ def test_loading_an_export_shows_no_custom_gradient_warning(tmp_path, caplog):
   # built for inference and must not hold it.
   export_path = _tiny_export(str(tmp_path))
   with caplog.at_level("WARNING"):
-    model = lm_tuning.load_model(export_path)
+    model = tuning.load_model(export_path)
   assert model.settings.sample_rate == 16000
   assert not [r for r in caplog.records
               if "custom gradients" in r.getMessage()], caplog.text
+
+
+@pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
+def test_cli_with_relative_paths_tunes_the_lm_the_export_carries(
+    tmp_path, arpa, outputs):
+  # As `make demo` leaves it: the export carries its LM in assets.extra/,
+  # and every path is relative to the directory the command runs in.
+  _tuning_manifest(str(tmp_path))
+  _cached_export(str(tmp_path), outputs, recorded={
+      "decoder": "beam", "beam_width": 16, "alpha": 0.0, "beta": 0.0,
+      "lm_path": "lm-3gram.arpa", "lexicon": None}, lm=arpa)
+  proc = _tune_lm("--saved_model=export", "--manifest=tune.csv",
+                  "--outputs_cache=outputs.npz", "--alpha_steps=2",
+                  "--beta_steps=2", "--processes=1",
+                  "--lm_settings_out=lm_settings.json", cwd=str(tmp_path))
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert "at beam width 16" in proc.stdout
+  read = lm_settings.read(str(tmp_path / "lm_settings.json"))
+  packaged = tmp_path / "export" / "1700000000" / "assets.extra"
+  assert read["lm_path"] == str(packaged / "lm-3gram.arpa")
+  assert read["beam_width"] == 16
+
+
+@pytest.mark.slow  # Loads TensorFlow to resolve the export: ~8 s.
+def test_cli_names_an_lm_of_random_bytes_in_one_line(tmp_path, outputs):
+  _tuning_manifest(str(tmp_path))
+  _cached_export(str(tmp_path), outputs)
+  (tmp_path / "junk.arpa").write_bytes(np.random.default_rng(0).bytes(3000))
+  proc = _tune_lm("--saved_model=export", "--manifest=tune.csv",
+                  "--outputs_cache=outputs.npz", "--lm_path=junk.arpa",
+                  "--lm_settings_out=s.json", cwd=str(tmp_path))
+  assert proc.returncode == 1
+  assert proc.stderr.splitlines()[-1:] == [
+      "tune_lm.py: error: junk.arpa is not a language model: an ARPA file "
+      "starts with a \\data\\ line, a KenLM binary with 'mmap lm "
+      "http://kheafield.com/code'"], proc.stderr
+  assert not (tmp_path / "s.json").exists()
+  # No LM anywhere is a usage error too.
+  proc = _tune_lm("--saved_model=export", "--manifest=tune.csv",
+                  "--outputs_cache=outputs.npz", "--lm_settings_out=s.json",
+                  cwd=str(tmp_path))
+  assert proc.returncode == 2
+  assert proc.stderr.splitlines()[-1:] == [
+      "tune_lm.py: error: no language model to tune: give --lm_path or "
+      "--lm_settings (or a model that records its LM)"]

@@ -1,4 +1,4 @@
-"""Tests for data/lm.py and its CLI data/build_lm.py (real ARPA files)."""
+"""Tests for decoding/lm.py and its CLI data/build_lm.py (real ARPA files)."""
 
 import os
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from data import lm
+from decoding import lm
 from data import manifest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
