@@ -9,6 +9,7 @@ of a (freshly initialized) tiny model served on real WAV files.
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ import decoder
 import lm_tuning
 from data import lm
 from tests import conftest
+from tests.helpers import durability
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LABELS = " abcdefghijklmnopqrstuvwxyz'-"
@@ -150,6 +152,33 @@ def test_outputs_cache_round_trips_and_names_a_bad_file(tmp_path, outputs):
   bad.write_text("not numpy")
   with pytest.raises(lm_tuning.TuningError, match="bad.npz"):
     lm_tuning.load_outputs(str(bad))
+
+
+def test_outputs_cache_writes_are_durable_and_never_follow_links(
+    tmp_path, outputs, monkeypatch):
+  probabilities, lengths, references = outputs
+  path = str(tmp_path / "outputs.npz")
+  synced = durability.record_fsyncs(monkeypatch)
+  # Two runs sharing one cache: each has its own temporary.
+  threads = [threading.Thread(target=lm_tuning.save_outputs, args=(
+      path, probabilities, lengths, references, LABELS, "/m/%d" % i))
+             for i in range(4)]
+  for thread in threads:
+    thread.start()
+  for thread in threads:
+    thread.join()
+  assert durability.durably_renamed(synced, path)
+  assert lm_tuning.load_outputs(path)[4] in ["/m/%d" % i for i in range(4)]
+  assert os.listdir(str(tmp_path)) == ["outputs.npz"]
+  precious = tmp_path / "precious.bin"
+  precious.write_bytes(b"keep me")
+  link = str(tmp_path / "linked.npz")
+  os.symlink(str(precious), link)
+  with pytest.raises(lm_tuning.TuningError, match="is a symbolic link"):
+    lm_tuning.load_outputs(link)
+  lm_tuning.save_outputs(link, probabilities, lengths, references, LABELS)
+  assert precious.read_bytes() == b"keep me"
+  assert not os.path.islink(link)
 
 
 def _tuning_manifest(folder):

@@ -19,6 +19,7 @@ import zlib
 
 from absl import logging
 
+from data import atomic_file
 from data import progress
 from data.downloading import common
 from data.downloading import fetch
@@ -64,35 +65,36 @@ def final_path(lm_dir, name):
   return os.path.join(lm_dir, name)
 
 
+def _read_block(zipped, source):
+  """The next decompressed block; bad gzip data raised in our terms."""
+  try:
+    return zipped.read(_CHUNK_BYTES)
+  except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+    raise common.DownloadError("%s is not a complete gzip file: %s"
+                               % (source, e)) from None
+
+
 def gunzip(source, dest, show_progress=True):
   """Decompresses `source` to `dest` (streaming; `dest` appears complete).
 
   Raises:
     common.DownloadError: `source` is not valid gzip data.
   """
-  tmp = dest + ".tmp"
   bar = (progress.Progress("decompressing " + os.path.basename(source),
                            os.path.getsize(source))
          if show_progress else None)
-  try:
-    with open(source, "rb") as raw, gzip.GzipFile(fileobj=raw) as zipped, \
-        open(tmp, "wb") as out:
-      position = 0
-      for block in iter(lambda: zipped.read(_CHUNK_BYTES), b""):
-        out.write(block)
-        if bar is not None:
-          bar.update(raw.tell() - position)
-          position = raw.tell()
-  except (OSError, EOFError, zlib.error) as e:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile):
-      raise
-    raise common.DownloadError("%s is not a complete gzip file: %s"
-                               % (source, e)) from None
+  # Complete and fsync'ed before it takes the name: an existing .arpa is
+  # what makes a re-run skip the file.
+  with open(source, "rb") as raw, gzip.GzipFile(fileobj=raw) as zipped, \
+      atomic_file.atomic_write(dest, "wb") as out:
+    position = 0
+    for block in iter(lambda: _read_block(zipped, source), b""):
+      out.write(block)
+      if bar is not None:
+        bar.update(raw.tell() - position)
+        position = raw.tell()
   if bar is not None:
     bar.close()
-  os.replace(tmp, dest)
 
 
 def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,

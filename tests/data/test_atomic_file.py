@@ -2,7 +2,6 @@
 
 import os
 import secrets
-import stat
 import subprocess
 import sys
 import textwrap
@@ -11,6 +10,7 @@ import threading
 import pytest
 
 from data import atomic_file
+from tests.helpers import durability
 
 
 def test_writes_replace_the_whole_file(tmp_path):
@@ -60,22 +60,8 @@ def test_a_full_disk_names_the_path_and_leaves_nothing(tmp_path):
   assert os.listdir(str(tmp_path)) == ["big.bin"]
 
 
-def _record_fsyncs(monkeypatch):
-  """Records (inode, is a folder) for every os.fsync call."""
-  synced = []
-  real_fsync = os.fsync
-
-  def fsync(fd):
-    info = os.fstat(fd)
-    synced.append((info.st_ino, stat.S_ISDIR(info.st_mode)))
-    real_fsync(fd)
-
-  monkeypatch.setattr(os, "fsync", fsync)
-  return synced
-
-
 def test_the_file_then_its_folder_are_fsynced(tmp_path, monkeypatch):
-  synced = _record_fsyncs(monkeypatch)
+  synced = durability.record_fsyncs(monkeypatch)
   path = str(tmp_path / "f.bin")
   atomic_file.write_bytes(path, b"data")
   assert synced == [(os.stat(path).st_ino, False),
@@ -137,7 +123,7 @@ def test_open_nofollow_refuses_a_link_with_a_clear_message(tmp_path):
 
 
 def test_atomic_path_renames_what_a_program_wrote(tmp_path, monkeypatch):
-  synced = _record_fsyncs(monkeypatch)
+  synced = durability.record_fsyncs(monkeypatch)
   path = str(tmp_path / "copy.txt")
   with atomic_file.atomic_path(path) as tmp:
     assert os.path.getsize(tmp) == 0  # reserved, empty
@@ -163,7 +149,7 @@ def test_move_fsyncs_both_folders(tmp_path, monkeypatch):
   (tmp_path / "b").mkdir()
   source = tmp_path / "a" / "f"
   source.write_bytes(b"x")
-  synced = _record_fsyncs(monkeypatch)
+  synced = durability.record_fsyncs(monkeypatch)
   atomic_file.move(str(source), str(tmp_path / "b" / "f"))
   assert sorted(synced) == sorted([(os.stat(str(tmp_path / d)).st_ino, True)
                                    for d in ("a", "b")])
