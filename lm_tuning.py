@@ -226,8 +226,7 @@ def load_outputs(path):
     TuningError: not such a file (naming it).
   """
   try:
-    with open(path, "rb", opener=lambda name, _: atomic_file.open_nofollow(
-        name, os.O_RDONLY)) as f, np.load(f) as cached:
+    with atomic_file.open_file(path) as f, np.load(f) as cached:
       return (cached["probabilities"], cached["lengths"],
               [str(r) for r in cached["references"]],
               [str(c) for c in cached["labels"]], str(cached["model"]))

@@ -79,7 +79,17 @@ def _create_temp(path):
       continue
 
 
-def _commit(tmp, path):
+_OPEN_FLAGS = {"rb": os.O_RDONLY, "wb": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+               "ab": os.O_WRONLY | os.O_CREAT | os.O_APPEND}
+
+
+def open_file(path, mode="rb"):
+  """`open(path, mode)` ("rb", "wb" or "ab") through `open_nofollow`."""
+  return open(path, mode,
+              opener=lambda name, _: open_nofollow(name, _OPEN_FLAGS[mode]))
+
+
+def rename_into_place(tmp, path):
   """fsyncs the finished `tmp`, renames it to `path`, fsyncs the folder."""
   fd = open_nofollow(tmp, os.O_RDONLY)
   try:
@@ -120,7 +130,7 @@ def atomic_path(path):
     raise _write_error(e, path) from e
   try:
     yield tmp
-    _commit(tmp, path)
+    rename_into_place(tmp, path)
   except BaseException as e:
     with contextlib.suppress(OSError):
       os.remove(tmp)

@@ -59,8 +59,11 @@ class HolderLock(object):
   Use as a context manager, or call `acquire` and `release`.
   """
 
-  def __init__(self, path):
+  def __init__(self, path, remove_on_release=False):
+    """Args: path; remove_on_release: delete the file when done (True) or
+    leave it, empty, as a record of where the lock lives (False)."""
     self.path = path
+    self._remove = remove_on_release
     self._fd = None
 
   def acquire(self):
@@ -70,14 +73,7 @@ class HolderLock(object):
       HeldError: another process holds it.
       atomic_file.LinkError: the lock file is a symbolic link.
     """
-    fd = atomic_file.open_nofollow(self.path, os.O_RDWR | os.O_CREAT)
-    try:
-      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-      os.close(fd)
-      if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-        raise
-      raise HeldError(self.path, read_holder(self.path)) from None
+    fd = self._lock_current_file()
     holder = {"host": socket.gethostname(), "pid": os.getpid(),
               "started": datetime.datetime.now().astimezone().isoformat(
                   timespec="seconds")}
@@ -87,12 +83,41 @@ class HolderLock(object):
     self._fd = fd
     return self
 
+  def _lock_current_file(self):
+    """The fd of the file at `path`, locked.
+
+    A holder that removes the file on release may do so after we opened it:
+    a lock on that unlinked file would guard nothing, so lock again until
+    the locked file is the one at `path`.
+    """
+    while True:
+      fd = atomic_file.open_nofollow(self.path, os.O_RDWR | os.O_CREAT)
+      try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+      except OSError as e:
+        os.close(fd)
+        if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+          raise
+        raise HeldError(self.path, read_holder(self.path)) from None
+      locked = os.fstat(fd)
+      try:
+        current = os.stat(self.path, follow_symlinks=False)
+      except FileNotFoundError:
+        current = None
+      if current is not None and (current.st_dev, current.st_ino) == (
+          locked.st_dev, locked.st_ino):
+        return fd
+      os.close(fd)
+
   def release(self):
-    """Empties the file (it names nobody then) and drops the lock."""
+    """Empties (or removes) the file, so it names nobody, and unlocks."""
     if self._fd is None:
       return
     try:
-      os.ftruncate(self._fd, 0)
+      if self._remove:
+        os.remove(self.path)  # while locked: see _lock_current_file
+      else:
+        os.ftruncate(self._fd, 0)
     except OSError:  # a full or read-only disk; the lock goes anyway
       pass
     fcntl.flock(self._fd, fcntl.LOCK_UN)

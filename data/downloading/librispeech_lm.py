@@ -98,7 +98,7 @@ def gunzip(source, dest, show_progress=True):
 
 
 def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,
-                     keep_archives=False, show_progress=True):
+                     keep_archives=False, show_progress=True, stall=(0, 0)):
   """Fetches, verifies and unpacks the LM files; finished ones are skipped.
 
   Args:
@@ -109,6 +109,7 @@ def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,
     skip_checksum: fetch unverified (the user's explicit opt-out).
     keep_archives: keep each `.gz` after decompressing it.
     show_progress: progress bars on stderr.
+    stall: (bytes, seconds): the minimum rate of a transfer (0: none).
 
   Returns:
     The final paths, in the order of `names`.
@@ -126,13 +127,15 @@ def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,
     download = os.path.join(lm_dir, name)
     if not os.path.exists(download):
       fetch.fetch(base_url + "/" + name, download, digests[name],
-                  show_progress=show_progress)
+                  show_progress=show_progress, stall_bytes=stall[0],
+                  stall_window_s=stall[1])
     elif digests[name] and fetch.file_digest(
         download, fetch.hash_algorithm(digests[name])) != digests[name]:
       # A kept archive from an earlier run that no longer matches.
       os.remove(download)
       fetch.fetch(base_url + "/" + name, download, digests[name],
-                  show_progress=show_progress)
+                  show_progress=show_progress, stall_bytes=stall[0],
+                  stall_window_s=stall[1])
     if name.endswith(".gz"):
       gunzip(download, final_path(lm_dir, name), show_progress)
       if not keep_archives:
@@ -157,6 +160,7 @@ def prepare_lm(names, base_url, lm_dir, config):
     return []
   paths = prepare_lm_files(
       lm_dir, names, base_url, config.checksums, config.skip_checksum,
-      config.keep_archives, config.show_progress)
+      config.keep_archives, config.show_progress,
+      (config.stall_bytes, config.stall_window_s))
   logging.info("LibriSpeech LM files ready: %s.", ", ".join(paths))
   return paths
