@@ -24,6 +24,7 @@ import numpy as np
 import soundfile
 
 from data import featurizer
+from data import output_paths
 from training import cycles as cycles_lib
 
 X_AXES = ("cycle", "global_step")
@@ -214,6 +215,15 @@ def main(argv):
     sys.exit("plot.py: error: --output is required (a .png file)")
   if bool(flags_obj.model_dir) == bool(flags_obj.audio):
     sys.exit("plot.py: error: give --model_dir (one or more) or --audio")
+  try:
+    output_paths.check_outputs(
+        [("--output", flags_obj.output)],
+        [("--audio", flags_obj.audio)] +
+        [("--model_dir's", os.path.join(d, cycles_lib.STATE_FILE))
+         for d in flags_obj.model_dir or []])
+  except output_paths.OutputIsInputError as e:
+    sys.stderr.write("plot.py: error: %s\n" % e)
+    sys.exit(2)
   try:
     if flags_obj.audio:
       plot_audio(flags_obj.audio, flags_obj.output, flags_obj.window_ms,

@@ -331,3 +331,21 @@ def test_loading_an_export_shows_no_custom_gradient_warning(tmp_path, caplog):
   assert model.settings.sample_rate == 16000
   assert not [r for r in caplog.records
               if "custom gradients" in r.getMessage()], caplog.text
+
+
+def test_cli_refuses_settings_written_over_an_input(tmp_path):
+  tune = str(tmp_path / "tune.csv")
+  with open(tune, "w") as f:
+    f.write("wav_filename\twav_filesize\ttranscript\n")
+  before = open(tune, "rb").read()
+  link = str(tmp_path / "settings.json")
+  os.link(tune, link)  # a hard link: the same file under another name
+  result = _tune_lm("--saved_model=" + str(tmp_path / "none"),
+                    "--manifest=" + tune, "--lm_path=" + tune,
+                    "--lm_settings_out=" + link)
+  assert result.returncode == 2
+  assert result.stderr.splitlines()[-1] == (
+      "tune_lm.py: error: --lm_settings_out %s is the same file as "
+      "--manifest %s; writing it would destroy that input. Choose another "
+      "--lm_settings_out." % (link, tune))
+  assert open(tune, "rb").read() == before

@@ -151,3 +151,23 @@ def test_pruning_happens_before_the_model_takes_its_name(tmp_path,
   assert durability.durably_renamed(synced, path)
   assert dict(lm.arpa_counts(path)) == counts
   assert os.listdir(str(tmp_path)) == ["lm.arpa"]
+
+
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+def test_cli_refuses_an_output_that_is_an_input(tmp_path, link):
+  train = _manifest(tmp_path / "train.csv", SENTENCES)
+  before = open(train, "rb").read()
+  out = str(tmp_path / "lm.arpa")
+  if link == "same":
+    out = train
+  elif link == "symlink":
+    os.symlink(train, out)
+  else:
+    os.link(train, out)
+  proc = _build_lm("--manifest=" + train, "--order=2", "--lm_out=" + out)
+  assert proc.returncode == 2
+  assert proc.stderr.splitlines()[-1] == (
+      "build_lm.py: error: --lm_out %s is the same file as --manifest %s; "
+      "writing it would destroy that input. Choose another --lm_out."
+      % (out, train))
+  assert open(train, "rb").read() == before
