@@ -8,10 +8,14 @@ Each subset goes through five steps, each safe to re-run:
 download -> verify -> extract -> convert -> manifest.
 
   * download: streams to `<archive>.part`; an interrupted transfer resumes
-    with an HTTP Range request, in the same run or the next one.
-  * verify: the md5 must match the published one (built in for the official
-    archives; --checksum_file overrides, --skip_checksum opts out); only then
-    is the part file renamed to `<archive>`.
+    with an HTTP Range request, in the same run or the next one. One run at
+    a time per archive (`<archive>.lock`): a second run on the same
+    --data_dir refuses, naming the first. A transfer slower than
+    --download_stall_bytes per --download_stall_s stops (a re-run resumes).
+  * verify: the md5 of the file on disk must match the published one (built
+    in for the official archives; --checksum_file overrides, --skip_checksum
+    opts out); only then is the part file fsync'ed and renamed to
+    `<archive>`.
   * extract: members that would land outside the subset folder (absolute
     paths, `..`, links pointing out) are refused. The archive is deleted after
     a successful extraction unless --keep_archives; a marker file records the
