@@ -24,6 +24,7 @@ import numpy as np
 import soundfile
 
 from data import featurizer
+from data import output_paths
 from training import cycles as cycles_lib
 
 X_AXES = ("cycle", "global_step")
@@ -223,6 +224,15 @@ def main(argv):
   if not output:
     # A run's own directory is where its curves are looked for later.
     output = os.path.join(flags_obj.model_dir[0], DEFAULT_TRAINING_PNG)
+  try:
+    output_paths.check_outputs(
+        [("--output", output)],
+        [("--audio", flags_obj.audio)] +
+        [("--model_dir's", os.path.join(d, cycles_lib.STATE_FILE))
+         for d in flags_obj.model_dir or []])
+  except output_paths.OutputIsInputError as e:
+    sys.stderr.write("plot.py: error: %s\n" % e)
+    sys.exit(2)
   try:
     if flags_obj.audio:
       plot_audio(flags_obj.audio, output, flags_obj.window_ms,

@@ -28,6 +28,7 @@ status is 1 if any failed. With --manifest, the first --num rows are shown
 next to their reference transcripts, with their corpus WER and CER.
 """
 
+import collections
 import os
 import sys
 
@@ -35,6 +36,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from data import output_paths
 from data import progress
 from data import vocabulary
 import decoder
@@ -92,16 +94,32 @@ def _paths(flags_obj, args):
 
 
 class _Writer(object):
-  """Writes transcripts to standard output or one file each in a directory."""
+  """Writes transcripts to standard output or one file each in a directory.
 
-  def __init__(self, output_format, output_dir):
+  The file names are chosen up front, one per input path (`name.tsv`, then
+  `name_2.tsv` for a second input of that name), so they can be checked
+  against the inputs before anything runs.
+  """
+
+  def __init__(self, output_format, output_dir, paths):
     from transcription import output  # pylint: disable=g-import-not-at-top
     self._format = output.formatter(output_format)
-    self._extension = output.EXTENSIONS[output_format]
     self._dir = output_dir
-    self._used = set()
-    if output_dir:
-      os.makedirs(output_dir, exist_ok=True)
+    self._names = collections.defaultdict(collections.deque)
+    used = set()
+    for path in paths if output_dir else []:
+      stem = os.path.splitext(os.path.basename(path))[0]
+      name, n = stem, 1
+      while name in used:
+        n += 1
+        name = "%s_%d" % (stem, n)
+      used.add(name)
+      self._names[path].append(os.path.join(
+          output_dir, name + output.EXTENSIONS[output_format]))
+
+  def outputs(self):
+    """The files this writer will write."""
+    return [name for names in self._names.values() for name in names]
 
   def write(self, transcript):
     text = self._format(transcript)
@@ -110,14 +128,7 @@ class _Writer(object):
       sys.stdout.flush()
       return
     from data import atomic_file  # pylint: disable=g-import-not-at-top
-    stem = os.path.splitext(os.path.basename(transcript.path))[0]
-    name, n = stem, 1
-    while name in self._used:
-      n += 1
-      name = "%s_%d" % (stem, n)
-    self._used.add(name)
-    atomic_file.write_text(os.path.join(self._dir, name + self._extension),
-                           text)
+    atomic_file.write_text(self._names[transcript.path].popleft(), text)
 
 
 def _transcribe(flags_obj, args):
@@ -136,6 +147,18 @@ def _transcribe(flags_obj, args):
     _error("--output_format=srt with several files needs --output_dir "
            "(one .srt per file)")
     return 1
+  writer = _Writer(flags_obj.output_format,
+                   flags_obj.output_dir if references is None else None,
+                   paths)
+  output_paths.check_outputs(
+      [("--output_dir", name) for name in writer.outputs()],
+      [("input", path) for path in paths] +
+      [("argument", arg) for arg in args if arg != "-"] +
+      [(flag, getattr(flags_obj, flag[2:])) for flag in (
+          "--manifest", "--lm_path", "--lexicon", "--lm_settings",
+          "--vocabulary_file")])
+  if flags_obj.output_dir:
+    os.makedirs(flags_obj.output_dir, exist_ok=True)
   model = _load_model(flags_obj)
   bar = progress.Progress("transcribing", len(paths), unit="files",
                           delay_s=5.0)
@@ -144,7 +167,6 @@ def _transcribe(flags_obj, args):
       time_reduction=deep_speech_model.TIME_REDUCTION,
       max_chunk_sec=flags_obj.max_chunk_sec, batch_size=flags_obj.batch_size,
       progress=lambda files_done, _: bar.update(files_done - bar.done))
-  writer = _Writer(flags_obj.output_format, flags_obj.output_dir)
   failed = bool(problems)
   texts = []
   with bar:
@@ -220,6 +242,9 @@ def main(argv):
   except KeyboardInterrupt:
     _error("interrupted")
     sys.exit(130)
+  except output_paths.OutputIsInputError as e:
+    _error(e)
+    sys.exit(2)
   except (ValueError, OSError, RuntimeError, ImportError,
           tf.errors.OpError) as e:
     _error(e)

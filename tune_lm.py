@@ -31,6 +31,7 @@ from absl import logging
 
 from data import featurizer
 from data import manifest as manifest_lib
+from data import output_paths
 from data import vocabulary
 import decoder
 from decoding import beam_search
@@ -99,6 +100,12 @@ def run_tune_lm(flags_obj):
   Returns:
     The best `tuning.Point`.
   """
+  output_paths.check_outputs(
+      [("--lm_settings_out", flags_obj.lm_settings_out),
+       ("--outputs_cache", flags_obj.outputs_cache)],
+      [("--manifest", flags_obj.manifest), ("--lm_path", flags_obj.lm_path),
+       ("--lexicon", flags_obj.lexicon)] +
+      [("--exclude_manifest", m) for m in flags_obj.exclude_manifest])
   paths, references = _manifest_rows(flags_obj.manifest, flags_obj.num)
   if not paths:
     raise tuning.TuningError("%s has no usable row" % flags_obj.manifest)
@@ -193,7 +200,8 @@ def main(_):
   logging.set_verbosity(logging.WARNING)
   try:
     run_tune_lm(flags.FLAGS)
-  except (tuning.TuningError, manifest_lib.ManifestError) as e:
+  except (tuning.TuningError, manifest_lib.ManifestError,
+          output_paths.OutputIsInputError) as e:
     sys.stderr.write("tune_lm.py: error: %s\n" % e)
     sys.exit(2)
   except (ValueError, OSError, beam_search.DecoderLibraryError) as e:

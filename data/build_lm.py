@@ -34,6 +34,7 @@ from absl import logging
 
 from decoding import lm
 from data import manifest
+from data import output_paths
 
 
 def _read_sources(manifests, text_files):
@@ -64,6 +65,11 @@ def run_build_lm(flags_obj):
     raise lm.LmError("give at least one --manifest or --text_file")
   if not flags_obj.lm_out:
     raise lm.LmError("--lm_out (the ARPA file to write) is required")
+  output_paths.check_outputs(
+      [("--lm_out", flags_obj.lm_out), ("--vocab_out", flags_obj.vocab_out)],
+      [("--manifest", p) for p in manifests] +
+      [("--text_file", p) for p in text_files] +
+      [("--exclude_manifest", flags_obj.exclude_manifest)])
   try:
     lm.check_sources(manifests + text_files, flags_obj.exclude_manifest)
   except lm.LmError as e:
@@ -125,7 +131,8 @@ def _fail(message, code):
 def main(_):
   try:
     run_build_lm(flags.FLAGS)
-  except (lm.LmError, manifest.ManifestError) as e:
+  except (lm.LmError, manifest.ManifestError,
+          output_paths.OutputIsInputError) as e:
     _fail(str(e), 2)
   except ImportError as e:
     _fail(str(e), 1)

@@ -8,10 +8,14 @@ Each subset goes through five steps, each safe to re-run:
 download -> verify -> extract -> convert -> manifest.
 
   * download: streams to `<archive>.part`; an interrupted transfer resumes
-    with an HTTP Range request, in the same run or the next one.
-  * verify: the md5 must match the published one (built in for the official
-    archives; --checksum_file overrides, --skip_checksum opts out); only then
-    is the part file renamed to `<archive>`.
+    with an HTTP Range request, in the same run or the next one. One run at
+    a time per archive (`<archive>.lock`): a second run on the same
+    --data_dir refuses, naming the first. A transfer slower than
+    --download_stall_bytes per --download_stall_s stops (a re-run resumes).
+  * verify: the md5 of the file on disk must match the published one (built
+    in for the official archives; --checksum_file overrides, --skip_checksum
+    opts out); only then is the part file fsync'ed and renamed to
+    `<archive>`.
   * extract: members that would land outside the subset folder (absolute
     paths, `..`, links pointing out) are refused. The archive is deleted after
     a successful extraction unless --keep_archives; a marker file records the
@@ -57,7 +61,9 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from data import atomic_file
 from data import vocabulary
+from data.downloading import checksums
 from data.downloading import common
 from data.downloading import fetch
 from data.downloading import librispeech
@@ -127,7 +133,9 @@ def _config_from_flags(flags_obj):
         % base_url)
   checksums = dict(fetch.KNOWN_CHECKSUMS)
   if flags_obj.checksum_file:
-    checksums.update(fetch.read_checksum_file(flags_obj.checksum_file))
+    checksums.update(fetch.read_checksum_file(
+        flags_obj.checksum_file,
+        max_bytes=flags_obj.checksum_file_max_bytes))
   if flags_obj.skip_checksum:
     logging.warning("--skip_checksum: archives will NOT be verified; a "
                     "corrupt or tampered download goes unnoticed.")
@@ -136,7 +144,8 @@ def _config_from_flags(flags_obj):
       skip_checksum=flags_obj.skip_checksum,
       keep_archives=flags_obj.keep_archives,
       num_workers=flags_obj.num_workers or _available_cpus(),
-      show_progress=True)
+      show_progress=True, stall_bytes=flags_obj.download_stall_bytes,
+      stall_window_s=flags_obj.download_stall_s)
 
 
 def run_download(flags_obj):
@@ -230,6 +239,20 @@ def define_download_flags():
       "entries override the built-in checksums of the official archives, "
       "e.g. http://www.openslr.org/resources/12/md5sum.txt or one for a "
       "private mirror.")
+  flags.DEFINE_integer(
+      "checksum_file_max_bytes", 1 << 20,
+      "Refuse a --checksum_file larger than this many bytes (a hostile "
+      "server could send gigabytes).", lower_bound=1)
+  flags.DEFINE_integer(
+      "download_stall_bytes", 65536,
+      "Stop a transfer that brings fewer than this many bytes in "
+      "--download_stall_s seconds (a server trickling bytes in never times "
+      "out); the part file stays, a re-run resumes. 0: no minimum.",
+      lower_bound=0)
+  flags.DEFINE_float(
+      "download_stall_s", 300.0,
+      "The window of --download_stall_bytes, in seconds. 0: no minimum.",
+      lower_bound=0.0)
   flags.DEFINE_bool(
       "skip_checksum", False,
       "Do not verify the archives (warns). Needed only for archives that no "
@@ -278,6 +301,11 @@ def _in_flag_terms(error):
                 "--skip_checksum to download it unverified.")
   elif isinstance(error, fetch.UnreachableError):
     message += " Check the network connection and --base_url."
+  elif isinstance(error, fetch.TooSlowError):
+    message += (" Change the minimum with --download_stall_bytes and "
+                "--download_stall_s.")
+  elif isinstance(error, checksums.ChecksumFileTooLargeError):
+    message += " Raise --checksum_file_max_bytes if it is right."
   return message
 
 
@@ -286,6 +314,8 @@ def main(_):
     run_download(flags.FLAGS)
   except common.DownloadError as e:
     _fail(_in_flag_terms(e))
+  except atomic_file.WriteError as e:  # its message names the file
+    _fail(str(e))
   except OSError as e:
     if e.errno == errno.ENOSPC:
       _fail("disk full while writing %s; free some space and re-run the "

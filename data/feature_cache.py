@@ -53,7 +53,10 @@ class FeatureCache(object):
   def lookup(self, audio_paths):
     """Cache paths and whether each is present, for a list of files."""
     paths = [self.path_for(p) for p in audio_paths]
-    return paths, [os.path.exists(p) for p in paths]
+    # A symbolic link at an entry's name counts as missing: the entry is
+    # written again, and the rename replaces the link instead of reading or
+    # writing through it.
+    return paths, [os.path.isfile(p) and not os.path.islink(p) for p in paths]
 
 
 def write_entry(cache_path, serialized):

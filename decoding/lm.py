@@ -20,6 +20,7 @@ import os
 
 from data import atomic_file
 from data import manifest
+from data import output_paths
 from data import vocabulary
 
 PIP_LINE = "pip install kaldingram (or pip install -r requirements-extras.txt)"
@@ -113,13 +114,6 @@ def text_file_sentences(path, labels=None):
   return sentences, bad_lines
 
 
-def _same_file(a, b):
-  try:
-    return os.path.samefile(a, b)
-  except OSError:
-    return os.path.abspath(a) == os.path.abspath(b)
-
-
 def check_sources(sources, exclude_manifest):
   """Refuses a source that is the manifest being evaluated.
 
@@ -133,7 +127,7 @@ def check_sources(sources, exclude_manifest):
   if not exclude_manifest:
     return
   for source in sources:
-    if _same_file(source, exclude_manifest):
+    if output_paths.same_file(source, exclude_manifest):
       raise LmError(
           "%s is the evaluation manifest; an LM trained on the transcripts "
           "it is scored on would make the WER meaningless" % source)
@@ -205,22 +199,26 @@ def build_arpa(sentences, order, path, min_counts=None, prune_threshold=0.0):
   counts.cal_discounting_constants()
   counts.cal_f()
   counts.cal_bow()
+  # The unpruned model is pruned in its temporary file: only the finished
+  # model ever takes `path`, and a failed pruning leaves an older one there.
   with atomic_file.atomic_write(path) as f:
     counts.print_as_arpa(fout=f)
-  if prune_threshold > 0 and order > 1:
-    parser = prune.ArpaParser()
-    lm = parser.loadf(path, encoding="utf-8")[0]
-    prune.prune(lm, prune_threshold, 2)
-    with atomic_file.atomic_write(path) as f:
+    if prune_threshold > 0 and order > 1:
+      f.flush()
+      parser = prune.ArpaParser()
+      lm = parser.loadf(f.name, encoding="utf-8")[0]
+      prune.prune(lm, prune_threshold, 2)
+      f.seek(0)
+      f.truncate()
       parser.dump(lm, f)
-    # kaldingram keeps the old header count of an order pruned to nothing,
-    # an ARPA file KenLM refuses: say so in our terms instead.
-    empty = [n for n, count in _section_sizes(path) if count == 0]
-    if empty:
-      os.remove(path)
-      raise LmError("pruning with threshold %g removed every %d-gram; use a "
-                    "smaller threshold or a lower order"
-                    % (prune_threshold, empty[0]))
+      f.flush()
+      # kaldingram keeps the old header count of an order pruned to nothing,
+      # an ARPA file KenLM refuses: say so in our terms instead.
+      empty = [n for n, count in _section_sizes(f.name) if count == 0]
+      if empty:
+        raise LmError("pruning with threshold %g removed every %d-gram; use "
+                      "a smaller threshold or a lower order"
+                      % (prune_threshold, empty[0]))
   return arpa_counts(path)
 
 

@@ -23,6 +23,7 @@ import os
 import numpy as np
 import soundfile
 
+from data import atomic_file
 from data import featurizer
 from data import progress
 from decoding import scoring
@@ -227,12 +228,13 @@ def save_outputs(path, probabilities, lengths, references, labels, model=""):
     model: what produced them (the export's directory), so that outputs of
       an older export are not taken for a newer one's.
   """
-  tmp = path + ".tmp.npz"  # np.savez adds .npz to names without it.
-  np.savez_compressed(tmp, probabilities=probabilities, lengths=lengths,
-                      references=np.array(references, dtype=str),
-                      labels=np.array(list(labels), dtype=str),
-                      model=np.array(model))
-  os.replace(tmp, path)
+  # A unique temporary per run (two runs may share a cache), never a
+  # symbolic link followed.
+  with atomic_file.atomic_write(path, "wb") as f:
+    np.savez_compressed(f, probabilities=probabilities, lengths=lengths,
+                        references=np.array(references, dtype=str),
+                        labels=np.array(list(labels), dtype=str),
+                        model=np.array(model))
 
 
 def load_outputs(path):
@@ -245,7 +247,7 @@ def load_outputs(path):
     TuningError: not such a file (naming it).
   """
   try:
-    with np.load(path) as cached:
+    with atomic_file.open_file(path) as f, np.load(f) as cached:
       return (cached["probabilities"], cached["lengths"],
               [str(r) for r in cached["references"]],
               [str(c) for c in cached["labels"]], str(cached["model"]))

@@ -116,3 +116,24 @@ def test_cli_without_output_writes_into_the_run_directory(tmp_path):
       cwd=ROOT, capture_output=True, text=True, timeout=120)
   assert audio.returncode != 0 and "Traceback" not in audio.stderr
   assert "--output is required with --audio" in audio.stderr
+
+
+def test_cli_refuses_to_write_over_its_input(tmp_path):
+  model_dir = tmp_path / "model"
+  model_dir.mkdir()
+  state = model_dir / "train_state.json"
+  state.write_text(json.dumps({"cycles": [{"cycle": 1, "WER": 0.5}]}))
+  before = state.read_bytes()
+  link = tmp_path / "plot.png"
+  os.symlink(str(state), str(link))
+  for output in (str(state), str(link)):
+    result = subprocess.run(
+        [sys.executable, "plot.py", "--model_dir=" + str(model_dir),
+         "--output=" + output], cwd=ROOT, capture_output=True, text=True,
+        timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "plot.py: error: --output %s is the same file as --model_dir's %s; "
+        "writing it would destroy that input. Choose another --output."
+        % (output, state))
+    assert state.read_bytes() == before

@@ -304,3 +304,24 @@ def test_a_tampered_settings_file_is_one_line_naming_it(
   assert result.returncode == 1 and result.stdout == ""
   assert _own_lines(result) == [
       "transcribe.py: error: %s: %s" % (path, message)], result.stderr
+
+
+@pytest.mark.slow  # imports TensorFlow: ~5 s
+def test_an_output_file_that_is_an_input_is_refused(tmp_path):
+  # --output_format=json writes a.json for a.wav: here that is the
+  # --lm_settings file being read.
+  audio = tmp_path / "a.wav"
+  soundfile.write(str(audio), np.zeros(1600, np.float32), 16000)
+  settings = tmp_path / "a.json"
+  settings.write_text('{"lm_path": "x.arpa", "lm_alpha": 1.0}\n')
+  before = settings.read_bytes()
+  result = _run(["--saved_model=" + str(tmp_path / "none"),
+                 "--output_format=json", "--output_dir=" + str(tmp_path),
+                 "--lm_settings=" + str(settings), str(audio)])
+  assert result.returncode == 2
+  assert result.stderr.splitlines()[-1] == (
+      "transcribe.py: error: --output_dir %s is the same file as "
+      "--lm_settings %s; writing it would destroy that input. Choose another "
+      "--output_dir." % (settings, settings))
+  assert settings.read_bytes() == before
+  assert sorted(os.listdir(str(tmp_path))) == ["a.json", "a.wav"]

@@ -189,12 +189,12 @@ def roll_back(model_dir, checkpoint_scan):
     files = [path] if path == state_file else checkpoint_files(path)
     for name in files:
       target = os.path.join(aside, os.path.basename(name))
-      os.replace(name, target)
+      atomic_file.move(name, target)
       moved.append(target)
   if checkpoint_scan.latest is None:
     if os.path.exists(state_file):
       target = os.path.join(aside, "checkpoint")
-      os.replace(state_file, target)
+      atomic_file.move(state_file, target)
       moved.append(target)
     return moved
   listed, _ = _listed(model_dir)

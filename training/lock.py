@@ -16,17 +16,20 @@ of a directory being trained) take no lock.
 
 `flock` is local to one machine unless the file system forwards it (NFSv4
 and Lustre with `flock` mounts do; some do not): on a shared directory where
-it is not forwarded, two runs on two machines are not detected.
+it is not forwarded, two runs on two machines are not detected. The locking
+itself (`data/holder_lock.py`) is shared with the downloads; a `.lock` that
+is a symbolic link is refused rather than followed.
 """
 
-import datetime
-import errno
-import fcntl
-import json
 import os
-import socket
+
+from data import holder_lock
 
 LOCK_FILE = ".lock"
+
+# The holder's record, shared with the download locks.
+read_holder = holder_lock.read_holder
+describe_holder = holder_lock.describe_holder
 
 
 class LockedError(RuntimeError):
@@ -40,25 +43,7 @@ def lock_path(model_dir, worker_index=None):
   return os.path.join(model_dir, "%s.worker-%d" % (LOCK_FILE, worker_index))
 
 
-def read_holder(path):
-  """The holder a lock file names: a dict (host, pid, started), or None."""
-  try:
-    with open(path) as f:
-      return json.loads(f.read() or "null")
-  except (OSError, ValueError):
-    return None
-
-
-def describe_holder(holder):
-  """'host H, pid P, started T' (or a note that the file names nobody)."""
-  if not isinstance(holder, dict):
-    return "a run that has not written its name yet"
-  return "host %s, pid %s, started %s" % (
-      holder.get("host", "?"), holder.get("pid", "?"),
-      holder.get("started", "?"))
-
-
-class RunLock(object):
+class RunLock(holder_lock.HolderLock):
   """An exclusive lock on a model directory for the life of a run.
 
   Use as a context manager, or call `acquire` and `release`.
@@ -66,52 +51,21 @@ class RunLock(object):
 
   def __init__(self, model_dir, worker_index=None):
     """Args: model_dir; worker_index: the TF_CONFIG task index (None: none)."""
+    super().__init__(lock_path(model_dir, worker_index))
     self.model_dir = model_dir
-    self.path = lock_path(model_dir, worker_index)
-    self._fd = None
 
   def acquire(self):
     """Takes the lock and writes this process as its holder.
 
     Raises:
       LockedError: another process holds it (named in the message).
+      atomic_file.LinkError: the lock file is a symbolic link (not followed).
     """
     os.makedirs(self.model_dir, exist_ok=True)
-    fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-      os.close(fd)
-      if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-        raise
+      return super().acquire()
+    except holder_lock.HeldError as e:
       raise LockedError(
           "%s is in use by another training run (%s; lock file %s). Wait "
           "for it to finish or stop it, or use another model directory." % (
-              self.model_dir, describe_holder(read_holder(self.path)),
-              self.path)) from None
-    holder = {"host": socket.gethostname(), "pid": os.getpid(),
-              "started": datetime.datetime.now().astimezone().isoformat(
-                  timespec="seconds")}
-    # Rewritten in place (not renamed): the lock belongs to this inode.
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, (json.dumps(holder) + "\n").encode("utf-8"), 0)
-    self._fd = fd
-    return self
-
-  def release(self):
-    """Empties the file (it names nobody then) and drops the lock."""
-    if self._fd is None:
-      return
-    try:
-      os.ftruncate(self._fd, 0)
-    except OSError:  # a full or read-only disk; the lock goes anyway
-      pass
-    fcntl.flock(self._fd, fcntl.LOCK_UN)
-    os.close(self._fd)
-    self._fd = None
-
-  def __enter__(self):
-    return self.acquire()
-
-  def __exit__(self, *exc_info):
-    self.release()
+              self.model_dir, describe_holder(e.holder), self.path)) from None

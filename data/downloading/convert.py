@@ -38,23 +38,26 @@ def require_sox():
 
 
 def _sox(source, dest, sample_rate):
-  """Converts one file to 16-bit mono wav at `sample_rate` via a temp name."""
-  temp = dest + ".part"
-  command = ["sox", "-V1", source, "-t", "wav", "-r", str(sample_rate),
-             "-c", "1", "-b", "16", temp]
-  try:
-    result = subprocess.run(command, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, check=False)
-  except FileNotFoundError:
-    require_sox()
-    raise
-  if result.returncode != 0:
-    if os.path.exists(temp):
-      os.remove(temp)
-    message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-    raise ConversionError("sox could not convert %s: %s" % (
-        source, message[-1] if message else "exit code %d" % result.returncode))
-  os.replace(temp, dest)
+  """Converts one file to 16-bit mono wav at `sample_rate` via a temp name.
+
+  sox fills a unique temporary (`atomic_file.atomic_path`), which is fsync'ed
+  before it is renamed: a power loss cannot leave an empty wav under the
+  final name that a re-run would skip as converted.
+  """
+  with atomic_file.atomic_path(dest) as temp:
+    command = ["sox", "-V1", source, "-t", "wav", "-r", str(sample_rate),
+               "-c", "1", "-b", "16", temp]
+    try:
+      result = subprocess.run(command, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, check=False)
+    except FileNotFoundError:
+      require_sox()
+      raise
+    if result.returncode != 0:
+      message = result.stderr.decode("utf-8", "replace").strip().splitlines()
+      raise ConversionError("sox could not convert %s: %s" % (
+          source,
+          message[-1] if message else "exit code %d" % result.returncode))
 
 
 def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):

@@ -7,10 +7,11 @@ archive's md5 (or sha256) and only then renames the part file to `<dest>`. So
 `<dest>` existing means "downloaded and verified", which is what makes re-runs
 cheap.
 
-Checksums come from `KNOWN_CHECKSUMS` (the published values of the official
-archives) and can be overridden per archive name by an md5sum-format file.
+Checksums are `data/downloading/checksums.py`'s; its names used by fetch's
+callers are kept here too.
 """
 
+import collections
 import errno
 import hashlib
 import http.client
@@ -25,36 +26,22 @@ import urllib.request
 
 from absl import logging
 
+from data import atomic_file
+from data import holder_lock
 from data import progress
+from data.downloading import checksums
 from data.downloading import common
 
-# md5 of the official LibriSpeech archives (OpenSLR resource 12), as published
-# in http://www.openslr.org/resources/12/md5sum.txt. Checked against the same
-# values pinned by PaddlePaddle/PaddleSpeech (data/librispeech/librispeech.py).
-LIBRISPEECH_MD5 = {
-    "train-clean-100.tar.gz": "2a93770f6d5c6c964bc36631d331a522",
-    "train-clean-360.tar.gz": "c0e676e450a7ff2f54aeade5171606fa",
-    "train-other-500.tar.gz": "d1a0fd59409feb2c614ce4d30c387708",
-    "dev-clean.tar.gz": "42e2234ba48799c1f50f24a7926300a1",
-    "dev-other.tar.gz": "c8d0bcc9cca99d4f8b62fcc847357931",
-    "test-clean.tar.gz": "32fa31d27d2e1cad72775fee3f4849a9",
-    "test-other.tar.gz": "fb5a50374b501bb3bac4815ee91d3135",
-}
-
-# keithito.com publishes no checksum for LJSpeech-1.1. This sha256 is the one
-# torchaudio verifies every download against (pytorch/audio,
-# torchaudio/datasets/ljspeech.py), the most widely exercised public value.
-LJSPEECH_SHA256 = {
-    "LJSpeech-1.1.tar.bz2":
-        "be1a30453f28eb8dd26af4101ae40cbf2c50413b1bb21936cbcdc6fae3de8aa5",
-}
-
-KNOWN_CHECKSUMS = dict(LIBRISPEECH_MD5, **LJSPEECH_SHA256)
-
-# The hash is told apart by the digest's length, so one md5sum/sha256sum-style
-# file (or a mix of both) works as a checksum file.
-_ALGORITHM_BY_HEX_LENGTH = {32: "md5", 64: "sha256"}
-_CHECKSUM_LINE = re.compile(r"^([0-9a-fA-F]+)\s+\*?(.+?)\s*$")
+# The checksum names callers have always found here; their home is checksums.
+LIBRISPEECH_MD5 = checksums.LIBRISPEECH_MD5
+KNOWN_CHECKSUMS = checksums.KNOWN_CHECKSUMS
+ChecksumError = checksums.ChecksumError
+MissingChecksumError = checksums.MissingChecksumError
+hash_algorithm = checksums.hash_algorithm
+parse_checksum_text = checksums.parse_checksum_text
+read_checksum_file = checksums.read_checksum_file
+expected_checksum = checksums.expected_checksum
+file_digest = checksums.file_digest
 
 _CHUNK_BYTES = 1 << 20
 
@@ -67,108 +54,16 @@ class UnreachableError(NetworkError):
   """The server cannot be reached at all (refused, unknown host)."""
 
 
-class ChecksumError(common.DownloadError):
-  """A downloaded archive does not match its checksum, or none is known."""
+class BusyError(common.DownloadError):
+  """Another process is downloading the same file; the message names it."""
 
 
-class MissingChecksumError(ChecksumError):
-  """No checksum is known for an archive and checking was not skipped."""
+class TooSlowError(NetworkError):
+  """Fewer bytes than the minimum arrived in the stall window."""
 
 
 class _TransientError(Exception):
   """A transfer stopped early for a reason worth resuming after."""
-
-
-def hash_algorithm(digest):
-  """Returns "md5" or "sha256" for a hex digest, judged by its length.
-
-  Raises:
-    ChecksumError: for a digest of any other length.
-  """
-  algorithm = _ALGORITHM_BY_HEX_LENGTH.get(len(digest))
-  if algorithm is None:
-    raise ChecksumError("%r is neither an md5 nor a sha256 hex digest."
-                        % digest)
-  return algorithm
-
-
-def parse_checksum_text(text, source):
-  """Parses md5sum/sha256sum output: `<hex>  [*]<file name>` per line.
-
-  Args:
-    text: the file's contents. Blank lines and `#` comments are ignored.
-    source: where the text came from, for error messages.
-
-  Returns:
-    A dict from archive base name (paths are dropped, so a file listing
-    `./dev-clean.tar.gz` still matches) to the lower-case hex digest.
-
-  Raises:
-    ChecksumError: on a line that is not of that form.
-  """
-  checksums = {}
-  for number, line in enumerate(text.splitlines(), 1):
-    if not line.strip() or line.lstrip().startswith("#"):
-      continue
-    match = _CHECKSUM_LINE.match(line.strip())
-    if not match or len(match.group(1)) not in _ALGORITHM_BY_HEX_LENGTH:
-      raise ChecksumError(
-          "%s line %d is not an md5sum/sha256sum line "
-          "('<hex digest>  <file name>'): %r" % (source, number, line))
-    name = os.path.basename(match.group(2).replace("\\", "/"))
-    checksums[name] = match.group(1).lower()
-  return checksums
-
-
-def read_checksum_file(location, timeout_s=60):
-  """Reads an md5sum-format file from a local path or an http(s)/file URL.
-
-  Returns:
-    The dict of `parse_checksum_text`.
-
-  Raises:
-    NetworkError: when the file cannot be read.
-    ChecksumError: when it is malformed.
-  """
-  try:
-    if urllib.parse.urlparse(location).scheme in ("http", "https", "file"):
-      with urllib.request.urlopen(location, timeout=timeout_s) as response:
-        text = response.read().decode("utf-8")
-    else:
-      with open(location, encoding="utf-8") as f:
-        text = f.read()
-  except (OSError, urllib.error.URLError, UnicodeDecodeError) as e:
-    raise NetworkError("cannot read checksum file %s: %s" % (location, e))
-  return parse_checksum_text(text, location)
-
-
-def expected_checksum(archive_name, checksums, skip_checksum):
-  """The digest an archive must have, or None when checking is skipped.
-
-  Args:
-    archive_name: e.g. "dev-clean.tar.gz".
-    checksums: name -> digest, usually `KNOWN_CHECKSUMS` updated with the
-      entries of a checksum file.
-    skip_checksum: the user's explicit opt-out.
-
-  Raises:
-    MissingChecksumError: when no digest is known and the user did not opt
-      out; we refuse to unpack gigabytes that nothing vouches for.
-  """
-  if skip_checksum:
-    return None
-  if archive_name not in checksums:
-    raise MissingChecksumError("no checksum is known for %s." % archive_name)
-  return checksums[archive_name]
-
-
-def file_digest(path, algorithm="md5"):
-  """The hex digest of a file, read in 1 MiB blocks."""
-  hasher = hashlib.new(algorithm)
-  with open(path, "rb") as f:
-    for block in iter(lambda: f.read(_CHUNK_BYTES), b""):
-      hasher.update(block)
-  return hasher.hexdigest()
 
 
 def _free_bytes(directory):
@@ -264,8 +159,9 @@ def _open(url, offset, timeout_s):
 class _PartFile(object):
   """The `.part` file of a download and the running digest of its bytes.
 
-  Bytes already on disk are hashed once when resuming, so the streamed rest
-  only extends the digest instead of re-reading the whole archive at the end.
+  Bytes already on disk are hashed once when resuming; the digest of what
+  streamed in is compared with the file on disk at the end. The file is
+  never opened through a symbolic link.
   """
 
   def __init__(self, path, algorithm):
@@ -273,34 +169,90 @@ class _PartFile(object):
     self._algorithm = algorithm
     self.hasher = hashlib.new(algorithm)
     self.size = 0
+    self.total = None  # What the server announced, when it did.
     self.received = 0  # Bytes appended by this process, across restarts.
-    if os.path.exists(path):
-      with open(path, "rb") as f:
+    if os.path.lexists(path):
+      with atomic_file.open_file(path) as f:
         for block in iter(lambda: f.read(_CHUNK_BYTES), b""):
           self.hasher.update(block)
           self.size += len(block)
 
   def restart(self):
     """Empties the file, e.g. when the server ignored our Range request."""
-    open(self.path, "wb").close()
+    atomic_file.open_file(self.path, "wb").close()
     self.hasher = hashlib.new(self._algorithm)
     self.size = 0
 
-  def append_from(self, stream, bar):
-    """Appends everything `stream` yields; returns when it ends."""
-    with open(self.path, "ab") as out:
-      for block in iter(lambda: stream.read(_CHUNK_BYTES), b""):
+  def append_from(self, stream, bar, stall):
+    """Appends everything `stream` yields; returns when it ends.
+
+    Raises:
+      TooSlowError: fewer than `stall.min_bytes` arrived in a window of
+        `stall.window_s` seconds (a server trickling bytes in never times
+        out the socket).
+    """
+    # read1 returns what has arrived instead of waiting for a whole chunk,
+    # so a trickle is measured as it comes.
+    read = getattr(stream, "read1", stream.read)
+    window_start, window_bytes = time.monotonic(), 0
+    with atomic_file.open_file(self.path, "ab") as out:
+      for block in iter(lambda: read(_CHUNK_BYTES), b""):
         out.write(block)
         self.hasher.update(block)
         self.size += len(block)
         self.received += len(block)
         if bar is not None:
           bar.update(len(block))
+        window_bytes += len(block)
+        elapsed = time.monotonic() - window_start
+        if stall.window_s and elapsed >= stall.window_s:
+          if window_bytes < stall.min_bytes:
+            raise TooSlowError(
+                "%s: only %d bytes arrived in %.0f s (the minimum is %d per "
+                "%g s); stopped at %s, re-run to resume." % (
+                    stall.url, window_bytes, elapsed, stall.min_bytes,
+                    stall.window_s, progress.format_bytes(self.size)))
+          window_start, window_bytes = time.monotonic(), 0
+
+  def verify_on_disk(self, expected_digest, name):
+    """Re-reads the finished file: its size and digest, not what streamed.
+
+    Returns:
+      The file's hex digest.
+
+    Raises:
+      ChecksumError: the file differs from what arrived, from the size the
+        server announced, or from `expected_digest`; it is deleted.
+    """
+    size = os.path.getsize(self.path)
+    actual = file_digest(self.path, self._algorithm)
+    problem = None
+    if size != self.size or actual != self.hasher.hexdigest():
+      problem = ("%s on disk is not what was downloaded (%d bytes on disk, %d "
+                 "received); another process wrote to it" % (
+                     self.path, size, self.size))
+    elif self.total is not None and size != self.total:
+      problem = "%s has %d bytes, the server announced %d" % (
+          self.path, size, self.total)
+    elif expected_digest and actual != expected_digest.lower():
+      problem = "checksum mismatch for %s: expected %s %s, got %s" % (
+          name, self._algorithm, expected_digest, actual)
+    if problem:
+      os.remove(self.path)
+      raise ChecksumError("%s; deleted the download, re-run to fetch it "
+                          "again." % problem)
+    return actual
 
 
-def _attempt(url, part, bar, timeout_s):
+# The minimum transfer rate: fewer than `min_bytes` in `window_s` seconds
+# stops the download (window_s 0: no minimum). `url` is named in the error.
+Stall = collections.namedtuple("Stall", ["url", "min_bytes", "window_s"])
+
+
+def _attempt(url, part, bar, timeout_s, stall):
   """One request: appends what arrives to `part`, raising if it stops short."""
   stream, start, total = _open(url, part.size, timeout_s)
+  part.total = total
   if start != part.size:
     logging.warning("%s ignored the resume request; downloading it from the "
                     "start.", url)
@@ -312,7 +264,7 @@ def _attempt(url, part, bar, timeout_s):
       _check_free_space(part.path, total - part.size)
     if bar is not None:
       bar.reset(part.size, total)
-    part.append_from(stream, bar)
+    part.append_from(stream, bar, stall)
   if total is not None and part.size < total:
     raise _TransientError("connection closed after %s of %s" % (
         progress.format_bytes(part.size),
@@ -320,12 +272,18 @@ def _attempt(url, part, bar, timeout_s):
 
 
 def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
-          backoff_s=1.0, timeout_s=60, show_progress=True):
+          backoff_s=1.0, timeout_s=60, show_progress=True, stall_bytes=0,
+          stall_window_s=0):
   """Downloads `url` to `dest` through a resumable, verified `.part` file.
+
+  One process at a time downloads to `dest`: it holds `<dest>.lock`
+  (`data/holder_lock.py`), and a second one refuses at once, naming the
+  first, rather than waiting on a transfer that may take hours or appending
+  to the same part file.
 
   Args:
     url: http(s):// or file:// address of the archive.
-    dest: final path; it appears only once the checksum matched.
+    dest: final path; it appears only once the file on disk matched.
     expected_digest: md5 or sha256 hex digest, or None to skip verification
       (the md5 is then logged so the user can pin it).
     max_stalled_attempts: give up after this many attempts in a row that
@@ -335,19 +293,51 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
     timeout_s: socket timeout, so a silent connection is resumed rather than
       waited on forever.
     show_progress: draw the progress bar on stderr.
+    stall_bytes, stall_window_s: stop when fewer than `stall_bytes` arrive
+      in `stall_window_s` seconds (0: no minimum rate); the part file stays
+      for a re-run to resume.
 
   Returns:
     `dest`.
 
   Raises:
-    NetworkError: the server or file cannot be reached or keeps failing.
-    ChecksumError: the finished download does not match; the part file is
-      deleted so the next run starts clean.
+    BusyError: another process is downloading `dest`.
+    NetworkError: the server or file cannot be reached, keeps failing, or
+      is too slow (TooSlowError).
+    ChecksumError: the file on disk does not match; it is deleted so the
+      next run starts clean.
     common.DownloadError: the disk is full.
   """
-  name = os.path.basename(dest)
-  algorithm = hash_algorithm(expected_digest) if expected_digest else "md5"
-  part = _PartFile(dest + ".part", algorithm)
+  lock = holder_lock.HolderLock(dest + ".lock", remove_on_release=True)
+  try:
+    lock.acquire()
+  except holder_lock.HeldError as e:
+    raise BusyError(
+        "%s is being downloaded by another run (%s; lock file %s); wait for "
+        "it to finish or stop it." % (dest, holder_lock.describe_holder(
+            e.holder), e.path)) from None
+  try:
+    if os.path.exists(dest):  # that other run finished it just now
+      return dest
+    part = _PartFile(dest + ".part",
+                     hash_algorithm(expected_digest) if expected_digest
+                     else "md5")
+    _transfer(url, part, Stall(url, stall_bytes, stall_window_s),
+              max_stalled_attempts, backoff_s, timeout_s, show_progress)
+    actual = part.verify_on_disk(expected_digest, os.path.basename(dest))
+    if expected_digest is None:
+      logging.info("%s downloaded unverified (--skip_checksum); its md5 is "
+                   "%s.", os.path.basename(dest), actual)
+    atomic_file.rename_into_place(part.path, dest)
+    return dest
+  finally:
+    lock.release()
+
+
+def _transfer(url, part, stall, max_stalled_attempts, backoff_s, timeout_s,
+              show_progress):
+  """Fills `part` from `url`, resuming after transient failures."""
+  name = os.path.basename(part.path)[:-len(".part")]
   if part.size:
     logging.info("Resuming %s from %s.", name,
                  progress.format_bytes(part.size))
@@ -356,7 +346,7 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
   while True:
     received = part.received
     try:
-      _attempt(url, part, bar, timeout_s)
+      _attempt(url, part, bar, timeout_s, stall)
       break
     except (_TransientError, ConnectionError, TimeoutError, socket.timeout,
             http.client.HTTPException) as e:
@@ -380,16 +370,3 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
       raise
   if bar is not None and part.received:
     bar.close()
-
-  actual = part.hasher.hexdigest()
-  if expected_digest is None:
-    logging.info("%s downloaded unverified (--skip_checksum); its md5 is %s.",
-                 name, actual)
-  elif actual != expected_digest.lower():
-    os.remove(part.path)
-    raise ChecksumError(
-        "checksum mismatch for %s: expected %s %s, got %s; deleted the "
-        "download, re-run to fetch it again." % (name, algorithm,
-                                                 expected_digest, actual))
-  os.replace(part.path, dest)
-  return dest

@@ -19,6 +19,7 @@ import zlib
 
 from absl import logging
 
+from data import atomic_file
 from data import progress
 from data.downloading import common
 from data.downloading import fetch
@@ -64,39 +65,40 @@ def final_path(lm_dir, name):
   return os.path.join(lm_dir, name)
 
 
+def _read_block(zipped, source):
+  """The next decompressed block; bad gzip data raised in our terms."""
+  try:
+    return zipped.read(_CHUNK_BYTES)
+  except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+    raise common.DownloadError("%s is not a complete gzip file: %s"
+                               % (source, e)) from None
+
+
 def gunzip(source, dest, show_progress=True):
   """Decompresses `source` to `dest` (streaming; `dest` appears complete).
 
   Raises:
     common.DownloadError: `source` is not valid gzip data.
   """
-  tmp = dest + ".tmp"
   bar = (progress.Progress("decompressing " + os.path.basename(source),
                            os.path.getsize(source))
          if show_progress else None)
-  try:
-    with open(source, "rb") as raw, gzip.GzipFile(fileobj=raw) as zipped, \
-        open(tmp, "wb") as out:
-      position = 0
-      for block in iter(lambda: zipped.read(_CHUNK_BYTES), b""):
-        out.write(block)
-        if bar is not None:
-          bar.update(raw.tell() - position)
-          position = raw.tell()
-  except (OSError, EOFError, zlib.error) as e:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    if isinstance(e, OSError) and not isinstance(e, gzip.BadGzipFile):
-      raise
-    raise common.DownloadError("%s is not a complete gzip file: %s"
-                               % (source, e)) from None
+  # Complete and fsync'ed before it takes the name: an existing .arpa is
+  # what makes a re-run skip the file.
+  with open(source, "rb") as raw, gzip.GzipFile(fileobj=raw) as zipped, \
+      atomic_file.atomic_write(dest, "wb") as out:
+    position = 0
+    for block in iter(lambda: _read_block(zipped, source), b""):
+      out.write(block)
+      if bar is not None:
+        bar.update(raw.tell() - position)
+        position = raw.tell()
   if bar is not None:
     bar.close()
-  os.replace(tmp, dest)
 
 
 def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,
-                     keep_archives=False, show_progress=True):
+                     keep_archives=False, show_progress=True, stall=(0, 0)):
   """Fetches, verifies and unpacks the LM files; finished ones are skipped.
 
   Args:
@@ -107,6 +109,7 @@ def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,
     skip_checksum: fetch unverified (the user's explicit opt-out).
     keep_archives: keep each `.gz` after decompressing it.
     show_progress: progress bars on stderr.
+    stall: (bytes, seconds): the minimum rate of a transfer (0: none).
 
   Returns:
     The final paths, in the order of `names`.
@@ -124,13 +127,15 @@ def prepare_lm_files(lm_dir, names, base_url, checksums, skip_checksum,
     download = os.path.join(lm_dir, name)
     if not os.path.exists(download):
       fetch.fetch(base_url + "/" + name, download, digests[name],
-                  show_progress=show_progress)
+                  show_progress=show_progress, stall_bytes=stall[0],
+                  stall_window_s=stall[1])
     elif digests[name] and fetch.file_digest(
         download, fetch.hash_algorithm(digests[name])) != digests[name]:
       # A kept archive from an earlier run that no longer matches.
       os.remove(download)
       fetch.fetch(base_url + "/" + name, download, digests[name],
-                  show_progress=show_progress)
+                  show_progress=show_progress, stall_bytes=stall[0],
+                  stall_window_s=stall[1])
     if name.endswith(".gz"):
       gunzip(download, final_path(lm_dir, name), show_progress)
       if not keep_archives:
@@ -155,6 +160,7 @@ def prepare_lm(names, base_url, lm_dir, config):
     return []
   paths = prepare_lm_files(
       lm_dir, names, base_url, config.checksums, config.skip_checksum,
-      config.keep_archives, config.show_progress)
+      config.keep_archives, config.show_progress,
+      (config.stall_bytes, config.stall_window_s))
   logging.info("LibriSpeech LM files ready: %s.", ", ".join(paths))
   return paths

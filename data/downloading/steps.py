@@ -23,9 +23,11 @@ SAMPLE_RATE_HZ = 16000
 #   keep_archives: keep each archive after extracting it.
 #   num_workers: parallel sox processes.
 #   show_progress: draw progress bars on stderr.
+#   stall_bytes, stall_window_s: a transfer that brings fewer than
+#     stall_bytes in stall_window_s seconds stops (0: no minimum rate).
 DownloadConfig = collections.namedtuple("DownloadConfig", [
     "base_url", "checksums", "skip_checksum", "keep_archives", "num_workers",
-    "show_progress"])
+    "show_progress", "stall_bytes", "stall_window_s"], defaults=(0, 0))
 
 
 def download(archive_name, archive, digest, config):
@@ -39,7 +41,9 @@ def download(archive_name, archive, digest, config):
     return
   os.makedirs(os.path.dirname(archive), exist_ok=True)
   fetch.fetch(config.base_url + "/" + archive_name, archive, digest,
-              show_progress=config.show_progress)
+              show_progress=config.show_progress,
+              stall_bytes=config.stall_bytes,
+              stall_window_s=config.stall_window_s)
 
 
 def verify(archive, digest):

@@ -11,10 +11,11 @@ import errno
 import hashlib
 import os
 import subprocess
+import re
+import socket
 import sys
 import tarfile
-
-import re
+import time
 
 import pytest
 import soundfile
@@ -263,3 +264,90 @@ def test_cli_lm_wrong_or_missing_checksum_refused(mirror, tmp_path):
   assert "no checksum is known for 4-gram.arpa.gz" in result.stderr
   assert "--checksum_file" in result.stderr
   assert len(mirror.requests) == requests
+
+
+# ---------------------------------------------------------------------------
+# Two runs on one --data_dir; hostile or trickling servers.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow  # two CLI runs against a deliberately slow server: ~10 s
+def test_a_second_run_on_the_same_download_is_refused(mirror, tmp_path):
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz"])
+  archive_bytes = open(os.path.join(mirror.root, "dev-clean.tar.gz"),
+                       "rb").read()
+  # About 8 s for the whole archive: the second run starts well inside it.
+  mirror.chunk_bytes = 256
+  mirror.chunk_delay_s = 8.0 / (len(archive_bytes) / 256.0)
+  data_dir = str(tmp_path / "data")
+  args = [sys.executable, SCRIPT, "--data_dir=" + data_dir,
+          "--base_url=" + mirror.url, "--checksum_file=" + md5sum,
+          "--subsets=dev-clean", "--num_workers=1", "--keep_archives"]
+  first = subprocess.Popen(args, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+  archive = os.path.join(data_dir, "dev-clean", "dev-clean.tar.gz")
+  deadline = time.monotonic() + 60
+  # The first run names itself in the lock file once it holds it.
+  while not (os.path.exists(archive + ".lock") and
+             os.path.getsize(archive + ".lock") > 0):
+    assert first.poll() is None and time.monotonic() < deadline
+    time.sleep(0.05)
+  second = _run_cli(*args[2:])
+  out, err = first.communicate(timeout=120)
+  assert first.returncode == 0, err
+  assert second.returncode == 1
+  assert re.fullmatch(
+      r"download\.py: error: %s is being downloaded by another run \(host "
+      r"%s, pid %d, started [0-9T:+-]+; lock file %s\); wait for it to "
+      r"finish or stop it\.\n" % (re.escape(archive),
+                                  re.escape(socket.gethostname()), first.pid,
+                                  re.escape(archive + ".lock")),
+      second.stderr.splitlines(keepends=True)[-1]), second.stderr
+  # The first run's archive is whole and verified; nothing is left over.
+  assert open(archive, "rb").read() == archive_bytes
+  assert not os.path.exists(archive + ".part")
+  assert not os.path.exists(archive + ".lock")
+  manifest = os.path.join(data_dir, "dev-clean", "LibriSpeech",
+                          "dev-clean.csv")
+  assert len(fakes.read_manifest(manifest)[1]) == 3
+
+
+def test_cli_refuses_an_oversized_checksum_file(mirror, tmp_path):
+  with open(os.path.join(mirror.root, "md5sum.txt"), "w") as f:
+    f.write("# padding\n" * 500)  # 5,000 bytes of a 1,000-byte cap
+  result = _run_cli("--data_dir=" + str(tmp_path / "data"),
+                    "--base_url=" + mirror.url, "--subsets=dev-clean",
+                    "--checksum_file=" + mirror.url + "/md5sum.txt",
+                    "--checksum_file_max_bytes=1000")
+  assert result.returncode == 1
+  assert result.stderr.splitlines()[-1] == (
+      "download.py: error: checksum file %s/md5sum.txt is larger than "
+      "1000 bytes; refusing to read it. Raise --checksum_file_max_bytes if it "
+      "is right." % mirror.url)
+  assert not os.path.exists(str(tmp_path / "data"))
+
+
+def test_cli_stops_a_trickling_download_and_keeps_the_part(mirror, tmp_path):
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz"])
+  mirror.chunk_bytes, mirror.chunk_delay_s = 1, 0.1  # 10 bytes a second
+  data_dir = str(tmp_path / "data")
+  started = time.monotonic()
+  result = _run_cli("--data_dir=" + data_dir, "--base_url=" + mirror.url,
+                    "--checksum_file=" + md5sum, "--subsets=dev-clean",
+                    "--download_stall_bytes=1000", "--download_stall_s=1")
+  assert time.monotonic() - started < 60
+  assert result.returncode == 1
+  assert re.fullmatch(
+      r"download\.py: error: %s/dev-clean\.tar\.gz: only \d+ bytes arrived "
+      r"in 1 s \(the minimum is 1000 per 1 s\); stopped at \d+ B, re-run to "
+      r"resume\. Change the minimum with --download_stall_bytes and "
+      r"--download_stall_s\." % re.escape(mirror.url),
+      result.stderr.splitlines()[-1]), result.stderr
+  archive = os.path.join(data_dir, "dev-clean", "dev-clean.tar.gz")
+  assert 0 < os.path.getsize(archive + ".part") < 1000
+  assert not os.path.exists(archive)
+  assert not os.path.exists(archive + ".lock")

@@ -1,6 +1,7 @@
 """Tests for data/feature_cache.py, and input_fn's cached and bucketed
 batches (the bucket arithmetic itself is in tests/data/test_sampler.py)."""
 
+import collections
 import os
 
 import numpy as np
@@ -125,3 +126,22 @@ def test_training_with_cache_and_buckets(tmp_path, corpus):
   expected = 4 + sampler.epoch_num_batches(second, 4, boundaries)
   assert [c["global_step"] for c in cycles] == [4, expected]
   assert len(_cache_files(str(tmp_path / "cache"))) == len(speech.entries)
+
+
+def test_a_symlink_at_an_entry_is_a_miss_and_is_replaced(tmp_path):
+  audio = tmp_path / "a.wav"
+  audio.write_bytes(b"RIFF")
+  config = collections.namedtuple("Config", "sample_rate window_ms "
+                                  "stride_ms normalize")(16000, 20, 10, True)
+  cache = feature_cache.FeatureCache(str(tmp_path / "cache"), config)
+  entry = cache.path_for(str(audio))
+  os.makedirs(os.path.dirname(entry))
+  precious = tmp_path / "precious.bin"
+  precious.write_bytes(b"keep me")
+  os.symlink(str(precious), entry)
+  assert cache.lookup([str(audio)]) == ([entry], [False])
+  feature_cache.write_entry(entry.encode("utf-8"), b"features")
+  assert precious.read_bytes() == b"keep me"
+  assert not os.path.islink(entry)
+  assert open(entry, "rb").read() == b"features"
+  assert cache.lookup([str(audio)]) == ([entry], [True])

@@ -8,6 +8,7 @@ import pytest
 
 from decoding import lm
 from data import manifest
+from tests.helpers import durability
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -132,3 +133,41 @@ def test_cli_refuses_the_evaluation_manifest_as_source(tmp_path):
   proc = _build_lm("--manifest=" + str(tmp_path / "none.csv"),
                    "--lm_out=" + str(tmp_path / "lm.arpa"))
   assert proc.returncode == 2 and "manifest not found" in proc.stderr
+
+
+def test_pruning_happens_before_the_model_takes_its_name(tmp_path,
+                                                         monkeypatch):
+  path = str(tmp_path / "lm.arpa")
+  lm.build_arpa(SENTENCES, 2, path)
+  before = open(path, "rb").read()
+  # A failed pruning leaves the older model, not an unpruned one or nothing.
+  with pytest.raises(lm.LmError, match="removed every [23]-gram"):
+    lm.build_arpa(SENTENCES, 3, path, prune_threshold=0.9)
+  assert open(path, "rb").read() == before
+  assert os.listdir(str(tmp_path)) == ["lm.arpa"]
+  synced = durability.record_fsyncs(monkeypatch)
+  counts = dict(lm.build_arpa(SENTENCES * 2 + ["the cat sat"], 3, path,
+                              prune_threshold=0.05))
+  assert durability.durably_renamed(synced, path)
+  assert dict(lm.arpa_counts(path)) == counts
+  assert os.listdir(str(tmp_path)) == ["lm.arpa"]
+
+
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+def test_cli_refuses_an_output_that_is_an_input(tmp_path, link):
+  train = _manifest(tmp_path / "train.csv", SENTENCES)
+  before = open(train, "rb").read()
+  out = str(tmp_path / "lm.arpa")
+  if link == "same":
+    out = train
+  elif link == "symlink":
+    os.symlink(train, out)
+  else:
+    os.link(train, out)
+  proc = _build_lm("--manifest=" + train, "--order=2", "--lm_out=" + out)
+  assert proc.returncode == 2
+  assert proc.stderr.splitlines()[-1] == (
+      "build_lm.py: error: --lm_out %s is the same file as --manifest %s; "
+      "writing it would destroy that input. Choose another --lm_out."
+      % (out, train))
+  assert open(train, "rb").read() == before

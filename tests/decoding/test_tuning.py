@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from decoding import lm_settings
 from decoding import scoring
 from decoding import tuning
 from tests import conftest
+from tests.helpers import durability
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -154,6 +156,33 @@ def test_outputs_cache_round_trips_and_names_a_bad_file(tmp_path, outputs):
   bad.write_text("not numpy")
   with pytest.raises(tuning.TuningError, match="bad.npz"):
     tuning.load_outputs(str(bad))
+
+
+def test_outputs_cache_writes_are_durable_and_never_follow_links(
+    tmp_path, outputs, monkeypatch):
+  probabilities, lengths, references = outputs
+  path = str(tmp_path / "outputs.npz")
+  synced = durability.record_fsyncs(monkeypatch)
+  # Two runs sharing one cache: each has its own temporary.
+  threads = [threading.Thread(target=tuning.save_outputs, args=(
+      path, probabilities, lengths, references, LABELS, "/m/%d" % i))
+             for i in range(4)]
+  for thread in threads:
+    thread.start()
+  for thread in threads:
+    thread.join()
+  assert durability.durably_renamed(synced, path)
+  assert tuning.load_outputs(path)[4] in ["/m/%d" % i for i in range(4)]
+  assert os.listdir(str(tmp_path)) == ["outputs.npz"]
+  precious = tmp_path / "precious.bin"
+  precious.write_bytes(b"keep me")
+  link = str(tmp_path / "linked.npz")
+  os.symlink(str(precious), link)
+  with pytest.raises(tuning.TuningError, match="is a symbolic link"):
+    tuning.load_outputs(link)
+  tuning.save_outputs(link, probabilities, lengths, references, LABELS)
+  assert precious.read_bytes() == b"keep me"
+  assert not os.path.islink(link)
 
 
 def _tuning_manifest(folder):
@@ -377,3 +406,21 @@ def test_cli_names_an_lm_of_random_bytes_in_one_line(tmp_path, outputs):
   assert proc.stderr.splitlines()[-1:] == [
       "tune_lm.py: error: no language model to tune: give --lm_path or "
       "--lm_settings (or a model that records its LM)"]
+
+
+def test_cli_refuses_settings_written_over_an_input(tmp_path):
+  tune = str(tmp_path / "tune.csv")
+  with open(tune, "w") as f:
+    f.write("wav_filename\twav_filesize\ttranscript\n")
+  before = open(tune, "rb").read()
+  link = str(tmp_path / "settings.json")
+  os.link(tune, link)  # a hard link: the same file under another name
+  result = _tune_lm("--saved_model=" + str(tmp_path / "none"),
+                    "--manifest=" + tune, "--lm_path=" + tune,
+                    "--lm_settings_out=" + link)
+  assert result.returncode == 2
+  assert result.stderr.splitlines()[-1] == (
+      "tune_lm.py: error: --lm_settings_out %s is the same file as "
+      "--manifest %s; writing it would destroy that input. Choose another "
+      "--lm_settings_out." % (link, tune))
+  assert open(tune, "rb").read() == before

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from training import checkpoints
 from training import export as export_lib
+from tests.helpers import durability
 from tests.training import tiny_estimator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -287,3 +288,13 @@ def test_keep_the_best_on_a_full_disk_keeps_the_old_best(model_dir):
   assert record == old and checkpoints.checkpoint_problem(best) is None
   assert not [n for n in os.listdir(os.path.join(model_dir, "best"))
               if n.endswith(".tmp")]
+
+
+def test_rolled_back_files_are_moved_durably(model_dir, monkeypatch):
+  _truncate(DATA, 10)(model_dir)
+  synced = durability.record_fsyncs(monkeypatch)
+  moved = checkpoints.roll_back(model_dir, checkpoints.scan(model_dir))
+  assert moved
+  folders = {os.stat(d).st_ino for d in (model_dir,
+                                         os.path.join(model_dir, "damaged"))}
+  assert folders <= {inode for inode, is_dir in synced if is_dir}

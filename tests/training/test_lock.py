@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 
+from data import atomic_file
 from training import lock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -92,3 +93,19 @@ def test_release_lets_the_same_process_lock_again(tmp_path):
   run_lock.release()  # twice is harmless
   with lock.RunLock(str(tmp_path)):
     pass
+
+
+def test_a_lock_file_that_is_a_symlink_is_refused_not_truncated(tmp_path):
+  # A planted `.lock -> precious` must not make training empty `precious`.
+  model_dir = tmp_path / "model"
+  model_dir.mkdir()
+  precious = tmp_path / "precious.txt"
+  precious.write_bytes(b"keep me\n")
+  os.symlink(str(precious), str(model_dir / lock.LOCK_FILE))
+  with pytest.raises(atomic_file.LinkError) as info:
+    lock.RunLock(str(model_dir)).acquire()
+  assert str(info.value) == (
+      "%s is a symbolic link (to %s); refusing to follow it. Remove the link "
+      "and re-run." % (model_dir / lock.LOCK_FILE, precious))
+  assert precious.read_bytes() == b"keep me\n"
+  assert os.path.islink(str(model_dir / lock.LOCK_FILE))

@@ -11,6 +11,7 @@ import os
 import re
 import tarfile
 import threading
+import time
 
 import numpy as np
 import soundfile
@@ -28,7 +29,12 @@ LIBRISPEECH_TEXTS = {
 
 
 class MirrorHandler(http.server.BaseHTTPRequestHandler):
-  """Serves files under `server.root`; honours `Range: bytes=N-`."""
+  """Serves files under `server.root`; honours `Range: bytes=N-`.
+
+  The server's attributes shape the answers: `drop_once` (names whose next
+  answer hangs up half-way), `ignore_range`, and `chunk_delay_s` /
+  `chunk_bytes` for a slow or trickling body.
+  """
 
   def do_GET(self):  # pylint: disable=invalid-name
     server = self.server
@@ -63,6 +69,16 @@ class MirrorHandler(http.server.BaseHTTPRequestHandler):
       self.wfile.flush()
       self.close_connection = True
       return
+    if server.chunk_delay_s:
+      # A slow (or, with tiny chunks, trickling) server.
+      try:
+        for start in range(0, len(body), server.chunk_bytes):
+          self.wfile.write(body[start:start + server.chunk_bytes])
+          self.wfile.flush()
+          time.sleep(server.chunk_delay_s)
+      except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up on us, as it should
+      return
     self.wfile.write(body)
 
   def log_message(self, *args):  # Keep pytest output clean.
@@ -76,6 +92,8 @@ def start_mirror(root):
   server.requests = []
   server.drop_once = {}
   server.ignore_range = False
+  server.chunk_delay_s = 0  # > 0: send chunk_bytes, then wait this long
+  server.chunk_bytes = 4096
   server.url = "http://127.0.0.1:%d" % server.server_address[1]
   # A short poll interval keeps shutdown (and so each test) fast.
   thread = threading.Thread(target=server.serve_forever, args=(0.05,),

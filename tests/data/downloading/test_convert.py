@@ -7,6 +7,7 @@ import soundfile
 
 from data.downloading import convert
 from tests.data.downloading import fakes
+from tests.helpers import durability
 
 
 
@@ -42,3 +43,14 @@ def test_manifest_is_written_only_with_the_expected_row_count(tmp_path):
 # ---------------------------------------------------------------------------
 # The command line, end to end.
 # ---------------------------------------------------------------------------
+
+
+def test_sox_output_is_fsynced_then_renamed(tmp_path, monkeypatch):
+  source = str(tmp_path / "a.flac")
+  soundfile.write(source, fakes.tone(0.2, 16000), 16000, format="FLAC")
+  dest = str(tmp_path / "wav" / "a.wav")
+  synced = durability.record_fsyncs(monkeypatch)
+  assert convert.convert_audio([(source, dest)], 16000, 1, "t", False) == 1
+  assert durability.durably_renamed(synced, dest)
+  assert soundfile.info(dest).samplerate == 16000
+  assert os.listdir(str(tmp_path / "wav")) == ["a.wav"]

@@ -7,6 +7,8 @@ fixture) or file:// URLs.
 import hashlib
 import os
 import re
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -42,7 +44,7 @@ def test_checksum_file_can_be_a_url(mirror):
     f.write("%s  dev-other.tar.gz\n" % ("c" * 32))
   assert fetch.read_checksum_file(mirror.url + "/md5sum.txt") == {
       "dev-other.tar.gz": "c" * 32}
-  with pytest.raises(fetch.NetworkError, match="checksum file .*nothing.txt"):
+  with pytest.raises(fetch.checksums.ChecksumFileError, match="checksum file .*nothing.txt"):
     fetch.read_checksum_file(mirror.url + "/nothing.txt")
 
 
@@ -150,3 +152,52 @@ def test_fetch_reports_http_errors(mirror, tmp_path):
 # ---------------------------------------------------------------------------
 # Safe extraction.
 # ---------------------------------------------------------------------------
+
+
+def test_the_file_on_disk_is_verified_not_the_bytes_streamed(mirror,
+                                                             tmp_path):
+  # A writer that takes no lock (an older copy of this program) appends to
+  # the part file mid-transfer: the stream's digest alone would not see it.
+  data = np.random.default_rng(1).bytes(4000)
+  (tmp_path / "mirror" / "a.bin").write_bytes(data)
+  mirror.chunk_bytes, mirror.chunk_delay_s = 500, 0.2
+  dest = str(tmp_path / "out" / "a.bin")
+  os.makedirs(os.path.dirname(dest))
+
+  def intrude():
+    while not os.path.exists(dest + ".part"):
+      time.sleep(0.01)
+    with open(dest + ".part", "ab") as f:
+      f.write(b"x" * 100)
+
+  thread = threading.Thread(target=intrude, daemon=True)
+  thread.start()
+  with pytest.raises(fetch.ChecksumError) as info:
+    fetch.fetch(mirror.url + "/a.bin", dest, None, show_progress=False)
+  thread.join(timeout=10)
+  assert str(info.value) == (
+      "%s.part on disk is not what was downloaded (4100 bytes on disk, 4000 "
+      "received); another process wrote to it; deleted the download, re-run "
+      "to fetch it again." % dest)
+  assert os.listdir(os.path.dirname(dest)) == []
+
+
+def test_a_trickle_is_stopped_naming_the_url(mirror, tmp_path):
+  (tmp_path / "mirror" / "a.bin").write_bytes(b"y" * 5000)
+  mirror.chunk_bytes, mirror.chunk_delay_s = 1, 0.05
+  dest = str(tmp_path / "a.bin")
+  with pytest.raises(fetch.TooSlowError,
+                     match=r"^%s/a\.bin: only \d+ bytes arrived in \d+ s" %
+                     re.escape(mirror.url)):
+    fetch.fetch(mirror.url + "/a.bin", dest, None, show_progress=False,
+                stall_bytes=1000, stall_window_s=0.5)
+  assert not os.path.exists(dest)
+  assert 0 < os.path.getsize(dest + ".part") < 1000
+
+
+def test_an_oversized_checksum_body_is_refused(mirror, tmp_path):
+  (tmp_path / "mirror" / "md5sum.txt").write_bytes(b"#" * 10000)
+  with pytest.raises(fetch.checksums.ChecksumFileTooLargeError) as info:
+    fetch.read_checksum_file(mirror.url + "/md5sum.txt", max_bytes=4096)
+  assert str(info.value) == ("checksum file %s/md5sum.txt is larger than "
+                             "4096 bytes; refusing to read it." % mirror.url)

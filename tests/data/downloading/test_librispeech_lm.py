@@ -13,6 +13,7 @@ from data.downloading import common
 from data.downloading import fetch
 from data.downloading import librispeech_lm
 from tests.data.downloading import fakes
+from tests.helpers import durability
 
 ARPA = ("\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\t<s>\n-0.5\tthe\n"
         "-0.5\t</s>\n\n\\end\\\n") * 2000  # ~100 kB: several read blocks.
@@ -86,3 +87,15 @@ def test_select_files():
           "4-gram.arpa.gz", "librispeech-vocab.txt"]
   with pytest.raises(librispeech_lm.UnknownLmFileError, match="'5-gram'"):
     librispeech_lm.select_files(["5-gram"])
+
+
+def test_the_arpa_is_fsynced_before_it_takes_its_name(tmp_path,
+                                                      monkeypatch):
+  source = str(tmp_path / "lm.arpa.gz")
+  with gzip.open(source, "wt") as f:
+    f.write(ARPA)
+  synced = durability.record_fsyncs(monkeypatch)
+  librispeech_lm.gunzip(source, str(tmp_path / "lm.arpa"), show_progress=False)
+  assert durability.durably_renamed(synced, str(tmp_path / "lm.arpa"))
+  assert open(str(tmp_path / "lm.arpa")).read() == ARPA
+  assert sorted(os.listdir(str(tmp_path))) == ["lm.arpa", "lm.arpa.gz"]
