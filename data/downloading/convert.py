@@ -21,6 +21,7 @@ from absl import logging
 from data import atomic_file
 from data import manifest as manifest_format
 from data import progress
+from data import safe_path
 from data.downloading import common
 
 
@@ -40,8 +41,9 @@ def require_sox():
 def _sox(source, dest, sample_rate):
   """Converts one file to 16-bit mono wav at `sample_rate` via a temp name."""
   temp = dest + ".part"
-  command = ["sox", "-V1", source, "-t", "wav", "-r", str(sample_rate),
-             "-c", "1", "-b", "16", temp]
+  command = ["sox", "-V1", safe_path.for_tools(source), "-t", "wav", "-r",
+             str(sample_rate), "-c", "1", "-b", "16",
+             safe_path.for_tools(temp)]
   try:
     result = subprocess.run(command, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, check=False)
@@ -80,7 +82,7 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
   if not todo:
     return 0
   require_sox()
-  for directory in sorted({os.path.dirname(dst) for _, dst in todo}):
+  for directory in sorted({os.path.dirname(dst) for _, dst in todo} - {""}):
     os.makedirs(directory, exist_ok=True)
   logging.info("Converting %d of %d files of %s with %d workers.", len(todo),
                len(jobs), label, num_workers)

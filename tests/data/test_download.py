@@ -22,14 +22,15 @@ import soundfile
 from data import download
 from data.downloading import fetch
 from tests.data.downloading import fakes
+from tests.helpers import hostile
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO_ROOT, "data", "download.py")
 
 
-def _run_cli(*args, env=None):
-  return subprocess.run([sys.executable, SCRIPT] + list(args), cwd=REPO_ROOT,
+def _run_cli(*args, env=None, cwd=REPO_ROOT):
+  return subprocess.run([sys.executable, SCRIPT] + list(args), cwd=cwd,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                         text=True, env=env, timeout=120, check=False)
 
@@ -198,6 +199,27 @@ def test_cli_ljspeech_resamples_to_16k_and_splits_90_10(tmp_path):
                    "--base_url=" + mirror_dir.as_uri(),
                    "--checksum_file=%s" % checksums)
   assert again.returncode == 0 and "manifests are complete" in again.stderr
+
+
+def test_cli_a_data_dir_named_like_a_command_is_a_folder(mirror, tmp_path):
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-other")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-other.tar.gz"])
+  work = tmp_path / "work"
+  work.mkdir()
+  # Every sox source and destination starts with it: `touch PWNED; d/...`.
+  data_dir = "|touch %s;d" % hostile.MARKER
+  result = _run_cli("--data_dir=" + data_dir, "--base_url=" + mirror.url,
+                    "--checksum_file=" + md5sum, "--subsets=dev-other",
+                    cwd=str(work))
+  assert result.returncode == 0, result.stderr
+  _, rows = fakes.read_manifest(str(
+      work / data_dir / "dev-other" / "LibriSpeech" / "dev-other.csv"))
+  assert len(rows) == 2
+  for wav, size, _ in rows:
+    assert wav.startswith(str(work / data_dir) + os.sep)
+    assert int(size) == os.path.getsize(wav)
+  assert hostile.planted(str(tmp_path), REPO_ROOT) == []
 
 
 def test_cli_help_lists_the_flags():
