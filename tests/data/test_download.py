@@ -145,8 +145,11 @@ def test_main_turns_a_full_disk_into_one_line(monkeypatch, capsys):
   assert "disk full while writing /d/x.wav" in capsys.readouterr().err
 
 
-def _make_ljspeech_archive(mirror_dir, work_dir):
-  """LJSpeech-1.1.tar.bz2 with 11 clips at 22,050 Hz, one without text."""
+def _make_ljspeech_archive(mirror_dir, work_dir, extra_line=None):
+  """LJSpeech-1.1.tar.bz2 with 11 clips at 22,050 Hz, one without text.
+
+  `extra_line` is appended to its metadata.csv.
+  """
   top = os.path.join(work_dir, "LJSpeech-1.1")
   os.makedirs(os.path.join(top, "wavs"))
   normalized = ['Printing, in the only sense with which we are concerned,',
@@ -160,7 +163,7 @@ def _make_ljspeech_archive(mirror_dir, work_dir):
                     fakes.tone(0.3, 22050), 22050, subtype="PCM_16")
     lines.append("%s|%s|%s\n" % (utt, text.upper(), text))
   with open(os.path.join(top, "metadata.csv"), "w") as f:
-    f.writelines(lines)
+    f.writelines(lines + ([extra_line + "\n"] if extra_line else []))
   with tarfile.open(os.path.join(mirror_dir, "LJSpeech-1.1.tar.bz2"),
                     "w:bz2") as tar:
     tar.add(top, arcname="LJSpeech-1.1")
@@ -220,6 +223,76 @@ def test_cli_a_data_dir_named_like_a_command_is_a_folder(mirror, tmp_path):
     assert wav.startswith(str(work / data_dir) + os.sep)
     assert int(size) == os.path.getsize(wav)
   assert hostile.planted(str(tmp_path), REPO_ROOT) == []
+
+
+def _hostile_id(case, tmp_path):
+  """An utterance id that climbs out of the data folder or is absolute."""
+  if case == "climb":
+    return "../../../../pwn"
+  outside = tmp_path / "elsewhere"
+  outside.mkdir()
+  soundfile.write(str(outside / "pwn.flac"), fakes.tone(0.3, 16000), 16000)
+  soundfile.write(str(outside / "pwn.wav"), fakes.tone(0.3, 22050), 22050)
+  return str(outside / "pwn")
+
+
+def _assert_refused_by_name(result, archive, text_file, line, utt):
+  assert result.returncode == 1
+  assert "Traceback" not in result.stderr
+  error = result.stderr.strip().splitlines()[-1]
+  assert error == (
+      "download.py: error: %s: %s line %d names %r, which is not a plain file "
+      "name (no separators, '..' or control characters); refusing to write "
+      "outside its folder." % (archive, text_file, line, utt))
+
+
+@pytest.mark.parametrize("case", ["climb", "absolute"])
+def test_cli_refuses_librispeech_ids_that_are_not_plain_names(
+    mirror, tmp_path, case):
+  utt = _hostile_id(case, tmp_path)
+  # A checksum-verified archive whose FLAC for the climbing id is one of
+  # its members: without the check its wav lands beside the data folder.
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean", "%s HELLO" % utt, "pwn.flac")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz"])
+  data_dir = tmp_path / "data"
+  args = ["--data_dir=%s" % data_dir, "--base_url=" + mirror.url,
+          "--checksum_file=" + md5sum, "--subsets=dev-clean",
+          "--keep_archives"]
+  text_file = data_dir / "dev-clean" / "LibriSpeech" / "dev-clean" / "174"
+  text_file = text_file / "50561" / "174-50561.trans.txt"
+  for _ in range(2):  # A re-run, from the extracted tree, refuses it too.
+    result = _run_cli(*args)
+    _assert_refused_by_name(result, "dev-clean.tar.gz", text_file, 2, utt)
+  root = data_dir / "dev-clean" / "LibriSpeech"
+  assert not (root / "dev-clean.csv").exists()
+  assert not os.path.exists(str(root / "dev-clean-wav"))
+  wavs = [os.path.join(d, f) for d, _, files in os.walk(str(tmp_path))
+          for f in files if f.endswith(".wav")]
+  assert wavs == ([] if case == "climb" else [utt + ".wav"])
+
+
+@pytest.mark.parametrize("case", ["climb", "absolute"])
+def test_cli_refuses_ljspeech_ids_that_are_not_plain_names(tmp_path, case):
+  utt = _hostile_id(case, tmp_path)
+  mirror_dir = tmp_path / "mirror"
+  mirror_dir.mkdir()
+  _make_ljspeech_archive(str(mirror_dir), str(tmp_path / "src"),
+                         "%s|HELLO|hello" % utt)
+  archive = mirror_dir / "LJSpeech-1.1.tar.bz2"
+  checksums = tmp_path / "md5sum.txt"
+  checksums.write_text("%s  %s\n" % (fakes.md5(str(archive)), archive.name))
+  data_dir = tmp_path / "data"
+  before = sorted(os.listdir(str(tmp_path)))
+  result = _run_cli("--dataset=ljspeech", "--data_dir=%s" % data_dir,
+                    "--base_url=" + mirror_dir.as_uri(),
+                    "--checksum_file=%s" % checksums)
+  root = data_dir / "LJSpeech-1.1"
+  _assert_refused_by_name(result, archive.name, root / "metadata.csv", 12,
+                          utt)
+  assert not os.path.exists(str(root / "wav16k"))
+  assert not list(root.glob("ljspeech-*.csv"))
+  assert sorted(os.listdir(str(tmp_path))) == sorted(before + ["data"])
 
 
 def test_cli_help_lists_the_flags():
