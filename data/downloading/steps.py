@@ -23,9 +23,12 @@ SAMPLE_RATE_HZ = 16000
 #   keep_archives: keep each archive after extracting it.
 #   num_workers: parallel sox processes.
 #   show_progress: draw progress bars on stderr.
+#   max_extract_bytes, max_members: an archive extracting to more bytes or
+#     members is refused (None: no limit); default archive.py's limits.
 DownloadConfig = collections.namedtuple("DownloadConfig", [
     "base_url", "checksums", "skip_checksum", "keep_archives", "num_workers",
-    "show_progress"])
+    "show_progress", "max_extract_bytes", "max_members"],
+    defaults=(archive_lib.MAX_EXTRACT_BYTES, archive_lib.MAX_MEMBERS))
 
 
 def download(archive_name, archive, digest, config):
@@ -60,7 +63,9 @@ def verify(archive, digest):
 def extract(archive, target_dir, config):
   """Step 3: unpacks `archive` safely, then deletes it unless kept."""
   archive_lib.extract_archive(archive, target_dir,
-                              show_progress=config.show_progress)
+                              show_progress=config.show_progress,
+                              max_bytes=config.max_extract_bytes,
+                              max_members=config.max_members)
   if not config.keep_archives:
     os.remove(archive)
 

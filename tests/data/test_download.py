@@ -295,11 +295,35 @@ def test_cli_refuses_ljspeech_ids_that_are_not_plain_names(tmp_path, case):
   assert sorted(os.listdir(str(tmp_path))) == sorted(before + ["data"])
 
 
+@pytest.mark.parametrize("flag,expected", [
+    ("--max_extract_gb=0.000001", "would extract to more than 1000 bytes"),
+    ("--max_members=5", "holds more than 5 members")])
+def test_cli_extraction_limits_are_one_line_naming_archive_and_flag(
+    mirror, tmp_path, flag, expected):
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz"])
+  data_dir = tmp_path / "data"
+  args = ["--data_dir=%s" % data_dir, "--base_url=" + mirror.url,
+          "--checksum_file=" + md5sum, "--subsets=dev-clean", flag]
+  archive = data_dir / "dev-clean" / "dev-clean.tar.gz"
+  for _ in range(2):
+    result = _run_cli(*args)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("download.py: error: %s %s" % (archive, expected))
+    assert error.endswith("Raise --max_extract_gb or --max_members if the "
+                          "archive is trusted.")
+    assert os.listdir(str(data_dir / "dev-clean")) == ["dev-clean.tar.gz"]
+  # The defaults let it through.
+  assert _run_cli(*args[:-1]).returncode == 0
+
+
 def test_cli_help_lists_the_flags():
   result = _run_cli("--helpfull")  # absl exits 1 after printing help.
   for flag in ("data_dir", "train_only", "dev_only", "test_only", "subsets",
                "base_url", "checksum_file", "skip_checksum", "num_workers",
-               "dataset", "keep_archives"):
+               "dataset", "keep_archives", "max_extract_gb", "max_members"):
     assert re.search(r"--(\[no\])?%s:" % flag, result.stdout), flag
 
 
