@@ -25,6 +25,7 @@ import soundfile
 
 from data import featurizer
 from data import output_paths
+from data import safe_path
 from training import cycles as cycles_lib
 
 X_AXES = ("cycle", "global_step")
@@ -157,7 +158,8 @@ def plot_audio(audio_path, output, window_ms=20.0, stride_ms=10.0,
     PlotError: an unreadable or too short file.
   """
   try:
-    samples, sample_rate = soundfile.read(audio_path, dtype="float32")
+    samples, sample_rate = soundfile.read(safe_path.for_tools(audio_path),
+                                          dtype="float32")
   except (OSError, RuntimeError) as e:  # soundfile raises LibsndfileError.
     raise PlotError("%s: cannot read audio: %s" % (audio_path, e))
   if samples.ndim > 1:

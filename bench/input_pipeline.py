@@ -48,6 +48,7 @@ from bench import seed_reference
 from bench import speech_like
 from data import dataset
 from data import featurizer
+from data import safe_path
 from data import vocabulary
 import deep_speech_model
 # pylint: enable=g-import-not-at-top,wrong-import-position
@@ -104,7 +105,7 @@ def seed_input_fn(entries, batch_size, token_to_index, num_bins, repeat):
 
   def gen():
     for audio_file, _, transcript in entries:
-      samples, _ = soundfile.read(audio_file)
+      samples, _ = soundfile.read(safe_path.for_tools(audio_file))
       feature = seed_reference.reference_spectrogram(
           samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
       feature = np.expand_dims(
@@ -188,7 +189,8 @@ def featurizer_throughput(entries):
   """
   audio_s = cpu_ref = cpu_norm = 0.0
   for entry in entries:
-    samples, _ = soundfile.read(entry.wav_filename, dtype="float64")
+    samples, _ = soundfile.read(safe_path.for_tools(entry.wav_filename),
+                                dtype="float64")
     audio_s += len(samples) / float(SAMPLE_RATE)
     t0 = time.process_time()
     feature = featurizer.compute_spectrogram_feature(
@@ -321,7 +323,8 @@ def _max_difference(bs, ours, seed_entries, seed_way, timed):
 
 def _report(args, ours, timed, diff):
   """Prints the figures; returns them as the result dict."""
-  audio_s = sum(soundfile.info(e.wav_filename).duration for e in ours.entries)
+  audio_s = sum(soundfile.info(safe_path.for_tools(e.wav_filename)).duration
+                for e in ours.entries)
   rates = {name: _median_rate(runs) for name, runs in timed.items()}
   seed_rate = rates["seed"][0]
   print("corpus: %d utts, %.2f h of audio, batch %d; (a), (b): %d epoch(s); "

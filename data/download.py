@@ -17,9 +17,13 @@ download -> verify -> extract -> convert -> manifest.
     opts out); only then is the part file fsync'ed and renamed to
     `<archive>`.
   * extract: members that would land outside the subset folder (absolute
-    paths, `..`, links pointing out) are refused. The archive is deleted after
-    a successful extraction unless --keep_archives; a marker file records the
-    extraction so re-runs need neither archive nor network.
+    paths, `..`, links pointing out, the archive's or the marker's own name)
+    are refused, as is an archive larger than --max_extract_gb or
+    --max_members; nothing is put in place until every member passed. The
+    archive is deleted after a successful extraction unless --keep_archives;
+    a marker file records the extraction so re-runs need neither archive nor
+    network. File names read from the archive's transcripts must be plain
+    names.
   * convert: FLAC (LibriSpeech) or 22,050 Hz wav (LJSpeech) to 16 kHz 16-bit
     mono wav with sox, in parallel; each wav is written under a temporary name
     and renamed, so an existing wav is always complete.
@@ -63,6 +67,7 @@ from absl import logging
 
 from data import atomic_file
 from data import vocabulary
+from data.downloading import archive
 from data.downloading import checksums
 from data.downloading import common
 from data.downloading import fetch
@@ -145,7 +150,9 @@ def _config_from_flags(flags_obj):
       keep_archives=flags_obj.keep_archives,
       num_workers=flags_obj.num_workers or _available_cpus(),
       show_progress=True, stall_bytes=flags_obj.download_stall_bytes,
-      stall_window_s=flags_obj.download_stall_s)
+      stall_window_s=flags_obj.download_stall_s,
+      max_extract_bytes=int(flags_obj.max_extract_gb * 1e9),
+      max_members=flags_obj.max_members)
 
 
 def run_download(flags_obj):
@@ -265,6 +272,15 @@ def define_download_flags():
       "keep_archives", False,
       "Keep each archive after a successful extraction (deleted by default, "
       "as the original did, to save disk space).")
+  flags.DEFINE_float(
+      "max_extract_gb", archive.MAX_EXTRACT_BYTES / 1e9,
+      "Refuse an archive whose members hold more than this many GB (10^9 "
+      "bytes) together: a decompression bomb would fill the disk.",
+      lower_bound=0.0)
+  flags.DEFINE_integer(
+      "max_members", archive.MAX_MEMBERS,
+      "Refuse an archive with more members (files, folders, links) than "
+      "this.", lower_bound=1)
 
 
 def define_lm_flags():
@@ -306,6 +322,9 @@ def _in_flag_terms(error):
                 "--download_stall_s.")
   elif isinstance(error, checksums.ChecksumFileTooLargeError):
     message += " Raise --checksum_file_max_bytes if it is right."
+  elif isinstance(error, archive.ExtractionLimitError):
+    message += (" Raise --max_extract_gb or --max_members if the archive is "
+                "trusted.")
   return message
 
 

@@ -14,6 +14,7 @@ FFT release the GIL) and `transcribe.py` calls it directly.
 import numpy as np
 import soundfile
 
+from data import safe_path
 from data import vocabulary
 
 
@@ -113,7 +114,8 @@ def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
     ValueError, OSError, RuntimeError, soundfile.LibsndfileError: for a
       file that is not mono audio at `sample_rate` or cannot be read.
   """
-  samples, rate = soundfile.read(path, dtype="float64", always_2d=False)
+  samples, rate = soundfile.read(safe_path.for_tools(path), dtype="float64",
+                                 always_2d=False)
   if rate != sample_rate:
     raise ValueError("%d Hz, expected %d Hz" % (rate, sample_rate))
   if samples.ndim != 1:

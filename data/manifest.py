@@ -31,6 +31,7 @@ import soundfile
 from data import atomic_file
 from data import featurizer
 from data import progress
+from data import safe_path
 from data import vocabulary
 
 HEADER = ("wav_filename", "wav_filesize", "transcript")
@@ -231,7 +232,7 @@ def _audio_problem(entry, token_to_index, check):
   if size == 0:
     return "empty_file", "%s is empty (0 bytes)" % path
   try:
-    info = soundfile.info(path)
+    info = soundfile.info(safe_path.for_tools(path))
   except (RuntimeError, soundfile.LibsndfileError) as e:
     return "not_audio", "%s cannot be read as audio: %s" % (path, e)
   if info.frames == 0:

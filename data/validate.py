@@ -40,6 +40,7 @@ import soundfile
 from data import atomic_file
 from data import featurizer
 from data import manifest
+from data import safe_path
 from data import vocabulary
 
 EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE = 0, 1, 2
@@ -82,7 +83,7 @@ def audio_hours(entries, num_threads):
   """Total duration of the entries' audio, in hours (headers only)."""
   def seconds(entry):
     try:
-      info = soundfile.info(entry.wav_filename)
+      info = soundfile.info(safe_path.for_tools(entry.wav_filename))
     except (RuntimeError, OSError):  # changed since its check: not counted
       return 0.0
     return info.frames / float(info.samplerate)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.helpers import hostile
 from tests.transcription import test_output
 from tests.transcription import tiny_model
 
@@ -89,6 +90,31 @@ def test_other_formats_transcribe_like_their_twin_and_bad_files_are_skipped(
                      result.stderr), result.stderr
   assert "%s: converted 44100 Hz -> 16000 Hz, 2 channels -> mono" % flac in (
       result.stderr)
+
+
+def test_names_sox_would_run_or_parse_are_files_on_argv_and_stdin(
+    trained, tmp_path):
+  _, export_dir, utterances = trained
+  wav = utterances[3][0]
+  work = tmp_path / "work"
+  work.mkdir()
+  # Real audio under the names sox reads as an option or standard input;
+  # text no reader takes under the names sox runs as commands.
+  for name in hostile.option_names("wav"):
+    shutil.copy(wav, str(work / name))
+  commands = [hostile.command_name(tag, "m4a") for tag in ("_arg", "_stdin")]
+  for name in commands:
+    (work / name).write_bytes(b"this is not audio\n" * 50)
+  result = _run(["--saved_model=" + export_dir, "--output_format=json",
+                 "--", wav, commands[0], "-x.wav", "-"],
+                stdin="%s\n-\n" % commands[1], cwd=str(work))
+  assert result.returncode == 1
+  out = [json.loads(line) for line in result.stdout.splitlines()]
+  assert [o["path"] for o in out] == [wav, "-x.wav", "-"]
+  assert out[0]["text"] and [o["text"] for o in out] == [out[0]["text"]] * 3
+  for name in commands:
+    assert "error: %s: not a readable audio file" % name in result.stderr
+  assert hostile.planted(str(tmp_path), ROOT) == []
 
 
 def _long_recording(utterances, path, seconds=180.0):

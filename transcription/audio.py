@@ -8,7 +8,8 @@ averaged into one, and a rate other than the model's is converted with soxr
 recording never sits in memory whole.
 
 The library raises `AudioError` naming the file and the reason; the CLI words
-it for the user.
+it for the user. Names reach sox and libsndfile only through
+`safe_path.for_tools`, so `|cmd`, `-` or `-x.wav` is read as a file.
 """
 
 import os
@@ -19,6 +20,7 @@ import numpy as np
 import soundfile
 
 from data import manifest
+from data import safe_path
 
 # Samples read per block (before resampling): 10 s at 48 kHz. Memory per
 # file stays a few blocks whatever its length.
@@ -84,7 +86,7 @@ def probe(path):
   if os.path.getsize(path) == 0:
     raise AudioError(path, "empty file")
   try:
-    info = soundfile.info(path)
+    info = soundfile.info(safe_path.for_tools(path))
     info = AudioInfo(path, info.samplerate, info.channels, info.frames,
                      "soundfile")
   except (soundfile.LibsndfileError, RuntimeError) as e:
@@ -108,8 +110,8 @@ def _probe_with_sox(path, soundfile_error):
                      % _reason(soundfile_error))
   fields = []
   for option in ("-r", "-c", "-s"):
-    result = subprocess.run(["soxi", option, path], capture_output=True,
-                            text=True)
+    result = subprocess.run(["soxi", option, safe_path.for_tools(path)],
+                            capture_output=True, text=True)
     if result.returncode != 0:
       raise AudioError(path, "not a readable audio file (%s)"
                        % _reason(soundfile_error))
@@ -150,8 +152,9 @@ def read_blocks(info, sample_rate, block_frames=BLOCK_FRAMES):
     resampler = _resampler(info.sample_rate, sample_rate)
   frames_read = 0
   try:
-    for block in soundfile.blocks(info.path, blocksize=block_frames,
-                                  dtype="float32", always_2d=True):
+    for block in soundfile.blocks(safe_path.for_tools(info.path),
+                                  blocksize=block_frames, dtype="float32",
+                                  always_2d=True):
       frames_read += block.shape[0]
       mono = _down_mix(block)
       if resampler is not None:
@@ -193,8 +196,9 @@ def _resampler(in_rate, out_rate):
 
 def _sox_blocks(info, sample_rate, block_frames):
   """Decodes through `sox` (which also down-mixes and resamples)."""
-  command = ["sox", "-V1", info.path, "-t", "raw", "-e", "floating-point",
-             "-b", "32", "-c", "1", "-r", str(sample_rate), "-"]
+  command = ["sox", "-V1", safe_path.for_tools(info.path), "-t", "raw",
+             "-e", "floating-point", "-b", "32", "-c", "1", "-r",
+             str(sample_rate), "-"]
   process = subprocess.Popen(command, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
   try:

@@ -21,6 +21,7 @@ from absl import logging
 from data import atomic_file
 from data import manifest as manifest_format
 from data import progress
+from data import safe_path
 from data.downloading import common
 
 
@@ -45,8 +46,9 @@ def _sox(source, dest, sample_rate):
   final name that a re-run would skip as converted.
   """
   with atomic_file.atomic_path(dest) as temp:
-    command = ["sox", "-V1", source, "-t", "wav", "-r", str(sample_rate),
-               "-c", "1", "-b", "16", temp]
+    command = ["sox", "-V1", safe_path.for_tools(source), "-t", "wav", "-r",
+               str(sample_rate), "-c", "1", "-b", "16",
+               safe_path.for_tools(temp)]
     try:
       result = subprocess.run(command, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, check=False)
@@ -83,7 +85,7 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
   if not todo:
     return 0
   require_sox()
-  for directory in sorted({os.path.dirname(dst) for _, dst in todo}):
+  for directory in sorted({os.path.dirname(dst) for _, dst in todo} - {""}):
     os.makedirs(directory, exist_ok=True)
   logging.info("Converting %d of %d files of %s with %d workers.", len(todo),
                len(jobs), label, num_workers)

@@ -109,12 +109,13 @@ def normalize_librispeech_transcript(text):
   return " ".join(text.split()).lower()
 
 
-def read_librispeech_transcripts(subset_dir):
+def read_librispeech_transcripts(subset_dir, archive):
   """Lists the utterances of an extracted LibriSpeech subset.
 
   Args:
     subset_dir: `.../LibriSpeech/<subset>`, holding `<spk>/<chap>/` folders
       with `<spk>-<chap>.trans.txt` and `<spk>-<chap>-<utt>.flac` files.
+    archive: the archive they came from, named in errors.
 
   Returns:
     A list of (utterance id, flac path, normalized transcript), in sorted
@@ -123,6 +124,8 @@ def read_librispeech_transcripts(subset_dir):
   Raises:
     TranscriptError: no transcript files, a malformed line, or an utterance
       id listed twice.
+    common.UnsafeNameError: an utterance id that is not a plain file name
+      (it becomes `<id>.wav` in the wav folder).
   """
   utterances = []
   seen = set()
@@ -141,6 +144,7 @@ def read_librispeech_transcripts(subset_dir):
             raise TranscriptError("%s line %d is not '<utterance-id> <text>'."
                                   % (path, number))
           utterance_id, text = parts
+          common.check_plain_name(utterance_id, archive, path, number)
           if utterance_id in seen:
             raise TranscriptError("utterance %s is listed twice (again in %s)."
                                   % (utterance_id, path))
@@ -180,7 +184,8 @@ def prepare_librispeech_subset(data_dir, subset, config):
   steps.ensure_extracted(archive_name(subset),
                          os.path.join(data_dir, subset),
                          os.path.join(root, subset), config)
-  utterances = read_librispeech_transcripts(os.path.join(root, subset))
+  utterances = read_librispeech_transcripts(os.path.join(root, subset),
+                                            archive_name(subset))
   wav_dir = os.path.join(root, subset + "-wav")
   wavs = [os.path.join(wav_dir, utt + ".wav") for utt, _, _ in utterances]
   steps.convert([(flac, wav) for (_, flac, _), wav in zip(utterances, wavs)],

@@ -96,6 +96,8 @@ def read_ljspeech_metadata(path, vocabulary):
 
   Raises:
     MetadataError: on a line without three fields.
+    common.UnsafeNameError: a clip id that is not a plain file name (it
+      becomes `<id>.wav` in the wav folders).
   """
   utterances, empty = [], []
   dropped = collections.Counter()
@@ -108,6 +110,7 @@ def read_ljspeech_metadata(path, vocabulary):
       if len(fields) != 3:
         raise MetadataError("%s line %d has %d '|'-separated fields, not 3."
                               % (path, number, len(fields)))
+      common.check_plain_name(fields[0], ARCHIVE, path, number)
       transcript = normalize_to_vocabulary(fields[2], vocabulary, dropped)
       if transcript:
         utterances.append((fields[0], transcript))

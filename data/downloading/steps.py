@@ -25,9 +25,13 @@ SAMPLE_RATE_HZ = 16000
 #   show_progress: draw progress bars on stderr.
 #   stall_bytes, stall_window_s: a transfer that brings fewer than
 #     stall_bytes in stall_window_s seconds stops (0: no minimum rate).
+#   max_extract_bytes, max_members: an archive extracting to more bytes or
+#     members is refused (None: no limit); default archive.py's limits.
 DownloadConfig = collections.namedtuple("DownloadConfig", [
     "base_url", "checksums", "skip_checksum", "keep_archives", "num_workers",
-    "show_progress", "stall_bytes", "stall_window_s"], defaults=(0, 0))
+    "show_progress", "stall_bytes", "stall_window_s", "max_extract_bytes",
+    "max_members"],
+    defaults=(0, 0, archive_lib.MAX_EXTRACT_BYTES, archive_lib.MAX_MEMBERS))
 
 
 def download(archive_name, archive, digest, config):
@@ -64,7 +68,9 @@ def verify(archive, digest):
 def extract(archive, target_dir, config):
   """Step 3: unpacks `archive` safely, then deletes it unless kept."""
   archive_lib.extract_archive(archive, target_dir,
-                              show_progress=config.show_progress)
+                              show_progress=config.show_progress,
+                              max_bytes=config.max_extract_bytes,
+                              max_members=config.max_members)
   if not config.keep_archives:
     os.remove(archive)
 

@@ -21,6 +21,7 @@ import numpy as np
 import soundfile
 
 from data import atomic_file
+from data import safe_path
 from data.synthesis import text as text_lib
 
 SAMPLE_RATE = 16000  # Hz, LibriSpeech's rate.
@@ -254,8 +255,9 @@ def transform(wav_path, speaker, style, tools):
   if speaker.engine != "espeak-ng" and speaker.pitch:
     effects += ["pitch", str(speaker.pitch)]
   effects += ["rate", "-v", str(SAMPLE_RATE)]
-  raw = _run([tools["sox"], "-V1", wav_path, "-t", "raw", "-e",
-              "floating-point", "-b", "32", "-"] + effects, "sox")
+  raw = _run([tools["sox"], "-V1", safe_path.for_tools(wav_path), "-t",
+              "raw", "-e", "floating-point", "-b", "32", "-"] + effects,
+             "sox")
   return np.frombuffer(raw, dtype=np.float32).astype(np.float64)
 
 

@@ -23,14 +23,15 @@ import soundfile
 from data import download
 from data.downloading import fetch
 from tests.data.downloading import fakes
+from tests.helpers import hostile
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO_ROOT, "data", "download.py")
 
 
-def _run_cli(*args, env=None):
-  return subprocess.run([sys.executable, SCRIPT] + list(args), cwd=REPO_ROOT,
+def _run_cli(*args, env=None, cwd=REPO_ROOT):
+  return subprocess.run([sys.executable, SCRIPT] + list(args), cwd=cwd,
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                         text=True, env=env, timeout=120, check=False)
 
@@ -145,8 +146,11 @@ def test_main_turns_a_full_disk_into_one_line(monkeypatch, capsys):
   assert "disk full while writing /d/x.wav" in capsys.readouterr().err
 
 
-def _make_ljspeech_archive(mirror_dir, work_dir):
-  """LJSpeech-1.1.tar.bz2 with 11 clips at 22,050 Hz, one without text."""
+def _make_ljspeech_archive(mirror_dir, work_dir, extra_line=None):
+  """LJSpeech-1.1.tar.bz2 with 11 clips at 22,050 Hz, one without text.
+
+  `extra_line` is appended to its metadata.csv.
+  """
   top = os.path.join(work_dir, "LJSpeech-1.1")
   os.makedirs(os.path.join(top, "wavs"))
   normalized = ['Printing, in the only sense with which we are concerned,',
@@ -160,7 +164,7 @@ def _make_ljspeech_archive(mirror_dir, work_dir):
                     fakes.tone(0.3, 22050), 22050, subtype="PCM_16")
     lines.append("%s|%s|%s\n" % (utt, text.upper(), text))
   with open(os.path.join(top, "metadata.csv"), "w") as f:
-    f.writelines(lines)
+    f.writelines(lines + ([extra_line + "\n"] if extra_line else []))
   with tarfile.open(os.path.join(mirror_dir, "LJSpeech-1.1.tar.bz2"),
                     "w:bz2") as tar:
     tar.add(top, arcname="LJSpeech-1.1")
@@ -201,11 +205,126 @@ def test_cli_ljspeech_resamples_to_16k_and_splits_90_10(tmp_path):
   assert again.returncode == 0 and "manifests are complete" in again.stderr
 
 
+def test_cli_a_data_dir_named_like_a_command_is_a_folder(mirror, tmp_path):
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-other")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-other.tar.gz"])
+  work = tmp_path / "work"
+  work.mkdir()
+  # Every sox source and destination starts with it: `touch PWNED; d/...`.
+  data_dir = "|touch %s;d" % hostile.MARKER
+  result = _run_cli("--data_dir=" + data_dir, "--base_url=" + mirror.url,
+                    "--checksum_file=" + md5sum, "--subsets=dev-other",
+                    cwd=str(work))
+  assert result.returncode == 0, result.stderr
+  _, rows = fakes.read_manifest(str(
+      work / data_dir / "dev-other" / "LibriSpeech" / "dev-other.csv"))
+  assert len(rows) == 2
+  for wav, size, _ in rows:
+    assert wav.startswith(str(work / data_dir) + os.sep)
+    assert int(size) == os.path.getsize(wav)
+  assert hostile.planted(str(tmp_path), REPO_ROOT) == []
+
+
+def _hostile_id(case, tmp_path):
+  """An utterance id that climbs out of the data folder or is absolute."""
+  if case == "climb":
+    return "../../../../pwn"
+  outside = tmp_path / "elsewhere"
+  outside.mkdir()
+  soundfile.write(str(outside / "pwn.flac"), fakes.tone(0.3, 16000), 16000)
+  soundfile.write(str(outside / "pwn.wav"), fakes.tone(0.3, 22050), 22050)
+  return str(outside / "pwn")
+
+
+def _assert_refused_by_name(result, archive, text_file, line, utt):
+  assert result.returncode == 1
+  assert "Traceback" not in result.stderr
+  error = result.stderr.strip().splitlines()[-1]
+  assert error == (
+      "download.py: error: %s: %s line %d names %r, which is not a plain file "
+      "name (no separators, '..' or control characters); refusing to write "
+      "outside its folder." % (archive, text_file, line, utt))
+
+
+@pytest.mark.parametrize("case", ["climb", "absolute"])
+def test_cli_refuses_librispeech_ids_that_are_not_plain_names(
+    mirror, tmp_path, case):
+  utt = _hostile_id(case, tmp_path)
+  # A checksum-verified archive whose FLAC for the climbing id is one of
+  # its members: without the check its wav lands beside the data folder.
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean", "%s HELLO" % utt, "pwn.flac")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz"])
+  data_dir = tmp_path / "data"
+  args = ["--data_dir=%s" % data_dir, "--base_url=" + mirror.url,
+          "--checksum_file=" + md5sum, "--subsets=dev-clean",
+          "--keep_archives"]
+  text_file = data_dir / "dev-clean" / "LibriSpeech" / "dev-clean" / "174"
+  text_file = text_file / "50561" / "174-50561.trans.txt"
+  for _ in range(2):  # A re-run, from the extracted tree, refuses it too.
+    result = _run_cli(*args)
+    _assert_refused_by_name(result, "dev-clean.tar.gz", text_file, 2, utt)
+  root = data_dir / "dev-clean" / "LibriSpeech"
+  assert not (root / "dev-clean.csv").exists()
+  assert not os.path.exists(str(root / "dev-clean-wav"))
+  wavs = [os.path.join(d, f) for d, _, files in os.walk(str(tmp_path))
+          for f in files if f.endswith(".wav")]
+  assert wavs == ([] if case == "climb" else [utt + ".wav"])
+
+
+@pytest.mark.parametrize("case", ["climb", "absolute"])
+def test_cli_refuses_ljspeech_ids_that_are_not_plain_names(tmp_path, case):
+  utt = _hostile_id(case, tmp_path)
+  mirror_dir = tmp_path / "mirror"
+  mirror_dir.mkdir()
+  _make_ljspeech_archive(str(mirror_dir), str(tmp_path / "src"),
+                         "%s|HELLO|hello" % utt)
+  archive = mirror_dir / "LJSpeech-1.1.tar.bz2"
+  checksums = tmp_path / "md5sum.txt"
+  checksums.write_text("%s  %s\n" % (fakes.md5(str(archive)), archive.name))
+  data_dir = tmp_path / "data"
+  before = sorted(os.listdir(str(tmp_path)))
+  result = _run_cli("--dataset=ljspeech", "--data_dir=%s" % data_dir,
+                    "--base_url=" + mirror_dir.as_uri(),
+                    "--checksum_file=%s" % checksums)
+  root = data_dir / "LJSpeech-1.1"
+  _assert_refused_by_name(result, archive.name, root / "metadata.csv", 12,
+                          utt)
+  assert not os.path.exists(str(root / "wav16k"))
+  assert not list(root.glob("ljspeech-*.csv"))
+  assert sorted(os.listdir(str(tmp_path))) == sorted(before + ["data"])
+
+
+@pytest.mark.parametrize("flag,expected", [
+    ("--max_extract_gb=0.000001", "would extract to more than 1000 bytes"),
+    ("--max_members=5", "holds more than 5 members")])
+def test_cli_extraction_limits_are_one_line_naming_archive_and_flag(
+    mirror, tmp_path, flag, expected):
+  fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
+                                 "dev-clean")
+  md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz"])
+  data_dir = tmp_path / "data"
+  args = ["--data_dir=%s" % data_dir, "--base_url=" + mirror.url,
+          "--checksum_file=" + md5sum, "--subsets=dev-clean", flag]
+  archive = data_dir / "dev-clean" / "dev-clean.tar.gz"
+  for _ in range(2):
+    result = _run_cli(*args)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("download.py: error: %s %s" % (archive, expected))
+    assert error.endswith("Raise --max_extract_gb or --max_members if the "
+                          "archive is trusted.")
+    assert os.listdir(str(data_dir / "dev-clean")) == ["dev-clean.tar.gz"]
+  # The defaults let it through.
+  assert _run_cli(*args[:-1]).returncode == 0
+
+
 def test_cli_help_lists_the_flags():
   result = _run_cli("--helpfull")  # absl exits 1 after printing help.
   for flag in ("data_dir", "train_only", "dev_only", "test_only", "subsets",
                "base_url", "checksum_file", "skip_checksum", "num_workers",
-               "dataset", "keep_archives"):
+               "dataset", "keep_archives", "max_extract_gb", "max_members"):
     assert re.search(r"--(\[no\])?%s:" % flag, result.stdout), flag
 
 

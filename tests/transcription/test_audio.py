@@ -9,6 +9,7 @@ import pytest
 import soundfile
 
 from tests import conftest
+from tests.helpers import hostile
 from transcription import audio
 
 RATE = 16000
@@ -114,3 +115,31 @@ def test_missing_soxr_names_the_pip_line(twin, monkeypatch):
   monkeypatch.setitem(sys.modules, "soxr", None)
   with pytest.raises(ImportError, match="pip install soxr"):
     audio.read_all(files["flac"], RATE)
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="needs sox")
+@pytest.mark.parametrize("name", [hostile.command_name("", "sox")] +
+                         hostile.option_names("sox"))
+def test_names_sox_would_run_or_parse_are_read_as_files(
+    tmp_path, twin, monkeypatch, name):
+  samples, files = twin
+  # SoX's own format, which libsndfile cannot read: soxi and sox get the name.
+  subprocess.run(["sox", files["wav"], "-t", "sox", str(tmp_path / name)],
+                 check=True)
+  monkeypatch.chdir(tmp_path)
+  read, info = audio.read_all(name, RATE)
+  assert (info.path, info.reader, info.sample_rate) == (name, "sox", RATE)
+  assert _snr_db(samples, read) > 40
+  assert hostile.planted(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", [hostile.command_name("", "m4a")] +
+                         hostile.option_names("m4a"))
+def test_unreadable_files_under_such_names_are_an_error_not_a_command(
+    tmp_path, monkeypatch, name):
+  (tmp_path / name).write_bytes(b"this is not audio\n" * 50)
+  monkeypatch.chdir(tmp_path)
+  with pytest.raises(audio.AudioError) as e:
+    audio.read_all(name, RATE)
+  assert str(e.value).startswith(name + ": not a readable audio file")
+  assert hostile.planted(tmp_path) == []

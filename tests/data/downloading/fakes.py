@@ -126,7 +126,7 @@ def md5(path):
 
 
 def make_librispeech_archive(mirror_dir, work_dir, subset, texts=None,
-                             seconds=None):
+                             seconds=None, extra_line=None, top_flac=None):
   """Writes `<mirror_dir>/<subset>.tar.gz` in the real LibriSpeech layout.
 
   Args:
@@ -135,6 +135,9 @@ def make_librispeech_archive(mirror_dir, work_dir, subset, texts=None,
     texts: {(speaker, chapter): [transcript, ...]}; default
       LIBRISPEECH_TEXTS[subset].
     seconds: {utterance id: seconds}; any other utterance lasts 0.3 s.
+    extra_line: a line appended to the last chapter's transcript.
+    top_flac: a FLAC file name added at the top of the archive, beside
+      `LibriSpeech/`.
 
   Returns:
     dict utterance id -> upper-case transcript.
@@ -157,9 +160,16 @@ def make_librispeech_archive(mirror_dir, work_dir, subset, texts=None,
     with open(os.path.join(chapter_dir, "%s-%s.trans.txt" % (speaker, chapter)),
               "w") as f:
       f.writelines(lines)
+      if extra_line and (speaker, chapter) == list(
+          texts or LIBRISPEECH_TEXTS[subset])[-1]:
+        f.write(extra_line + "\n")
   with tarfile.open(os.path.join(mirror_dir, subset + ".tar.gz"),
                     "w:gz") as tar:
     tar.add(top, arcname="LibriSpeech")
+    if top_flac:
+      flac = os.path.join(work_dir, subset, top_flac)
+      soundfile.write(flac, tone(0.3, 16000), 16000, format="FLAC")
+      tar.add(flac, arcname=top_flac)
   return utterances
 
 

@@ -8,6 +8,7 @@ import soundfile
 from data.downloading import convert
 from tests.data.downloading import fakes
 from tests.helpers import durability
+from tests.helpers import hostile
 
 
 
@@ -54,3 +55,29 @@ def test_sox_output_is_fsynced_then_renamed(tmp_path, monkeypatch):
   assert durability.durably_renamed(synced, dest)
   assert soundfile.info(dest).samplerate == 16000
   assert os.listdir(str(tmp_path / "wav")) == ["a.wav"]
+
+
+@pytest.mark.parametrize("name", [hostile.command_name("", "flac")] +
+                         hostile.option_names("flac"))
+def test_conversion_reads_and_writes_names_sox_would_run_or_parse(
+    tmp_path, monkeypatch, name):
+  soundfile.write(str(tmp_path / name), fakes.tone(0.2, 44100), 44100,
+                  format="FLAC")
+  monkeypatch.chdir(tmp_path)
+  out = "|touch %s_out;x.wav" % hostile.MARKER
+  assert convert.convert_audio([(name, out)], 16000, 1, "t", False) == 1
+  audio, rate = soundfile.read(str(tmp_path / out))
+  assert (rate, len(audio)) == (16000, 3200)
+  assert hostile.planted(tmp_path) == []
+
+
+def test_an_unreadable_file_named_like_a_command_is_a_clear_error(
+    tmp_path, monkeypatch):
+  name = hostile.command_name("", "flac")
+  (tmp_path / name).write_bytes(b"fLaC not really")
+  monkeypatch.chdir(tmp_path)
+  with pytest.raises(convert.ConversionError,
+                     match=r"^sox could not convert \|touch PWNED\.flac: "):
+    convert.convert_audio([(name, "out.wav")], 16000, 1, "t", False)
+  assert hostile.planted(tmp_path) == []
+  assert sorted(os.listdir(tmp_path)) == [name]

@@ -13,6 +13,7 @@ import soundfile
 
 from data.synthesis import runner
 from data.synthesis import voices as voices_lib
+from tests.helpers import hostile
 
 
 def _tools():
@@ -114,3 +115,20 @@ def test_noise_floor_is_seeded_at_its_level_and_tilt(num_samples):
     return power[:len(power) * 500 // 8000].sum() / power.sum()
   assert low_share(noise) < 0.1 < 0.5 < low_share(
       voices_lib.noise_floor(num_samples, pink))
+
+
+@pytest.mark.parametrize("name", [hostile.command_name("", "wav")] +
+                         hostile.option_names("wav"))
+def test_transform_reads_names_sox_would_run_or_parse_as_files(
+    name, tmp_path, monkeypatch):
+  t = np.arange(16000) / 16000.0
+  tone = 0.5 * np.sin(2 * np.pi * 440 * t)
+  soundfile.write(str(tmp_path / name), tone, 16000, format="WAV")
+  soundfile.write(str(tmp_path / "plain.wav"), tone, 16000)
+  speaker = voices_lib.Speaker(1, "flite", "rms", "M", 1.0, 0)
+  style = voices_lib.UtteranceStyle(1.0, -3.0, -60.0, 0.5, 0.1, 0.1, 1)
+  monkeypatch.chdir(tmp_path)
+  out = voices_lib.transform(name, speaker, style, _tools())
+  np.testing.assert_array_equal(
+      out, voices_lib.transform("plain.wav", speaker, style, _tools()))
+  assert len(out) > 15000 and hostile.planted(tmp_path) == []

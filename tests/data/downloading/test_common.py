@@ -1,0 +1,20 @@
+"""Tests for data/downloading/common.py: names read from archives."""
+
+import pytest
+
+from data.downloading import common
+
+
+@pytest.mark.parametrize("name", ["84-121123-0000", "LJ001-0001", "a.b",
+                                  "|touch x", "-x"])
+def test_plain_names_pass_unchanged(name):
+  assert common.check_plain_name(name, "a.tar.gz", "t.txt", 3) == name
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../pwn", "a/../../b",
+                                  "/etc/pwn", "a\\b", "a\tb", "a\x00b"])
+def test_other_names_are_refused_naming_archive_file_and_line(name):
+  with pytest.raises(common.UnsafeNameError) as e:
+    common.check_plain_name(name, "a.tar.gz", "/x/t.txt", 3)
+  assert str(e.value).startswith("a.tar.gz: /x/t.txt line 3 names %r, "
+                                 % name)
