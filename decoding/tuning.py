@@ -21,12 +21,12 @@ import multiprocessing
 import os
 
 import numpy as np
-import soundfile
 
 from data import atomic_file
-from data import featurizer
 from data import progress
 from decoding import scoring
+from transcription import audio
+from transcription import pipeline
 
 # One grid point's outcome; wer/cer are corpus-level (total edit distance
 # over total reference length).
@@ -106,7 +106,7 @@ def acoustic_outputs(model, paths, batch_size=16, show_progress=True):
 
   Args:
     model: from `load_model`.
-    paths: audio files (16-bit wav at the model's sample rate).
+    paths: audio files (any format transcribe.py reads).
     batch_size: utterances per model call; files are batched by length so
       little time goes to padding.
     show_progress: show progress on stderr.
@@ -119,13 +119,12 @@ def acoustic_outputs(model, paths, batch_size=16, show_progress=True):
   Raises:
     TuningError: a file cannot be read.
   """
-  settings = model.settings
-  labels = list(settings.labels)
-  audio = (settings.sample_rate, settings.window_ms, settings.stride_ms)
+  labels = list(model.settings.labels)
   outputs = [None] * len(paths)
   bar = _bar("acoustic model", len(paths), "utterances", show_progress)
-  for chunk, batch, lengths in _feature_batches(paths, audio, batch_size):
-    probs, frames = model(batch, lengths)
+  for chunk, waveforms in _waveform_batches(paths, model.settings,
+                                            batch_size):
+    probs, frames = pipeline.model_outputs(model, waveforms)
     for row, i in enumerate(chunk):
       outputs[i] = probs[row, :int(frames[row])]
     bar.update(len(chunk))
@@ -134,31 +133,29 @@ def acoustic_outputs(model, paths, batch_size=16, show_progress=True):
   return probabilities, out_lengths, labels
 
 
-def _feature_batches(paths, audio, batch_size):
-  """Yields (indexes, features [b, time, bins, 1], lengths [b, 1]).
+def _waveform_batches(paths, settings, batch_size):
+  """Yields (indexes, mono waveforms at the model's rate) a batch at a time.
 
-  Files are grouped by duration (read from their headers), so batches carry
-  little padding, and featurized one batch at a time, so memory stays flat
-  on a long manifest.
+  Files are read as transcription reads them (any format sox or libsndfile
+  reads, resampled), grouped by duration (from their headers) so batches
+  carry little padding, and one batch at a time, so memory stays flat on a
+  long manifest.
   """
+  window = int(settings.sample_rate * settings.window_ms / 1000.0)
   try:
-    durations = [soundfile.info(p).frames for p in paths]
-  except (RuntimeError, OSError) as e:
+    durations = [audio.probe(p).duration or 0.0 for p in paths]
+    order = np.argsort(durations, kind="stable")
+    for first in range(0, len(order), batch_size):
+      chunk = order[first:first + batch_size]
+      waveforms = [audio.read_all(paths[i], settings.sample_rate)[0]
+                   for i in chunk]
+      for i, waveform in zip(chunk, waveforms):
+        if len(waveform) < window:
+          raise TuningError("%s: shorter than one %g ms window"
+                            % (paths[i], settings.window_ms))
+      yield chunk, waveforms
+  except (audio.AudioError, ImportError) as e:
     raise TuningError(str(e)) from None
-  order = np.argsort(durations, kind="stable")
-  for first in range(0, len(order), batch_size):
-    chunk = order[first:first + batch_size]
-    features = []
-    for i in chunk:
-      try:
-        features.append(featurizer.featurize_file(paths[i], *audio))
-      except (RuntimeError, ValueError, OSError) as e:
-        raise TuningError("%s: %s" % (paths[i], e)) from None
-    batch = np.zeros((len(chunk), max(f.shape[0] for f in features)) +
-                     features[0].shape[1:], np.float32)
-    for row, f in enumerate(features):
-      batch[row, :f.shape[0]] = f
-    yield chunk, batch, np.array([[f.shape[0]] for f in features], np.int32)
 
 
 def pad(matrices, blank):

@@ -127,15 +127,8 @@ class Transcriber(object):
   def _decode_batch(self, batch):
     """Runs the model and the decoder on (result, number, chunk) triples."""
     s = self._settings
-    feats = [featurizer.featurize_samples(chunk.samples, s.sample_rate,
-                                          s.window_ms, s.stride_ms)
-             for _, _, chunk in batch]
-    frames = max(f.shape[0] for f in feats)
-    features = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
-    for i, f in enumerate(feats):
-      features[i, :f.shape[0]] = f
-    lengths = np.array([[f.shape[0]] for f in feats], np.int32)
-    probabilities, out_lengths = self._model(features, lengths)
+    probabilities, out_lengths = model_outputs(
+        self._model, [chunk.samples for _, _, chunk in batch])
     texts = self._decoder.decode_batch(probabilities, out_lengths)
     for i, (result, number, chunk) in enumerate(batch):
       start = chunk.start / float(s.sample_rate)
@@ -160,3 +153,28 @@ class Transcriber(object):
     self._files_done += 1
     return result
 
+
+def model_outputs(model, waveforms):
+  """Featurizes waveforms as the model's settings say and runs it on them.
+
+  The one place that pads a batch for the model: transcription runs it on
+  chunks, the LM tuning on whole utterances.
+
+  Args:
+    model: a `model.ExportedModel` or `model.CheckpointModel`.
+    waveforms: mono float arrays at the model's sample rate, each at least
+      one window long.
+
+  Returns:
+    (probabilities float32 [batch, time, classes], lengths [batch]): the
+    model's softmax outputs and the real output frames of each.
+  """
+  s = model.settings
+  feats = [featurizer.featurize_samples(w, s.sample_rate, s.window_ms,
+                                        s.stride_ms) for w in waveforms]
+  frames = max(f.shape[0] for f in feats)
+  features = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
+  for i, f in enumerate(feats):
+    features[i, :f.shape[0]] = f
+  lengths = np.array([[f.shape[0]] for f in feats], np.int32)
+  return model(features, lengths)

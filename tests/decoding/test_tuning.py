@@ -326,6 +326,18 @@ def test_cli_runs_a_real_export_once_and_caches_its_outputs(tmp_path, arpa):
   proc = _tune_lm(*args)
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert "Acoustic outputs of 4 utterances from" in proc.stdout
+  # Audio in another format and at another rate is read as transcribe.py
+  # reads it: a 44.1 kHz FLAC of a tuning clip gives that clip's outputs.
+  clip = os.path.join(str(tmp_path), "tune-0.wav")
+  flac = str(tmp_path / "clip44k.flac")
+  subprocess.run(["sox", clip, "-r", "44100", flac], check=True)
+  model = tuning.load_model(export_path)
+  (wav_probs, wav_len, _), (flac_probs, flac_len, _) = [
+      tuning.acoustic_outputs(model, [p], show_progress=False)
+      for p in (clip, flac)]
+  assert abs(int(wav_len[0]) - int(flac_len[0])) <= 1
+  n = min(int(wav_len[0]), int(flac_len[0]))
+  assert np.abs(wav_probs[0, :n] - flac_probs[0, :n]).mean() < 0.05
   # A file that is not audio is named, not a traceback.
   bad = tmp_path / "bad.wav"
   bad.write_bytes(b"RIFF....WAVEjunk")
