@@ -2,7 +2,8 @@
 
 `round_trip` encodes a waveform with MP3 (LAME, at a low bitrate) or GSM
 06.10 (8 kHz, 13 kbit/s) and decodes it back, through sox's standard input
-and output: sox is only ever given fixed arguments, never a file name. The
+and output: sox is only ever given fixed arguments, never a file name, and
+runs in its repeatable mode (its dither seeded alike every time). The
 decoded audio is shifted back by the codec's delay (found by
 cross-correlation) and cut or padded to the input's length, so the words stay
 on their frames.
@@ -34,7 +35,7 @@ def _raw(sample_rate):
 def _sox(args, data):
   """Runs sox with `args` on stdin `data`; its stdout bytes."""
   try:
-    done = subprocess.run(["sox", "-V1"] + args, input=data,
+    done = subprocess.run(["sox", "-V1", "-R"] + args, input=data,
                           capture_output=True, timeout=_TIMEOUT_SEC,
                           check=False)
   except (OSError, subprocess.TimeoutExpired) as e:
