@@ -26,13 +26,13 @@ class CodecError(RuntimeError):
   """sox is missing, lacks a codec, or failed on an utterance."""
 
 
-def _raw(sample_rate):
+def raw_options(sample_rate):
   """sox options for headerless float32 mono at `sample_rate` Hz."""
   return ["-t", "raw", "-e", "floating-point", "-b", "32", "-c", "1",
           "-r", str(int(sample_rate))]
 
 
-def _sox(args, data):
+def sox(args, data):
   """Runs sox with `args` on stdin `data`; its stdout bytes."""
   try:
     done = subprocess.run(["sox", "-V1", "-R"] + args, input=data,
@@ -73,11 +73,11 @@ def round_trip(samples, name, sample_rate, rng):
   options, bitrates = CODECS[name]
   if bitrates:
     options = options + ["-C", str(bitrates[rng.integers(len(bitrates))])]
-  raw = _raw(sample_rate)
-  encoded = _sox(raw + ["-"] + options + ["-"],
+  raw = raw_options(sample_rate)
+  encoded = sox(raw + ["-"] + options + ["-"],
                  np.clip(samples, -1, 1).astype(np.float32).tobytes())
   decoded = np.frombuffer(
-      _sox(["-t", options[1], "-"] + raw + ["-"], encoded),
+      sox(["-t", options[1], "-"] + raw + ["-"], encoded),
       np.float32).astype(np.float64)
   decoded = decoded[_delay(decoded, samples):][:len(samples)]
   return np.pad(decoded, (0, len(samples) - len(decoded)))

@@ -54,9 +54,24 @@ def _check_prob(prob):
     raise ValueError("probability %r is not within [0, 1]" % prob)
 
 
+def fast_fft_size(n):
+  """The smallest 2^a 3^b 5^c >= n: FFTs of other sizes can be many times
+  slower (a prime size is the worst)."""
+  best = 1 << max(n - 1, 0).bit_length()
+  power5 = 1
+  while power5 < best:
+    power35 = power5
+    while power35 < best:
+      size = power35 << max((n - 1) // power35, 0).bit_length()
+      best = min(best, size)
+      power35 *= 3
+    power5 *= 5
+  return best
+
+
 def fft_convolve(signal, response):
   """`signal` [n] convolved with `response` [m], cut to n samples."""
-  size = 1 << (len(signal) + len(response) - 2).bit_length()
+  size = fast_fft_size(len(signal) + len(response) - 1)
   spectrum = np.fft.rfft(signal, size) * np.fft.rfft(response, size)
   return np.fft.irfft(spectrum, size)[:len(signal)]
 
@@ -167,9 +182,10 @@ class Telephone(object):
     levels = np.round(np.sign(clipped) * np.log1p(_MU * np.abs(clipped)) /
                       np.log1p(_MU) * 127.0) / 127.0
     expanded = np.sign(levels) * np.expm1(np.abs(levels) * np.log1p(_MU)) / _MU
-    spectrum = np.fft.rfft(expanded)
-    spectrum *= self._band(len(spectrum), len(samples))
-    return np.fft.irfft(spectrum, len(samples))
+    size = fast_fft_size(len(samples))
+    spectrum = np.fft.rfft(expanded, size)
+    spectrum *= self._band(len(spectrum), size)
+    return np.fft.irfft(spectrum, size)[:len(samples)]
 
 
 class Codec(object):
@@ -223,12 +239,15 @@ class WaveAugment(object):
 
 
 def _resample(samples, rate, sample_rate):
-  """`samples` at `rate` Hz resampled to `sample_rate` Hz (FFT, band-limited)."""
+  """`samples` at `rate` Hz resampled to `sample_rate` Hz by sox (soxr).
+
+  The samples go through sox's standard input, so no file name reaches it.
+  """
   if rate == sample_rate:
     return samples
-  length = max(int(round(len(samples) * sample_rate / float(rate))), 1)
-  spectrum = np.fft.rfft(samples)[:length // 2 + 1]
-  return np.fft.irfft(spectrum, length) * (length / float(len(samples)))
+  return np.frombuffer(codecs.sox(
+      codecs.raw_options(rate) + ["-"] + codecs.raw_options(sample_rate) +
+      ["-"], samples.astype(np.float32).tobytes()), np.float32)
 
 
 def _read_noise(path, sample_rate):
@@ -237,7 +256,11 @@ def _read_noise(path, sample_rate):
     samples, rate = soundfile.read(path, dtype="float64", always_2d=True)
   except (RuntimeError, OSError, ValueError, soundfile.LibsndfileError) as e:
     raise NoiseDirError("noise file %s cannot be read: %s" % (path, e)) from None
-  samples = _resample(samples.mean(axis=1), rate, sample_rate)
+  try:
+    samples = _resample(samples.mean(axis=1), rate, sample_rate)
+  except codecs.CodecError as e:
+    raise NoiseDirError("noise file %s cannot be resampled: %s" % (
+        path, e)) from None
   if not np.any(samples):
     raise NoiseDirError("noise file %s is silent" % path)
   return samples.astype(np.float32)

@@ -76,8 +76,11 @@ def test_telephone_band_leaves_no_energy_above_4_khz(speech):
   power = np.abs(np.fft.rfft(phone)) ** 2
   freqs = np.fft.rfftfreq(len(phone), 1.0 / RATE)
   assert phone.shape == speech.shape
-  assert power[freqs > 4000].sum() < 1e-20 * power.sum()
-  assert power[freqs < 200].sum() < 1e-20 * power.sum()
+  # 80 dB down: below the quantization noise of the 16-bit input (the
+  # filter's cut to the utterance's length leaks that little).
+  assert power[freqs > 4000].sum() < 1e-8 * power.sum()
+  assert power[freqs < 200].sum() < 1e-8 * power.sum()
+  assert power[(freqs > 400) & (freqs < 3300)].sum() > 0.5 * power.sum()
   assert np.mean((phone - speech) ** 2) > 1e-4 * np.mean(speech ** 2)
 
 
