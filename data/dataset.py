@@ -84,7 +84,8 @@ class DataError(ValueError):
 AUDIO_ERROR_MARKER = "DEEP_SPEECH_AUDIO_READ_ERROR"
 
 
-def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
+def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize,
+                      position=0, wave_augment=None):
   """`featurizer.featurize_file` inside tf.data: never raises.
 
   It runs in a parallel tf.data map: numpy's FFT and array arithmetic release
@@ -96,13 +97,21 @@ def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
   into a clear error; raising here would also make TensorFlow log a Python
   traceback.
 
+  With `wave_augment` (`data/wave_augment.py`), the waveform is augmented,
+  seeded by `position`, before it is featurized.
+
   Returns:
     (features float32 [frames, bins, 1], error message bytes or b"").
   """
   name = path.decode("utf-8")
   try:
-    return featurizer.featurize_file(name, int(sample_rate), window_ms,
-                                     stride_ms, normalize), b""
+    if wave_augment is None:
+      return featurizer.featurize_file(name, int(sample_rate), window_ms,
+                                       stride_ms, normalize), b""
+    samples = wave_augment(featurizer.read_audio(name, int(sample_rate)),
+                           position)
+    return featurizer.featurize_samples(samples, int(sample_rate), window_ms,
+                                        stride_ms, normalize), b""
   except (RuntimeError, OSError, ValueError, soundfile.LibsndfileError) as e:
     bins = featurizer.AudioFeaturizer(int(sample_rate), window_ms,
                                       stride_ms).num_feature_bins
@@ -110,12 +119,14 @@ def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize):
             ("%s: %s" % (name, e)).encode("utf-8"))
 
 
-def featurize_audio(path, audio_config):
+def featurize_audio(path, audio_config, wave_augment=None, position=0):
   """Features of one audio file, as tensors.
 
   Args:
     path: scalar string tensor.
     audio_config: an `AudioConfig`.
+    wave_augment: optional `wave_augment.WaveAugment` for the waveform.
+    position: int64 scalar tensor, the utterance's position (seeds it).
 
   Returns:
     float32 tensor [frames, bins, 1] (channel axis for the convolutions).
@@ -124,9 +135,10 @@ def featurize_audio(path, audio_config):
       audio_config.sample_rate, audio_config.window_ms,
       audio_config.stride_ms).num_feature_bins
   feature, error = tf.numpy_function(
-      _preprocess_audio,
+      functools.partial(_preprocess_audio, wave_augment=wave_augment),
       [path, float(audio_config.sample_rate), float(audio_config.window_ms),
-       float(audio_config.stride_ms), bool(audio_config.normalize)],
+       float(audio_config.stride_ms), bool(audio_config.normalize),
+       position],
       [tf.float32, tf.string], stateful=False)
   feature.set_shape([None, bins, 1])
   readable = tf.debugging.Assert(tf.equal(error, ""),
@@ -212,7 +224,7 @@ class _Utterances(object):
   """
 
   def __init__(self, deep_speech_dataset, feature_cache_dir=None,
-               augment=None):
+               augment=None, wave_augment=None):
     self.audio_config = deep_speech_dataset.config.audio_config
     self.num_bins = deep_speech_dataset.num_feature_bins
     self.time_reduction = deep_speech_dataset.time_reduction
@@ -222,6 +234,8 @@ class _Utterances(object):
                                              self.audio_config)
                   if feature_cache_dir else None)
     self.augment = augment if augment is not None and augment.enabled else None
+    self.wave_augment = (wave_augment if wave_augment is not None and
+                         wave_augment.enabled else None)
 
   def columns(self, entries, positions, buckets):
     """Constant tensors, one row per entry, for `from_tensor_slices`.
@@ -247,7 +261,12 @@ class _Utterances(object):
   def parse(self, path, transcript, cache_path, cached, bucket, position,
             needed):
     """One utterance's ({features, lengths, name}, labels, bucket)."""
-    features = self._features(path, cache_path, cached)
+    if self.wave_augment is not None:
+      # Augmented waveforms differ each presentation: no cache.
+      features = featurize_audio(path, self.audio_config, self.wave_augment,
+                                 position)
+    else:
+      features = self._features(path, cache_path, cached)
     labels = tf.gather(self.table,
                        tf.strings.unicode_decode(transcript, "UTF-8"))
     if self.augment is not None:
@@ -320,7 +339,8 @@ def _part_batches(part, utterances, batch_size, boundaries, num_shards,
 def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
              skip_batches=0, num_parallel_calls=tf.data.AUTOTUNE,
              feature_cache_dir=None, bucket_boundaries=None,
-             bucketed=None, augment=None, input_context=None):
+             bucketed=None, augment=None, input_context=None,
+             wave_augment=None):
   """Builds the padded, prefetched batches for one training cycle or eval.
 
   Args:
@@ -349,6 +369,9 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
       its input_pipeline_id modulo num_input_pipelines. Plain batches of
       other workers are never read; bucketed epochs are batched in full and
       then sharded. skip_batches counts batches of all workers.
+    wave_augment: optional `wave_augment.WaveAugment` applied to each
+      utterance's waveform before featurization (training only), seeded like
+      `augment`; those features bypass the feature cache.
 
   Returns:
     A `tf.data.Dataset` of (features, labels): features is a dict with
@@ -363,7 +386,8 @@ def input_fn(batch_size, deep_speech_dataset, repeat=1, epochs=None,
   num_shards, shard = ((input_context.num_input_pipelines,
                         input_context.input_pipeline_id)
                        if input_context is not None else (1, 0))
-  utterances = _Utterances(deep_speech_dataset, feature_cache_dir, augment)
+  utterances = _Utterances(deep_speech_dataset, feature_cache_dir, augment,
+                           wave_augment)
   parts = sampler.cycle_parts(epochs, bucketed, batch_size,
                               bucket_boundaries, skip_batches, num_shards,
                               shard)

@@ -114,14 +114,23 @@ def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
     ValueError, OSError, RuntimeError, soundfile.LibsndfileError: for a
       file that is not mono audio at `sample_rate` or cannot be read.
   """
-  samples, rate = soundfile.read(safe_path.for_tools(path), dtype="float64",
-                                 always_2d=False)
+  return featurize_samples(read_audio(path, sample_rate), sample_rate,
+                           window_ms, stride_ms, normalize)
+
+
+def read_audio(path, sample_rate):
+  """The float64 samples [n] of a mono audio file at `sample_rate` Hz.
+
+  Raises:
+    ValueError, OSError, RuntimeError, soundfile.LibsndfileError: as
+      `featurize_file`.
+  """
+  samples, rate = soundfile.read(safe_path.for_tools(path), dtype="float64", always_2d=False)
   if rate != sample_rate:
     raise ValueError("%d Hz, expected %d Hz" % (rate, sample_rate))
   if samples.ndim != 1:
     raise ValueError("%d channels, expected mono" % samples.shape[1])
-  return featurize_samples(samples, sample_rate, window_ms, stride_ms,
-                           normalize)
+  return samples
 
 
 def featurize_samples(samples, sample_rate, window_ms, stride_ms,

@@ -162,3 +162,17 @@ def test_synthesis_bench():
     assert figures["engine"] > 0 and figures["sox"] > 0
   assert len(result["cpu_ms_per_utt"]) == 8
   assert 0.5 < result["mean_audio_s"] < 10 and result["demo_estimate_s"] > 0
+
+
+@pytest.mark.slow
+def test_augmentation_bench():
+  pytest.importorskip("pyroomacoustics")
+  result = _run("augmentation.py", "--utts", "8", "--min_sec", "1",
+                "--max_sec", "2", "--batch_size", "4", "--rooms", "2",
+                "--rt60", "0.2", "0.3", timeout=300)
+  assert result["utts"] == 8 and result["noise_files"] == 2
+  assert set(result["utts_per_sec"]) == {
+      "none", "reverb", "babble", "noise", "gain", "telephone", "codec_mp3",
+      "codec_gsm", "all"}
+  assert all(rate > 0 for rate in result["utts_per_sec"].values())
+  assert result["sec_per_room"] > 0

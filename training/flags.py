@@ -192,6 +192,7 @@ def _define_port_flags():
           "training and evaluation time), then export as usual; 0: no limit. "
           "For a fixed budget (make demo) or a batch job's time limit; "
           "running the command again continues the remaining cycles."))
+  _define_wave_augmentation_flags()
   flags.DEFINE_integer(
       name="num_cpu_replicas", default=0,
       help=flags_core.help_wrap(
@@ -199,6 +200,60 @@ def _define_port_flags():
           "simulated CPU devices (tests the multi-device path; slower than "
           "one device)."))
   _define_decoder_flags()
+
+
+def _define_wave_augmentation_flags():
+  """Defines the training waveform augmentation flags (all off by default)."""
+  def probability(name, what):
+    flags.DEFINE_float(
+        name=name, default=0.0, lower_bound=0.0, upper_bound=1.0,
+        help=flags_core.help_wrap(
+            "For training: the probability that an utterance %s (0: off). "
+            "Augmented utterances bypass --feature_cache_dir." % what))
+  probability("reverb_prob", "is reverberated by a simulated room (a bank "
+              "of --reverb_rooms random shoebox rooms, simulated once per "
+              "run; needs pyroomacoustics)")
+  flags.DEFINE_float(name="reverb_rt60_min", default=0.2, lower_bound=0.01,
+                     help=flags_core.help_wrap(
+                         "Shortest reverberation time (RT60) of the "
+                         "simulated rooms, in seconds."))
+  flags.DEFINE_float(name="reverb_rt60_max", default=0.8, lower_bound=0.01,
+                     help=flags_core.help_wrap(
+                         "Longest reverberation time of the simulated "
+                         "rooms, in seconds (longer ones take longer to "
+                         "simulate)."))
+  flags.DEFINE_integer(name="reverb_rooms", default=32, lower_bound=1,
+                       help=flags_core.help_wrap(
+                           "How many random rooms --reverb_prob draws "
+                           "from."))
+  probability("babble_prob", "gets babble: 3-6 other training utterances "
+              "mixed at an SNR in --noise_snr_min..max")
+  probability("noise_prob", "gets a stretch of a --noise_dir recording at "
+              "an SNR in --noise_snr_min..max")
+  flags.DEFINE_string(name="noise_dir", default=None,
+                      help=flags_core.help_wrap(
+                          "A folder of noise recordings (.wav, .flac, .ogg; "
+                          "subfolders too) for --noise_prob."))
+  flags.DEFINE_float(name="noise_snr_min", default=5.0,
+                     help=flags_core.help_wrap(
+                         "Lowest speech-to-noise ratio of --noise_prob and "
+                         "--babble_prob, in dB."))
+  flags.DEFINE_float(name="noise_snr_max", default=20.0,
+                     help=flags_core.help_wrap(
+                         "Highest speech-to-noise ratio, in dB."))
+  probability("gain_prob", "is scaled by a gain in --gain_db_min..max "
+              "(clipped at full scale)")
+  flags.DEFINE_float(name="gain_db_min", default=-10.0,
+                     help=flags_core.help_wrap("Lowest gain, in dB."))
+  flags.DEFINE_float(name="gain_db_max", default=6.0,
+                     help=flags_core.help_wrap("Highest gain, in dB."))
+  probability("telephone_prob", "is band-limited to the telephone band "
+              "(300-3400 Hz) with 8-bit mu-law quantization")
+  probability("codec_prob", "goes through a lossy codec of --codecs (sox)")
+  flags.DEFINE_list(name="codecs", default=["mp3", "gsm"],
+                    help=flags_core.help_wrap(
+                        "The codecs --codec_prob draws from: mp3 (8-24 "
+                        "kbit/s), gsm (8 kHz GSM 06.10)."))
 
 
 def _define_decoder_flags():

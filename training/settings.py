@@ -26,6 +26,7 @@ from training import cycles
 from training import inputs
 from training import runtime
 from training import summaries
+from training import wave_settings
 
 def data_args(flags_obj):
   """`inputs.generate_dataset`'s arguments, from the flags."""
@@ -212,6 +213,7 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
   boundaries = sampler.bucket_boundaries(train_speech_dataset.entries,
                                          flags_obj.length_buckets)
   augment = augmentation(flags_obj)
+  wave = wave_settings.wave_augmentation(flags_obj, train_speech_dataset)
   train_hooks = hooks_helper.get_train_hooks(
       flags_obj.hooks, model_dir=flags_obj.model_dir,
       batch_size=flags_obj.batch_size)
@@ -224,7 +226,7 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
       estimator, params, num_replicas, per_device_batch_size, boundaries,
       functools.partial(inputs.train_input_fn, train_speech_dataset,
                         per_device_batch_size, num_replicas, boundaries,
-                        augment, **pipeline),
+                        augment, wave_augment=wave, **pipeline),
       functools.partial(dataset.input_fn, per_device_batch_size,
                         eval_speech_dataset, **pipeline),
       train_hooks,
