@@ -106,7 +106,9 @@ class Transcriber(object):
       try:
         info = audio.probe(result.path)
         result.note = info.conversion_note(rate)
-        blocks = audio.read_blocks(info, rate, self._block_frames)
+        blocks = _finite_blocks(
+            result.path, audio.read_blocks(info, rate, self._block_frames),
+            rate)
         for chunk in chunking.split(blocks, rate, self._max_chunk_sec):
           result.samples = chunk.start + len(chunk)
           if len(chunk) < self._min_samples:
@@ -159,3 +161,17 @@ class Transcriber(object):
     self._files_done += 1
     return result
 
+
+def _finite_blocks(path, blocks, sample_rate):
+  """`blocks`, checked: AudioError at the first NaN or infinite sample.
+
+  Checked before chunking, which would split (and the model decode) NaN
+  audio into empty text without a word of warning.
+  """
+  start = 0
+  for block in blocks:
+    problem = featurizer.non_finite_problem(block, sample_rate, start)
+    if problem:
+      raise audio.AudioError(path, problem)
+    start += len(block)
+    yield block
