@@ -114,3 +114,15 @@ def test_missing_soxr_names_the_pip_line(twin, monkeypatch):
   monkeypatch.setitem(sys.modules, "soxr", None)
   with pytest.raises(ImportError, match="pip install soxr"):
     audio.read_all(files["flac"], RATE)
+
+
+def test_a_wav_with_the_streaming_placeholder_size_is_read_whole(tmp_path):
+  samples = conftest.synthesize("cat dog", np.random.default_rng(0))
+  plain = str(tmp_path / "plain.wav")
+  conftest.write_wav(plain, samples)
+  piped = str(tmp_path / "piped.wav")
+  conftest.write_streaming_wav(piped, samples)
+  read, info = audio.read_all(piped, RATE)
+  expected, _ = audio.read_all(plain, RATE)
+  assert info.frames == len(samples)
+  np.testing.assert_array_equal(read, expected)
