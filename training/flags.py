@@ -85,7 +85,7 @@ def define_deep_speech_flags():
       help=flags_core.help_wrap("The initial learning rate."))
   # Evaluation metrics threshold
   flags.DEFINE_float(
-      name="wer_threshold", default=None, lower_bound=0.0,
+      name="wer_threshold", default=None,
       help=flags_core.help_wrap(
           "If passed, training stops once the evaluation WER is at or below "
           "it. The MLPerf target is 0.23."))
