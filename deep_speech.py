@@ -387,11 +387,17 @@ def main(_):
   runtime.setup_logging()
   cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
-  if distribution_utils.tf_config_cluster():
+  try:
+    # Checked before anything is read or written: TensorFlow itself would
+    # fail on a malformed TF_CONFIG only after the data were read.
+    tf_config = distribution_utils.tf_config_cluster()
+    role = distribution_utils.multi_worker_role(tf_config)
+  except ValueError as e:
+    logging.error("%s", e)
+    sys.exit(1)
+  if tf_config:
     # The Estimator drives MultiWorkerMirroredStrategy in graph mode only.
     tf.compat.v1.disable_eager_execution()
-  role = distribution_utils.multi_worker_role(
-      distribution_utils.tf_config_cluster())
   if role is not None:
     logging.info("TF_CONFIG: task %d of %d in a MultiWorkerMirroredStrategy "
                  "cluster%s.", role.index, role.num_workers,

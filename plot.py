@@ -14,7 +14,6 @@ model sees), as the Keras CTC example plotted them.
 matplotlib is optional (requirements-extras.txt) and imported only here.
 """
 
-import json
 import os
 import sys
 
@@ -27,6 +26,7 @@ from data import featurizer
 from data import output_paths
 from data import safe_path
 from training import cycles as cycles_lib
+from training import train_state
 
 X_AXES = ("cycle", "global_step")
 # What --model_dir writes without --output, in the (first) model directory.
@@ -69,15 +69,11 @@ def read_cycles(model_dir):
   if not os.path.exists(path):
     return []
   try:
-    with open(path) as f:
-      data = json.load(f)
-  except (OSError, ValueError) as e:
+    return train_state.read_record(path)["cycles"]
+  except OSError as e:
     raise PlotError("%s: cannot read the cycle record: %s" % (path, e))
-  cycles = data.get("cycles") if isinstance(data, dict) else None
-  if not isinstance(cycles, list):
-    raise PlotError("%s: no \"cycles\" list; is it a train_state.json?"
-                    % path)
-  return cycles
+  except train_state.RecordError as e:
+    raise PlotError("%s; is it a train_state.json?" % e)
 
 
 def run_label(model_dir):
@@ -211,6 +207,9 @@ def define_plot_flags():
                     "axis.")
   flags.DEFINE_float("window_ms", 20.0, "Spectrogram window in ms.")
   flags.DEFINE_float("stride_ms", 10.0, "Spectrogram stride in ms.")
+  for name in ("window_ms", "stride_ms"):
+    flags.register_validator(name, lambda value: value > 0,
+                             message="--%s must be > 0" % name)
 
 
 def main(argv):

@@ -206,19 +206,26 @@ def define_flags():
       "checkpoint, no export needed (instead of --saved_model).")
   flags.DEFINE_string("manifest", None,
                       "Transcribe rows of this manifest next to references.")
-  flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.")
+  flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.",
+                       lower_bound=1)
   flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE,
                       "The vocabulary (fallback).")
   # Exports of deep_speech.py carry their own settings; these flags only
   # serve older exports and training directories that never exported.
-  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).")
-  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms (fallback).")
-  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms (fallback).")
+  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).",
+                       lower_bound=1)
+  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms (fallback).",
+                       lower_bound=1)
+  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms (fallback).",
+                       lower_bound=1)
   flags.DEFINE_float(
       "max_chunk_sec", 20.0,
       "Longer audio is split at pauses into chunks of at most this many "
       "seconds (the model was trained on utterances of up to ~20 s).")
-  flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.")
+  flags.register_validator("max_chunk_sec", lambda value: value > 0,
+                           message="--max_chunk_sec must be > 0")
+  flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.",
+                       lower_bound=1)
   flags.DEFINE_enum("output_format", "tsv", ["tsv", "json", "srt"],
                     "tsv: path<TAB>text; json: one object per file with "
                     "words and times; srt: subtitles.")
@@ -233,9 +240,6 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
-  if flags_obj.max_chunk_sec <= 0 or flags_obj.batch_size < 1:
-    _error("--max_chunk_sec must be > 0 and --batch_size >= 1")
-    sys.exit(1)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   try:
     status = _transcribe(flags_obj, argv[1:])

@@ -111,6 +111,10 @@ def define_build_lm_flags():
       "min_counts", None,
       "Per-order minimum counts, unigrams first, e.g. 1,1,2,2: rarer n-grams "
       "are dropped before estimation. Default: keep all.")
+  flags.register_validator(
+      "min_counts", lambda counts: all(
+          c.isascii() and c.isdigit() for c in counts or []),
+      message="--min_counts must be integers >= 0, e.g. 1,1,2,2")
   flags.DEFINE_float(
       "prune_threshold", 0.0,
       "Entropy pruning: drop n-grams (order >= 2) whose removal raises the "

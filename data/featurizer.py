@@ -153,6 +153,29 @@ def featurize_samples(samples, sample_rate, window_ms, stride_ms,
   return feature[:, :, np.newaxis].astype(np.float32)
 
 
+def non_finite_problem(samples, sample_rate, offset=0):
+  """Why a waveform has no usable spectrogram, or None when it has one.
+
+  One NaN or infinite sample makes its frames NaN, and per-bin
+  normalization spreads that over the whole utterance: the model then sees
+  nothing (its transcript comes out empty) and training's loss is NaN.
+
+  Args:
+    samples: float [n], at `sample_rate` Hz.
+    sample_rate: its rate, in Hz.
+    offset: samples of the same file before these (for the time named).
+
+  Returns:
+    None, or a reason naming the time of the first bad sample.
+  """
+  finite = np.isfinite(samples)
+  if finite.all():
+    return None
+  first = offset + int(np.argmin(finite))
+  return ("holds NaN or infinite samples (the first at %.2f s)"
+          % (first / float(sample_rate)))
+
+
 class AudioFeaturizer(object):
   """Holds the spectrogram settings: sample rate (Hz), window and stride (ms)."""
 

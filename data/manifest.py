@@ -200,11 +200,19 @@ def write_manifest(path, entries):
     f.writelines(rows)
 
 
+# The RIFF and data chunk size of a WAV written to a pipe: the largest
+# 32-bit size, since the real one is not known until the end.
+_STREAMING_SIZE = 0xFFFFFFFF
+
+
 def wav_data_shortfall(path, file_size):
   """Bytes a RIFF/WAVE file's data chunk claims beyond the end of the file.
 
   libsndfile silently shortens a truncated WAV; the declared chunk size is
-  the only trace of the missing audio. Returns 0 for non-WAV files.
+  the only trace of the missing audio. Returns 0 for non-WAV files, and for
+  a data chunk of the streaming placeholder size (what a program writing
+  to a pipe leaves, unable to seek back): libsndfile reads such a chunk to
+  the end of the file, so nothing is announced and nothing is missing.
   """
   with open(path, "rb") as f:
     head = f.read(12)
@@ -218,6 +226,8 @@ def wav_data_shortfall(path, file_size):
       chunk_id, chunk_size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
       offset += 8
       if chunk_id == b"data":
+        if chunk_size == _STREAMING_SIZE:
+          return 0
         return max(0, offset + chunk_size - file_size)
       offset += chunk_size + (chunk_size & 1)
       f.seek(offset)

@@ -22,7 +22,6 @@ a few seconds) to read `deep_speech_model.TIME_REDUCTION`, the one home of
 that number.
 """
 
-import argparse
 import concurrent.futures
 import os
 import sys
@@ -34,6 +33,8 @@ if __name__ == "__main__" and not __package__:
       os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from absl import app
+from absl import flags
 from absl import logging
 import soundfile
 
@@ -42,41 +43,51 @@ from data import featurizer
 from data import manifest
 from data import safe_path
 from data import vocabulary
+from official_utils.flags import core as flags_core
 
 EXIT_OK, EXIT_BAD_ROWS, EXIT_UNUSABLE = 0, 1, 2
 
 
-def parse_args(argv):
-  parser = argparse.ArgumentParser(
-      description="Check DeepSpeech manifests as training would; exit 0 if "
-      "every row is usable, 1 if some are bad, 2 if a manifest is unusable.")
-  parser.add_argument("manifests", nargs="+", metavar="MANIFEST")
-  parser.add_argument("--sample_rate", type=int, default=16000,
-                      help="Required sample rate, in Hz.")
-  parser.add_argument("--window_ms", type=int, default=20,
-                      help="Spectrogram window, in ms.")
-  parser.add_argument("--stride_ms", type=int, default=10,
-                      help="Spectrogram stride, in ms.")
-  parser.add_argument("--max_audio_sec", type=float, default=None,
-                      help="Longest clip accepted, in seconds (default: any).")
-  parser.add_argument("--time_reduction", type=int, default=None,
-                      help="Spectrogram frames per model output frame "
-                      "(default: the model's, deep_speech_model."
-                      "TIME_REDUCTION).")
-  parser.add_argument("--vocabulary_file",
-                      default=vocabulary.VOCABULARY_FILE)
-  parser.add_argument("--skipped_file", default=None,
-                      help="Write every bad row here as TSV.")
-  parser.add_argument("--num_threads", type=int, default=16,
-                      help="Threads reading audio headers.")
-  args = parser.parse_args(argv)
-  if not 0 < args.stride_ms <= args.window_ms:
-    parser.error("need 0 < --stride_ms <= --window_ms")
-  if min(args.sample_rate, args.num_threads) < 1 or (
-      args.time_reduction is not None and args.time_reduction < 1):
-    parser.error("--sample_rate, --time_reduction and --num_threads must be "
-                 "positive")
-  return args
+_PROGRAM = "validate.py"
+
+
+def define_validate_flags():
+  """The flags; called from `__main__` only. Manifests are the arguments."""
+  flags.DEFINE_integer("sample_rate", 16000, "Required sample rate, in Hz.",
+                       lower_bound=1)
+  flags.DEFINE_integer("window_ms", 20, "Spectrogram window, in ms.",
+                       lower_bound=1)
+  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride, in ms.",
+                       lower_bound=1)
+  flags.register_multi_flags_validator(
+      ["stride_ms", "window_ms"],
+      lambda values: values["stride_ms"] <= values["window_ms"],
+      message="need 0 < --stride_ms <= --window_ms")
+  flags.DEFINE_float("max_audio_sec", None,
+                     "Longest clip accepted, in seconds (default: any).")
+  flags.register_validator("max_audio_sec",
+                           lambda value: value is None or value > 0,
+                           message="--max_audio_sec must be > 0")
+  flags.DEFINE_integer(
+      "time_reduction", None, "Spectrogram frames per model output frame "
+      "(default: the model's, deep_speech_model.TIME_REDUCTION).",
+      lower_bound=1)
+  flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE,
+                      "The vocabulary file.")
+  flags.DEFINE_string("skipped_file", None,
+                      "Write every bad row here as TSV.")
+  flags.DEFINE_integer("num_threads", 16, "Threads reading audio headers.",
+                       lower_bound=1)
+
+
+def parse_command_line(argv):
+  """Flags into flags.FLAGS; returns the manifests. Usage errors exit 2."""
+  manifests = flags_core.parse_flags(argv, program=_PROGRAM,
+                                     usage_status=EXIT_UNUSABLE)[1:]
+  if not manifests:
+    sys.stderr.write("%s: error: give one or more manifests\n" % _PROGRAM)
+    sys.exit(EXIT_UNUSABLE)
+  return manifests
 
 
 def audio_hours(entries, num_threads):
@@ -121,39 +132,47 @@ def model_time_reduction():
   return deep_speech_model.TIME_REDUCTION
 
 
-def main(argv):
-  args = parse_args(argv)
-  time_reduction = args.time_reduction or model_time_reduction()
+def main(manifests):
+  """Checks `manifests` (paths) with the flags' settings; the exit status."""
+  flags_obj = flags.FLAGS
+  time_reduction = flags_obj.time_reduction or model_time_reduction()
   # read_manifest logs its progress on long manifests; show it.
   logging.set_verbosity(logging.INFO)
   try:
     token_to_index = featurizer.TextFeaturizer(
-        args.vocabulary_file).token_to_index
+        flags_obj.vocabulary_file).token_to_index
   except (OSError, ValueError) as e:
-    print("vocabulary file %s cannot be used: %s" % (args.vocabulary_file, e))
+    print("vocabulary file %s cannot be used: %s" % (
+        flags_obj.vocabulary_file, e))
     return EXIT_UNUSABLE
   check = manifest.AudioCheck(
-      sample_rate=args.sample_rate, window_ms=args.window_ms,
-      stride_ms=args.stride_ms, max_audio_sec=args.max_audio_sec,
+      sample_rate=flags_obj.sample_rate, window_ms=flags_obj.window_ms,
+      stride_ms=flags_obj.stride_ms, max_audio_sec=flags_obj.max_audio_sec,
       time_reduction=time_reduction)
   status, all_skipped = EXIT_OK, []
-  for path in args.manifests:
+  for path in manifests:
     manifest_status, skipped = validate(path, token_to_index, check,
-                                        args.num_threads)
+                                        flags_obj.num_threads)
     status = max(status, manifest_status)
     all_skipped.extend(skipped)
-  if args.skipped_file:
+  if flags_obj.skipped_file:
     try:
-      manifest.write_skipped(all_skipped, args.skipped_file)
+      manifest.write_skipped(all_skipped, flags_obj.skipped_file)
     except atomic_file.WriteError as e:
       print(e)
       return EXIT_UNUSABLE
-    print("%d bad row(s) listed in %s" % (len(all_skipped), args.skipped_file))
+    print("%d bad row(s) listed in %s" % (len(all_skipped),
+                                          flags_obj.skipped_file))
   return status
 
 
-if __name__ == "__main__":
+def _main_or_interrupted(manifests):
   try:
-    sys.exit(main(sys.argv[1:]))
+    return main(manifests)
   except KeyboardInterrupt:
-    sys.exit(130)
+    return 130
+
+
+if __name__ == "__main__":
+  define_validate_flags()
+  app.run(_main_or_interrupted, flags_parser=parse_command_line)

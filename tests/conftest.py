@@ -5,6 +5,8 @@ with the benchmarks): a small model can learn to map it back to characters,
 so tests can check that training lowers the loss, without any network access.
 """
 
+import struct
+
 import pytest
 
 from bench import speech_like
@@ -17,6 +19,23 @@ synthesize = speech_like.synthesize
 write_wav = speech_like.write_wav
 write_manifest = speech_like.write_manifest
 make_corpus = speech_like.make_corpus
+
+
+def write_streaming_wav(path, audio, sample_rate=SAMPLE_RATE,
+                        subtype="PCM_16"):
+  """A WAV as a program writing to a pipe leaves it; returns its size.
+
+  Such a program cannot seek back to fill in the sizes, so the RIFF and the
+  data chunk size stay at the placeholder 0xFFFFFFFF.
+  """
+  size = write_wav(path, audio, sample_rate, subtype)
+  with open(path, "r+b") as f:
+    head = f.read(4096)
+    f.seek(4)
+    f.write(struct.pack("<I", 0xFFFFFFFF))
+    f.seek(head.index(b"data") + 4)
+    f.write(struct.pack("<I", 0xFFFFFFFF))
+  return size
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ tests/end_to_end/test_train_cli.py.
 import os
 import shutil
 
+from absl import flags
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -217,7 +218,9 @@ def test_warp_flags_change_training_reproducibly(tmp_path, corpus):
   warped = first_loss("a", *warp)
   assert warped == first_loss("b", *warp)
   assert warped != first_loss("c")
-  with pytest.raises(ValueError, match="--tempo_warp"):
+  # Refused when the flags are parsed, before any data is read.
+  with pytest.raises(flags.IllegalFlagValueError,
+                     match="--tempo_warp must be below 1"):
     first_loss("d", "--tempo_warp=1.5")
 
 

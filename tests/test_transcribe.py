@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests import conftest
 from tests.helpers import hostile
 from tests.transcription import test_output
 from tests.transcription import tiny_model
@@ -351,3 +352,41 @@ def test_an_output_file_that_is_an_input_is_refused(tmp_path):
       "--output_dir." % (settings, settings))
   assert settings.read_bytes() == before
   assert sorted(os.listdir(str(tmp_path))) == ["a.json", "a.wav"]
+
+
+FIXTURE_MODEL_DIR = os.path.join(ROOT, "tests", "fixtures", "model_dir_2026_11")
+
+
+def test_nan_or_inf_audio_is_reported_like_an_unreadable_file(tmp_path):
+  # A checkpoint from the fixtures: what it says matters less than that a
+  # clip with a NaN or an Inf says nothing at all (an empty transcript).
+  model_dir = str(tmp_path / "model")
+  shutil.copytree(FIXTURE_MODEL_DIR, model_dir)
+  speech = conftest.synthesize("cat dog bird fish red blue",
+                               np.random.default_rng(0)).astype(np.float32)
+  assert len(speech) > 2 * RATE
+  clips = {name: speech.copy() for name in ("good", "nan", "inf", "piped")}
+  clips["nan"][100] = np.nan
+  clips["inf"][int(1.5 * RATE)] = np.inf  # in the second second
+  paths = {}
+  for name, samples in clips.items():
+    paths[name] = str(tmp_path / (name + ".wav"))
+    if name == "piped":
+      conftest.write_streaming_wav(paths[name], samples,
+                                               subtype="FLOAT")
+    else:
+      soundfile.write(paths[name], samples, RATE, subtype="FLOAT")
+  out_dir = tmp_path / "out"
+  result = _run(["--model_dir=" + model_dir, "--output_dir=%s" % out_dir] +
+                [paths[n] for n in ("nan", "good", "inf", "piped")])
+  assert result.returncode == 1
+  errors = [l for l in result.stderr.splitlines() if "error:" in l]
+  assert errors == [
+      "transcribe.py: error: %s: holds NaN or infinite samples (the first "
+      "at 0.01 s)" % paths["nan"],
+      "transcribe.py: error: %s: holds NaN or infinite samples (the first "
+      "at 1.50 s)" % paths["inf"]]
+  # The others are transcribed; the bad ones get no (empty) transcript.
+  assert sorted(os.listdir(str(out_dir))) == ["good.tsv", "piped.tsv"]
+  good = (out_dir / "good.tsv").read_text().split("\t", 1)[1]
+  assert (out_dir / "piped.tsv").read_text().split("\t", 1)[1] == good

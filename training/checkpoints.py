@@ -31,6 +31,7 @@ from absl import logging
 import tensorflow as tf
 
 from data import atomic_file
+from training import train_state
 
 DAMAGED_DIR = "damaged"
 
@@ -220,11 +221,10 @@ def roll_back_train_state(state_path, step):
     The dropped cycle records (an empty list when the file is missing).
   """
   try:
-    with open(state_path) as f:
-      data = json.load(f)
-  except (OSError, ValueError):
-    return []
-  cycles = data.get("cycles", [])
+    data = train_state.read_record(state_path)
+  except (OSError, train_state.RecordError):
+    return []  # training starts a new record
+  cycles = data["cycles"]
   kept = [c for c in cycles if c.get("global_step", 0) <= step]
   if len(kept) == len(cycles) and data.get("base_step", 0) <= step:
     return []

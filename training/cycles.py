@@ -24,6 +24,7 @@ import tensorflow as tf
 from data import atomic_file
 from data import sampler
 from training import hooks
+from training import train_state
 
 STATE_FILE = "train_state.json"
 
@@ -72,10 +73,9 @@ class TrainState(object):
     data = None
     if os.path.exists(path):
       try:
-        with open(path) as f:
-          data = json.load(f)
-      except ValueError:
-        logging.warning("%s is not valid JSON; starting a new record.", path)
+        data = train_state.read_record(path)
+      except train_state.RecordError as e:
+        logging.warning("%s; starting a new record.", e)
     fresh = data is None or data.get("fingerprint") != fingerprint
     if data is not None and data.get("fingerprint") != fingerprint:
       logging.warning(
@@ -115,7 +115,7 @@ class TrainState(object):
     """The global step at which the next cycle starts."""
     if self.cycles:
       return self.cycles[-1]["global_step"]
-    return self._data["base_step"]
+    return self._data.get("base_step", 0)
 
   @classmethod
   def wait_for_chief(cls, model_dir, fingerprint, num_cycles=0,
@@ -144,10 +144,9 @@ class TrainState(object):
     while True:
       data = None
       try:
-        with open(path) as f:
-          data = json.load(f)
-      except (OSError, ValueError):  # Not written yet, or being replaced.
-        pass
+        data = train_state.read_record(path)
+      except (OSError, train_state.RecordError):
+        pass  # Not written yet, or being replaced.
       if (data is not None and data.get("fingerprint") == fingerprint and
           len(data.get("cycles", [])) >= num_cycles):
         return cls(path, data)

@@ -31,7 +31,7 @@ def define_deep_speech_flags():
 
   # Deep speech flags
   flags.DEFINE_integer(
-      name="seed", default=1,
+      name="seed", default=1, lower_bound=0, upper_bound=2**32 - 1,
       help=flags_core.help_wrap("The random seed: weights, shuffling and "
                                 "dropout; the same seed on the same machine "
                                 "gives the same run."))
@@ -49,13 +49,13 @@ def define_deep_speech_flags():
           "If true, sort examples by audio length and perform no "
           "batch_wise shuffling for the first epoch."))
   flags.DEFINE_integer(
-      name="sample_rate", default=16000,
+      name="sample_rate", default=16000, lower_bound=1,
       help=flags_core.help_wrap("The sample rate for audio."))
   flags.DEFINE_integer(
-      name="window_ms", default=20,
+      name="window_ms", default=20, lower_bound=1,
       help=flags_core.help_wrap("The frame length for spectrogram."))
   flags.DEFINE_integer(
-      name="stride_ms", default=10,
+      name="stride_ms", default=10, lower_bound=1,
       help=flags_core.help_wrap("The frame step."))
   flags.DEFINE_string(
       name="vocabulary_file", default=vocabulary.VOCABULARY_FILE,
@@ -63,10 +63,10 @@ def define_deep_speech_flags():
 
   # RNN related flags
   flags.DEFINE_integer(
-      name="rnn_hidden_size", default=800,
+      name="rnn_hidden_size", default=800, lower_bound=1,
       help=flags_core.help_wrap("The hidden size of RNNs."))
   flags.DEFINE_integer(
-      name="rnn_hidden_layers", default=5,
+      name="rnn_hidden_layers", default=5, lower_bound=1,
       help=flags_core.help_wrap("The number of RNN layers."))
   flags.DEFINE_bool(
       name="use_bias", default=True,
@@ -90,6 +90,19 @@ def define_deep_speech_flags():
           "If passed, training stops once the evaluation WER is at or below "
           "it. The MLPerf target is 0.23."))
   _define_port_flags()
+  _register_validators()
+
+
+def _register_validators():
+  """Bounds that `lower_bound`/`upper_bound` (inclusive) cannot say."""
+  for name in ("learning_rate", "max_audio_sec"):
+    flags.register_validator(
+        name, lambda value: value is None or value > 0,
+        message="--%s must be > 0" % name)
+  for name in ("tempo_warp", "freq_warp"):
+    flags.register_validator(
+        name, lambda value: value < 1,
+        message="--%s must be below 1 (a relative change)" % name)
 
 
 def _define_port_flags():
@@ -124,7 +137,7 @@ def _define_port_flags():
           "Fail on the first bad manifest row instead of skipping bad rows "
           "(skipped rows are listed in <model_dir>/skipped_<manifest>.tsv)."))
   flags.DEFINE_integer(
-      name="save_checkpoints_steps", default=None,
+      name="save_checkpoints_steps", default=None, lower_bound=1,
       help=flags_core.help_wrap(
           "Save a checkpoint every this many steps (default: every 600 s, and "
           "always at the end of each cycle)."))
@@ -135,14 +148,14 @@ def _define_port_flags():
           "<model_dir>/best/, outside --keep_checkpoint_max) instead of the "
           "last one; its step and WER go into the export's settings."))
   flags.DEFINE_integer(
-      name="keep_checkpoint_max", default=5,
+      name="keep_checkpoint_max", default=5, lower_bound=0,
       help=flags_core.help_wrap("How many recent checkpoints to keep."))
   flags.DEFINE_integer(
-      name="log_every_n_steps", default=100,
+      name="log_every_n_steps", default=100, lower_bound=1,
       help=flags_core.help_wrap("Log the loss and steps/s every this many "
                                 "steps."))
   flags.DEFINE_integer(
-      name="show_samples", default=3,
+      name="show_samples", default=3, lower_bound=0,
       help=flags_core.help_wrap("After each evaluation, log this many "
                                 "reference/prediction pairs."))
   flags.DEFINE_string(
@@ -154,7 +167,7 @@ def _define_port_flags():
           "so changed audio or settings are recomputed. Same numbers as "
           "without the cache."))
   flags.DEFINE_integer(
-      name="length_buckets", default=0,
+      name="length_buckets", default=0, lower_bound=0,
       help=flags_core.help_wrap(
           "If > 0, epochs after the sorted sortagrad epoch shuffle utterances "
           "individually and batch them within this many length buckets "
@@ -162,24 +175,24 @@ def _define_port_flags():
           "Changes batch composition; 0 keeps the original's batch-wise "
           "shuffle."))
   flags.DEFINE_integer(
-      name="freq_mask", default=0,
+      name="freq_mask", default=0, lower_bound=0,
       help=flags_core.help_wrap(
           "SpecAugment for training: mask up to this many frequency bins, "
           "twice per utterance (0: off). Regularizes small corpora."))
   flags.DEFINE_integer(
-      name="time_mask", default=0,
+      name="time_mask", default=0, lower_bound=0,
       help=flags_core.help_wrap(
           "SpecAugment for training: mask up to this many frames (at most a "
           "fifth of the utterance), twice per utterance (0: off)."))
   flags.DEFINE_float(
-      name="tempo_warp", default=0.0,
+      name="tempo_warp", default=0.0, lower_bound=0.0,
       help=flags_core.help_wrap(
           "For training: resample each utterance's frames to a random "
           "length within this relative change (0.1: 90-110%%), keeping "
           "enough frames for its transcript (0: off). Mimics speaking-rate "
           "changes; works on cached features."))
   flags.DEFINE_float(
-      name="freq_warp", default=0.0,
+      name="freq_warp", default=0.0, lower_bound=0.0,
       help=flags_core.help_wrap(
           "For training: scale each utterance's frequency axis by a random "
           "factor within this relative change (0.1: 0.9-1.1), like vocal "
@@ -194,7 +207,7 @@ def _define_port_flags():
           "running the command again continues the remaining cycles."))
   _define_wave_augmentation_flags()
   flags.DEFINE_integer(
-      name="num_cpu_replicas", default=0,
+      name="num_cpu_replicas", default=0, lower_bound=0,
       help=flags_core.help_wrap(
           "With --num_gpus=0, train with MirroredStrategy over this many "
           "simulated CPU devices (tests the multi-device path; slower than "

@@ -14,17 +14,22 @@ default with TF_CONFIG).
 scripts/slurm_train.sbatch calls the second form from srun.
 """
 
-import argparse
 import json
 import os
 import re
 import sys
+
+from absl import app
+from absl import flags
+
+from official_utils.flags import core as flags_core
 
 # Worker i listens on BASE_PORT + i (+ the job id's offset), so tasks of
 # different jobs on one node, or two tasks sharing one host in a test, do
 # not collide.
 BASE_PORT = 20000
 _JOB_PORT_SPREAD = 10000
+_PROGRAM = "training/slurm.py"
 
 
 class SlurmError(ValueError):
@@ -87,8 +92,29 @@ def _expand_name(name):
 def job_port(environ, base_port=BASE_PORT):
   """The first worker's port: base_port plus an offset from the job id."""
   job_id = environ.get("SLURM_JOB_ID", "")
-  offset = int(job_id) % _JOB_PORT_SPREAD if job_id.isdigit() else 0
+  # Job ids of job arrays ("1234_7") are not numbers: no offset then.
+  offset = int(job_id) % _JOB_PORT_SPREAD if _is_count(job_id) else 0
   return base_port + offset
+
+
+def _is_count(text):
+  """Whether `text` is a whole number as SLURM writes one (ASCII digits)."""
+  return text.isascii() and text.isdigit()
+
+
+def _env_count(environ, name, default):
+  """The whole number in environment variable `name`, or `default` if unset.
+
+  Raises:
+    SlurmError: naming the variable, when it holds anything else.
+  """
+  value = environ.get(name)
+  if value is None:
+    return default
+  if not _is_count(value.strip()):
+    raise SlurmError("%s=%r is not a whole number; is this SLURM's "
+                     "environment?" % (name, value))
+  return int(value)
 
 
 def tf_config_from_slurm(environ, port=None):
@@ -107,14 +133,16 @@ def tf_config_from_slurm(environ, port=None):
     raise SlurmError("SLURM_JOB_NODELIST is not set: not inside a SLURM job "
                      "(run this through srun in an sbatch script)")
   hosts = expand_nodelist(nodelist)
-  tasks = int(environ.get("SLURM_NTASKS", len(hosts)))
+  tasks = _env_count(environ, "SLURM_NTASKS", len(hosts))
   if tasks != len(hosts):
     raise SlurmError("%d tasks on %d nodes: run one task per node "
                      "(#SBATCH --ntasks-per-node=1); each task uses every GPU "
                      "of its node" % (tasks, len(hosts)))
   if len(hosts) == 1:
     return None
-  index = int(environ.get("SLURM_NODEID", environ.get("SLURM_PROCID", "0")))
+  index = _env_count(environ, "SLURM_NODEID", None)
+  if index is None:
+    index = _env_count(environ, "SLURM_PROCID", 0)
   if not 0 <= index < len(hosts):
     raise SlurmError("SLURM_NODEID %d is not one of the job's %d nodes" % (
         index, len(hosts)))
@@ -124,21 +152,31 @@ def tf_config_from_slurm(environ, port=None):
           "task": {"type": "worker", "index": index}}
 
 
-def main(argv=None):
-  argv = sys.argv[1:] if argv is None else argv
-  command = []
+def define_slurm_flags():
+  flags.DEFINE_integer(
+      "port", None, "first worker's port (default %d + SLURM_JOB_ID mod %d)"
+      % (BASE_PORT, _JOB_PORT_SPREAD), lower_bound=1, upper_bound=65535)
+
+
+def parse_command_line(argv):
+  """Flags before `--` (into flags.FLAGS); returns the command after it."""
+  own, command = argv, []
   if "--" in argv:
-    command = argv[argv.index("--") + 1:]
-    argv = argv[:argv.index("--")]
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--port", type=int, default=None,
-                      help="first worker's port (default %d + SLURM_JOB_ID "
-                      "mod %d)" % (BASE_PORT, _JOB_PORT_SPREAD))
-  args = parser.parse_args(argv)
+    own, command = argv[:argv.index("--")], argv[argv.index("--") + 1:]
+  rest = flags_core.parse_flags(own, program=_PROGRAM)
+  if len(rest) > 1:
+    sys.stderr.write("%s: error: unexpected arguments %s (put the command "
+                     "after --)\n" % (_PROGRAM, " ".join(rest[1:])))
+    sys.exit(2)
+  return command
+
+
+def main(command):
+  """Prints TF_CONFIG, or runs `command` (a list, may be empty) with it."""
   try:
-    config = tf_config_from_slurm(os.environ, args.port)
+    config = tf_config_from_slurm(os.environ, flags.FLAGS.port)
   except SlurmError as e:
-    print("training/slurm.py: error: %s" % e, file=sys.stderr)
+    print("%s: error: %s" % (_PROGRAM, e), file=sys.stderr)
     return 1
   if not command:
     print(json.dumps(config) if config else "")
@@ -150,4 +188,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-  sys.exit(main())
+  define_slurm_flags()
+  app.run(main, flags_parser=parse_command_line)

@@ -19,6 +19,7 @@ import subprocess
 import numpy as np
 import soundfile
 
+from data import featurizer
 from data import manifest
 from data import safe_path
 
@@ -133,6 +134,9 @@ def _reason(error):
 def read_blocks(info, sample_rate, block_frames=BLOCK_FRAMES):
   """Yields the file's audio as mono float32 blocks at `sample_rate`.
 
+  Every block is checked for NaN and infinite samples, which would otherwise
+  featurize (and decode) into empty text without a word of warning.
+
   Args:
     info: an `AudioInfo` from `probe`.
     sample_rate: the rate the model needs, in Hz.
@@ -142,8 +146,20 @@ def read_blocks(info, sample_rate, block_frames=BLOCK_FRAMES):
     float32 arrays [samples], in order; together the whole file.
 
   Raises:
-    AudioError: the file ends early or its data cannot be decoded.
+    AudioError: the file ends early, its data cannot be decoded, or it holds
+      NaN or infinite samples (the message gives the time of the first).
   """
+  start = 0
+  for block in _decoded_blocks(info, sample_rate, block_frames):
+    problem = featurizer.non_finite_problem(block, sample_rate, start)
+    if problem:
+      raise AudioError(info.path, problem)
+    start += len(block)
+    yield block
+
+
+def _decoded_blocks(info, sample_rate, block_frames):
+  """`read_blocks` without the finiteness check."""
   if info.reader == "sox":
     yield from _sox_blocks(info, sample_rate, block_frames)
     return

@@ -6,6 +6,8 @@ which flags it owns. Nothing here reads flag values except `get_num_gpus`, which
 resolves `--num_gpus=-1` to the number of visible GPUs.
 """
 
+import os
+import sys
 import textwrap
 
 from absl import app as absl_app
@@ -65,12 +67,13 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
     names.append("model_dir")
   if train_epochs:
     flags.DEFINE_integer(
-        name="train_epochs", short_name="te", default=1,
+        name="train_epochs", short_name="te", default=1, lower_bound=1,
         help=help_wrap("The number of epochs used to train."))
     names.append("train_epochs")
   if epochs_between_evals:
     flags.DEFINE_integer(
         name="epochs_between_evals", short_name="ebe", default=1,
+        lower_bound=1,
         help=help_wrap("The number of training epochs to run between "
                        "evaluations."))
     names.append("epochs_between_evals")
@@ -84,13 +87,13 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
     names.append("stop_threshold")
   if batch_size:
     flags.DEFINE_integer(
-        name="batch_size", short_name="bs", default=32,
+        name="batch_size", short_name="bs", default=32, lower_bound=1,
         help=help_wrap("Global batch size for training and evaluation; it is "
                        "split evenly across the devices."))
     names.append("batch_size")
   if num_gpu:
     flags.DEFINE_integer(
-        name="num_gpus", short_name="ng", default=None,
+        name="num_gpus", short_name="ng", default=None, lower_bound=-1,
         help=help_wrap("How many GPUs to use with the distribution strategy "
                        "(0: CPU only, -1: all visible GPUs). Default: 1 if a "
                        "GPU is visible, else 0. With a TF_CONFIG cluster "
@@ -131,8 +134,12 @@ def define_performance(num_parallel_calls=True, dtype=True,
   if num_parallel_calls:
     flags.DEFINE_integer(
         name="num_parallel_calls", short_name="npc", default=-1,
+        lower_bound=-1,
         help=help_wrap("Parallel calls for featurization in the input "
                        "pipeline; -1 lets tf.data choose (AUTOTUNE)."))
+    flags.register_validator(
+        "num_parallel_calls", lambda value: value != 0,
+        message="--num_parallel_calls must be -1 (AUTOTUNE) or >= 1")
     names.append("num_parallel_calls")
   if dtype:
     flags.DEFINE_enum(
@@ -201,6 +208,28 @@ def define_benchmark(benchmark_log_dir=True, bigquery_uploader=True):
     names += ["gcp_project", "bigquery_data_set", "bigquery_run_table",
               "bigquery_run_status_table", "bigquery_metric_table"]
   return names
+
+
+def parse_flags(argv, program=None, usage_status=2):
+  """Parses `argv` into `flags.FLAGS`; a bad flag exits with one line.
+
+  For `absl_app.run(main, flags_parser=...)` in CLIs whose exit statuses
+  mean something (usage errors exit 2, as with argparse, not absl's 1).
+
+  Args:
+    argv: the command line, program name first.
+    program: the name the message starts with (default argv[0]'s base name).
+    usage_status: the exit status of a bad flag.
+
+  Returns:
+    The arguments that are not flags, program name first.
+  """
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    sys.stderr.write("%s: error: %s\n" % (
+        program or os.path.basename(argv[0]), e))
+    sys.exit(usage_status)
 
 
 def set_defaults(**kwargs):

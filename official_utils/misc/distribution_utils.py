@@ -63,14 +63,61 @@ def per_device_batch_size(batch_size, num_gpus):
 
 
 def tf_config_cluster():
-  """The `TF_CONFIG` cluster spec as a dict, or None when unset."""
+  """The `TF_CONFIG` cluster spec as a dict, or None when unset.
+
+  Raises:
+    ValueError: TF_CONFIG is not JSON, or not of the shape TensorFlow reads
+      (an object whose "cluster" maps job names to lists of "host:port" and
+      whose "task" has a string "type" and an integer "index"). TensorFlow
+      itself would fail on such a value only when the Estimator is built,
+      after the data were read, with a traceback.
+  """
   raw = os.environ.get("TF_CONFIG")
   if not raw:
     return None
   try:
-    return json.loads(raw)
+    tf_config = json.loads(raw)
   except ValueError as e:
     raise ValueError("TF_CONFIG is not valid JSON: %s" % e) from e
+  problem = _tf_config_problem(tf_config)
+  if problem:
+    raise ValueError("TF_CONFIG: %s" % problem)
+  return tf_config
+
+
+def _tf_config_problem(tf_config):
+  """What is wrong with a parsed TF_CONFIG's shape, or None."""
+  if not isinstance(tf_config, dict):
+    return "must be a JSON object, got a %s" % _json_kind(tf_config)
+  cluster = tf_config.get("cluster", {})
+  if not isinstance(cluster, dict):
+    return "\"cluster\" must be an object of job names, got a %s" % (
+        _json_kind(cluster))
+  for job, addresses in cluster.items():
+    if not (isinstance(addresses, list) and
+            all(isinstance(a, str) for a in addresses)):
+      return "job %r must be a list of \"host:port\" strings" % job
+  task = tf_config.get("task", {})
+  if not isinstance(task, dict):
+    return "\"task\" must be an object, got a %s" % _json_kind(task)
+  if "type" in task and not isinstance(task["type"], str):
+    return "\"task\" \"type\" must be a string, got %r" % (task["type"],)
+  index = task.get("index", 0)
+  # bool is an int in Python, not in JSON.
+  if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+    return "\"task\" \"index\" must be an integer >= 0, got %s" % (
+        json.dumps(index))
+  return None
+
+
+def _json_kind(value):
+  """The JSON name of a parsed value's type ("list", "string", ...)."""
+  kinds = ((dict, "object"), (list, "list"), (str, "string"),
+           (bool, "boolean"), ((int, float), "number"))
+  for types, name in kinds:
+    if isinstance(value, types):
+      return name
+  return "null"
 
 
 # Jobs of a TF_CONFIG cluster that train (synchronously, all-reduce).

@@ -203,3 +203,16 @@ def test_compute_label_feature_unknown_character(text, char):
   assert isinstance(info.value, ValueError)
   assert info.value.char == char
   assert repr(char) in str(info.value)
+
+
+def test_non_finite_samples_are_found_with_their_time():
+  samples = np.zeros(32000)
+  assert featurizer.non_finite_problem(samples, 16000) is None
+  samples[24000] = np.inf
+  samples[30000] = np.nan
+  assert featurizer.non_finite_problem(samples, 16000) == (
+      "holds NaN or infinite samples (the first at 1.50 s)")
+  # A later block of the same file: the time counts the samples before it.
+  assert featurizer.non_finite_problem(samples[16000:], 16000,
+                                       offset=16000) == (
+      "holds NaN or infinite samples (the first at 1.50 s)")

@@ -331,3 +331,25 @@ def test_write_manifest_round_trips_and_refuses_a_tab(tmp_path):
     manifest.write_manifest(path, bad)
   assert open(path, "rb").read() == before
   assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_a_wav_with_the_streaming_placeholder_size_is_kept(tmp_path):
+  audio = conftest.synthesize("cat", np.random.default_rng(3))
+  path = str(tmp_path / "piped.wav")
+  size = conftest.write_streaming_wav(path, audio)
+  with open(path, "rb") as f:
+    head = f.read(64)
+  assert head[4:8] == b"\xff\xff\xff\xff"
+  assert head[head.index(b"data") + 4:][:4] == b"\xff\xff\xff\xff"
+  assert soundfile.info(path).frames == len(audio)  # libsndfile reads it
+  assert manifest.wav_data_shortfall(path, size) == 0
+  # Cut short, a file with the placeholder still reads (to its end), so
+  # only the manifest's size can tell.
+  listed = str(tmp_path / "m.csv")
+  with open(listed, "wb") as f:
+    f.write(("\t".join(manifest.HEADER) + "\n").encode("utf-8"))
+    f.write(_row(path, size, "cat"))
+    f.write(_row(path, size + 10, "cat"))
+  entries, skipped = manifest.read_manifest(listed, TOKEN_TO_INDEX, _check())
+  assert [(e.wav_filename, e.line) for e in entries] == [(path, 2)]
+  assert [(s.line, s.reason) for s in skipped] == [(3, "truncated_audio")]

@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from data import vocabulary
 import deep_speech_model
 from tests import conftest
 
@@ -278,3 +279,22 @@ def test_training_without_usable_rows_fails_clearly(tmp_path, corpus, content,
   status, output, _ = train(tmp_path, path, corpus)
   assert status == 1
   assert message % path in output
+
+
+def test_a_vocabulary_with_a_bom_is_read_and_a_bad_token_named(corpus,
+                                                              tmp_path):
+  tokens = vocabulary.read_tokens(vocabulary.VOCABULARY_FILE)
+  vocab = tmp_path / "vocabulary.txt"
+  vocab.write_bytes(("\ufeff# saved by an editor that writes a BOM\r\n" +
+                     "\r\n".join(tokens) + "\r\n").encode("utf-8"))
+  status, output = validate(corpus, "--vocabulary_file=%s" % vocab)
+  assert status == 0, output
+  vocab.write_text("\n".join(tokens[:3] + ["ch"] + tokens[3:]) + "\n",
+                   encoding="utf-8")
+  status, output = validate(corpus, "--vocabulary_file=%s" % vocab)
+  assert status == 2
+  assert output.strip() == (
+      "vocabulary file %s cannot be used: %s:4: token 'ch' is 2 characters; "
+      "each line holds one character (a line holding one space is the "
+      "space token)" % (vocab, vocab))
+  assert sorted(os.listdir(tmp_path)) == ["corpus", "vocabulary.txt"]

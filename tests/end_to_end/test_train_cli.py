@@ -203,3 +203,51 @@ def test_mirrored_strategy_on_two_cpu_devices(tmp_path, corpus):
   losses = [np.mean([v for _, v in step]) for step in result["losses"]]
   assert len(result["losses"][0]) == 2
   assert np.mean(losses[-3:]) < np.mean(losses[:3])
+
+
+def _run_cli(args, env=None):
+  """deep_speech.py as a user runs it; (exit status, stderr lines)."""
+  proc = subprocess.run([sys.executable, "deep_speech.py"] + args, cwd=ROOT,
+                        env=env, capture_output=True, text=True, timeout=300)
+  assert "Traceback" not in proc.stderr, proc.stderr
+  return proc.returncode, proc.stderr.splitlines()
+
+
+@pytest.mark.parametrize("tf_config,message", [
+    ("{not json", "TF_CONFIG is not valid JSON"),
+    ('[{"type": "worker"}]', "TF_CONFIG: must be a JSON object, got a list"),
+    ('{"task": {"type": "worker", "index": "0"}}',
+     'TF_CONFIG: "task" "index" must be an integer >= 0, got "0"'),
+    ('{"cluster": {"worker": ["127.0.0.1:1"]}, '
+     '"task": {"type": "worker", "index": "0"}}',
+     'TF_CONFIG: "task" "index" must be an integer >= 0, got "0"'),
+])
+def test_bad_tf_config_stops_before_anything_is_read_or_written(
+    tmp_path, corpus, tf_config, message):
+  model_dir = tmp_path / "model"
+  status, lines = _run_cli(
+      ["--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+       "--model_dir=%s" % model_dir, "--batch_size=4", "--rnn_hidden_size=16"],
+      env=dict(os.environ, TF_CONFIG=tf_config))
+  assert status == 1
+  errors = [line for line in lines if "TF_CONFIG" in line]
+  assert len(errors) == 1 and message in errors[0], lines
+  assert not any("Data preprocessing" in line for line in lines)
+  assert sorted(os.listdir(tmp_path)) == ["corpus"]
+
+
+@pytest.mark.parametrize("flag,message", [
+    ("--batch_size=0", "flag --batch_size=0: 0 is not a positive integer"),
+    ("--batch_size=-2", "flag --batch_size=-2: -2 is not a positive integer"),
+    ("--rnn_hidden_layers=0",
+     "flag --rnn_hidden_layers=0: 0 is not a positive integer"),
+])
+def test_bad_numeric_flags_stop_before_anything_is_written(tmp_path, corpus,
+                                                           flag, message):
+  status, lines = _run_cli(
+      ["--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+       "--model_dir=%s" % (tmp_path / "model"), "--rnn_hidden_size=16", flag])
+  assert status == 1
+  assert [line for line in lines if "Flags parsing error" in line] == [
+      "FATAL Flags parsing error: " + message]
+  assert sorted(os.listdir(tmp_path)) == ["corpus"]

@@ -118,3 +118,35 @@ def test_unsupported_clusters_are_clear_errors(config, message):
   with pytest.raises(ValueError, match="TF_CONFIG") as info:
     distribution_utils.multi_worker_role(config)
   assert message in str(info.value)
+
+
+@pytest.mark.parametrize("raw,message", [
+    ("[1, 2]", "must be a JSON object, got a list"),
+    ('"worker"', "must be a JSON object, got a string"),
+    ('{"cluster": ["a:1"]}', "\"cluster\" must be an object"),
+    ('{"cluster": {"worker": "a:1"}}', "job 'worker' must be a list"),
+    ('{"cluster": {"worker": [1]}}', "job 'worker' must be a list"),
+    ('{"task": "worker"}', "\"task\" must be an object, got a string"),
+    ('{"task": {"type": 0}}', "\"type\" must be a string"),
+    ('{"task": {"index": "0"}}', "\"index\" must be an integer >= 0, got "
+     "\"0\""),
+    ('{"task": {"index": true}}', "got true"),
+    ('{"task": {"index": -1}}', "got -1"),
+    ('{"task": {"index": 1.0}}', "got 1.0"),
+])
+def test_tf_config_of_the_wrong_shape_is_a_clear_error(monkeypatch, raw,
+                                                       message):
+  monkeypatch.setenv("TF_CONFIG", raw)
+  with pytest.raises(ValueError) as info:
+    distribution_utils.tf_config_cluster()
+  assert str(info.value).startswith("TF_CONFIG")
+  assert message in str(info.value)
+
+
+def test_tf_config_of_the_right_shape_passes(monkeypatch):
+  config = {"cluster": {"chief": ["a:1"], "worker": ["b:1"]},
+            "task": {"type": "worker", "index": 0}, "environment": "cloud"}
+  monkeypatch.setenv("TF_CONFIG", json.dumps(config))
+  assert distribution_utils.tf_config_cluster() == config
+  monkeypatch.setenv("TF_CONFIG", "{}")
+  assert distribution_utils.tf_config_cluster() == {}

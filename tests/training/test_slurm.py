@@ -71,6 +71,65 @@ def test_cli_prints_tf_config():
                              "task": {"type": "worker", "index": 1}}
 
 
+def _run_cli(environ, *args):
+  """`python -m training.slurm` with SLURM's variables `environ` only."""
+  env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+  env.update(environ)
+  proc = subprocess.run([sys.executable, "-m", "training.slurm"] + list(args),
+                        cwd=ROOT, env=env, capture_output=True, text=True,
+                        timeout=120)
+  assert "Traceback" not in proc.stderr, proc.stderr
+  return proc.returncode, proc.stdout, proc.stderr.splitlines()
+
+
+@pytest.mark.parametrize("name,value", [
+    ("SLURM_NTASKS", "abc"), ("SLURM_NTASKS", "-2"), ("SLURM_NTASKS", ""),
+    ("SLURM_NODEID", "x1"), ("SLURM_NODEID", "1.0"),
+])
+def test_cli_names_a_variable_that_is_not_a_number(tmp_path, name, value):
+  environ = _slurm_env("node[1-2]", 1)
+  environ[name] = value
+  marker = tmp_path / "ran"
+  status, out, err = _run_cli(environ, "--", "touch", str(marker))
+  assert status == 1 and out == ""
+  assert err == ["training/slurm.py: error: %s=%r is not a whole number; is "
+                 "this SLURM's environment?" % (name, value)]
+  assert not marker.exists()  # the command never ran
+
+
+def test_a_bad_procid_is_named_when_no_nodeid_is_set():
+  environ = _slurm_env("node[1-2]", 1, SLURM_PROCID="one")
+  del environ["SLURM_NODEID"]
+  status, out, err = _run_cli(environ)
+  assert (status, out) == (1, "")
+  assert err[0].startswith("training/slurm.py: error: SLURM_PROCID='one'")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--port=0"], "flag --port=0: 0 is not an integer in the range "
+     "[1, 65535]"),
+    (["--port=abc"], "flag --port=abc: invalid literal for int() with base "
+     "10: 'abc'"),
+    (["echo"], "unexpected arguments echo (put the command after --)"),
+])
+def test_cli_usage_errors_exit_two_with_one_line(tmp_path, args, message):
+  status, out, err = _run_cli(_slurm_env("node[1-2]", 1), *args)
+  assert (status, out) == (2, "")
+  assert err == ["training/slurm.py: error: " + message]
+
+
+def test_cli_runs_the_command_after_the_separator_with_tf_config(tmp_path):
+  out_file = tmp_path / "tf_config.json"
+  status, _, err = _run_cli(
+      _slurm_env("node[1-2]", 0), "--port=7100", "--", sys.executable, "-c",
+      "import os, sys; open(sys.argv[1], 'w').write(os.environ['TF_CONFIG'])",
+      str(out_file))
+  assert status == 0, err
+  assert json.loads(out_file.read_text()) == {
+      "cluster": {"worker": ["node1:7100", "node2:7101"]},
+      "task": {"type": "worker", "index": 0}}
+
+
 def _free_port_pair():
   """A port p with p + 1 free too (worker i listens on p + i)."""
   for _ in range(50):

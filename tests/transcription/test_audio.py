@@ -143,3 +143,15 @@ def test_unreadable_files_under_such_names_are_an_error_not_a_command(
     audio.read_all(name, RATE)
   assert str(e.value).startswith(name + ": not a readable audio file")
   assert hostile.planted(tmp_path) == []
+
+
+def test_a_wav_with_the_streaming_placeholder_size_is_read_whole(tmp_path):
+  samples = conftest.synthesize("cat dog", np.random.default_rng(0))
+  plain = str(tmp_path / "plain.wav")
+  conftest.write_wav(plain, samples)
+  piped = str(tmp_path / "piped.wav")
+  conftest.write_streaming_wav(piped, samples)
+  read, info = audio.read_all(piped, RATE)
+  expected, _ = audio.read_all(plain, RATE)
+  assert info.frames == len(samples)
+  np.testing.assert_array_equal(read, expected)
