@@ -162,3 +162,21 @@ def test_synthesis_bench():
     assert figures["engine"] > 0 and figures["sox"] > 0
   assert len(result["cpu_ms_per_utt"]) == 8
   assert 0.5 < result["mean_audio_s"] < 10 and result["demo_estimate_s"] > 0
+
+
+def test_uqm_voices_tells_a_steady_tone_from_noise(tmp_path):
+  for race, synth in (("tone", ["sine", "200"]), ("hiss", ["whitenoise"])):
+    folder = tmp_path / "3dovoice" / race
+    folder.mkdir(parents=True)
+    for i in range(2):
+      subprocess.run(["sox", "-n", "-r", "11025", "-c", "1",
+                      str(folder / ("%s-%03d.ogg" % (race, i))), "synth",
+                      "1.0"] + synth + ["vol", "0.3"], check=True)
+  result = _run("uqm_voices.py", "--tree", str(tmp_path), "--clips", "2")
+  assert result["clips_per_race"] == 2
+  tone, hiss = result["races"]["tone"], result["races"]["hiss"]
+  assert tone["voiced"] > 0.95 and hiss["voiced"] < 0.2
+  assert tone["f0"] == pytest.approx(200, rel=0.03)
+  assert tone["f0_spread"] < 0.02
+  assert hiss["flatness"] > 10 * tone["flatness"]
+  assert hiss["high"] > 10 * tone["high"]

@@ -47,6 +47,9 @@ DEV_RACES = ("spathi", "supox", "syreen")
 # spectra with the most energy up high (orz, shofixti). Mycon, processed too,
 # stays inside the range of the others on every measure, so it is kept.
 EXCLUDED_RACES = ("kohrah", "orz", "probe", "shofixti", "urquan")
+# A line read faster than this is not what its span holds: its timing is
+# off (a timing list that fits by count but not by content).
+MAX_CHARS_PER_SEC = 25.0
 
 # One manifest row to make: the 16 kHz whole clip it comes from, where its
 # wav goes (the same path for a whole clip), its span in seconds (end None
@@ -203,6 +206,8 @@ def plan_clip(entry, times_ms, duration, max_sec, clean, whole_wav,
       stats["dropped: no words"] += 1
     elif length > max_sec:
       stats["dropped: longer than --uqm_max_sec"] += 1
+    elif len(transcript) > MAX_CHARS_PER_SEC * length:
+      stats["dropped: too many characters for its span"] += 1
     else:
       whole = start == 0.0 and end is None
       wav = whole_wav if whole else os.path.join(

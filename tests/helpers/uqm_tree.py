@@ -4,7 +4,8 @@ No line of the real game is used: the races are real folder names (the
 importer's dev and excluded lists are keyed by them), the clips are sox
 tones, the text is made up. The tree has entries with and without clips,
 timings that match and that do not, a hostile clip name, a name that looks
-like an option, numbers, emphasis, a placeholder and an aside.
+like an option, numbers, emphasis, a placeholder, an aside and a line
+timed far too short for its text.
 """
 
 import os
@@ -40,12 +41,15 @@ RACES = {
         "Another long line.\n"
         "#(ASIDE)\tcommander-004.ogg\n"
         "Well (sigh) fine.\n"
-        "Yes.\n",
-        "#(HELLO) 1000,500\n#(NO_AUDIO) \n#(MISMATCH) 700\n"
-        "#(PLACEHOLDER) \n#(LONG) \n#(ASIDE) 400\n",
-        {"commander-000.ogg": 2.3, "commander-001.ogg": 1.5,
+        "Yes.\n"
+        "#(FAST)\tcommander-005.ogg\n"
+        "Far too many words for a tenth of a second.\n"
+        "Ok.\n",
+        "#(HELLO) 2000,500\n#(NO_AUDIO) \n#(MISMATCH) 700\n"
+        "#(PLACEHOLDER) \n#(LONG) \n#(ASIDE) 400\n#(FAST) 100\n",
+        {"commander-000.ogg": 3.3, "commander-001.ogg": 1.5,
          "commander-002.ogg": 0.8, "commander-003.ogg": 17.0,
-         "commander-004.ogg": 1.0}),
+         "commander-004.ogg": 1.0, "commander-005.ogg": 1.0}),
     "syreen": (
         "#(GREETING)\tsyreen-000.ogg\nWe met on the 1st day.\n",
         None,
@@ -58,7 +62,7 @@ RACES = {
 # The voice pack's own dialogue file overrides the game's (base/comm).
 OVERRIDDEN = ("zoqfotpik", "#(HI)\tzoqfotpik-000.ogg\nWrong words.\n",
               "#(HI)\tzoqfotpik-000.ogg\nRight words in 1940.\n",
-              {"zoqfotpik-000.ogg": 0.7})
+              {"zoqfotpik-000.ogg": 1.5})
 
 
 def _tone(path, seconds, freq):

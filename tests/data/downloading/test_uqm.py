@@ -27,14 +27,15 @@ SCRIPT = os.path.join(REPO_ROOT, "data", "download.py")
 
 # (wav path under <data_dir>/uqm, seconds, transcript) of the look-alike.
 TRAIN = [
-    ("lines/commander/commander-000-00.wav", 1.0,
+    ("lines/commander/commander-000-00.wav", 2.0,
      "hello captain we have twenty five ships"),
     ("lines/commander/commander-000-01.wav", 0.5, "go now"),
     ("lines/commander/commander-000-02.wav", 0.8, "cafe at noon"),
     ("wav16k/commander/commander-001.wav", 1.5,
      "first line second line third line"),
     ("lines/commander/commander-004-01.wav", 0.6, "yes"),
-    ("wav16k/zoqfotpik/zoqfotpik-000.wav", 0.7,
+    ("lines/commander/commander-005-01.wav", 0.9, "ok"),
+    ("wav16k/zoqfotpik/zoqfotpik-000.wav", 1.5,
      "right words in nineteen forty"),
 ]
 DEV = [("wav16k/syreen/syreen-000.wav", 1.2, "we met on the first day")]
@@ -101,9 +102,10 @@ def test_cli_imports_an_unpacked_copy_then_reruns_for_free(tree, tmp_path):
                         ("dropped: placeholder", 1),
                         ("dropped: parenthesized aside", 1),
                         ("dropped: longer than --uqm_max_sec", 1),
+                        ("dropped: too many characters for its span", 1),
                         ("clips kept whole (timings do not fit)", 2)):
     assert "UQM: %s: %d." % (reason, count) in proc.stderr
-  assert "UQM: train: 6 rows" in proc.stderr
+  assert "UQM: train: 7 rows" in proc.stderr
   # Nothing written outside data_dir, the unpacked copy untouched.
   assert uqm_tree.snapshot(str(tmp_path), skip=str(data_dir)) == outside
   assert uqm_tree.snapshot(tree) == source
@@ -119,7 +121,7 @@ def test_cli_max_sec_keeps_a_long_clip_whole(tree, tmp_path):
                   "--uqm_max_sec=20")
   assert proc.returncode == 0, proc.stderr[-3000:]
   rows = _rows(str(tmp_path / "uqm" / "uqm-train.csv"))
-  assert rows[-3] == (str(tmp_path / "uqm" / "wav16k" / "commander" /
+  assert rows[-4] == (str(tmp_path / "uqm" / "wav16k" / "commander" /
                           "commander-003.wav"), "a long line another long line")
 
 
