@@ -270,7 +270,8 @@ def prepare_uqm(data_dir, uqm_dir, max_sec, config):
   convert_lib.require_sox()
   tree = locate_tree(data_dir, uqm_dir, config.keep_archives)
   vocabulary = vocabulary_lib.characters(vocabulary_lib.VOCABULARY_FILE)
-  stats, refused, dropped_chars = collections.Counter(), [], collections.Counter()
+  stats, dropped_chars = collections.Counter(), collections.Counter()
+  refused = []
   clean = lambda line: uqm_text.clean_line(line, vocabulary, dropped_chars)
   races = sorted(r for r in os.listdir(os.path.join(tree, "3dovoice"))
                  if os.path.isdir(os.path.join(tree, "3dovoice", r)) and

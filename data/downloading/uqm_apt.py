@@ -92,7 +92,8 @@ def system_mirror(sources_list=SYSTEM_SOURCES_LIST,
     if "-" not in suite and "/" not in suite:
       return uri, suite, signed_by
   raise FetchError("found no Debian release source in %s or %s to fetch %s "
-                   "from." % (sources_list, sources_dir, " and ".join(PACKAGES)))
+                   "from." % (sources_list, sources_dir,
+                              " and ".join(PACKAGES)))
 
 
 def private_sources_line(uri, suite, signed_by):

@@ -21,6 +21,7 @@ import re
 
 from data.downloading import common
 from data.downloading import ljspeech
+from data.synthesis import text as synthesis_text
 
 # A clip name that names a file in the race folder and nothing else.
 _PLAIN_CLIP = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.ogg$")
@@ -107,70 +108,21 @@ def read_timings(path):
 # Numbers to words.
 # ---------------------------------------------------------------------------
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven "
-         "twelve thirteen fourteen fifteen sixteen seventeen eighteen "
-         "nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"))
-_ORDINAL = {"one": "first", "two": "second", "three": "third",
-            "five": "fifth", "eight": "eighth", "nine": "ninth",
-            "twelve": "twelfth"}
-
-
-def _below_thousand(n):
-  words = []
-  if n >= 100:
-    words += [_ONES[n // 100], "hundred"]
-    n %= 100
-  if n >= 20:
-    words.append(_TENS[n // 10])
-    n %= 10
-    if n:
-      words.append(_ONES[n])
-  elif n or not words:
-    words.append(_ONES[n])
-  return words
-
-
-def number_to_words(n):
-  """A whole number below a trillion in words: 241 -> "two hundred forty one".
-
-  Raises:
-    ValueError: a negative number or one of a trillion or more.
-  """
-  if not 0 <= n < 10**12:
-    raise ValueError("no words for %d" % n)
-  words = []
-  for scale, name in _SCALES:
-    if n >= scale:
-      words += _below_thousand(n // scale) + [name]
-      n %= scale
-  if n or not words:
-    words += _below_thousand(n)
-  return " ".join(words)
+cardinal = synthesis_text.cardinal_words
 
 
 def year_to_words(n):
-  """A year as said aloud: 2135 -> "twenty one thirty five"."""
+  """A four-digit year as said aloud: 2135 -> "twenty one thirty five".
+
+  Unlike `synthesis_text.number_words`'s pairs, this covers the game's
+  twenty-second century too.
+  """
   high, low = divmod(n, 100)
   if low == 0:
-    return number_to_words(high) + " hundred"
+    return cardinal(high) + " hundred"
   if low < 10:
-    return number_to_words(high) + " oh " + number_to_words(low)
-  return number_to_words(high) + " " + number_to_words(low)
-
-
-def ordinal_to_words(n):
-  """17 -> "seventeenth"."""
-  words = number_to_words(n).split()
-  last = words[-1]
-  if last in _ORDINAL:
-    words[-1] = _ORDINAL[last]
-  elif last.endswith("y"):
-    words[-1] = last[:-1] + "ieth"
-  else:
-    words[-1] = last + "th"
-  return " ".join(words)
+    return cardinal(high) + " oh " + cardinal(low)
+  return cardinal(high) + " " + cardinal(low)
 
 
 def _plural(words):
@@ -191,15 +143,15 @@ def _number_words(match):
   whole, decimals, suffix = match.groups()
   value = int(whole.replace(",", ""))
   if suffix in ("st", "nd", "rd", "th") and not decimals:
-    return ordinal_to_words(value)
+    return synthesis_text.ordinal_words(value)
   # Four-digit numbers of the game's centuries are years; "1900 men" reads
   # "nineteen hundred" too, which is how such counts are usually said.
   if 1100 <= value < 2200 and "," not in whole and not decimals:
     words = year_to_words(value)
   else:
-    words = number_to_words(value)
+    words = cardinal(value)
   if decimals:
-    words += " point " + " ".join(_ONES[int(d)] for d in decimals[1:])
+    words += " point " + " ".join(cardinal(int(d)) for d in decimals[1:])
   if suffix in ("'s", "s"):
     words = _plural(words)
   elif suffix == "%":
@@ -211,7 +163,10 @@ def expand_numbers(text):
   """`text` with its numbers in words, or None when a reading is unknown."""
   if _UNREADABLE.search(text):
     return None
-  text = _NUMBER.sub(_number_words, text)
+  try:
+    text = _NUMBER.sub(_number_words, text)
+  except ValueError:  # A trillion or more: no words for it.
+    return None
   return None if re.search(r"\d", text) else text
 
 

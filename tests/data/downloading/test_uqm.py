@@ -6,6 +6,7 @@ subprocess with the real sox; the apt fetch runs against fake `apt-get` and
 `dpkg` on the PATH that record their arguments. No network.
 """
 
+import ast
 import hashlib
 import os
 import shutil
@@ -207,7 +208,10 @@ def test_cli_fetches_through_a_private_apt_configuration(tree, tmp_path):
                        repr(options + ["download", "uqm-voice",
                                        "uqm-content"]),
                        source_line.rstrip("\n")]
-  assert [eval(c)[0] for c in calls[4:]] == ["-x", "-x"]  # pylint: disable=eval-used
+  dpkg_calls = [ast.literal_eval(c) for c in calls[4:]]
+  assert [c[0] for c in dpkg_calls] == ["-x", "-x"]
+  assert all(c[2] == str(data_dir / "uqm" / "unpacked.part")
+             for c in dpkg_calls)
   # The .debs and their unpacked copy go once the tree is out; the zips'
   # hostile members were never written.
   assert sorted(os.listdir(data_dir / "uqm")) == [

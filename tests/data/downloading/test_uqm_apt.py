@@ -34,7 +34,8 @@ def test_system_mirror_reads_a_one_line_sources_list(tmp_path):
   paths = _sources(tmp_path, one_line=(
       "# deb http://old.example/debian buster main\n"
       "deb http://security.example/debian-security bookworm-security main\n"
-      "deb [arch=amd64 signed-by=/k.gpg] http://m.example/debian trixie main\n"))
+      "deb [arch=amd64 signed-by=/k.gpg] http://m.example/debian trixie "
+      "main\n"))
   assert uqm_apt.system_mirror(*paths) == (
       "http://m.example/debian", "trixie", "/k.gpg")
 
