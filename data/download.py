@@ -31,6 +31,7 @@ Layout (--dataset=ljspeech):
   <data_dir>/LJSpeech-1.1/wav16k/<id>.wav                16 kHz wavs
   <data_dir>/LJSpeech-1.1/ljspeech-train.csv             90% of the clips
   <data_dir>/LJSpeech-1.1/ljspeech-dev.csv               10% of the clips
+Layout (--dataset=uqm, The Ur-Quan Masters voice pack): data/downloading/uqm.py.
 Manifests are tab-separated with the header
 `wav_filename wav_filesize transcript` (absolute path, bytes, text).
 

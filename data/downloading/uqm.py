@@ -121,6 +121,25 @@ def script_path(tree, race):
       tree, "base", "comm", race, race + ".txt")
 
 
+def list_races(tree):
+  """The race folders to import: plain names, the excluded ones left out.
+
+  A race's name becomes a folder name under the data directory, so a name
+  of another shape (possible in a --uqm_dir copy) is skipped, and said so.
+  """
+  races = []
+  voice_dir = os.path.join(tree, "3dovoice")
+  for race in sorted(os.listdir(voice_dir)):
+    if not os.path.isdir(os.path.join(voice_dir, race)):
+      continue
+    if not uqm_apt.RACE_NAME.match(race):
+      logging.warning("UQM: skipped folder %r of %s: not a plain race name.",
+                      race, voice_dir)
+    elif race not in EXCLUDED_RACES:
+      races.append(race)
+  return races
+
+
 def read_race(tree, race, stats, refused):
   """The race's entries that have a clip on disk: [(entry, ogg path)].
 
@@ -146,7 +165,7 @@ def read_race(tree, race, stats, refused):
       stats["clip named by an earlier entry too"] += 1
     elif not os.path.isfile(ogg):
       stats["clip missing from the voice pack"] += 1
-    elif not _inside(ogg, race_dir):
+    elif not (_inside(ogg, race_dir) and _inside(race_dir, tree)):
       refused.append("%s line %d: clip %r leads outside %s; entry skipped."
                      % (text, entry.line_number, entry.clip, race_dir))
       stats["refused clip name"] += 1
@@ -273,9 +292,7 @@ def prepare_uqm(data_dir, uqm_dir, max_sec, config):
   stats, dropped_chars = collections.Counter(), collections.Counter()
   refused = []
   clean = lambda line: uqm_text.clean_line(line, vocabulary, dropped_chars)
-  races = sorted(r for r in os.listdir(os.path.join(tree, "3dovoice"))
-                 if os.path.isdir(os.path.join(tree, "3dovoice", r)) and
-                 r not in EXCLUDED_RACES)
+  races = list_races(tree)
   clips = {race: read_race(tree, race, stats, refused) for race in races}
   wav_dir = os.path.join(root(data_dir), "wav16k")
   steps.convert([(ogg, os.path.join(wav_dir, race, e.clip[:-4] + ".wav"))

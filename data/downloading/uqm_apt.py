@@ -30,6 +30,8 @@ SYSTEM_SOURCES_DIR = "/etc/apt/sources.list.d"
 # Where the game's zip packages sit, in an unpacked .deb or an installed game.
 PACKAGE_GLOBS = ("addons/uqm-*voice*.uqm", "packages/uqm-*content*.uqm")
 _PACKAGE_PARENTS = ("", "content", "usr/share/games/uqm/content")
+# A race folder's name: it becomes a folder name under the data directory.
+RACE_NAME = re.compile(r"^[a-z0-9_]+$")
 # Members taken from the zips: voice folders, and dialogue text files.
 _VOICE_MEMBER = re.compile(
     r"^3dovoice/([a-z0-9_]+)/([A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:ogg|ts|txt))$")

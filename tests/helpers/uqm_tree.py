@@ -44,7 +44,9 @@ RACES = {
         "Yes.\n"
         "#(FAST)\tcommander-005.ogg\n"
         "Far too many words for a tenth of a second.\n"
-        "Ok.\n",
+        "Ok.\n"
+        "#(LINKED)\tcommander-006.ogg\n"
+        "A clip that is a link out of its folder.\n",
         "#(HELLO) 2000,500\n#(NO_AUDIO) \n#(MISMATCH) 700\n"
         "#(PLACEHOLDER) \n#(LONG) \n#(ASIDE) 400\n#(FAST) 100\n",
         {"commander-000.ogg": 3.3, "commander-001.ogg": 1.5,
@@ -73,7 +75,9 @@ def _tone(path, seconds, freq):
 def make_tree(folder):
   """Writes the look-alike tree into `folder` (3dovoice/, base/comm/).
 
-  Also writes `folder/x.ogg`, the real file the hostile entry points at.
+  Also writes `folder/x.ogg`, the real file the hostile entry points at
+  and a clip's symlink leads to, and a race folder whose name is no plain
+  name.
   """
   freq = 220
   def race_dirs(race):
@@ -102,6 +106,11 @@ def make_tree(folder):
   for clip, seconds in clips.items():
     _tone(os.path.join(voice, clip), seconds, 500)
   _tone(os.path.join(folder, "x.ogg"), 0.5, 300)
+  os.symlink(os.path.join("..", "..", "x.ogg"),
+             os.path.join(folder, "3dovoice", "commander", "commander-006.ogg"))
+  bad = os.path.join(folder, "3dovoice", "Bad Race")
+  os.makedirs(bad)
+  _tone(os.path.join(bad, "bad-000.ogg"), 0.5, 300)
 
 
 def make_packages(tree, folder):
@@ -117,6 +126,8 @@ def make_packages(tree, folder):
       for parent, _, names in os.walk(os.path.join(tree, top)):
         for name in names:
           path = os.path.join(parent, name)
+          if os.path.islink(path):  # A zip holds no links.
+            continue
           archive.write(path, os.path.relpath(path, tree))
       archive.writestr("../escaped.txt", "never written")
       archive.writestr(top + "/../../escaped.ogg", "never written")

@@ -99,7 +99,12 @@ def test_cli_imports_an_unpacked_copy_then_reruns_for_free(tree, tmp_path):
           "name; entry skipped." % commander_txt) in proc.stderr
   assert ("%s line 15: clip name '-x.ogg' is not a plain name.ogg; entry "
           "skipped." % commander_txt) in proc.stderr
-  for reason, count in (("refused clip name", 2),
+  assert ("%s line 28: clip 'commander-006.ogg' leads outside %s; entry "
+          "skipped." % (commander_txt, os.path.join(
+              tree, "3dovoice", "commander"))) in proc.stderr
+  assert ("UQM: skipped folder 'Bad Race' of %s: not a plain race name." %
+          os.path.join(tree, "3dovoice")) in proc.stderr
+  for reason, count in (("refused clip name", 3),
                         ("dropped: placeholder", 1),
                         ("dropped: parenthesized aside", 1),
                         ("dropped: longer than --uqm_max_sec", 1),
