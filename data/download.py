@@ -39,6 +39,7 @@ Layout (--dataset=ljspeech):
   <data_dir>/LJSpeech-1.1/wav16k/<id>.wav                16 kHz wavs
   <data_dir>/LJSpeech-1.1/ljspeech-train.csv             90% of the clips
   <data_dir>/LJSpeech-1.1/ljspeech-dev.csv               10% of the clips
+Layout (--dataset=uqm, The Ur-Quan Masters voice pack): data/downloading/uqm.py.
 Manifests are tab-separated with the header
 `wav_filename wav_filesize transcript` (absolute path, bytes, text).
 
@@ -75,6 +76,7 @@ from data.downloading import librispeech
 from data.downloading import librispeech_lm
 from data.downloading import ljspeech
 from data.downloading import steps
+from data.downloading import uqm
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 # The public names this module always had; their homes are the modules above.
@@ -109,12 +111,13 @@ def _available_cpus():
 
 def _subsets_from_flags(flags_obj):
   """The LibriSpeech subsets the flags select; raises on a typo at once."""
-  if flags_obj.dataset == "ljspeech":
+  if flags_obj.dataset in ("ljspeech", "uqm"):
     if (flags_obj.subsets or flags_obj.train_only or flags_obj.dev_only or
         flags_obj.test_only):
       raise common.DownloadError(
           "--subsets, --train_only, --dev_only and --test_only select "
-          "LibriSpeech subsets; they do not apply to --dataset=ljspeech.")
+          "LibriSpeech subsets; they do not apply to --dataset=%s."
+          % flags_obj.dataset)
     return None
   own_mirror = bool(flags_obj.base_url) and (
       flags_obj.base_url.rstrip("/") !=
@@ -130,6 +133,12 @@ def _subsets_from_flags(flags_obj):
 
 def _config_from_flags(flags_obj):
   """The `steps.DownloadConfig` the flags ask for."""
+  if flags_obj.dataset == "uqm":  # Fetched through apt: no mirror, no md5.
+    return steps.DownloadConfig(
+        base_url=None, checksums={}, skip_checksum=False,
+        keep_archives=flags_obj.keep_archives,
+        num_workers=flags_obj.num_workers or _available_cpus(),
+        show_progress=True)
   base_url = (flags_obj.base_url or
               DEFAULT_BASE_URLS[flags_obj.dataset]).rstrip("/")
   if not base_url.startswith(("http://", "https://", "file://")):
@@ -169,6 +178,9 @@ def run_download(flags_obj):
     paths = []
   elif flags_obj.dataset == "ljspeech":
     paths = list(ljspeech.prepare_ljspeech(flags_obj.data_dir, config))
+  elif flags_obj.dataset == "uqm":
+    paths = list(uqm.prepare_uqm(flags_obj.data_dir, flags_obj.uqm_dir,
+                                 flags_obj.uqm_max_sec, config))
   else:
     paths = librispeech.prepare_librispeech(flags_obj.data_dir, subsets,
                                             config)
@@ -231,10 +243,13 @@ def define_download_flags():
       "Comma-separated LibriSpeech subsets to prepare, e.g. "
       "dev-clean,test-clean; overrides the three *_only switches.")
   flags.DEFINE_enum(
-      "dataset", "librispeech", ["librispeech", "ljspeech"],
+      "dataset", "librispeech", ["librispeech", "ljspeech", "uqm"],
       "Corpus to prepare. ljspeech downloads LJSpeech-1.1.tar.bz2, resamples "
       "it to 16 kHz and writes ljspeech-train.csv / ljspeech-dev.csv (90/10) "
-      "under <data_dir>/LJSpeech-1.1/.")
+      "under <data_dir>/LJSpeech-1.1/. uqm fetches The Ur-Quan Masters voice "
+      "pack (Debian non-free uqm-voice + uqm-content, CC BY-NC-SA, for your "
+      "own use only) through apt and writes uqm-train.csv / uqm-dev.csv "
+      "(dev: held-out speakers) under <data_dir>/uqm/.")
   flags.DEFINE_string(
       "base_url", None,
       "Mirror folder holding the archives: http(s):// or file://. Default: "
@@ -281,6 +296,20 @@ def define_download_flags():
       "max_members", archive.MAX_MEMBERS,
       "Refuse an archive with more members (files, folders, links) than "
       "this.", lower_bound=1)
+
+
+def define_uqm_flags():
+  """Flags of --dataset=uqm."""
+  flags.DEFINE_string(
+      "uqm_dir", None,
+      "--dataset=uqm: read this unpacked copy instead of fetching through "
+      "apt: a folder holding 3dovoice/ and base/comm/, or the game's .uqm "
+      "packages (an installed game, or dpkg -x of uqm-voice and "
+      "uqm-content). Only read, never written.")
+  flags.DEFINE_float(
+      "uqm_max_sec", uqm.DEFAULT_MAX_SEC,
+      "--dataset=uqm: clips or lines longer than this many seconds are "
+      "dropped (counted in the log).", lower_bound=1.0)
 
 
 def define_lm_flags():
@@ -347,5 +376,6 @@ def main(_):
 
 if __name__ == "__main__":
   define_download_flags()
+  define_uqm_flags()
   define_lm_flags()
   app.run(main)
