@@ -256,3 +256,21 @@ def test_relative_links_point_at_files(path):
     if not os.path.exists(os.path.join(os.path.dirname(path), file_part)):
       broken.append(target)
   assert not broken, "%s links to missing %s" % (path, broken)
+
+
+_TEST_REFERENCE = re.compile(r"`?(tests/[\w/]+\.py)(?:::(\w+))?")
+
+
+@pytest.mark.parametrize("path", _markdown_files(),
+                         ids=lambda p: os.path.relpath(p, ROOT))
+def test_the_tests_the_docs_name_exist(path):
+  # The fault tables name the test that shows each behaviour; a renamed or
+  # moved test must take its row along.
+  missing = []
+  for module, name in _TEST_REFERENCE.findall(_read(path)):
+    source = os.path.join(ROOT, module)
+    if not os.path.exists(source):
+      missing.append(module)
+    elif name and not re.search(r"^def %s\(" % name, _read(source), re.M):
+      missing.append("%s::%s" % (module, name))
+  assert not missing, "%s names missing tests: %s" % (path, missing)
