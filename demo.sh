@@ -10,7 +10,8 @@
 #   DEMO_MINUTES (make demo's 25 less the time since DEMO_T0, when make set
 #   it, else 23; scripts/demo_plan.py fits the demo into it and training
 #   stops in time for the steps after it: deep_speech.py --max_train_minutes)
-#   MODEL_FLAGS (the demo configuration: model size, batch, learning rate)
+#   MODEL_FLAGS (--flagfile=scripts/demo.flags: model size, batch, learning
+#   rate, augmentation)
 #   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is faster
 #   and the demo trains one epoch more; fp32 elsewhere)
 set -euo pipefail
@@ -58,11 +59,9 @@ if [ -z "${NUM_TRAIN:-}" ] && [ -z "${EPOCHS:-}" ]; then
 fi
 NUM_TRAIN=${NUM_TRAIN:-12000}
 if [ "$DTYPE" = bf16 ]; then EPOCHS=${EPOCHS:-7}; else EPOCHS=${EPOCHS:-6}; fi
-# Picked by measurement (bench/convergence.py, docs/benchmarks.md): half the
-# original's convolution channels and 10 ms windows for speed, batch 32, a
-# learning rate halving every 2000 steps, and masking plus tempo/frequency
-# warping against memorizing the recordings (the best 20-minute curve).
-MODEL_FLAGS=${MODEL_FLAGS:---rnn_hidden_layers=3 --rnn_hidden_size=256 --conv_filters=16 --batch_size=32 --learning_rate=1.5e-3 --learning_rate_decay_steps=2000 --window_ms=10 --freq_mask=8 --time_mask=10 --tempo_warp=0.1 --freq_warp=0.1}
+# The demo configuration (model size, batch, learning rate, augmentation):
+# scripts/demo.flags, its one home.
+MODEL_FLAGS=${MODEL_FLAGS:---flagfile=scripts/demo.flags}
 # TensorFlow's C++ notices (oneDNN, CPU features) are not the demo's news.
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-1}
 CORPUS=$DEMO_DIR/corpus

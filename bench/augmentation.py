@@ -42,7 +42,6 @@ from training import cpu
 
 SAMPLE_RATE = 16000
 # The CPU flags that tell this project's machine kinds apart.
-_CPU_KINDS = {"avx512f", "avx512_bf16", "amx_bf16"}
 
 
 def parse_args(argv=None):
@@ -140,7 +139,7 @@ def run(args, tmp):
               mean_utt_sec=round(audio_sec / len(speech_dataset.entries), 2),
               batch_size=args.batch_size,
               utts_per_sec={k: round(v, 1) for k, v in rates.items()},
-              cpu_flags=sorted(cpu.cpu_flags() & _CPU_KINDS),
+              cpu_flags=sorted(cpu.cpu_flags() & set(cpu.KIND_FLAGS)),
               cores=os.cpu_count())
 
 

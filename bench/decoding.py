@@ -44,24 +44,14 @@ import decoder
 from decoding import scoring
 from data.synthesis import text as sample_text
 from data import vocabulary
+from training import cpu
 
 FRAMES_PER_SECOND = 25  # 10 ms hops, two stride-2 convolutions.
 
 
 def cpu_kind():
-  """The CPU model and its widest vector extensions, for the figures."""
-  flags, model = set(), "unknown CPU"
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name") and model == "unknown CPU":
-          model = line.split(":", 1)[1].strip()
-        if line.startswith("flags"):
-          flags |= set(line.split(":", 1)[1].split())
-  except OSError:
-    pass
-  wide = [f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f in flags]
-  return "%s (%s)" % (model, ", ".join(wide) or "no AVX512")
+  """The CPU model and its widest vector extensions (training/cpu.py)."""
+  return cpu.cpu_kind()
 
 
 def split_sentences(seed, num_utts, vocab_size):

@@ -22,6 +22,7 @@ ones at the end, and whose after-training part it keeps free of training
 from the real epochs while the demo runs.
 """
 
+import functools
 import math
 import os
 import statistics
@@ -44,7 +45,9 @@ MIN_EPOCHS = 3
 # corpus, up to this many.
 MAX_EPOCHS = 12
 MIN_NUM_TRAIN = 2000
-BATCH_SIZE = 32
+# The demo's configuration, shared with demo.sh and the benchmarks.
+DEMO_FLAGS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "demo.flags")
 # A synthesized utterance: ~2.4 s of audio, ~34 characters.
 UTT_SEC = 2.4
 # Seconds of 2-core synthesis per utterance when the engines are missing (the
@@ -71,7 +74,8 @@ STAGES = ("synthesis", "preparation", "training", "after_training")
 
 def predict_stages(num_train, epochs, step_s, synth_s_per_utt):
   """The demo's predicted seconds per stage (a dict keyed by STAGES)."""
-  steps = epochs * math.ceil(num_train / BATCH_SIZE)
+  batch_size = int(read_flagfile(DEMO_FLAGS)["batch_size"])
+  steps = epochs * math.ceil(num_train / batch_size)
   return {
       "synthesis": num_train * synth_s_per_utt,
       "preparation": PREPARE_S + num_train * PREPARE_S_PER_UTT,
@@ -123,6 +127,19 @@ def choose(step_s, synth_s_per_utt, minutes, dtype):
   return num_train, epochs, reason
 
 
+@functools.lru_cache(maxsize=None)
+def read_flagfile(path):
+  """{flag name: value string} of an absl flagfile (comments skipped)."""
+  values = {}
+  with open(path, encoding="utf-8") as f:
+    for line in f:
+      line = line.strip()
+      if line.startswith("--") and "=" in line:
+        name, value = line[2:].split("=", 1)
+        values[name] = value
+  return values
+
+
 def time_step(dtype, steps=3):
   """Median seconds of the demo network's training step (batch 32 x 2.4 s).
 
@@ -136,21 +153,27 @@ def time_step(dtype, steps=3):
   from official_utils.flags import core as flags_core  # pylint: disable=g-import-not-at-top
   tf.get_logger().setLevel("ERROR")
   rng = np.random.RandomState(0)
+  config = read_flagfile(DEMO_FLAGS)
+  batch = int(config["batch_size"])
+  # The seed's framing: a 10 ms stride (100 frames per second), and
+  # window * rate / 2 + 1 frequency bins.
   frames, chars = int(UTT_SEC * 100), int(UTT_SEC * 14)
+  bins = int(float(config["window_ms"]) * 16000 / 1000) // 2 + 1
   params = dict(num_classes=29, rnn_type="gru", is_bidirectional=True,
-                use_bias=True, rnn_hidden_layers=3, rnn_hidden_size=256,
-                conv_filters=16, learning_rate=1.5e-3,
-                dtype=flags_core.DTYPE_MAP[dtype],
-                loss_scale="dynamic")
+                use_bias=True,
+                rnn_hidden_layers=int(config["rnn_hidden_layers"]),
+                rnn_hidden_size=int(config["rnn_hidden_size"]),
+                conv_filters=int(config["conv_filters"]),
+                learning_rate=float(config["learning_rate"]),
+                dtype=flags_core.DTYPE_MAP[dtype], loss_scale="dynamic")
   with tf.Graph().as_default():
-    # 10 ms windows: 100 frames per second of 81 bins.
     features = {
         "features": tf.constant(rng.standard_normal(
-            [BATCH_SIZE, frames, 81, 1]).astype(np.float32)),
-        "input_length": tf.fill([BATCH_SIZE, 1], frames),
-        "label_length": tf.fill([BATCH_SIZE, 1], chars),
+            [batch, frames, bins, 1]).astype(np.float32)),
+        "input_length": tf.fill([batch, 1], frames),
+        "label_length": tf.fill([batch, 1], chars),
     }
-    labels = tf.constant(rng.randint(0, 28, [BATCH_SIZE, chars]), tf.int32)
+    labels = tf.constant(rng.randint(0, 28, [batch, chars]), tf.int32)
     spec = deep_speech.model_fn(features, labels, tf.estimator.ModeKeys.TRAIN,
                                 params)
     with tf.compat.v1.Session() as session:
@@ -251,7 +274,8 @@ def main(argv):
         "measured), synthesis ~%.3f s per utterance (%s); tuned "
         "settings (%d utterances, %d epochs) would take ~%.0f min; chose %d "
         "utterances, %d epochs (~%.0f of %.0f min): %s. [plan took %.0f s]" % (
-            step_s, flags_obj.dtype, BATCH_SIZE, UTT_SEC, synth_s,
+            step_s, flags_obj.dtype, int(read_flagfile(DEMO_FLAGS)[
+                "batch_size"]), UTT_SEC, synth_s,
             "measured" if measured_synth_s is not None else
             "engines missing, assumed",
             TUNED_NUM_TRAIN, TUNED_EPOCHS[flags_obj.dtype], tuned, num_train,

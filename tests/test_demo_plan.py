@@ -92,3 +92,15 @@ def test_synthesis_timing_needs_two_utterances_per_voice():
   # Festival's per-utterance cost is the difference of two batches.
   with pytest.raises(ValueError, match="at least 2"):
     demo_plan.time_synthesis(per_voice=1)
+
+
+def test_the_timed_step_and_the_plan_read_the_demo_configuration():
+  # One home for the demo's configuration: demo.sh passes the same file.
+  config = demo_plan.read_flagfile(demo_plan.DEMO_FLAGS)
+  assert {"rnn_hidden_layers", "rnn_hidden_size", "conv_filters",
+          "batch_size", "learning_rate", "window_ms"} <= set(config)
+  with open(os.path.join(ROOT, "demo.sh")) as f:
+    assert "--flagfile=scripts/demo.flags" in f.read()
+  steps = 5 * -(-12000 // int(config["batch_size"]))
+  stages = demo_plan.predict_stages(12000, 5, 1.0, 0.0)
+  assert stages["training"] > steps

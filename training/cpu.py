@@ -58,6 +58,26 @@ def onednn_enabled():
   return bool(_pywrap_util_port.IsMklEnabled())
 
 
+# The extensions that tell this project's CPU kinds apart (every measured
+# figure names them).
+KIND_FLAGS = ("avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_kind(cpuinfo="/proc/cpuinfo"):
+  """The CPU model and which of KIND_FLAGS it has, for measured figures."""
+  model = "unknown CPU"
+  try:
+    with open(cpuinfo) as f:
+      for line in f:
+        if line.startswith("model name"):
+          model = line.split(":", 1)[1].strip()
+          break
+  except OSError:
+    pass
+  wide = [f for f in KIND_FLAGS if f in cpu_flags(cpuinfo)]
+  return "%s (%s)" % (model, ", ".join(wide) or "no AVX512")
+
+
 def cpu_flags(cpuinfo="/proc/cpuinfo"):
   """The CPU's feature flags as a set (empty where the file is missing)."""
   try:
