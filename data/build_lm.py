@@ -69,18 +69,17 @@ def run_build_lm(flags_obj):
       [("--lm_out", flags_obj.lm_out), ("--vocab_out", flags_obj.vocab_out)],
       [("--manifest", p) for p in manifests] +
       [("--text_file", p) for p in text_files] +
-      [("--exclude_manifest", flags_obj.exclude_manifest)])
+      [("--exclude_manifest", p) for p in flags_obj.exclude_manifest])
   try:
     lm.check_sources(manifests + text_files, flags_obj.exclude_manifest)
   except lm.LmError as e:
     raise lm.LmError("%s. Leave it out, or pass another "
                      "--exclude_manifest." % e) from e
   sentences = _read_sources(manifests, text_files)
-  if flags_obj.exclude_manifest:
-    excluded, _ = lm.manifest_sentences(flags_obj.exclude_manifest)
+  for path in flags_obj.exclude_manifest:
+    excluded, _ = lm.manifest_sentences(path)
     sentences, dropped = lm.drop_excluded(sentences, set(excluded))
-    logging.info("Dropped %d sentences that occur in %s.", dropped,
-                 flags_obj.exclude_manifest)
+    logging.info("Dropped %d sentences that occur in %s.", dropped, path)
   min_counts = [int(c) for c in flags_obj.min_counts or []]
   counts = lm.build_arpa(sentences, flags_obj.order, flags_obj.lm_out,
                          min_counts=min_counts,
@@ -101,10 +100,11 @@ def define_build_lm_flags():
   flags.DEFINE_multi_string(
       "text_file", [], "A text file, one sentence per line, the LM learns "
       "from; repeat for several.")
-  flags.DEFINE_string(
-      "exclude_manifest", None,
-      "The manifest the decoder will be evaluated on: refused as a source, "
-      "and its sentences are dropped from the other sources.")
+  flags.DEFINE_multi_string(
+      "exclude_manifest", [],
+      "A manifest the decoder will be evaluated on: refused as a source, "
+      "and its sentences are dropped from the other sources; repeat for "
+      "several dev sets.")
   flags.DEFINE_integer("order", 4, "The n-gram order.", lower_bound=1,
                        upper_bound=lm.MAX_ORDER)
   flags.DEFINE_list(

@@ -114,20 +114,21 @@ def text_file_sentences(path, labels=None):
   return sentences, bad_lines
 
 
-def check_sources(sources, exclude_manifest):
-  """Refuses a source that is the manifest being evaluated.
+def check_sources(sources, exclude_manifests):
+  """Refuses a source that is a manifest being evaluated.
 
   Args:
     sources: paths of the manifests and text files the LM is built from.
-    exclude_manifest: the evaluation manifest, or None.
+    exclude_manifests: the evaluation manifests (a path, a list, or None).
 
   Raises:
-    LmError: a source is `exclude_manifest` (the same file).
+    LmError: a source is one of `exclude_manifests` (the same file).
   """
-  if not exclude_manifest:
-    return
+  if isinstance(exclude_manifests, str):
+    exclude_manifests = [exclude_manifests]
   for source in sources:
-    if output_paths.same_file(source, exclude_manifest):
+    if any(output_paths.same_file(source, excluded)
+           for excluded in exclude_manifests or []):
       raise LmError(
           "%s is the evaluation manifest; an LM trained on the transcripts "
           "it is scored on would make the WER meaningless" % source)

@@ -118,6 +118,26 @@ def test_cli_drops_the_evaluation_sentences_and_writes_words(tmp_path):
   assert vocab[0] == "the" and "owl" not in vocab and "fish" in vocab
 
 
+def test_cli_drops_the_sentences_of_every_dev_set(tmp_path):
+  # A run with two dev sets (synthesized and real speech) keeps both out.
+  train = _manifest(tmp_path / "train.csv",
+                    SENTENCES + ["the owl flew", "a bat sang"])
+  dev = _manifest(tmp_path / "dev.csv", ["the owl flew"])
+  real_dev = _manifest(tmp_path / "real-dev.csv", ["a bat sang"])
+  arpa = str(tmp_path / "lm.arpa")
+  proc = _build_lm("--manifest=" + train, "--exclude_manifest=" + dev,
+                   "--exclude_manifest=" + real_dev, "--order=3",
+                   "--lm_out=" + arpa)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  ngrams = _arpa_ngrams(arpa)
+  assert ("owl",) not in ngrams and ("sang",) not in ngrams
+  assert ("the", "cat", "sat") in ngrams
+  proc = _build_lm("--manifest=" + real_dev, "--exclude_manifest=" + dev,
+                   "--exclude_manifest=" + real_dev, "--lm_out=" + arpa)
+  assert proc.returncode == 2
+  assert "real-dev.csv is the evaluation manifest" in proc.stderr
+
+
 def test_cli_refuses_the_evaluation_manifest_as_source(tmp_path):
   dev = _manifest(tmp_path / "dev.csv", SENTENCES)
   text = tmp_path / "extra.txt"
