@@ -12,6 +12,7 @@
 #   stops in time for the steps after it: deep_speech.py --max_train_minutes)
 #   MODEL_FLAGS (--flagfile=scripts/demo.flags: model size, batch, learning
 #   rate, augmentation)
+#   REAL_SPEECH (0; 1: real speech too, see below)  REAL_ROWS  UQM_DIR
 #   DTYPE (bf16 on CPUs with AVX512_BF16 or AMX, where its step is faster
 #   and the demo trains one epoch more; fp32 elsewhere)
 set -euo pipefail
@@ -54,8 +55,11 @@ fi
 EPOCHS_GIVEN=${EPOCHS:-}
 if [ -z "${NUM_TRAIN:-}" ] && [ -z "${EPOCHS:-}" ]; then
   echo "== 0/4 timing this machine to fit the demo into $DEMO_MINUTES minutes"
+  PLAN_REAL_ROWS=0
+  if [ "${REAL_SPEECH:-0}" = 1 ]; then PLAN_REAL_ROWS=${REAL_ROWS:-0}; fi
   eval "$(TF_CPP_MIN_LOG_LEVEL=2 "$PYTHON" scripts/demo_plan.py \
-      --dtype="$DTYPE" --minutes="$DEMO_MINUTES" | tail -n 1)"
+      --dtype="$DTYPE" --minutes="$DEMO_MINUTES" \
+      --real_speech="${REAL_SPEECH:-0}" --real_rows="$PLAN_REAL_ROWS" | tail -n 1)"
 fi
 NUM_TRAIN=${NUM_TRAIN:-12000}
 if [ "$DTYPE" = bf16 ]; then EPOCHS=${EPOCHS:-7}; else EPOCHS=${EPOCHS:-6}; fi
@@ -74,8 +78,42 @@ echo "== 1/4 synthesizing the sample corpus ($NUM_TRAIN train, $NUM_DEV dev utte
     --num_dev="$NUM_DEV" --vocab_size=3000 --train_vocab_size=5000 --seed=1
 
 stage_done synthesis
+# ---- Real speech (REAL_SPEECH=1) ------------------------------------------
+# The Ur-Quan Masters voice pack (Debian non-free, fetched through a private
+# apt sources list; data/download.py --dataset=uqm): real voices beside the
+# synthesized ones in training, and a second dev set of speakers (races)
+# never trained on, reported after every epoch. REAL_ROWS caps the real
+# training rows (0: all); UQM_DIR reads an unpacked copy instead of fetching.
+# Where it cannot be had, the demo says so and trains on synthesized speech
+# alone.
+REAL_SPEECH=${REAL_SPEECH:-0}
+REAL_ROWS=${REAL_ROWS:-0}
+UQM_FLAGS=()
+if [ -n "${UQM_DIR:-}" ]; then UQM_FLAGS=(--uqm_dir="$UQM_DIR"); fi
+REAL_FIT=
+REAL_DEV=
+if [ "$REAL_SPEECH" = 1 ]; then
+  echo "== 1b/4 real speech: The Ur-Quan Masters voice pack (data/download.py --dataset=uqm)"
+  if "$PYTHON" data/download.py --dataset=uqm --data_dir="$DEMO_DIR/real" "${UQM_FLAGS[@]}"; then
+    REAL_FIT=$DEMO_DIR/real/uqm/uqm-train.csv
+    REAL_DEV=$DEMO_DIR/real/uqm/uqm-dev.csv
+    if [ "$REAL_ROWS" -gt 0 ]; then  # every k-th row: all speakers stay
+      REAL_FIT=$DEMO_DIR/real/uqm-train-$REAL_ROWS.csv
+      awk -v want="$REAL_ROWS" 'NR == FNR { n++; next }
+          FNR == 1 { k = (n - 1) / want; if (k < 1) k = 1; print; next }
+          (FNR - 2) % k < 1 { print }' \
+          "$DEMO_DIR/real/uqm/uqm-train.csv" "$DEMO_DIR/real/uqm/uqm-train.csv" \
+          > "$REAL_FIT.tmp"
+      mv "$REAL_FIT.tmp" "$REAL_FIT"
+    fi
+  else
+    echo "== real speech cannot be had here (see above): training on synthesized speech alone"
+  fi
+fi
+
+stage_done real_speech
 ABS_CORPUS=$(cd "$CORPUS" && pwd)
-echo "== 2/4 preparing it with data/download.py (file:// mirror, checksums verified)"
+echo "== 2/4 preparing the synthesized corpus with data/download.py (file:// mirror, checksums verified)"
 "$PYTHON" data/download.py --data_dir="$DATA" --base_url="file://$ABS_CORPUS" \
     --checksum_file="$ABS_CORPUS/md5sum.txt" \
     --subsets=sample-train,sample-dev --keep_archives
@@ -108,9 +146,20 @@ if [ ! -s "$TUNE" ] || [ "$TRAIN" -nt "$TUNE" ] ||
 fi
 TRAIN=$FIT
 LM=$LM_DIR/4gram.arpa
+LM_SOURCES=(--manifest="$FIT" --exclude_manifest="$DEV")
+EVAL_FLAGS=()
+if [ -n "$REAL_FIT" ]; then
+  # Both kinds of speech in training; both dev sets kept out of the LM.
+  TRAIN=$LM_DIR/train-synthesized-and-real.csv
+  if [ ! -s "$TRAIN" ] || [ "$FIT" -nt "$TRAIN" ] || [ "$REAL_FIT" -nt "$TRAIN" ]; then
+    "$PYTHON" data/manifest_tool.py concat "$FIT" "$REAL_FIT" --output="$TRAIN"
+  fi
+  LM_SOURCES+=(--manifest="$REAL_FIT" --exclude_manifest="$REAL_DEV")
+  EVAL_FLAGS=(--extra_eval_data_dir="real-dev=$REAL_DEV")
+fi
 echo "== LM 1/3 building a 4-gram of the training transcripts ($NUM_TUNE rows held out for tuning)"
-if [ ! -s "$LM" ] || [ "$FIT" -nt "$LM" ]; then
-  "$PYTHON" data/build_lm.py --manifest="$FIT" --exclude_manifest="$DEV" \
+if [ ! -s "$LM" ] || [ "$TRAIN" -nt "$LM" ]; then
+  "$PYTHON" data/build_lm.py "${LM_SOURCES[@]}" \
       --order=4 --lm_out="$LM" --vocab_out="$LM_DIR/words.txt" 2>&1 |
     grep --line-buffered -E "Wrote|rror"
 fi
@@ -134,7 +183,7 @@ fi
 "$PYTHON" deep_speech.py --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir="$DEMO_DIR/export" \
     --train_epochs="$TRAIN_EPOCHS" $BUDGET_FLAGS $MODEL_FLAGS --dtype="$DTYPE" --show_samples=2 \
-    --feature_cache_dir="$DEMO_DIR/features" $LM_FLAGS 2>&1 |
+    --feature_cache_dir="$DEMO_DIR/features" $LM_FLAGS "${EVAL_FLAGS[@]}" 2>&1 |
   grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped"
 stage_done training
 
@@ -143,15 +192,19 @@ SETTINGS=$LM_DIR/lm_settings.json
 # KenLM's notes on stderr each time a process loads the ARPA file.
 KENLM_NOTES='^\*\*\*\|Loading the LM will be faster\|^Reading \|^----5\|missing <unk>'
 echo "== LM 2/3 tuning the LM weights on the $NUM_TUNE held-out training utterances"
+HELD_OUT=(--exclude_manifest="$DEV" --exclude_manifest="$FIT")
+if [ -n "$REAL_FIT" ]; then
+  HELD_OUT+=(--exclude_manifest="$REAL_FIT" --exclude_manifest="$REAL_DEV")
+fi
 "$PYTHON" tune_lm.py --saved_model="$DEMO_DIR/export" --manifest="$TUNE" \
-    --exclude_manifest="$DEV" --exclude_manifest="$FIT" --lm_path="$LM" \
+    "${HELD_OUT[@]}" --lm_path="$LM" \
     --alpha_min=0 --alpha_max=2 --alpha_steps=5 --beta_min=-2 --beta_max=2 \
     --beta_steps=5 --outputs_cache="$LM_DIR/tune_outputs.npz" \
     --lm_settings_out="$SETTINGS" 2>&1 | grep --line-buffered -v -e "$KENLM_NOTES"
 echo "== LM 3/3 dev WER/CER greedy and with the tuned LM (--eval_only)"
 "$PYTHON" deep_speech.py --eval_only --train_data_dir="$TRAIN" --eval_data_dir="$DEV" \
     --model_dir="$DEMO_DIR/model" --export_dir= $MODEL_FLAGS --dtype="$DTYPE" \
-    --decoder=beam --lm_settings="$SETTINGS" --show_samples=0 2>&1 |
+    --decoder=beam --lm_settings="$SETTINGS" --show_samples=0 "${EVAL_FLAGS[@]}" 2>&1 |
   grep --line-buffered -E "Iteration|WER|rror"
 # ---- [end LM block B] -----------------------------------------------------
 
@@ -163,6 +216,11 @@ echo "== 4/4 transcribing dev utterances with the exported model"
 echo "== the same dev utterances, beam search with the tuned 4-gram"
 "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$DEV" --num=8 \
     --decoder=beam --lm_settings="$SETTINGS" 2>&1 | grep -v -e "$KENLM_NOTES"
+if [ -n "$REAL_DEV" ]; then
+  echo "== real speech: dev utterances of speakers never trained on, with the tuned 4-gram"
+  "$PYTHON" transcribe.py --saved_model="$DEMO_DIR/export" --manifest="$REAL_DEV" --num=4 \
+      --decoder=beam --lm_settings="$SETTINGS" 2>&1 | grep -v -e "$KENLM_NOTES"
+fi
 # ---- [end LM block C] -----------------------------------------------------
 stage_done after_training
 

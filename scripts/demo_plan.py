@@ -69,15 +69,27 @@ TRAIN_START_S = 15.0
 EVAL_S_PER_EPOCH = 8.0
 EPOCH_OVERHEAD = 1.3
 AFTER_TRAINING_S = 60.0
-STAGES = ("synthesis", "preparation", "training", "after_training")
+# The real-speech corpus (REAL_SPEECH=1): its rows, their mean length, and
+# its fetch and conversion (estimated where the demo was tuned).
+REAL_ROWS = 6690
+REAL_UTT_SEC = 4.7
+REAL_PREPARE_S = 150.0
+STAGES = ("synthesis", "real_speech", "preparation", "training",
+          "after_training")
 
 
-def predict_stages(num_train, epochs, step_s, synth_s_per_utt):
-  """The demo's predicted seconds per stage (a dict keyed by STAGES)."""
+def predict_stages(num_train, epochs, step_s, synth_s_per_utt, real_rows=0):
+  """The demo's predicted seconds per stage (a dict keyed by STAGES).
+
+  `real_rows` real-speech training rows add their fetch and conversion and,
+  longer than synthesized ones, steps in proportion to their length.
+  """
   batch_size = int(read_flagfile(DEMO_FLAGS)["batch_size"])
-  steps = epochs * math.ceil(num_train / batch_size)
+  steps = epochs * (math.ceil(num_train / batch_size) +
+                    math.ceil(real_rows / batch_size) * REAL_UTT_SEC / UTT_SEC)
   return {
       "synthesis": num_train * synth_s_per_utt,
+      "real_speech": REAL_PREPARE_S if real_rows else 0.0,
       "preparation": PREPARE_S + num_train * PREPARE_S_PER_UTT,
       "training": (TRAIN_START_S + steps * step_s * EPOCH_OVERHEAD +
                    epochs * EVAL_S_PER_EPOCH),
@@ -85,13 +97,13 @@ def predict_stages(num_train, epochs, step_s, synth_s_per_utt):
   }
 
 
-def predict_minutes(num_train, epochs, step_s, synth_s_per_utt):
+def predict_minutes(num_train, epochs, step_s, synth_s_per_utt, real_rows=0):
   """The demo's predicted wall minutes for a corpus size and epoch count."""
-  return sum(predict_stages(num_train, epochs, step_s,
-                            synth_s_per_utt).values()) / 60.0
+  return sum(predict_stages(num_train, epochs, step_s, synth_s_per_utt,
+                            real_rows).values()) / 60.0
 
 
-def choose(step_s, synth_s_per_utt, minutes, dtype):
+def choose(step_s, synth_s_per_utt, minutes, dtype, real_rows=0):
   """Corpus size and epochs that fit `minutes`, and the reason.
 
   Keeps the tuned settings where they fit, with more epochs (up to
@@ -104,7 +116,8 @@ def choose(step_s, synth_s_per_utt, minutes, dtype):
     (num_train, epochs, reason).
   """
   num_train, epochs = TUNED_NUM_TRAIN, TUNED_EPOCHS[dtype]
-  fits = lambda n, e: predict_minutes(n, e, step_s, synth_s_per_utt) <= minutes
+  fits = lambda n, e: predict_minutes(n, e, step_s, synth_s_per_utt,
+                                      real_rows) <= minutes
   if fits(num_train, epochs):
     tuned_epochs = epochs
     while epochs < MAX_EPOCHS and fits(num_train, epochs + 1):
@@ -123,7 +136,7 @@ def choose(step_s, synth_s_per_utt, minutes, dtype):
   if not fits(num_train, epochs):
     reason = ("even the smallest plan takes %.0f minutes here: this machine "
               "is too slow for the demo's budget" % predict_minutes(
-                  num_train, epochs, step_s, synth_s_per_utt))
+                  num_train, epochs, step_s, synth_s_per_utt, real_rows))
   return num_train, epochs, reason
 
 
@@ -251,6 +264,10 @@ def define_flags():
                      "packages).", lower_bound=1.0)
   flags.DEFINE_integer("steps", 3, "Training steps timed (their median "
                        "counts).", lower_bound=1)
+  flags.DEFINE_bool("real_speech", False, "Plan for the real-speech corpus "
+                    "too (demo.sh's REAL_SPEECH=1).")
+  flags.DEFINE_integer("real_rows", 0, "Its training rows (0: all).",
+                       lower_bound=0)
 
 
 def main(argv):
@@ -265,11 +282,14 @@ def main(argv):
              else DEFAULT_SYNTHESIS_S)
   # The plan's own minute or so comes out of the budget.
   minutes = flags_obj.minutes - (time.perf_counter() - start) / 60
+  real_rows = 0
+  if flags_obj.real_speech:
+    real_rows = flags_obj.real_rows or REAL_ROWS
   num_train, epochs, reason = choose(step_s, synth_s, minutes,
-                                     flags_obj.dtype)
+                                     flags_obj.dtype, real_rows)
   tuned = predict_minutes(TUNED_NUM_TRAIN, TUNED_EPOCHS[flags_obj.dtype],
-                          step_s, synth_s)
-  stages = predict_stages(num_train, epochs, step_s, synth_s)
+                          step_s, synth_s, real_rows)
+  stages = predict_stages(num_train, epochs, step_s, synth_s, real_rows)
   print("demo plan: training step %.2f s (--dtype=%s, batch %d x %.1f s, "
         "measured), synthesis ~%.3f s per utterance (%s); tuned "
         "settings (%d utterances, %d epochs) would take ~%.0f min; chose %d "

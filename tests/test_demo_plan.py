@@ -104,3 +104,15 @@ def test_the_timed_step_and_the_plan_read_the_demo_configuration():
   steps = 5 * -(-12000 // int(config["batch_size"]))
   stages = demo_plan.predict_stages(12000, 5, 1.0, 0.0)
   assert stages["training"] > steps
+
+
+def test_real_speech_costs_its_preparation_and_longer_steps():
+  synthesized = demo_plan.predict_stages(12000, 5, 0.33, 0.027)
+  both = demo_plan.predict_stages(12000, 5, 0.33, 0.027, real_rows=3000)
+  assert synthesized["real_speech"] == 0 and both["real_speech"] > 0
+  # 3,000 rows of ~2x the synthesized length: more than 3,000 rows' steps.
+  extra = both["training"] - synthesized["training"]
+  assert extra > 5 * (3000 / 32) * 0.33 * demo_plan.EPOCH_OVERHEAD
+  # The plan gives up epochs to fit them.
+  assert (demo_plan.choose(0.33, 0.027, 23, "bf16", real_rows=6690)[1] <
+          demo_plan.choose(0.33, 0.027, 23, "bf16")[1])
