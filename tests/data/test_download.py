@@ -254,7 +254,8 @@ def test_cli_refuses_librispeech_ids_that_are_not_plain_names(
   # A checksum-verified archive whose FLAC for the climbing id is one of
   # its members: without the check its wav lands beside the data folder.
   fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
-                                 "dev-clean", "%s HELLO" % utt, "pwn.flac")
+                                 "dev-clean", extra_line="%s HELLO" % utt,
+                                 top_flac="pwn.flac")
   md5sum = fakes.write_md5sum(mirror.root, ["dev-clean.tar.gz"])
   data_dir = tmp_path / "data"
   args = ["--data_dir=%s" % data_dir, "--base_url=" + mirror.url,
