@@ -39,6 +39,12 @@ Layout (--dataset=ljspeech):
   <data_dir>/LJSpeech-1.1/wav16k/<id>.wav                16 kHz wavs
   <data_dir>/LJSpeech-1.1/ljspeech-train.csv             90% of the clips
   <data_dir>/LJSpeech-1.1/ljspeech-dev.csv               10% of the clips
+Other corpora (each read from a path, a URL or an unpacked folder, see its
+module in data/downloading/ for the layouts): --dataset=commonvoice
+(--cv_archive or --cv_dir, any language), tedlium (TED-LIUM 3), an4 (CMU AN4)
+and folder (--folder_dir: your own recordings with a transcript per file or a
+--folder_transcripts list). Their transcripts are reduced to
+--vocabulary_file; rows it cannot spell are skipped and counted.
 Manifests are tab-separated with the header
 `wav_filename wav_filesize transcript` (absolute path, bytes, text).
 
@@ -67,14 +73,18 @@ from absl import logging
 
 from data import atomic_file
 from data import vocabulary
+from data.downloading import an4
 from data.downloading import archive
 from data.downloading import checksums
 from data.downloading import common
+from data.downloading import commonvoice
 from data.downloading import fetch
+from data.downloading import folder
 from data.downloading import librispeech
 from data.downloading import librispeech_lm
 from data.downloading import ljspeech
 from data.downloading import steps
+from data.downloading import tedlium
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 # The public names this module always had; their homes are the modules above.
@@ -109,12 +119,13 @@ def _available_cpus():
 
 def _subsets_from_flags(flags_obj):
   """The LibriSpeech subsets the flags select; raises on a typo at once."""
-  if flags_obj.dataset == "ljspeech":
+  if flags_obj.dataset != "librispeech":
     if (flags_obj.subsets or flags_obj.train_only or flags_obj.dev_only or
         flags_obj.test_only):
       raise common.DownloadError(
           "--subsets, --train_only, --dev_only and --test_only select "
-          "LibriSpeech subsets; they do not apply to --dataset=ljspeech.")
+          "LibriSpeech subsets; they do not apply to --dataset=%s."
+          % flags_obj.dataset)
     return None
   own_mirror = bool(flags_obj.base_url) and (
       flags_obj.base_url.rstrip("/") !=
@@ -130,8 +141,12 @@ def _subsets_from_flags(flags_obj):
 
 def _config_from_flags(flags_obj):
   """The `steps.DownloadConfig` the flags ask for."""
+  if flags_obj.dataset in _OTHER_CORPORA and flags_obj.base_url:
+    raise common.DownloadError(
+        "--base_url does not apply to --dataset=%s; its own flags name the "
+        "archive or folder." % flags_obj.dataset)
   base_url = (flags_obj.base_url or
-              DEFAULT_BASE_URLS[flags_obj.dataset]).rstrip("/")
+              DEFAULT_BASE_URLS.get(flags_obj.dataset, "file://")).rstrip("/")
   if not base_url.startswith(("http://", "https://", "file://")):
     raise common.DownloadError(
         "--base_url must start with http://, https:// or file://, got %r."
@@ -169,12 +184,49 @@ def run_download(flags_obj):
     paths = []
   elif flags_obj.dataset == "ljspeech":
     paths = list(ljspeech.prepare_ljspeech(flags_obj.data_dir, config))
+  elif flags_obj.dataset in _OTHER_CORPORA:
+    paths = list(_prepare_other_corpus(flags_obj, config))
   else:
     paths = librispeech.prepare_librispeech(flags_obj.data_dir, subsets,
                                             config)
   lm_base_url = _lm_base_url(flags_obj) if lm_files else None
   return paths + librispeech_lm.prepare_lm(lm_files, lm_base_url,
                                            _lm_dir(flags_obj), config)
+
+
+# --- Common Voice, TED-LIUM, AN4 and a folder of one's own ---
+
+_OTHER_CORPORA = ("commonvoice", "tedlium", "an4", "folder")
+
+
+def _vocabulary_from_flags(flags_obj):
+  try:
+    return vocabulary.characters(flags_obj.vocabulary_file)
+  except (OSError, ValueError) as e:
+    raise common.DownloadError("cannot read --vocabulary_file %s: %s" % (
+        flags_obj.vocabulary_file, getattr(e, "strerror", None) or e)) \
+        from None
+
+
+def _prepare_other_corpus(flags_obj, config):
+  """Runs the importer of --dataset; returns its manifest paths."""
+  data_dir, dataset = flags_obj.data_dir, flags_obj.dataset
+  characters = _vocabulary_from_flags(flags_obj)
+  if dataset == "commonvoice":
+    return commonvoice.prepare_commonvoice(
+        data_dir, flags_obj.cv_archive, flags_obj.cv_dir, characters, config)
+  if dataset == "tedlium":
+    return tedlium.prepare_tedlium(data_dir, flags_obj.tedlium_archive,
+                                   flags_obj.tedlium_dir, characters, config)
+  if dataset == "an4":
+    return an4.prepare_an4(data_dir, flags_obj.an4_archive,
+                           flags_obj.an4_dir, characters, config)
+  if not flags_obj.folder_dir:
+    raise common.DownloadError("--dataset=folder needs --folder_dir.")
+  return folder.prepare_folder(
+      data_dir, flags_obj.folder_dir, flags_obj.folder_transcripts,
+      characters, flags_obj.folder_dev_fraction, flags_obj.folder_split_by,
+      flags_obj.folder_seed, config)
 
 
 # --- The LibriSpeech LM files (OpenSLR resource 11) ---
@@ -231,10 +283,13 @@ def define_download_flags():
       "Comma-separated LibriSpeech subsets to prepare, e.g. "
       "dev-clean,test-clean; overrides the three *_only switches.")
   flags.DEFINE_enum(
-      "dataset", "librispeech", ["librispeech", "ljspeech"],
+      "dataset", "librispeech", ["librispeech", "ljspeech"] +
+      list(_OTHER_CORPORA),
       "Corpus to prepare. ljspeech downloads LJSpeech-1.1.tar.bz2, resamples "
       "it to 16 kHz and writes ljspeech-train.csv / ljspeech-dev.csv (90/10) "
-      "under <data_dir>/LJSpeech-1.1/.")
+      "under <data_dir>/LJSpeech-1.1/. commonvoice, tedlium, an4: see "
+      "--cv_*, --tedlium_*, --an4_*; folder: your own recordings, see "
+      "--folder_*.")
   flags.DEFINE_string(
       "base_url", None,
       "Mirror folder holding the archives: http(s):// or file://. Default: "
@@ -281,6 +336,52 @@ def define_download_flags():
       "max_members", archive.MAX_MEMBERS,
       "Refuse an archive with more members (files, folders, links) than "
       "this.", lower_bound=1)
+
+
+def define_corpus_flags():
+  """Flags of --dataset=commonvoice, tedlium, an4 and folder."""
+  flags.DEFINE_string(
+      "vocabulary_file", vocabulary.VOCABULARY_FILE,
+      "Those corpora's transcripts are lower-cased and reduced to this "
+      "vocabulary (punctuation outside it dropped); rows with other "
+      "characters are skipped and counted.")
+  flags.DEFINE_string(
+      "cv_archive", None,
+      "--dataset=commonvoice: a release archive (cv-corpus-*-<lang>.tar.gz), "
+      "path or http(s)/file URL; extracted under <data_dir>/commonvoice/.")
+  flags.DEFINE_string(
+      "cv_dir", None,
+      "--dataset=commonvoice: an unpacked release (clips/, train.tsv, "
+      "dev.tsv, test.tsv), only read; instead of --cv_archive.")
+  for name, corpus, default in (
+      ("tedlium", "TED-LIUM", tedlium.ARCHIVE_URL),
+      ("an4", "AN4", an4.ARCHIVE_URL)):
+    flags.DEFINE_string(
+        name + "_archive", None,
+        "--dataset=%s: the %s archive, path or http(s)/file URL. Default: "
+        "%s (give --checksum_file or --skip_checksum)." % (
+            name, corpus, default))
+    flags.DEFINE_string(
+        name + "_dir", None,
+        "--dataset=%s: an unpacked %s corpus, only read; instead of --%s_"
+        "archive." % (name, corpus, name))
+  flags.DEFINE_string(
+      "folder_dir", None,
+      "--dataset=folder: a folder of recordings (wav, flac, mp3, ogg, ...), "
+      "each with name.txt or name.lab beside it; only read.")
+  flags.DEFINE_string(
+      "folder_transcripts", None,
+      "--dataset=folder: a CSV/TSV of path,text rows instead (paths relative "
+      "to --folder_dir, which they must stay inside).")
+  flags.DEFINE_float(
+      "folder_dev_fraction", 0.0,
+      "--dataset=folder: share held out in folder-dev.csv (0: none).",
+      lower_bound=0.0, upper_bound=0.5)
+  flags.DEFINE_enum(
+      "folder_split_by", "speaker", list(folder.SPLIT_BY),
+      "--dataset=folder: hold out whole speaker subfolders, or files.")
+  flags.DEFINE_integer("folder_seed", 0,
+                       "--dataset=folder: seed of the dev split.")
 
 
 def define_lm_flags():
@@ -347,5 +448,6 @@ def main(_):
 
 if __name__ == "__main__":
   define_download_flags()
+  define_corpus_flags()
   define_lm_flags()
   app.run(main)
