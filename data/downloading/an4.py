@@ -161,11 +161,14 @@ def prepare_an4(data_dir, archive, source_dir, vocabulary, config):
   convert_lib.require_sox()
   root = _root_from(data_dir, archive, source_dir, config)
   origin = source_dir or steps.archive_file_name(archive or ARCHIVE_URL)
+  # Both transcriptions are checked before anything is converted.
+  jobs = {split: split_jobs(data_dir, root, split, vocabulary, origin)
+          for split in SPLITS}
   for split, manifest in zip(SPLITS, manifests):
-    jobs = split_jobs(data_dir, root, split, vocabulary, origin)
-    steps.convert([(raw, wav, RAW_INPUT, ()) for raw, wav, _ in jobs],
+    steps.convert([(raw, wav, RAW_INPUT, ()) for raw, wav, _ in jobs[split]],
                   "AN4 " + split, config)
-    steps.write_manifest(manifest, [(wav, text) for _, wav, text in jobs])
+    steps.write_manifest(manifest, [(wav, text)
+                                    for _, wav, text in jobs[split]])
     logging.info("AN4 %s: wrote %s (%d utterances).", split, manifest,
-                 len(jobs))
+                 len(jobs[split]))
   return manifests

@@ -197,15 +197,18 @@ def prepare_commonvoice(data_dir, archive, source_dir, vocabulary, config):
   if not tsvs:
     raise common.DownloadError("%s has no train.tsv, dev.tsv or test.tsv to "
                                "take the splits from." % release)
-  manifests = []
-  for split, tsv in tsvs:
-    manifest = manifest_path(data_dir, language, split)
-    manifests.append(manifest)
+  # Every split's TSV is read and checked before anything is converted, so
+  # a bad line anywhere leaves no half-imported release behind.
+  manifests = [manifest_path(data_dir, language, s) for s, _ in tsvs]
+  pending = {}
+  for (split, tsv), manifest in zip(tsvs, manifests):
     if convert_lib.manifest_is_complete(manifest):
       logging.info("Common Voice %s %s: manifest %s is complete, skipped.",
                    language, split, manifest)
-      continue
-    rows = split_rows(release, tsv, data_dir, language, vocabulary, origin)
+    else:
+      pending[manifest] = (split, split_rows(release, tsv, data_dir, language,
+                                             vocabulary, origin))
+  for manifest, (split, rows) in pending.items():
     steps.convert([(source, wav) for source, wav, _ in rows],
                   "Common Voice %s %s" % (language, split), config)
     steps.write_manifest(manifest, [(wav, text) for _, wav, text in rows])

@@ -206,18 +206,20 @@ def prepare_tedlium(data_dir, archive, source_dir, vocabulary, config):
   convert_lib.require_sox()
   layout = _layout_from(data_dir, archive, source_dir, config)
   origin = source_dir or steps.archive_file_name(archive or ARCHIVE_URL)
-  written = []
+  # Every split's text is read and checked before anything is converted,
+  # so a bad line anywhere leaves no half-imported corpus behind.
+  pending = {}
   for split, manifest in zip(SPLITS, manifests):
     if split not in layout:
       logging.warning("TED-LIUM: %s has no %s split.", origin, split)
-      continue
-    written.append(manifest)
-    if convert_lib.manifest_is_complete(manifest):
-      continue
-    jobs = split_jobs(data_dir, split, layout[split], vocabulary, origin)
+    elif not convert_lib.manifest_is_complete(manifest):
+      pending[manifest] = (split, split_jobs(data_dir, split, layout[split],
+                                             vocabulary, origin))
+  for manifest, (split, jobs) in pending.items():
     steps.convert([(sph, wav, (), trim) for sph, wav, trim, _ in jobs],
                   "TED-LIUM " + split, config)
     steps.write_manifest(manifest, [(wav, text) for _, wav, _, text in jobs])
     logging.info("TED-LIUM %s: wrote %s (%d utterances).", split, manifest,
                  len(jobs))
+  written = [m for s, m in zip(SPLITS, manifests) if s in layout]
   return written
