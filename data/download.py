@@ -145,9 +145,11 @@ def _config_from_flags(flags_obj):
     raise common.DownloadError(
         "--base_url does not apply to --dataset=%s; its own flags name the "
         "archive or folder." % flags_obj.dataset)
-  base_url = (flags_obj.base_url or
-              DEFAULT_BASE_URLS.get(flags_obj.dataset, "file://")).rstrip("/")
-  if not base_url.startswith(("http://", "https://", "file://")):
+  # None for the other corpora: their archives are named in full.
+  base_url = flags_obj.base_url or DEFAULT_BASE_URLS.get(flags_obj.dataset)
+  base_url = base_url and base_url.rstrip("/")
+  if base_url and not base_url.startswith(("http://", "https://",
+                                           "file://")):
     raise common.DownloadError(
         "--base_url must start with http://, https:// or file://, got %r."
         % base_url)

@@ -48,6 +48,7 @@ def sox(*args):
 
 
 def write_mp3(path, seconds=0.4, freq=440):
+  os.makedirs(os.path.dirname(str(path)), exist_ok=True)
   sox("-n", "-r", 16000, "-c", 1, path, "synth", seconds, "sine", freq)
 
 
