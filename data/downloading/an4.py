@@ -102,7 +102,7 @@ def recordings(directory):
 
 
 def split_jobs(data_dir, root, split, vocabulary, archive):
-  """(raw, wav, transcript) of one split's utterances."""
+  """The `steps.Utterance`s of one split."""
   folder, transcription = SPLITS[split]
   raws = recordings(os.path.join(root, "wav", folder))
   normalizer = common.TranscriptNormalizer(vocabulary)
@@ -114,8 +114,9 @@ def split_jobs(data_dir, root, split, vocabulary, archive):
       continue
     text = normalizer(text)
     if text is not None:
-      jobs.append((raws[fileid], os.path.join(
-          data_dir, DIRECTORY, split + "-wav", fileid + ".wav"), text))
+      jobs.append(steps.Utterance(raws[fileid], os.path.join(
+          data_dir, DIRECTORY, split + "-wav", fileid + ".wav"), text,
+                                  RAW_INPUT))
   common.report_rows("AN4 %s" % split, len(jobs), normalizer, missing)
   return jobs
 
@@ -144,19 +145,16 @@ def _root_from(data_dir, archive, source_dir, config):
 def prepare_an4(data_dir, archive, source_dir, vocabulary, config):
   """Makes an4-train.csv and an4-test.csv and their 16 kHz wavs.
 
-  Args:
-    data_dir: the folder `<data_dir>/an4/` is created in.
-    archive: path or URL of the corpus archive; None: ARCHIVE_URL.
-    source_dir: an unpacked corpus (only read) instead, or None.
-    vocabulary: set of characters transcripts may hold (with the space).
-    config: a `steps.DownloadConfig`.
+  The corpus is read from `source_dir` (an unpacked copy, only read) when
+  given, else from `archive` (a path or URL; None: ARCHIVE_URL), extracted
+  under `<data_dir>/an4/`. Transcripts are reduced to `vocabulary` (a set of
+  characters with the space); `config` is a `steps.DownloadConfig`.
 
   Returns:
     (train manifest, test manifest).
   """
   manifests = tuple(manifest_path(data_dir, s) for s in SPLITS)
-  if all(convert_lib.manifest_is_complete(m) for m in manifests):
-    logging.info("AN4: manifests are complete, skipped.")
+  if steps.all_complete(manifests, "AN4"):
     return manifests
   convert_lib.require_sox()
   root = _root_from(data_dir, archive, source_dir, config)
@@ -165,10 +163,5 @@ def prepare_an4(data_dir, archive, source_dir, vocabulary, config):
   jobs = {split: split_jobs(data_dir, root, split, vocabulary, origin)
           for split in SPLITS}
   for split, manifest in zip(SPLITS, manifests):
-    steps.convert([(raw, wav, RAW_INPUT, ()) for raw, wav, _ in jobs[split]],
-                  "AN4 " + split, config)
-    steps.write_manifest(manifest, [(wav, text)
-                                    for _, wav, text in jobs[split]])
-    logging.info("AN4 %s: wrote %s (%d utterances).", split, manifest,
-                 len(jobs[split]))
+    steps.convert_and_write(manifest, jobs[split], "AN4 " + split, config)
   return manifests

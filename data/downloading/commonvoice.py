@@ -135,7 +135,7 @@ def _wav(data_dir, language, clip):
 
 
 def split_rows(release, tsv, data_dir, language, vocabulary, archive):
-  """The (clip, wav, transcript) rows of one split, after the checks.
+  """The `steps.Utterance`s of one split, after the checks.
 
   Rows whose clip is missing or whose sentence cannot be spelled with the
   vocabulary are left out and counted in one summary line.
@@ -150,7 +150,8 @@ def split_rows(release, tsv, data_dir, language, vocabulary, archive):
       continue
     text = normalizer(sentence)
     if text is not None:
-      rows.append((source, _wav(data_dir, language, clip), text))
+      rows.append(steps.Utterance(source, _wav(data_dir, language, clip),
+                                  text))
   common.report_rows("Common Voice %s %s" % (
       language, os.path.basename(tsv)[:-len(".tsv")]), len(rows),
                      normalizer, missing)
@@ -209,9 +210,6 @@ def prepare_commonvoice(data_dir, archive, source_dir, vocabulary, config):
       pending[manifest] = (split, split_rows(release, tsv, data_dir, language,
                                              vocabulary, origin))
   for manifest, (split, rows) in pending.items():
-    steps.convert([(source, wav) for source, wav, _ in rows],
-                  "Common Voice %s %s" % (language, split), config)
-    steps.write_manifest(manifest, [(wav, text) for _, wav, text in rows])
-    logging.info("Common Voice %s %s: wrote %s (%d clips) from %s.",
-                 language, split, manifest, len(rows), origin)
+    steps.convert_and_write(manifest, rows, "Common Voice %s %s" % (
+        language, split), config)
   return manifests

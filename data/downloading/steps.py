@@ -88,6 +88,30 @@ def write_manifest(path, rows):
   convert_lib.write_manifest(path, rows, expected_rows=len(rows))
 
 
+# One utterance for steps 4 and 5: its audio, its wav, its transcript, and
+# the sox input options and effects it needs (see convert._sox).
+Utterance = collections.namedtuple(
+    "Utterance", ["source", "wav", "transcript", "input_options", "effects"],
+    defaults=((), ()))
+
+
+def all_complete(manifests, label):
+  """Whether every manifest is finished (then logged as skipped)."""
+  if all(convert_lib.manifest_is_complete(m) for m in manifests):
+    logging.info("%s: manifests are complete, skipped.", label)
+    return True
+  return False
+
+
+def convert_and_write(manifest, utterances, label, config):
+  """Steps 4 and 5 for one manifest of `Utterance`s; logs what it wrote."""
+  convert([(u.source, u.wav, u.input_options, u.effects) for u in utterances],
+          label, config)
+  write_manifest(manifest, [(u.wav, u.transcript) for u in utterances])
+  logging.info("%s: wrote %s (%d utterances).", label, manifest,
+               len(utterances))
+
+
 def ensure_extracted(archive_name, archive_dir, extracted_dir, config):
   """Download -> verify -> extract for one archive, skipping finished steps.
 

@@ -134,7 +134,7 @@ def read_stm(path, archive):
 
 
 def split_jobs(data_dir, split, split_dir, vocabulary, archive):
-  """(sph, wav, trim effect, transcript) of the segments of one split."""
+  """The `steps.Utterance`s (talk, trim effect) of one split's segments."""
   normalizer = common.TranscriptNormalizer(vocabulary)
   dropped = collections.Counter()
   missing, jobs = [], []
@@ -160,8 +160,9 @@ def split_jobs(data_dir, split, split_dir, vocabulary, archive):
         continue
       utterance = "%s-%07d-%07d" % (talk, round(start * 100),
                                     round(end * 100))
-      jobs.append((sph, os.path.join(wav_dir, utterance + ".wav"),
-                   ("trim", "%.2f" % start, "=%.2f" % end), words))
+      jobs.append(steps.Utterance(
+          sph, os.path.join(wav_dir, utterance + ".wav"), words,
+          effects=("trim", "%.2f" % start, "=%.2f" % end)))
   common.report_rows("TED-LIUM %s" % split, len(jobs), normalizer, missing,
                      dropped)
   return jobs
@@ -200,8 +201,7 @@ def prepare_tedlium(data_dir, archive, source_dir, vocabulary, config):
     The manifest paths of the splits the corpus has.
   """
   manifests = [manifest_path(data_dir, s) for s in SPLITS]
-  if all(convert_lib.manifest_is_complete(m) for m in manifests):
-    logging.info("TED-LIUM: manifests are complete, skipped.")
+  if steps.all_complete(manifests, "TED-LIUM"):
     return manifests
   convert_lib.require_sox()
   layout = _layout_from(data_dir, archive, source_dir, config)
@@ -216,10 +216,5 @@ def prepare_tedlium(data_dir, archive, source_dir, vocabulary, config):
       pending[manifest] = (split, split_jobs(data_dir, split, layout[split],
                                              vocabulary, origin))
   for manifest, (split, jobs) in pending.items():
-    steps.convert([(sph, wav, (), trim) for sph, wav, trim, _ in jobs],
-                  "TED-LIUM " + split, config)
-    steps.write_manifest(manifest, [(wav, text) for _, wav, _, text in jobs])
-    logging.info("TED-LIUM %s: wrote %s (%d utterances).", split, manifest,
-                 len(jobs))
-  written = [m for s, m in zip(SPLITS, manifests) if s in layout]
-  return written
+    steps.convert_and_write(manifest, jobs, "TED-LIUM " + split, config)
+  return [m for s, m in zip(SPLITS, manifests) if s in layout]
