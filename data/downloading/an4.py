@@ -19,8 +19,6 @@ Layout written:
 import os
 import re
 
-from absl import logging
-
 from data.downloading import common
 from data.downloading import convert as convert_lib
 from data.downloading import steps

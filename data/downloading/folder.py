@@ -147,6 +147,32 @@ def _stale(source, wav):
                                   os.path.getmtime(wav))
 
 
+def _usable(listed, folder, data_dir, vocabulary):
+  """({relative: transcript}, {relative: wav}) of the listed recordings that
+  exist and whose transcript the vocabulary spells; the rest is counted."""
+  normalizer = common.TranscriptNormalizer(vocabulary)
+  text_of, wav_of, source_of, missing = {}, {}, {}, []
+  for relative, text in listed:
+    source = os.path.join(folder, relative)
+    if not os.path.isfile(source):
+      missing.append(relative)
+      continue
+    wav = os.path.join(data_dir, "folder-wav",
+                       os.path.splitext(relative)[0] + ".wav")
+    if source_of.setdefault(wav, relative) != relative:
+      raise common.DownloadError(
+          "%s and %s would both become %s; rename one." % (
+              source_of[wav], relative, wav))
+    text = normalizer(text)
+    if text is not None:
+      text_of[relative], wav_of[relative] = text, wav
+  common.report_rows(folder, len(text_of), normalizer, missing)
+  if not text_of:
+    raise common.DownloadError("%s: no recording with a usable transcript."
+                               % folder)
+  return text_of, wav_of
+
+
 def prepare_folder(data_dir, folder, transcripts, vocabulary, dev_fraction,
                    split_by, seed, config):
   """Makes folder-train.csv (and folder-dev.csv) from a folder of audio.
@@ -181,26 +207,7 @@ def prepare_folder(data_dir, folder, transcripts, vocabulary, dev_fraction,
                     "beside them and are left out: %s%s.", folder,
                     len(untranscribed), ", ".join(untranscribed[:5]),
                     ", ..." if len(untranscribed) > 5 else "")
-  normalizer = common.TranscriptNormalizer(vocabulary)
-  text_of, wav_of, source_of, missing = {}, {}, {}, []
-  for relative, text in listed:
-    source = os.path.join(folder, relative)
-    if not os.path.isfile(source):
-      missing.append(relative)
-      continue
-    wav = os.path.join(data_dir, "folder-wav",
-                       os.path.splitext(relative)[0] + ".wav")
-    if source_of.setdefault(wav, relative) != relative:
-      raise common.DownloadError(
-          "%s and %s would both become %s; rename one." % (
-              source_of[wav], relative, wav))
-    text = normalizer(text)
-    if text is not None:
-      text_of[relative], wav_of[relative] = text, wav
-  common.report_rows(folder, len(text_of), normalizer, missing)
-  if not text_of:
-    raise common.DownloadError("%s: no recording with a usable transcript."
-                               % folder)
+  text_of, wav_of = _usable(listed, folder, data_dir, vocabulary)
   for relative, wav in wav_of.items():
     if _stale(os.path.join(folder, relative), wav):
       os.remove(wav)
