@@ -40,6 +40,12 @@ Layout (--dataset=ljspeech):
   <data_dir>/LJSpeech-1.1/ljspeech-train.csv             90% of the clips
   <data_dir>/LJSpeech-1.1/ljspeech-dev.csv               10% of the clips
 Layout (--dataset=uqm, The Ur-Quan Masters voice pack): data/downloading/uqm.py.
+Other corpora (each read from a path, a URL or an unpacked folder, see its
+module in data/downloading/ for the layouts): --dataset=commonvoice
+(--cv_archive or --cv_dir, any language), tedlium (TED-LIUM 3), an4 (CMU AN4)
+and folder (--folder_dir: your own recordings with a transcript per file or a
+--folder_transcripts list). Their transcripts are reduced to
+--vocabulary_file; rows it cannot spell are skipped and counted.
 Manifests are tab-separated with the header
 `wav_filename wav_filesize transcript` (absolute path, bytes, text).
 
@@ -68,14 +74,19 @@ from absl import logging
 
 from data import atomic_file
 from data import vocabulary
+from data.downloading import an4
 from data.downloading import archive
 from data.downloading import checksums
 from data.downloading import common
+from data.downloading import corpus_flags
+from data.downloading import commonvoice
 from data.downloading import fetch
+from data.downloading import folder
 from data.downloading import librispeech
 from data.downloading import librispeech_lm
 from data.downloading import ljspeech
 from data.downloading import steps
+from data.downloading import tedlium
 from data.downloading import uqm
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
@@ -111,7 +122,7 @@ def _available_cpus():
 
 def _subsets_from_flags(flags_obj):
   """The LibriSpeech subsets the flags select; raises on a typo at once."""
-  if flags_obj.dataset in ("ljspeech", "uqm"):
+  if flags_obj.dataset != "librispeech":
     if (flags_obj.subsets or flags_obj.train_only or flags_obj.dev_only or
         flags_obj.test_only):
       raise common.DownloadError(
@@ -139,9 +150,15 @@ def _config_from_flags(flags_obj):
         keep_archives=flags_obj.keep_archives,
         num_workers=flags_obj.num_workers or _available_cpus(),
         show_progress=True)
-  base_url = (flags_obj.base_url or
-              DEFAULT_BASE_URLS[flags_obj.dataset]).rstrip("/")
-  if not base_url.startswith(("http://", "https://", "file://")):
+  if flags_obj.dataset in _OTHER_CORPORA and flags_obj.base_url:
+    raise common.DownloadError(
+        "--base_url does not apply to --dataset=%s; its own flags name the "
+        "archive or folder." % flags_obj.dataset)
+  # None for the other corpora: their archives are named in full.
+  base_url = flags_obj.base_url or DEFAULT_BASE_URLS.get(flags_obj.dataset)
+  base_url = base_url and base_url.rstrip("/")
+  if base_url and not base_url.startswith(("http://", "https://",
+                                           "file://")):
     raise common.DownloadError(
         "--base_url must start with http://, https:// or file://, got %r."
         % base_url)
@@ -181,12 +198,49 @@ def run_download(flags_obj):
   elif flags_obj.dataset == "uqm":
     paths = list(uqm.prepare_uqm(flags_obj.data_dir, flags_obj.uqm_dir,
                                  flags_obj.uqm_max_sec, config))
+  elif flags_obj.dataset in _OTHER_CORPORA:
+    paths = list(_prepare_other_corpus(flags_obj, config))
   else:
     paths = librispeech.prepare_librispeech(flags_obj.data_dir, subsets,
                                             config)
   lm_base_url = _lm_base_url(flags_obj) if lm_files else None
   return paths + librispeech_lm.prepare_lm(lm_files, lm_base_url,
                                            _lm_dir(flags_obj), config)
+
+
+# --- Common Voice, TED-LIUM, AN4 and a folder of one's own ---
+
+_OTHER_CORPORA = ("commonvoice", "tedlium", "an4", "folder")
+
+
+def _vocabulary_from_flags(flags_obj):
+  try:
+    return vocabulary.characters(flags_obj.vocabulary_file)
+  except (OSError, ValueError) as e:
+    raise common.DownloadError("cannot read --vocabulary_file %s: %s" % (
+        flags_obj.vocabulary_file, getattr(e, "strerror", None) or e)) \
+        from None
+
+
+def _prepare_other_corpus(flags_obj, config):
+  """Runs the importer of --dataset; returns its manifest paths."""
+  data_dir, dataset = flags_obj.data_dir, flags_obj.dataset
+  characters = _vocabulary_from_flags(flags_obj)
+  if dataset == "commonvoice":
+    return commonvoice.prepare_commonvoice(
+        data_dir, flags_obj.cv_archive, flags_obj.cv_dir, characters, config)
+  if dataset == "tedlium":
+    return tedlium.prepare_tedlium(data_dir, flags_obj.tedlium_archive,
+                                   flags_obj.tedlium_dir, characters, config)
+  if dataset == "an4":
+    return an4.prepare_an4(data_dir, flags_obj.an4_archive,
+                           flags_obj.an4_dir, characters, config)
+  if not flags_obj.folder_dir:
+    raise common.DownloadError("--dataset=folder needs --folder_dir.")
+  return folder.prepare_folder(
+      data_dir, flags_obj.folder_dir, flags_obj.folder_transcripts,
+      characters, flags_obj.folder_dev_fraction, flags_obj.folder_split_by,
+      flags_obj.folder_seed, config)
 
 
 # --- The LibriSpeech LM files (OpenSLR resource 11) ---
@@ -243,13 +297,16 @@ def define_download_flags():
       "Comma-separated LibriSpeech subsets to prepare, e.g. "
       "dev-clean,test-clean; overrides the three *_only switches.")
   flags.DEFINE_enum(
-      "dataset", "librispeech", ["librispeech", "ljspeech", "uqm"],
+      "dataset", "librispeech", ["librispeech", "ljspeech", "uqm"] +
+      list(_OTHER_CORPORA),
       "Corpus to prepare. ljspeech downloads LJSpeech-1.1.tar.bz2, resamples "
       "it to 16 kHz and writes ljspeech-train.csv / ljspeech-dev.csv (90/10) "
       "under <data_dir>/LJSpeech-1.1/. uqm fetches The Ur-Quan Masters voice "
       "pack (Debian non-free uqm-voice + uqm-content, CC BY-NC-SA, for your "
       "own use only) through apt and writes uqm-train.csv / uqm-dev.csv "
-      "(dev: held-out speakers) under <data_dir>/uqm/.")
+      "(dev: held-out speakers) under <data_dir>/uqm/. commonvoice, tedlium, "
+      "an4: see --cv_*, --tedlium_*, --an4_*; folder: your own recordings, "
+      "see --folder_*.")
   flags.DEFINE_string(
       "base_url", None,
       "Mirror folder holding the archives: http(s):// or file://. Default: "
@@ -296,20 +353,6 @@ def define_download_flags():
       "max_members", archive.MAX_MEMBERS,
       "Refuse an archive with more members (files, folders, links) than "
       "this.", lower_bound=1)
-
-
-def define_uqm_flags():
-  """Flags of --dataset=uqm."""
-  flags.DEFINE_string(
-      "uqm_dir", None,
-      "--dataset=uqm: read this unpacked copy instead of fetching through "
-      "apt: a folder holding 3dovoice/ and base/comm/, or the game's .uqm "
-      "packages (an installed game, or dpkg -x of uqm-voice and "
-      "uqm-content). Only read, never written.")
-  flags.DEFINE_float(
-      "uqm_max_sec", uqm.DEFAULT_MAX_SEC,
-      "--dataset=uqm: clips or lines longer than this many seconds are "
-      "dropped (counted in the log).", lower_bound=1.0)
 
 
 def define_lm_flags():
@@ -376,6 +419,7 @@ def main(_):
 
 if __name__ == "__main__":
   define_download_flags()
-  define_uqm_flags()
+  corpus_flags.define_uqm_flags()
+  corpus_flags.define_corpus_flags()
   define_lm_flags()
   app.run(main)

@@ -38,17 +38,26 @@ def require_sox():
         "and re-run.")
 
 
-def _sox(source, dest, sample_rate):
+def _sox(source, dest, sample_rate, input_options=(), effects=()):
   """Converts one file to 16-bit mono wav at `sample_rate` via a temp name.
 
   sox fills a unique temporary (`atomic_file.atomic_path`), which is fsync'ed
   before it is renamed: a power loss cannot leave an empty wav under the
   final name that a re-run would skip as converted.
+
+  Args:
+    source, dest: the audio read and the wav written.
+    sample_rate: output rate in Hz.
+    input_options: sox format options for a source without a header (e.g.
+      `-t raw -r 16000 -e signed-integer -b 16 -B`), put before its name.
+    effects: sox effects after the output name (e.g. `trim 1.5 =3.25`, to cut
+      one utterance out of a talk).
   """
   with atomic_file.atomic_path(dest) as temp:
-    command = ["sox", "-V1", safe_path.for_tools(source), "-t", "wav", "-r",
-               str(sample_rate), "-c", "1", "-b", "16",
-               safe_path.for_tools(temp)]
+    command = (["sox", "-V1"] + list(input_options) +
+               [safe_path.for_tools(source), "-t", "wav", "-r",
+                str(sample_rate), "-c", "1", "-b", "16",
+                safe_path.for_tools(temp)] + list(effects))
     try:
       result = subprocess.run(command, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, check=False)
@@ -69,7 +78,8 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
   a finished temporary file.
 
   Args:
-    jobs: list of (source audio path, destination wav path).
+    jobs: list of (source audio path, destination wav path), or of (source,
+      wav, sox input options, sox effects), see `_sox`.
     sample_rate: output rate in Hz (16000).
     num_workers: sox processes run at once.
     label: name shown on the progress bar.
@@ -81,11 +91,11 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
   Raises:
     ConversionError: sox is missing or failed; files converted so far stay.
   """
-  todo = [(src, dst) for src, dst in jobs if not os.path.exists(dst)]
+  todo = [job for job in jobs if not os.path.exists(job[1])]
   if not todo:
     return 0
   require_sox()
-  for directory in sorted({os.path.dirname(dst) for _, dst in todo} - {""}):
+  for directory in sorted({os.path.dirname(job[1]) for job in todo} - {""}):
     os.makedirs(directory, exist_ok=True)
   logging.info("Converting %d of %d files of %s with %d workers.", len(todo),
                len(jobs), label, num_workers)
@@ -104,12 +114,12 @@ def convert_audio(jobs, sample_rate, num_workers, label, show_progress=True):
   pending = set()
   with concurrent.futures.ThreadPoolExecutor(max_workers=num_workers) as pool:
     try:
-      for src, dst in todo:
+      for job in todo:
         if len(pending) >= 4 * num_workers:
           done, pending = concurrent.futures.wait(
               pending, return_when=concurrent.futures.FIRST_COMPLETED)
           collect(done)
-        pending.add(pool.submit(_sox, src, dst, sample_rate))
+        pending.add(pool.submit(_sox, job[0], job[1], sample_rate, *job[2:]))
       done, pending = concurrent.futures.wait(pending)
       collect(done)
     finally:

@@ -23,6 +23,7 @@ import soundfile
 from data import download
 from data.downloading import fetch
 from tests.data.downloading import fakes
+from tests.helpers import corpus_trees
 from tests.helpers import hostile
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -471,3 +472,83 @@ def test_cli_stops_a_trickling_download_and_keeps_the_part(mirror, tmp_path):
   assert 0 < os.path.getsize(archive + ".part") < 1000
   assert not os.path.exists(archive)
   assert not os.path.exists(archive + ".lock")
+
+
+# ---------------------------------------------------------------------------
+# Common Voice, TED-LIUM, AN4 and a folder of one's own.
+# ---------------------------------------------------------------------------
+
+
+def _hostile_corpus(dataset, tmp_path):
+  """(flags, text file, line, name) of a corpus naming `../x` in its text."""
+  src = tmp_path / "src"
+  if dataset == "commonvoice":
+    corpus_trees.make_commonvoice(src / "en", extra_lines={
+        "dev": ["c\t../x.mp3\tHello"]})
+    return ["--cv_dir=%s" % src], src / "en" / "dev.tsv", 3, "../x.mp3"
+  if dataset == "tedlium":
+    corpus_trees.make_tedlium(src, extra_stm={"test": "../x 1 x 0 1 <o> hi"})
+    return (["--tedlium_dir=%s" % src],
+            src / "legacy" / "test" / "stm" / "CaraStone_2012.stm", 2, "../x")
+  if dataset == "an4":
+    corpus_trees.make_an4(src / "an4", extra_lines={
+        "test": ["<s> NO </s> (../x)"]})
+    return (["--an4_dir=%s" % src],
+            src / "an4" / "etc" / "an4_test.transcription", 2, "../x")
+  corpus_trees.write_mp3(src / "a.mp3")
+  listing = tmp_path / "list.tsv"
+  listing.write_text("a.mp3\thello\n../x.mp3\tthere\n")
+  return (["--folder_dir=%s" % src, "--folder_transcripts=%s" % listing],
+          listing, 2, "../x.mp3")
+
+
+@pytest.mark.parametrize("dataset", ["commonvoice", "tedlium", "an4",
+                                     "folder"])
+def test_cli_corpus_text_naming_a_path_is_one_line_naming_file_and_line(
+    tmp_path, dataset):
+  args, text_file, line, name = _hostile_corpus(dataset, tmp_path)
+  data_dir = tmp_path / "data"
+  result = _run_cli("--dataset=" + dataset, "--data_dir=%s" % data_dir,
+                    *args)
+  assert result.returncode == 1 and "Traceback" not in result.stderr
+  error = result.stderr.strip().splitlines()[-1]
+  assert error.startswith("download.py: error: ")
+  assert ("%s line %d names %r" % (text_file, line, name)) in error
+  assert not data_dir.exists() or not [
+      f for _, _, files in os.walk(str(data_dir)) for f in files]
+
+
+def test_cli_folder_with_a_vocabulary_of_its_own(tmp_path):
+  src = tmp_path / "src"
+  corpus_trees.write_mp3(src / "spk" / "a.mp3")
+  (src / "spk" / "a.txt").write_text("Ça va, très bien!")
+  corpus_trees.write_mp3(src / "spk" / "b.mp3")
+  (src / "spk" / "b.txt").write_text("Zut.")  # No z in this vocabulary.
+  vocabulary_file = tmp_path / "fr.txt"
+  vocabulary_file.write_text("\n".join([" "] + list("abcçdeèéinrstuv") +
+                                       ["-"]) + "\n")
+  data_dir = tmp_path / "data"
+  result = _run_cli("--dataset=folder", "--data_dir=%s" % data_dir,
+                    "--folder_dir=%s" % src,
+                    "--vocabulary_file=%s" % vocabulary_file)
+  assert result.returncode == 0, result.stderr
+  _, rows = fakes.read_manifest(str(data_dir / "folder-train.csv"))
+  assert [(w, t) for w, _, t in rows] == [
+      (str(data_dir / "folder-wav" / "spk" / "a.wav"), "ça va très bien")]
+  assert "1 with characters outside the vocabulary ('z' x1)" in result.stderr
+  missing = _run_cli("--dataset=folder", "--data_dir=%s" % data_dir,
+                     "--folder_dir=%s" % src,
+                     "--vocabulary_file=%s" % (tmp_path / "none.txt"))
+  assert missing.returncode == 1
+  assert missing.stderr.strip().splitlines()[-1] == (
+      "download.py: error: cannot read --vocabulary_file %s: No such file or "
+      "directory" % (tmp_path / "none.txt"))
+
+
+def test_cli_help_lists_the_corpus_flags():
+  result = _run_cli("--helpfull")
+  for flag in ("vocabulary_file", "cv_archive", "cv_dir", "tedlium_archive",
+               "tedlium_dir", "an4_archive", "an4_dir", "folder_dir",
+               "folder_transcripts", "folder_dev_fraction",
+               "folder_split_by", "folder_seed"):
+    assert re.search(r"--(\[no\])?%s:" % flag, result.stdout), flag

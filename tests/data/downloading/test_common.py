@@ -18,3 +18,16 @@ def test_other_names_are_refused_naming_archive_file_and_line(name):
     common.check_plain_name(name, "a.tar.gz", "/x/t.txt", 3)
   assert str(e.value).startswith("a.tar.gz: /x/t.txt line 3 names %r, "
                                  % name)
+
+
+def test_transcripts_are_reduced_to_the_vocabulary_or_skipped():
+  normalizer = common.TranscriptNormalizer(set(" abcdefghijklmnopqrstuvwxyz'"))
+  assert normalizer("It’s a “well-known” CAFÉ… ") == "it's a well known cafe"
+  assert normalizer("Route 66") is None
+  assert normalizer("Ωmega") is None
+  assert normalizer(" ?! ") is None
+  assert (normalizer.skipped_unknown, normalizer.skipped_empty) == (2, 1)
+  assert normalizer.unknown == {"6": 2, "ω": 1}
+  # The same text with a vocabulary that has the accents keeps them.
+  french = common.TranscriptNormalizer(set(" abcdefilnorstuwé'"))
+  assert french("Café-noir") == "café noir"
