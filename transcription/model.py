@@ -163,11 +163,13 @@ def infer_params(checkpoint):
     hidden = shape[0]
   if not layers:
     raise ModelError("%s holds no RNN layer" % checkpoint)
+  # The lookahead kernel is [context + 1, features, 1].
+  lookahead_context = shapes.get("lookahead/depthwise_kernel", [1])[0] - 1
   return {"num_classes": num_classes, "rnn_hidden_layers": len(layers),
           "rnn_type": rnn_type, "is_bidirectional": bidirectional,
           "rnn_hidden_size": hidden, "conv_filters": conv_filters,
           "use_bias": "dense/bias" in shapes, "learning_rate": 0.0,
-          "dtype": "float32"}
+          "dtype": "float32", "lookahead_context": lookahead_context}
 
 
 class CheckpointModel(object):
