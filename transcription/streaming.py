@@ -41,6 +41,25 @@ from transcription import stream_model
 from transcription import timing
 
 
+def pcm_blocks(read, block_bytes=3200):
+  """Yields int16 [n] blocks of s16le PCM from `read(n) -> bytes`.
+
+  `read` may return fewer bytes than asked (a pipe gives what it has, so a
+  live source is transcribed as it speaks); an odd byte waits for its other
+  half. Ends when `read` returns b"".
+  """
+  rest = b""
+  while True:
+    data = read(block_bytes)
+    if not data:
+      return
+    data = rest + data
+    even = len(data) // 2 * 2
+    rest = data[even:]
+    if even:
+      yield np.frombuffer(data[:even], dtype="<i2")
+
+
 class StreamingTranscriber(object):
   """A unidirectional model, ready to open streams.
 

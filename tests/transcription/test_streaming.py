@@ -9,9 +9,7 @@ tolerance, and the transcript and word timings must be transcribe.py's
 pipeline's exactly.
 """
 
-import os
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -23,6 +21,7 @@ from training import export
 from transcription import model as model_lib
 from transcription import pipeline
 from transcription import streaming
+from tests.helpers import sox_audio
 from tests.transcription import tiny_model
 
 pytestmark = pytest.mark.slow
@@ -33,27 +32,11 @@ SENTENCES = ("the quick brown fox jumps over the lazy dog",
 CHUNKS = (160, 777, 4000, 16000, 48000, 10 ** 6)
 
 
-def say(text, path, rate):
-  """`text` spoken by espeak-ng, as a mono WAV at `rate` Hz (sox)."""
-  raw = str(path) + ".espeak.wav"
-  subprocess.run(["espeak-ng", "-w", raw, text], check=True)
-  subprocess.run(["sox", raw, "-r", str(rate), "-b", "16", str(path)],
-                 check=True)
-  os.remove(raw)
-  return str(path)
-
-
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
   directory = tmp_path_factory.mktemp("stream_model")
-  model_dir, export_dir = tiny_model.build(
-      str(directory), steps=30, num_utts=4,
-      params={"is_bidirectional": False, "lookahead_context": 2},
-      normalization="running")
-  # As a training run does: the settings beside the checkpoints.
-  shutil.copy(os.path.join(str(directory), export.EXPORT_SETTINGS_FILE),
-              model_dir)
-  files = [say(text, directory / ("s%d.wav" % i), 16000)
+  model_dir, export_dir = tiny_model.build_streaming(str(directory))
+  files = [sox_audio.say(text, directory / ("s%d.wav" % i), 16000)
            for i, text in enumerate(SENTENCES)]
   return model_dir, export_dir, files, directory
 
@@ -137,7 +120,7 @@ def test_an_export_streams_as_its_checkpoint_and_streams_are_independent(
 
 def test_another_rate_goes_through_the_resampler(model):
   model_dir, _, _, directory = model
-  path = say(SENTENCES[1], directory / "cd_rate.wav", 44100)
+  path = sox_audio.say(SENTENCES[1], directory / "cd_rate.wav", 44100)
   _, offline = _offline(model_dir, path)
   samples, rate = soundfile.read(path, dtype="float32")
   assert rate == 44100

@@ -9,6 +9,7 @@ files, so what the model says matters less than that it says it the same.
 import functools
 import json
 import os
+import shutil
 
 import numpy as np
 import soundfile
@@ -100,4 +101,17 @@ def build(directory, steps=20, num_utts=8, params=None,
       export_dir, functools.partial(export.serving_input_receiver_fn,
                                     161),
       assets_extra={export.EXPORT_SETTINGS_FILE: settings_path})
+  return model_dir, export_dir
+
+
+def build_streaming(directory, steps=30):
+  """A unidirectional model with a lookahead of 2, trained on running-
+  normalized features (as it records), its settings also in the model_dir
+  (as a training run writes them); returns (model_dir, export_dir)."""
+  model_dir, export_dir = build(
+      directory, steps=steps, num_utts=4,
+      params={"is_bidirectional": False, "lookahead_context": 2},
+      normalization="running")
+  shutil.copy(os.path.join(directory, export.EXPORT_SETTINGS_FILE),
+              model_dir)
   return model_dir, export_dir
