@@ -102,7 +102,8 @@ def network(params):
       params["num_classes"], params["use_bias"],
       dtype=params.get("dtype", "float32"),
       conv_filters=params.get("conv_filters",
-                              deep_speech_model.DEFAULT_CONV_FILTERS))
+                              deep_speech_model.DEFAULT_CONV_FILTERS),
+      lookahead_context=params.get("lookahead_context", 0))
 
 
 def model_fn(features, labels, mode, params):
@@ -116,7 +117,9 @@ def model_fn(features, labels, mode, params):
     mode: a `tf.estimator.ModeKeys` value.
     params: a dict of hyper-parameters: num_classes, rnn_hidden_layers,
       rnn_type, is_bidirectional, rnn_hidden_size, use_bias, learning_rate,
-      and optionally conv_filters (default 32), learning_rate_decay_steps
+      and optionally conv_filters (default 32), lookahead_context (future
+      frames of the lookahead convolution; default 0, none),
+      learning_rate_decay_steps
       and learning_rate_decay_rate (exponential decay; 0 steps: constant),
       dtype ("float32", "float16" or "bfloat16") and loss_scale (a
       number or "dynamic", for float16).

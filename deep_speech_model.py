@@ -50,6 +50,23 @@ def conv_output_frames(frames):
   return frames
 
 
+def input_context():
+  """(past, future) input frames that output frame m sees beyond 4m.
+
+  Output frame m of the convolutions is computed from input (spectrogram)
+  frames TIME_REDUCTION * m - past .. TIME_REDUCTION * m + future: each
+  layer (padding p, kernel k, stride s), walked from the top, maps frames
+  lo..hi of its output to s * lo - p .. s * hi - p + k - 1 of its input.
+  With CONV_LAYERS that is 40 frames on each side; a unidirectional network
+  with a lookahead of N frames sees 40 + TIME_REDUCTION * N future frames.
+  """
+  low, high = 0, 0
+  for padding, kernel, strides in reversed(CONV_LAYERS):
+    low = strides[0] * low - padding[0]
+    high = strides[0] * high - padding[0] + kernel[0] - 1
+  return -low, high
+
+
 def batch_norm(inputs, training, dtype=None):
   """Batch normalization (decay 0.997, epsilon 1e-5).
 
@@ -72,7 +89,7 @@ def batch_norm(inputs, training, dtype=None):
 
 
 def _conv_bn_layer(inputs, padding, filters, kernel_size, strides, layer_id,
-                   training, dtype=None):
+                   training, dtype=None, pad_time=True):
   """Symmetric padding, 2-D convolution with relu6, then batch norm.
 
   Args:
@@ -84,13 +101,17 @@ def _conv_bn_layer(inputs, padding, filters, kernel_size, strides, layer_id,
     layer_id: 1-based index, for variable names.
     training: a Python bool.
     dtype: None (float32) or a mixed-precision policy.
+    pad_time: False leaves the time axis unpadded: a stream supplies the
+      context frames itself.
 
   Returns:
     [batch, time', freq', filters].
   """
+  time_padding = padding[0] if pad_time else 0
   inputs = tf.pad(
       inputs,
-      [[0, 0], [padding[0], padding[0]], [padding[1], padding[1]], [0, 0]])
+      [[0, 0], [time_padding, time_padding], [padding[1], padding[1]],
+       [0, 0]])
   conv = tf.compat.v1.layers.Conv2D(
       filters=filters, kernel_size=kernel_size, strides=strides,
       padding="valid", use_bias=False, activation=tf.nn.relu6,
@@ -99,7 +120,7 @@ def _conv_bn_layer(inputs, padding, filters, kernel_size, strides, layer_id,
 
 
 def _rnn_layer(inputs, rnn_class, rnn_hidden_size, layer_id, is_batch_norm,
-               is_bidirectional, training, dtype=None):
+               is_bidirectional, training, dtype=None, initial_state=None):
   """Optional batch norm on the inputs, then a (bidirectional) RNN.
 
   Args:
@@ -111,12 +132,22 @@ def _rnn_layer(inputs, rnn_class, rnn_hidden_size, layer_id, is_batch_norm,
     is_bidirectional: whether to add a backward RNN (outputs concatenated).
     training: a Python bool.
     dtype: None (float32) or a mixed-precision policy.
+    initial_state: None (zeros), or the layer's state tensors to start from
+      (a stream carries them from one chunk to the next; unidirectional
+      only).
 
   Returns:
-    [batch, time, rnn_hidden_size * (2 if bidirectional else 1)].
+    [batch, time, rnn_hidden_size * (2 if bidirectional else 1)]; with
+    `initial_state`, (that, the list of final state tensors).
   """
   if is_batch_norm:
     inputs = batch_norm(inputs, training, dtype)
+  if initial_state is not None:
+    layer = rnn_class(rnn_hidden_size, return_sequences=True,
+                      return_state=True, name="rnn_{}".format(layer_id),
+                      dtype=dtype)
+    outputs = layer(inputs, initial_state=initial_state, training=training)
+    return outputs[0], outputs[1:]
   layer = rnn_class(rnn_hidden_size, return_sequences=True,
                     name="rnn_{}".format(layer_id), dtype=dtype)
   if is_bidirectional:
@@ -126,12 +157,39 @@ def _rnn_layer(inputs, rnn_class, rnn_hidden_size, layer_id, is_batch_norm,
   return layer(inputs, training=training)
 
 
+def lookahead(inputs, context, dtype=None, pad_time=True):
+  """The lookahead (row) convolution of DeepSpeech2 (section 3.5).
+
+  Each feature of output frame t is a learned weighting of that feature in
+  frames t .. t + context: a depthwise convolution over time, no bias (batch
+  norm follows). A unidirectional network then sees `context` frames of the
+  future without a backward RNN, so it can still transcribe as audio comes.
+
+  Args:
+    inputs: [batch, time, features].
+    context: future frames seen (>= 1).
+    dtype: None (float32) or a mixed-precision policy.
+    pad_time: whether `context` zero frames follow the last frame (False:
+      the caller supplies them, and gets `context` fewer frames out).
+
+  Returns:
+    [batch, time, features] ([batch, time - context, features] without
+    `pad_time`).
+  """
+  if pad_time:
+    inputs = tf.pad(inputs, [[0, 0], [0, context], [0, 0]])
+  layer = tf.keras.layers.DepthwiseConv1D(
+      kernel_size=context + 1, padding="valid", use_bias=False,
+      name="lookahead", dtype=dtype)
+  return layer(inputs)
+
+
 class DeepSpeech2(object):
   """DeepSpeech2: builds the graph from spectrogram features to logits."""
 
   def __init__(self, num_rnn_layers, rnn_type, is_bidirectional,
                rnn_hidden_size, num_classes, use_bias, dtype="float32",
-               conv_filters=DEFAULT_CONV_FILTERS):
+               conv_filters=DEFAULT_CONV_FILTERS, lookahead_context=0):
     """Initializes the model.
 
     Args:
@@ -148,6 +206,9 @@ class DeepSpeech2(object):
       conv_filters: output channels of each convolution (the original's 32).
         Fewer make the second, 21x11 convolution (most of a small model's
         step) proportionally cheaper.
+      lookahead_context: future output frames the lookahead (row)
+        convolution sees after the RNN layers (DeepSpeech2 section 3.5);
+        0 (the original) adds no layer.
     """
     if dtype not in ("float32", "float16", "bfloat16"):
       raise ValueError("dtype must be float32, float16 or bfloat16, got %r"
@@ -165,6 +226,10 @@ class DeepSpeech2(object):
     if conv_filters < 1:
       raise ValueError("conv_filters must be >= 1, got %r" % conv_filters)
     self.conv_filters = conv_filters
+    if lookahead_context < 0:
+      raise ValueError("lookahead_context must be >= 0, got %r"
+                       % lookahead_context)
+    self.lookahead_context = lookahead_context
 
   def __call__(self, inputs, training):
     """Builds the network.
@@ -176,32 +241,74 @@ class DeepSpeech2(object):
     Returns:
       float32 logits [batch, ceil(time / 4), num_classes].
     """
-    policy = None
-    if self.dtype != "float32":
-      policy = tf.keras.mixed_precision.Policy("mixed_" + self.dtype)
+    policy = self.policy()
+    if policy is not None:
       # tf.compat.v1 layers do not cast their inputs themselves.
       inputs = tf.cast(inputs, self.dtype)
-    for layer_id, (padding, kernel, strides) in enumerate(CONV_LAYERS, 1):
-      inputs = _conv_bn_layer(
-          inputs, padding=padding, filters=self.conv_filters,
-          kernel_size=kernel, strides=strides, layer_id=layer_id,
-          training=training, dtype=policy)
+    for layer_id in range(1, len(CONV_LAYERS) + 1):
+      inputs = self.conv_layer(inputs, layer_id, training, policy)
+    inputs = self.rnn_input(inputs)
+    for layer_id in range(1, self.num_rnn_layers + 1):
+      inputs = self.rnn_layer(inputs, layer_id, training, policy)
+    return self.head(inputs, training, policy)
 
-    # [batch, time, freq, channels] -> [batch, time, freq * channels].
+  # The pieces below, called in __call__'s order, build the same variables;
+  # a streaming transcriber calls them one by one on the frames it buffers.
+
+  def policy(self):
+    """The layers' mixed-precision policy, or None for float32."""
+    if self.dtype == "float32":
+      return None
+    return tf.keras.mixed_precision.Policy("mixed_" + self.dtype)
+
+  def conv_layer(self, inputs, layer_id, training, policy=None,
+                 pad_time=True):
+    """Convolution `layer_id` (1-based) of CONV_LAYERS, with its batch norm.
+
+    Args:
+      inputs: [batch, time, freq, channels].
+      pad_time: False: no time padding (the caller adds the context).
+
+    Returns:
+      [batch, time', freq', conv_filters].
+    """
+    padding, kernel, strides = CONV_LAYERS[layer_id - 1]
+    return _conv_bn_layer(
+        inputs, padding=padding, filters=self.conv_filters,
+        kernel_size=kernel, strides=strides, layer_id=layer_id,
+        training=training, dtype=policy, pad_time=pad_time)
+
+  def rnn_input(self, inputs):
+    """[batch, time, freq, channels] -> [batch, time, freq * channels]."""
     batch_size = tf.shape(inputs)[0]
     feat_size = inputs.get_shape().as_list()[2]
-    inputs = tf.reshape(inputs,
-                        [batch_size, -1, feat_size * self.conv_filters])
+    return tf.reshape(inputs,
+                      [batch_size, -1, feat_size * self.conv_filters])
 
-    rnn_class = SUPPORTED_RNNS[self.rnn_type]
-    for layer_counter in range(self.num_rnn_layers):
-      # No batch normalization on the first layer's inputs.
-      inputs = _rnn_layer(
-          inputs, rnn_class, self.rnn_hidden_size, layer_counter + 1,
-          is_batch_norm=layer_counter != 0,
-          is_bidirectional=self.is_bidirectional, training=training,
-          dtype=policy)
+  def rnn_layer(self, inputs, layer_id, training, policy=None,
+                initial_state=None):
+    """RNN layer `layer_id` (1-based); see `_rnn_layer`."""
+    # No batch normalization on the first layer's inputs.
+    return _rnn_layer(
+        inputs, SUPPORTED_RNNS[self.rnn_type], self.rnn_hidden_size,
+        layer_id, is_batch_norm=layer_id != 1,
+        is_bidirectional=self.is_bidirectional, training=training,
+        dtype=policy, initial_state=initial_state)
 
+  def head(self, inputs, training, policy=None, pad_time=True):
+    """The lookahead convolution (if any), the last batch norm, the logits.
+
+    Args:
+      inputs: [batch, time, rnn features].
+      pad_time: False: no zeros after the last frame; the caller gives
+        `lookahead_context` frames more than it wants outputs.
+
+    Returns:
+      float32 logits [batch, time, num_classes] (time - lookahead_context
+      without `pad_time`).
+    """
+    if self.lookahead_context:
+      inputs = lookahead(inputs, self.lookahead_context, policy, pad_time)
     # The last batch norm and the logits are float32, so the softmax and the
     # CTC loss never see float16.
     inputs = batch_norm(tf.cast(inputs, tf.float32), training)

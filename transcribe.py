@@ -26,10 +26,26 @@ confidence), or --output_format=srt subtitles. A file that cannot be read is
 reported on standard error and the others are still transcribed; the exit
 status is 1 if any failed. With --manifest, the first --num rows are shown
 next to their reference transcripts, with their corpus WER and CER.
+
+With --stream, standard input is one live recording (a unidirectional
+model, greedy decoding):
+
+    arecord -q -f S16_LE -r 16000 -c 1 | python transcribe.py --stream \
+        --model_dir=/tmp/deep_speech_model
+    sox -d -q -t raw -e signed -b 16 -c 1 -r 16000 - | python transcribe.py \
+        --stream --saved_model=DIR
+    python transcribe.py --stream --stream_type=mp3 --saved_model=DIR < a.mp3
+
+The text so far is shown as it changes (rewritten in place on a terminal,
+else one `partial<TAB>text` line per change), then the final transcript in
+--output_format (path `-`) at the end of input or Ctrl-C.
 """
 
 import collections
 import os
+import re
+import shutil
+import subprocess
 import sys
 
 from absl import app
@@ -188,6 +204,93 @@ def _transcribe(flags_obj, args):
   return 1 if failed else 0
 
 
+def _stream(flags_obj):
+  """--stream: transcribes standard input as it arrives; the exit status."""
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  from transcription import output  # pylint: disable=g-import-not-at-top
+  from transcription import streaming  # pylint: disable=g-import-not-at-top
+  beam = [name for name in ("decoder", "beam_width", "lm_path", "lexicon",
+                            "lm_settings") if flags_obj[name].present]
+  if beam:
+    _error("--stream decodes greedily; drop --%s" % beam[0])
+    return 1
+  if not re.fullmatch(r"[a-z0-9]+", flags_obj.stream_type):
+    _error("--stream_type must be raw or a sox file type such as wav, "
+           "flac, mp3 (got %r)" % flags_obj.stream_type)
+    return 1
+  labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
+  fallback = model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
+                                flags_obj.stride_ms, labels)
+  transcriber = streaming.StreamingTranscriber(
+      flags_obj.model_dir or flags_obj.saved_model, fallback)
+  if transcriber.warning:
+    _note(transcriber.warning)
+  rate = transcriber.settings.sample_rate
+  source, process = sys.stdin.buffer.raw, None
+  if flags_obj.stream_type != "raw":
+    process = _sox_to_pcm(flags_obj.stream_type, rate)
+    source = process.stdout
+  else:
+    rate = flags_obj.stream_rate
+  stream = transcriber.start(sample_rate=rate, name="-")
+  line = _PartialLine(sys.stdout)
+  interrupted = False
+  try:
+    for samples in streaming.pcm_blocks(source.read):
+      line.show(stream.feed(samples))
+  except KeyboardInterrupt:
+    interrupted = True  # the end of a live recording: its final follows
+  status = 0
+  if process is not None and not interrupted:
+    error = process.stderr.read().decode("utf-8", "replace").strip()
+    if process.wait() != 0:
+      line.show("")
+      _error("sox cannot read standard input as %s (%s)" % (
+          flags_obj.stream_type, error.splitlines()[-1] if error else
+          "no reason given"))
+      status = 1
+  line.final(output.formatter(flags_obj.output_format)(stream.finish()))
+  return status
+
+
+def _sox_to_pcm(file_type, rate):
+  """sox decoding standard input (of `file_type`) to s16le mono at `rate`."""
+  if shutil.which("sox") is None:
+    raise OSError("--stream_type=%s needs the sox program" % file_type)
+  # -D: no dither, so that the same input always gives the same samples.
+  return subprocess.Popen(
+      ["sox", "-V1", "-t", file_type, "-", "-D", "-t", "raw", "-e",
+       "signed-integer", "-b", "16", "-c", "1", "-r", str(rate), "-"],
+      stdin=sys.stdin.buffer, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+class _PartialLine(object):
+  """The text so far: rewritten in place on a terminal, else a line each."""
+
+  def __init__(self, out):
+    self._out = out
+    self._tty = out.isatty()
+    self._last = ""
+
+  def show(self, text):
+    if text == self._last:
+      return
+    self._last = text
+    if self._tty:
+      # The end of a long text, so that one terminal line holds it.
+      width = max(10, shutil.get_terminal_size().columns - 1)
+      self._out.write("\r\033[K" + text[-width:])
+    else:
+      self._out.write("partial\t%s\n" % text)
+    self._out.flush()
+
+  def final(self, text):
+    if self._tty:
+      self._out.write("\r\033[K")
+    self._out.write(text)
+    self._out.flush()
+
+
 def _show_references(paths, references, texts):
   for path, reference, text in zip(paths, references, texts):
     print("%s\n  reference : %s\n  prediction: %s" % (
@@ -233,6 +336,17 @@ def define_flags():
       "output_dir", None,
       "Write one file per input here (name.tsv/.json/.srt) instead of to "
       "standard output.")
+  flags.DEFINE_bool(
+      "stream", False,
+      "Transcribe standard input as one live recording, showing the text "
+      "as it comes (a model trained with --is_bidirectional=false; greedy "
+      "decoding). See --stream_type and --stream_rate.")
+  flags.DEFINE_string(
+      "stream_type", "raw",
+      "With --stream: raw (s16le mono PCM at --stream_rate) or a file type "
+      "sox reads from a pipe (wav, flac, mp3, ...).")
+  flags.DEFINE_integer("stream_rate", 16000,
+                       "With --stream_type=raw: the PCM's rate in Hz.")
   decoder_flags.define_decoder_flags()
 
 
@@ -240,9 +354,16 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
+  if flags_obj.stream and (argv[1:] or flags_obj.manifest):
+    _error("--stream reads standard input: give no files or --manifest")
+    sys.exit(1)
+  if flags_obj.stream_rate < 1:
+    _error("--stream_rate must be >= 1")
+    sys.exit(1)
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   try:
-    status = _transcribe(flags_obj, argv[1:])
+    status = (_stream(flags_obj) if flags_obj.stream
+              else _transcribe(flags_obj, argv[1:]))
   except KeyboardInterrupt:
     _error("interrupted")
     sys.exit(130)

@@ -98,6 +98,49 @@ def normalize_audio_feature(audio_feature):
   return (audio_feature - mean) / (std + 1e-6)
 
 
+# How features are normalized per bin: over the whole utterance (the
+# seed's), or causally, by the statistics of the frames so far (what a
+# stream can do; a model meant for streaming records it in its settings).
+NORMALIZATIONS = ("utterance", "running")
+
+
+class RunningNormalizer(object):
+  """Per-bin normalization of each frame by the frames up to and including it.
+
+  Frame t becomes (x_t - mean_t) / (std_t + 1e-6), mean and std over frames
+  0..t: the only statistics a stream has when the frame arrives. Sums carry
+  from one call to the next, accumulated in the same order whatever the
+  calls' sizes, so a stream fed in pieces gets exactly the numbers of one
+  call over the whole utterance (`normalize_running`).
+  """
+
+  def __init__(self, bins):
+    self._count = 0
+    self._sum = np.zeros(bins)
+    self._sum_sq = np.zeros(bins)
+
+  def __call__(self, feature):
+    """Normalizes the next frames, float [frames, bins] -> float64 same."""
+    feature = np.asarray(feature, dtype=np.float64)
+    frames = feature.shape[0]
+    if not frames:
+      return feature
+    sums = np.cumsum(np.vstack([self._sum[np.newaxis], feature]), axis=0)[1:]
+    sums_sq = np.cumsum(np.vstack([self._sum_sq[np.newaxis],
+                                   feature * feature]), axis=0)[1:]
+    counts = (self._count + np.arange(1, frames + 1))[:, np.newaxis]
+    self._count += frames
+    self._sum, self._sum_sq = sums[-1], sums_sq[-1]
+    mean = sums / counts
+    std = np.sqrt(np.maximum(sums_sq / counts - mean * mean, 0.0))
+    return (feature - mean) / (std + 1e-6)
+
+
+def normalize_running(audio_feature):
+  """`RunningNormalizer` over a whole utterance [frames, bins] at once."""
+  return RunningNormalizer(audio_feature.shape[1])(audio_feature)
+
+
 def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
   """Reads one audio file and computes its features, the seed's way.
 
@@ -141,14 +184,18 @@ def featurize_samples(samples, sample_rate, window_ms, stride_ms,
     samples: float [n] in [-1, 1], at `sample_rate` Hz.
     sample_rate: its rate, in Hz.
     window_ms, stride_ms: spectrogram framing, in ms.
-    normalize: per-bin normalization over time.
+    normalize: per-bin normalization over time: True or "utterance" over
+      the whole utterance, "running" causally (`RunningNormalizer`), False
+      none.
 
   Returns:
     float32 [frames, bins, 1].
   """
   feature = compute_spectrogram_feature(
       samples, sample_rate, stride_ms, window_ms)
-  if normalize:
+  if normalize == "running":
+    feature = normalize_running(feature)
+  elif normalize:
     feature = normalize_audio_feature(feature)
   return feature[:, :, np.newaxis].astype(np.float32)
 

@@ -289,3 +289,29 @@ def test_a_model_dir_written_before_the_restructure_resumes(tmp_path):
   # The weights went on from the old checkpoint: its loss level, not a
   # fresh start's.
   assert cycles[1]["train_loss"] < before[0]["train_loss"]
+
+
+@pytest.mark.slow
+def test_a_unidirectional_model_with_lookahead_trains_by_the_cli(tmp_path,
+                                                                  corpus):
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  model_dir = str(tmp_path / "m")
+  cycles = run_in_process(TINY + [
+      "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+      "--model_dir=" + model_dir, "--train_epochs=3",
+      "--epochs_between_evals=1", "--is_bidirectional=false",
+      "--lookahead_context=2", "--learning_rate=5e-3"])
+  losses = [c["train_loss"] for c in cycles]
+  assert len(losses) == 3 and losses[-1] < losses[0]
+  checkpoint = tf.train.latest_checkpoint(model_dir)
+  shapes = dict(tf.train.list_variables(checkpoint))
+  assert shapes["lookahead/depthwise_kernel"] == [3, 16, 1]
+  params = model_lib.infer_params(checkpoint)
+  assert (params["lookahead_context"], params["is_bidirectional"]) == (2,
+                                                                       False)
+  # The same directory with another lookahead is refused in flag terms.
+  with pytest.raises(ValueError, match="--lookahead_context"):
+    run_in_process(TINY + [
+        "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+        "--model_dir=" + model_dir, "--train_epochs=4",
+        "--is_bidirectional=false", "--lookahead_context=1"])

@@ -1,6 +1,8 @@
 """Tests for deep_speech_model: shapes, RNN variants, batch-norm updates."""
 
 
+import json
+import os
 import warnings
 
 import numpy as np
@@ -235,3 +237,81 @@ def test_building_the_model_gives_no_deprecation_warning():
   assert not [m for m in messages if "deprecated" in m], messages
   names = [v.op.name for v in graph.get_collection("variables")]
   assert "dense/kernel" in names and "dense/bias" in names
+
+
+def _graph_nodes(bidirectional):
+  """(name, op) of every node of a small GRU model's inference graph."""
+  graph = tf.Graph()
+  with graph.as_default():
+    model = deep_speech_model.DeepSpeech2(2, "gru", bidirectional, 8, 29,
+                                          True, conv_filters=4,
+                                          lookahead_context=0)
+    model(tf.compat.v1.placeholder(tf.float32, [None, None, 161, 1]),
+          training=False)
+  return [[node.name, node.op] for node in graph.as_graph_def().node]
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_no_lookahead_builds_the_graph_of_the_original_network(bidirectional):
+  # The fixture lists the graph that the network built before the lookahead
+  # existed (same layers, same calls), node for node.
+  with open(os.path.join(os.path.dirname(__file__), "fixtures",
+                         "model_graph_nodes.json")) as f:
+    before = json.load(f)["gru_%s" % bidirectional]
+  assert _graph_nodes(bidirectional) == before
+
+
+def _unidirectional_logits(spectrograms, lookahead_context, layers=2):
+  """Logits of one randomly initialized unidirectional GRU model."""
+  with tf.Graph().as_default():
+    tf.compat.v1.set_random_seed(0)
+    model = deep_speech_model.DeepSpeech2(
+        layers, "gru", False, 8, NUM_CLASSES, True, conv_filters=4,
+        lookahead_context=lookahead_context)
+    inputs = tf.compat.v1.placeholder(tf.float32, [None, None, 161, 1])
+    logits = model(inputs, training=False)
+    names = {v.op.name: v.shape.as_list()
+             for v in tf.compat.v1.global_variables()}
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      # Non-trivial batch-norm statistics, as after training.
+      for v in tf.compat.v1.global_variables():
+        if "moving_" in v.op.name:
+          v.load(np.random.default_rng(1).uniform(
+              0.5, 1.5, v.shape.as_list()).astype(np.float32), sess)
+      return [sess.run(logits, {inputs: s}) for s in spectrograms], names
+
+
+@pytest.mark.parametrize("lookahead_context", [0, 1, 3])
+def test_a_unidirectional_frame_sees_exactly_its_computed_future(
+    lookahead_context):
+  past, future = deep_speech_model.input_context()
+  assert (past, future) == (40, 40)
+  future += deep_speech_model.TIME_REDUCTION * lookahead_context
+  frames, m = 200, 20
+  base = np.random.default_rng(0).standard_normal(
+      (1, frames, 161, 1)).astype(np.float32)
+  last_seen = base.copy()
+  last_seen[0, 4 * m + future] += 5.0
+  unseen = base.copy()
+  unseen[0, 4 * m + future + 1:] += 5.0
+  (logits, seen_logits, unseen_logits), names = _unidirectional_logits(
+      [base, last_seen, unseen], lookahead_context)
+  assert logits.shape == (1, 50, NUM_CLASSES)
+  # Frame m changes with its last future input frame, and not with any
+  # frame after it; every later frame is left to the change.
+  assert np.abs(seen_logits[0, m] - logits[0, m]).max() > 1e-4
+  np.testing.assert_array_equal(unseen_logits[0, :m + 1],
+                                logits[0, :m + 1])
+  assert np.abs(unseen_logits[0, m + 1] - logits[0, m + 1]).max() > 1e-4
+  if lookahead_context:
+    assert names["lookahead/depthwise_kernel"] == [lookahead_context + 1,
+                                                   8, 1]
+  else:
+    assert not [n for n in names if "lookahead" in n]
+
+
+def test_a_negative_lookahead_is_a_clear_error():
+  with pytest.raises(ValueError, match="lookahead_context must be >= 0"):
+    deep_speech_model.DeepSpeech2(1, "gru", False, 8, NUM_CLASSES, True,
+                                  lookahead_context=-1)

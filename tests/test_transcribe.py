@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ import soundfile
 
 from tests import conftest
 from tests.helpers import hostile
+from tests.helpers import sox_audio
 from tests.transcription import test_output
 from tests.transcription import tiny_model
 
@@ -390,3 +392,98 @@ def test_nan_or_inf_audio_is_reported_like_an_unreadable_file(tmp_path):
   assert sorted(os.listdir(str(out_dir))) == ["good.tsv", "piped.tsv"]
   good = (out_dir / "good.tsv").read_text().split("\t", 1)[1]
   assert (out_dir / "piped.tsv").read_text().split("\t", 1)[1] == good
+
+
+@pytest.fixture(scope="module")
+def streaming_model(tmp_path_factory):
+  directory = tmp_path_factory.mktemp("streaming_model")
+  model_dir, _ = tiny_model.build_streaming(str(directory))
+  speech = sox_audio.say("the quick brown fox jumps over the lazy dog",
+                         directory / "fox.wav", RATE)
+  return model_dir, speech, directory
+
+
+def _stream_subprocess(args, pieces, pause=0.02):
+  """transcribe.py --stream fed `pieces` (bytes) one by one on stdin."""
+  process = subprocess.Popen(
+      [sys.executable, os.path.join(ROOT, "transcribe.py"), "--stream"] +
+      args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE, cwd=ROOT)
+  for piece in pieces:
+    process.stdin.write(piece)
+    process.stdin.flush()
+    time.sleep(pause)
+  out, err = process.communicate(timeout=300)
+  assert b"Traceback" not in err, err
+  # transcribe.py's own lines (TensorFlow's C++ start-up notes aside).
+  err = "".join(line + "\n" for line in err.decode().splitlines()
+                if line.startswith("transcribe.py:"))
+  return process.returncode, out.decode(), err
+
+
+def test_stream_prints_partials_then_the_offline_transcript(streaming_model):
+  model_dir, speech, _ = streaming_model
+  offline = _run(["--model_dir=" + model_dir, speech])
+  assert offline.returncode == 0, offline.stderr
+  text = offline.stdout.split("\t", 1)[1].rstrip("\n")
+  assert text
+  pcm = soundfile.read(speech, dtype="int16")[0].tobytes()
+  # Pieces of 10 ms, then of 0.3 s and an odd number of bytes.
+  pieces = [pcm[i:i + 320] for i in range(0, 16000, 320)]
+  pieces += [pcm[i:i + 9601] for i in range(16000, len(pcm), 9601)]
+  status, out, err = _stream_subprocess(["--model_dir=" + model_dir],
+                                        pieces)
+  assert (status, err) == (0, "")
+  lines = out.splitlines()
+  assert lines[-1] == "-\t" + text
+  partials = [line.split("\t", 1)[1] for line in lines[:-1]]
+  assert lines[:-1] == ["partial\t" + p for p in partials] and partials
+  # One line per change, each the beginning of the final text.
+  assert all(a != b for a, b in zip(partials, partials[1:]))
+  assert all(text.startswith(p) for p in partials)
+
+
+def test_stream_of_a_file_type_goes_through_sox(streaming_model):
+  model_dir, _, directory = streaming_model
+  cd_rate = sox_audio.say("a streaming model hears the words",
+                          directory / "cd.wav", 44100)
+  converted = str(directory / "cd_16k.wav")
+  subprocess.run(["sox", cd_rate, "-D", "-r", str(RATE), "-b", "16",
+                  converted], check=True)
+  offline = _run(["--model_dir=" + model_dir, "--output_format=json",
+                  converted])
+  want = json.loads(offline.stdout)
+  data = open(cd_rate, "rb").read()
+  status, out, err = _stream_subprocess(
+      ["--model_dir=" + model_dir, "--stream_type=wav",
+       "--output_format=json"],
+      [data[i:i + 4096] for i in range(0, len(data), 4096)], pause=0)
+  assert (status, err) == (0, "")
+  got = json.loads(out.splitlines()[-1])
+  assert got["path"] == "-" and want["text"]
+  assert (got["text"], got["words"]) == (want["text"], want["words"])
+
+
+def test_stream_usage_errors_are_one_line(streaming_model, tmp_path):
+  model_dir, speech, _ = streaming_model
+  bidirectional, _ = tiny_model.build(str(tmp_path), steps=1, num_utts=1)
+  cases = [
+      (["--model_dir=" + model_dir, "--decoder=beam"],
+       "--stream decodes greedily; drop --decoder"),
+      (["--model_dir=" + model_dir, "--stream_type=-x"],
+       "--stream_type must be raw or a sox file type"),
+      (["--model_dir=" + model_dir, speech],
+       "--stream reads standard input: give no files or --manifest"),
+      (["--model_dir=" + bidirectional, "--window_ms=20"],
+       "is bidirectional"),
+  ]
+  for args, message in cases:
+    status, out, err = _stream_subprocess(args, [b"\0\0" * 800])
+    assert status == 1 and out == "", (args, err)
+    assert len(err.splitlines()) == 1 and message in err, (args, err)
+  # Not audio for sox: one line naming the type, and the (empty) final.
+  status, out, err = _stream_subprocess(
+      ["--model_dir=" + model_dir, "--stream_type=flac"], [b"not flac" * 9])
+  assert status == 1 and out == "-\t\n"
+  assert err.startswith("transcribe.py: error: sox cannot read standard "
+                        "input as flac (") and len(err.splitlines()) == 1

@@ -10,6 +10,8 @@ as training did, and the decoder the training evaluated with.
 The settings file (EXPORT_SETTINGS_FILE, JSON) holds:
   "sample_rate", "window_ms", "stride_ms": the featurizer's settings;
   "speech_labels": the vocabulary as one string, blank last;
+  "feature_normalization": how features are normalized per bin, one of
+    featurizer.NORMALIZATIONS (optional; absent: "utterance", the seed's);
   "best_step", "best_WER", "best_decoder": with --export_best, the
     exported checkpoint's step, WER and the label of the decoder that gave
     it (the configured one: "greedy", "beam+LM", ...);
@@ -33,6 +35,7 @@ import os
 import tensorflow as tf
 
 from data import atomic_file
+from data import featurizer
 import decoder
 from training import checkpoints
 
@@ -45,7 +48,8 @@ _REQUIRED = {"sample_rate": (int,), "window_ms": (int, float),
 _OPTIONAL = {"best_step": (int,), "best_WER": (int, float),
              "best_decoder": (str,), "decoder": (str,), "beam_width": (int,),
              "alpha": (int, float), "beta": (int, float),
-             "lm_path": (str, type(None)), "lexicon": (str, type(None))}
+             "lm_path": (str, type(None)), "lexicon": (str, type(None)),
+             "feature_normalization": (str,)}
 # Names of the copied LM and lexicon files in assets.extra/ (prefixed, so
 # the two can never collide with each other or the settings file).
 _PACKAGED_PREFIX = {"lm_path": "lm-", "lexicon": "lexicon-"}
@@ -196,6 +200,11 @@ def load_settings(path, num_classes=None):
     raise SettingsError(
         "%s: %d speech labels, but the model has %d output classes; the "
         "settings belong to another model" % (path, len(labels), num_classes))
+  if settings.get("feature_normalization",
+                  "utterance") not in featurizer.NORMALIZATIONS:
+    raise SettingsError("%s: unknown feature_normalization %r (expected %s)"
+                        % (path, settings["feature_normalization"],
+                           ", ".join(featurizer.NORMALIZATIONS)))
   if settings.get("decoder", "greedy") not in decoder.DECODERS:
     raise SettingsError("%s: unknown decoder %r (expected %s)" % (
         path, settings["decoder"], ", ".join(decoder.DECODERS)))

@@ -115,6 +115,14 @@ def _define_port_flags():
           "32). 16 makes a small model's training step markedly faster on "
           "a CPU (docs/benchmarks.md)."))
   flags.DEFINE_integer(
+      name="lookahead_context", default=0, lower_bound=0,
+      help=flags_core.help_wrap(
+          "Add DeepSpeech2's lookahead (row) convolution after the RNN "
+          "layers: each output frame also sees this many future output "
+          "frames (40 ms each). With --is_bidirectional=false the model "
+          "can then transcribe as audio arrives (transcribe.py --stream). "
+          "0: none, the original network."))
+  flags.DEFINE_integer(
       name="learning_rate_decay_steps", default=0, lower_bound=0,
       help=flags_core.help_wrap(
           "Decay the learning rate exponentially, by "

@@ -111,8 +111,8 @@ def check_before_training(flags_obj, params, model, num_feature_bins,
     raise ValueError(
         "%s. Use the flags it was trained with (--rnn_hidden_size, "
         "--rnn_hidden_layers, --rnn_type, --is_bidirectional, --use_bias, "
-        "--conv_filters, --window_ms, --sample_rate), or another "
-        "--model_dir." % e) from None
+        "--conv_filters, --lookahead_context, --window_ms, --sample_rate), "
+        "or another --model_dir." % e) from None
 
 
 def checkpoint_to_evaluate(flags_obj):
@@ -145,6 +145,7 @@ def model_params(flags_obj, num_classes):
       "is_bidirectional": flags_obj.is_bidirectional,
       "rnn_hidden_size": flags_obj.rnn_hidden_size,
       "conv_filters": flags_obj.conv_filters,
+      "lookahead_context": flags_obj.lookahead_context,
       "use_bias": flags_obj.use_bias,
       "learning_rate": flags_obj.learning_rate,
       "learning_rate_decay_steps": flags_obj.learning_rate_decay_steps,

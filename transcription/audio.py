@@ -165,7 +165,7 @@ def _decoded_blocks(info, sample_rate, block_frames):
     return
   resampler = None
   if info.sample_rate != sample_rate:
-    resampler = _resampler(info.sample_rate, sample_rate)
+    resampler = stream_resampler(info.sample_rate, sample_rate)
   frames_read = 0
   try:
     for block in soundfile.blocks(safe_path.for_tools(info.path),
@@ -199,7 +199,7 @@ def _down_mix(block):
   return block.mean(axis=1, dtype=np.float32)
 
 
-def _resampler(in_rate, out_rate):
+def stream_resampler(in_rate, out_rate):
   """A streaming soxr resampler; ImportError naming the pip line if absent."""
   try:
     import soxr  # pylint: disable=g-import-not-at-top

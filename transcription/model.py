@@ -21,13 +21,16 @@ class Settings(object):
   Attributes:
     sample_rate: Hz. window_ms, stride_ms: spectrogram framing, in ms.
     labels: the speech labels, in class order (blank last).
+    normalization: one of featurizer.NORMALIZATIONS.
   """
 
-  def __init__(self, sample_rate, window_ms, stride_ms, labels):
+  def __init__(self, sample_rate, window_ms, stride_ms, labels,
+               normalization="utterance"):
     self.sample_rate = int(sample_rate)
     self.window_ms = float(window_ms)
     self.stride_ms = float(stride_ms)
     self.labels = labels
+    self.normalization = normalization
 
   @property
   def num_feature_bins(self):
@@ -82,7 +85,8 @@ def settings_from(recorded, fallback):
   if recorded is None:
     return fallback
   return Settings(recorded["sample_rate"], recorded["window_ms"],
-                  recorded["stride_ms"], recorded["speech_labels"])
+                  recorded["stride_ms"], recorded["speech_labels"],
+                  recorded.get("feature_normalization", "utterance"))
 
 
 class ExportedModel(object):
@@ -163,11 +167,48 @@ def infer_params(checkpoint):
     hidden = shape[0]
   if not layers:
     raise ModelError("%s holds no RNN layer" % checkpoint)
+  # The lookahead kernel is [context + 1, features, 1].
+  lookahead_context = shapes.get("lookahead/depthwise_kernel", [1])[0] - 1
   return {"num_classes": num_classes, "rnn_hidden_layers": len(layers),
           "rnn_type": rnn_type, "is_bidirectional": bidirectional,
           "rnn_hidden_size": hidden, "conv_filters": conv_filters,
           "use_bias": "dense/bias" in shapes, "learning_rate": 0.0,
-          "dtype": "float32"}
+          "dtype": "float32", "lookahead_context": lookahead_context}
+
+
+def describe_checkpoint(checkpoint, settings_dir, fallback_settings):
+  """What transcription needs to know of a checkpoint, checked.
+
+  Args:
+    checkpoint: a checkpoint prefix (a training run's, or an export's
+      variables/variables).
+    settings_dir: where its settings file may be (the model_dir or the
+      export).
+    fallback_settings: `Settings` when none are recorded.
+
+  Returns:
+    (params for deep_speech.model_fn, `Settings`, the settings file read
+    or None, export.recorded_decoder's dict or None).
+
+  Raises:
+    ModelError: no settings, or settings that do not fit the checkpoint.
+  """
+  import deep_speech  # pylint: disable=g-import-not-at-top
+  params = infer_params(checkpoint)
+  recorded, settings_file = read_recorded_settings(
+      settings_dir, params["num_classes"])
+  settings = settings_from(recorded, fallback_settings)
+  if settings is None:
+    raise ModelError("%s records no featurizer settings" % settings_dir)
+  if params["num_classes"] != len(settings.labels):
+    raise ModelError("%s has %d classes but the vocabulary %d labels" % (
+        checkpoint, params["num_classes"], len(settings.labels)))
+  problem = runtime.checkpoint_mismatch(
+      checkpoint, deep_speech.network(params), settings.num_feature_bins)
+  if problem:
+    raise ModelError("%s does not fit these feature settings (%s)"
+                     % (checkpoint, problem))
+  return params, settings, settings_file, export.recorded_decoder(recorded)
 
 
 class CheckpointModel(object):
@@ -191,22 +232,9 @@ class CheckpointModel(object):
     if checkpoint is None:
       raise ModelError("no checkpoint in %s" % model_dir)
     self.path = checkpoint
-    params = infer_params(checkpoint)
-    recorded, self.settings_file = read_recorded_settings(
-        model_dir, params["num_classes"])
-    self.settings = settings_from(recorded, fallback_settings)
-    if self.settings is None:
-      raise ModelError("%s records no featurizer settings" % model_dir)
-    self.decoder = export.recorded_decoder(recorded)
-    if params["num_classes"] != len(self.settings.labels):
-      raise ModelError("%s has %d classes but the vocabulary %d labels" % (
-          checkpoint, params["num_classes"], len(self.settings.labels)))
-    problem = runtime.checkpoint_mismatch(
-        checkpoint, deep_speech.network(params),
-        self.settings.num_feature_bins)
-    if problem:
-      raise ModelError("%s does not fit these feature settings (%s)"
-                       % (checkpoint, problem))
+    (params, self.settings, self.settings_file,
+     self.decoder) = describe_checkpoint(checkpoint, model_dir,
+                                         fallback_settings)
     self._graph = tf.Graph()
     with self._graph.as_default():
       self._features = tf.compat.v1.placeholder(

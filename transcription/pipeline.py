@@ -171,7 +171,8 @@ def model_outputs(model, waveforms):
   """
   s = model.settings
   feats = [featurizer.featurize_samples(w, s.sample_rate, s.window_ms,
-                                        s.stride_ms) for w in waveforms]
+                                        s.stride_ms, s.normalization)
+           for w in waveforms]
   frames = max(f.shape[0] for f in feats)
   features = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
   for i, f in enumerate(feats):

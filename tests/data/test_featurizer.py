@@ -216,3 +216,35 @@ def test_non_finite_samples_are_found_with_their_time():
   assert featurizer.non_finite_problem(samples[16000:], 16000,
                                        offset=16000) == (
       "holds NaN or infinite samples (the first at 1.50 s)")
+
+
+def test_running_normalization_is_causal_and_the_same_in_any_pieces():
+  rng = np.random.default_rng(0)
+  feature = rng.standard_normal((300, 161)) * 3.0 + 7.0
+  whole = featurizer.normalize_running(feature)
+  # Frame t by the statistics of frames 0..t, as defined.
+  for t in (0, 1, 57, 299):
+    seen = feature[:t + 1]
+    np.testing.assert_allclose(
+        whole[t], (feature[t] - seen.mean(0)) / (seen.std(0) + 1e-6),
+        rtol=1e-9, atol=1e-9)
+  assert not whole[0].any()  # one frame: its own mean, no spread yet
+  for sizes in ([1] * 300, [0, 7, 1, 92, 200], [299, 1]):
+    normalizer = featurizer.RunningNormalizer(161)
+    bounds = np.cumsum([0] + sizes)
+    pieces = [normalizer(feature[a:b]) for a, b in zip(bounds, bounds[1:])]
+    np.testing.assert_array_equal(np.concatenate(pieces), whole)
+
+
+def test_featurize_samples_normalizes_as_asked():
+  samples = conftest.synthesize("the cat", np.random.default_rng(0))
+  spectrogram = featurizer.compute_spectrogram_feature(samples, 16000)
+  running = featurizer.featurize_samples(samples, 16000, 20, 10, "running")
+  utterance = featurizer.featurize_samples(samples, 16000, 20, 10,
+                                           "utterance")
+  np.testing.assert_array_equal(
+      running[:, :, 0],
+      featurizer.normalize_running(spectrogram).astype(np.float32))
+  np.testing.assert_array_equal(
+      utterance, featurizer.featurize_samples(samples, 16000, 20, 10, True))
+  assert not np.allclose(running, utterance, atol=1e-3)

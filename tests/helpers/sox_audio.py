@@ -1,4 +1,6 @@
-"""Real audio files made with sox, for the waveform augmentation tests."""
+"""Real audio files made with sox (and speech with espeak-ng), for tests."""
+
+import os
 
 import subprocess
 
@@ -43,3 +45,13 @@ def noise_dir(directory, count=2):
     synth(directory / "sub" / "brown.ogg", 1.5, 44100, 2, "brownnoise",
           "vol", "0.3")
   return directory
+
+
+def say(text, path, rate):
+  """`text` spoken by espeak-ng, as a 16-bit mono WAV at `rate` Hz (sox)."""
+  raw = str(path) + ".espeak.wav"
+  subprocess.run(["espeak-ng", "-w", raw, text], check=True)
+  subprocess.run(["sox", raw, "-D", "-r", str(rate), "-b", "16", str(path)],
+                 check=True)
+  os.remove(raw)
+  return str(path)

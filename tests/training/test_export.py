@@ -152,6 +152,11 @@ def test_the_recorded_decoder_resolves_paths_next_to_the_settings(
      "speech_labels must be str"),
     (json.dumps(dict(SETTINGS, speech_labels="aa-")), "distinct characters"),
     (json.dumps(dict(SETTINGS, decoder="viterbi")), "unknown decoder"),
+    (json.dumps(dict(SETTINGS, feature_normalization="global")),
+     "unknown feature_normalization 'global' \\(expected utterance, "
+     "running\\)"),
+    (json.dumps(dict(SETTINGS, feature_normalization=1)),
+     "feature_normalization must be str"),
     (json.dumps(dict(SETTINGS, lm_path=3)), "lm_path must be str or null"),
     (json.dumps(dict(SETTINGS, beam_width=0)), "beam_width must be positive"),
     (json.dumps(dict(SETTINGS, alpha=float("nan"))), "alpha must be a finite"),

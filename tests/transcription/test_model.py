@@ -11,9 +11,14 @@ from transcription import model as model_lib
 
 @pytest.mark.parametrize("params", [
     dict(rnn_hidden_layers=2, rnn_type="lstm", is_bidirectional=False,
-         rnn_hidden_size=8, conv_filters=4, use_bias=False),
+         rnn_hidden_size=8, conv_filters=4, use_bias=False,
+         lookahead_context=0),
     dict(rnn_hidden_layers=1, rnn_type="gru", is_bidirectional=True,
-         rnn_hidden_size=12, conv_filters=2, use_bias=True),
+         rnn_hidden_size=12, conv_filters=2, use_bias=True,
+         lookahead_context=0),
+    dict(rnn_hidden_layers=1, rnn_type="gru", is_bidirectional=False,
+         rnn_hidden_size=6, conv_filters=2, use_bias=True,
+         lookahead_context=3),
 ])
 def test_infer_params_rebuilds_the_network_of_a_checkpoint(tmp_path, params):
   params = dict(params, num_classes=29, learning_rate=0.0, dtype="float32")

@@ -9,6 +9,7 @@ files, so what the model says matters less than that it says it the same.
 import functools
 import json
 import os
+import shutil
 
 import numpy as np
 import soundfile
@@ -42,8 +43,15 @@ def _mp3_round_trip(samples, directory):
   return soxr.resample(coded, 44100, 16000)
 
 
-def build(directory, steps=20, num_utts=8):
-  """Trains `steps` steps; returns (model_dir, export_dir, losses)."""
+def build(directory, steps=20, num_utts=8, params=None,
+          normalization="utterance"):
+  """Trains `steps` steps; returns (model_dir, export_dir).
+
+  `params` replace PARAMS' values; `normalization` ("utterance" or
+  "running", featurizer.NORMALIZATIONS) is how the features are normalized
+  and what the settings record.
+  """
+  params = dict(PARAMS, **(params or {}))
   labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
   index = {c: i for i, c in enumerate(labels)}
   manifest = conftest.make_corpus(os.path.join(directory, "corpus"),
@@ -58,7 +66,8 @@ def build(directory, steps=20, num_utts=8):
     for version in (samples, soxr.resample(
         soxr.resample(samples, 16000, 44100), 44100, 16000),
                     _mp3_round_trip(samples, directory)):
-      feats.append(featurizer.featurize_samples(version, 16000, 20, 10))
+      feats.append(featurizer.featurize_samples(version, 16000, 20, 10,
+                                                normalization))
       texts.append([index[c] for c in row[2]])
   frames = max(f.shape[0] for f in feats)
   batch = np.zeros((len(feats), frames, 161, 1), np.float32)
@@ -74,7 +83,7 @@ def build(directory, steps=20, num_utts=8):
   # off now and then). Seeded, the same machine builds the same weights.
   tf.keras.utils.set_random_seed(1)
   estimator = tf.estimator.Estimator(
-      deep_speech.model_fn, model_dir=model_dir, params=PARAMS,
+      deep_speech.model_fn, model_dir=model_dir, params=params,
       config=tf.estimator.RunConfig(tf_random_seed=1))
   input_fn = functools.partial(
       _input_fn, batch,
@@ -83,10 +92,26 @@ def build(directory, steps=20, num_utts=8):
   estimator.train(input_fn, steps=steps)
   settings_path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
   with open(settings_path, "w") as f:
-    json.dump(dict(SETTINGS, speech_labels=labels), f)
+    recorded = dict(SETTINGS, speech_labels=labels)
+    if normalization != "utterance":
+      recorded["feature_normalization"] = normalization
+    json.dump(recorded, f)
   export_dir = os.path.join(directory, "export")
   estimator.export_saved_model(
       export_dir, functools.partial(export.serving_input_receiver_fn,
                                     161),
       assets_extra={export.EXPORT_SETTINGS_FILE: settings_path})
+  return model_dir, export_dir
+
+
+def build_streaming(directory, steps=30):
+  """A unidirectional model with a lookahead of 2, trained on running-
+  normalized features (as it records), its settings also in the model_dir
+  (as a training run writes them); returns (model_dir, export_dir)."""
+  model_dir, export_dir = build(
+      directory, steps=steps, num_utts=4,
+      params={"is_bidirectional": False, "lookahead_context": 2},
+      normalization="running")
+  shutil.copy(os.path.join(directory, export.EXPORT_SETTINGS_FILE),
+              model_dir)
   return model_dir, export_dir
