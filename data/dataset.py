@@ -31,8 +31,10 @@ class AudioConfig(object):
     sample_rate: expected audio rate, in Hz (16000 for LibriSpeech).
     window_ms: spectrogram window, in ms.
     stride_ms: hop between windows, in ms.
-    normalize: whether each utterance's features are normalized per
-      frequency bin to zero mean and unit variance.
+    normalize: how features are normalized per frequency bin to zero mean
+      and unit variance: True over the whole utterance (the seed's),
+      "running" by the frames so far (what a stream can do,
+      `featurizer.RunningNormalizer`), False not at all.
   """
 
   def __init__(self, sample_rate, window_ms, stride_ms, normalize=False):
@@ -104,6 +106,8 @@ def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize,
     (features float32 [frames, bins, 1], error message bytes or b"").
   """
   name = path.decode("utf-8")
+  normalize = normalize.decode("ascii")
+  normalize = {"utterance": True, "none": False}.get(normalize, normalize)
   try:
     if wave_augment is None:
       return featurizer.featurize_file(name, int(sample_rate), window_ms,
@@ -117,6 +121,13 @@ def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize,
                                       stride_ms).num_feature_bins
     return (np.zeros([0, bins, 1], np.float32),
             ("%s: %s" % (name, e)).encode("utf-8"))
+
+
+def _normalization(normalize):
+  """`AudioConfig.normalize` as a string for tf.numpy_function."""
+  if normalize is True:
+    return "utterance"
+  return normalize or "none"
 
 
 def featurize_audio(path, audio_config, wave_augment=None, position=0):
@@ -137,7 +148,7 @@ def featurize_audio(path, audio_config, wave_augment=None, position=0):
   feature, error = tf.numpy_function(
       functools.partial(_preprocess_audio, wave_augment=wave_augment),
       [path, float(audio_config.sample_rate), float(audio_config.window_ms),
-       float(audio_config.stride_ms), bool(audio_config.normalize),
+       float(audio_config.stride_ms), _normalization(audio_config.normalize),
        position],
       [tf.float32, tf.string], stateful=False)
   feature.set_shape([None, bins, 1])

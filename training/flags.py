@@ -8,6 +8,7 @@ batching, augmentation, and the decoders and evaluation-only runs.
 
 from absl import flags
 
+from data import featurizer
 from data import vocabulary
 from decoding import flags as decoder_flags
 import deep_speech_model
@@ -205,6 +206,14 @@ def _define_port_flags():
           "For training: scale each utterance's frequency axis by a random "
           "factor within this relative change (0.1: 0.9-1.1), like vocal "
           "tract length perturbation (0: off)."))
+  flags.DEFINE_enum(
+      name="feature_normalization", default="utterance",
+      enum_values=list(featurizer.NORMALIZATIONS),
+      help=flags_core.help_wrap(
+          "How each frequency bin is normalized: over the whole utterance "
+          "(the original's), or running - by the frames so far, as a stream "
+          "can (transcribe.py --stream then gives exactly the offline "
+          "transcript). Recorded in the export."))
   flags.DEFINE_float(
       name="max_train_minutes", default=0.0, lower_bound=0.0,
       help=flags_core.help_wrap(

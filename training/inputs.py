@@ -10,11 +10,15 @@ import deep_speech_model
 
 def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
                      vocabulary_file, sortagrad, max_audio_sec=None,
-                     strict=False):
-  """Reads and checks a manifest into a `DeepSpeechDataset`."""
-  audio_conf = dataset.AudioConfig(sample_rate=sample_rate,
-                                   window_ms=window_ms, stride_ms=stride_ms,
-                                   normalize=True)
+                     strict=False, normalization="utterance"):
+  """Reads and checks a manifest into a `DeepSpeechDataset`.
+
+  `normalization` is one of `featurizer.NORMALIZATIONS`; "utterance" (the
+  seed's) keeps True in the audio config, so feature caches stay valid.
+  """
+  audio_conf = dataset.AudioConfig(
+      sample_rate=sample_rate, window_ms=window_ms, stride_ms=stride_ms,
+      normalize=True if normalization == "utterance" else normalization)
   data_conf = dataset.DatasetConfig(audio_conf, data_path, vocabulary_file,
                                     sortagrad, max_audio_sec=max_audio_sec,
                                     strict=strict)

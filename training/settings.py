@@ -35,14 +35,19 @@ def data_args(flags_obj):
               vocabulary_file=flags_obj.vocabulary_file,
               sortagrad=flags_obj.sortagrad,
               max_audio_sec=flags_obj.max_audio_sec,
-              strict=flags_obj.strict_data)
+              strict=flags_obj.strict_data,
+              normalization=flags_obj.feature_normalization)
 
 
 def feature_settings(flags_obj, speech_labels):
   """The export's featurizer settings and vocabulary, from the flags."""
-  return {"sample_rate": flags_obj.sample_rate,
-          "window_ms": flags_obj.window_ms, "stride_ms": flags_obj.stride_ms,
-          "speech_labels": speech_labels}
+  settings = {"sample_rate": flags_obj.sample_rate,
+              "window_ms": flags_obj.window_ms,
+              "stride_ms": flags_obj.stride_ms, "speech_labels": speech_labels}
+  if flags_obj.feature_normalization != "utterance":
+    # Absent means the seed's per-utterance normalization (older exports).
+    settings["feature_normalization"] = flags_obj.feature_normalization
+  return settings
 
 
 def run_config(flags_obj, strategy, session_config):

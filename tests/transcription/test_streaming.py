@@ -9,6 +9,7 @@ tolerance, and the transcript and word timings must be transcribe.py's
 pipeline's exactly.
 """
 
+import os
 import shutil
 
 import numpy as np
@@ -147,3 +148,32 @@ def test_a_bidirectional_model_cannot_stream(tmp_path):
   shutil.copy(str(tmp_path / export.EXPORT_SETTINGS_FILE), model_dir)
   with pytest.raises(model_lib.ModelError, match="is bidirectional"):
     streaming.StreamingTranscriber(model_dir)
+
+
+@pytest.mark.slow
+def test_a_model_the_cli_trains_with_running_normalization_streams_exactly(
+    tmp_path):
+  # deep_speech.py --feature_normalization=running records it, so the
+  # stream and the offline pipeline normalize alike and agree exactly.
+  from tests import conftest  # pylint: disable=g-import-not-at-top
+  from tests.train_helpers import TINY, run_in_process  # pylint: disable=g-import-not-at-top
+  corpus = conftest.make_corpus(tmp_path / "corpus", num_utts=8)
+  model_dir, export_dir = str(tmp_path / "m"), str(tmp_path / "e")
+  run_in_process([f for f in TINY if not f.startswith("--export_dir")] + [
+      "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+      "--model_dir=" + model_dir, "--export_dir=" + export_dir,
+      "--train_epochs=2", "--is_bidirectional=false",
+      "--lookahead_context=2", "--feature_normalization=running"])
+  (stamp,) = os.listdir(export_dir)
+  settings = export.load_settings(os.path.join(
+      export_dir, stamp, "assets.extra", export.EXPORT_SETTINGS_FILE))
+  assert settings["feature_normalization"] == "running"
+  transcriber = streaming.StreamingTranscriber(model_dir)
+  assert transcriber.warning is None
+  path = sorted(os.path.join(str(tmp_path / "corpus"), n) for n in
+                os.listdir(str(tmp_path / "corpus")) if n.endswith(".wav"))[0]
+  _, offline = _offline(model_dir, path)
+  samples, _ = soundfile.read(path, dtype="float32")
+  _, streamed = _stream(transcriber.start(), samples, 1600)
+  assert streamed.text == offline.text
+  assert _words(streamed) == _words(offline)
