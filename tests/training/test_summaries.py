@@ -1,13 +1,11 @@
 """Tests for training/summaries.py: event files read back, a real TensorBoard."""
 
-import glob
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import deep_speech
+from tests.helpers.events import read_events, scalar
 from training import summaries
 
 PARAMS = dict(num_classes=29, rnn_hidden_layers=1, rnn_type="gru",
@@ -21,24 +19,6 @@ CYCLES = [
          corpus_CER=0.28, train_loss=40.0),
 ]
 METRIC_KEYS = ("WER", "CER", "corpus_WER", "corpus_CER")
-
-
-def read_events(directory):
-  """{tag: [(step, value or raw tensor proto)]} from every event file."""
-  found = {}
-  for path in sorted(glob.glob(os.path.join(directory, "events.out.*"))):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      for value in event.summary.value:
-        if value.HasField("simple_value"):
-          content = value.simple_value
-        else:
-          content = value
-        found.setdefault(value.tag, []).append((event.step, content))
-  return found
-
-
-def scalar(value):
-  return float(tf.make_ndarray(value.tensor))
 
 
 def write_cycles(eval_dir, rng):
