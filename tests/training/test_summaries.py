@@ -121,3 +121,23 @@ def test_training_writes_learning_rate_gradient_norm_and_throughput(
   throughput = events["examples/sec"]
   assert [step for step, _ in throughput] == [3, 5, 7]
   assert all(v > 0 for _, v in throughput)
+
+
+def test_an_extra_sets_summaries_carry_its_name(tmp_path):
+  eval_dir = str(tmp_path / "eval")
+  summaries.write_eval_summaries(eval_dir, 4, {"WER": 0.5, "CER": 0.2},
+                                 samples=[("a", "b")])
+  summaries.write_eval_summaries(
+      eval_dir, 4, summaries.decoder_metrics(
+          {"greedy": {"WER": 0.9}, "beam": {"WER": 0.8}}),
+      samples=[("c", "d")],
+      spectrogram=np.random.default_rng(0).standard_normal((30, 161)),
+      transcript="c", tag_prefix="uqm-dev")
+  events = read_events(eval_dir)
+  assert set(events) == {
+      "WER", "CER", "samples", "uqm-dev/WER", "uqm-dev/greedy/WER",
+      "uqm-dev/beam/WER", "uqm-dev/samples", "uqm-dev/spectrogram",
+      "uqm-dev/spectrogram_transcript"}
+  assert [(s, scalar(v)) for s, v in events["uqm-dev/beam/WER"]] == [
+      (4, pytest.approx(0.8))]
+  assert [(s, scalar(v)) for s, v in events["WER"]] == [(4, 0.5)]
