@@ -364,6 +364,9 @@ def test_extra_eval_sets_are_logged_recorded_reported_and_summarized(
     for key in METRIC_KEYS + ("samples", "spectrogram"):
       assert [s for s, _ in events["%s/%s" % (name, key)]] == [
           c["global_step"] for c in cycles]
+  # The dev set alone picks the best checkpoint.
+  with open(os.path.join(model_dir, "best", "best.json")) as f:
+    assert json.load(f)["WER"] == min(c["WER"] for c in cycles)
   # The bad row is skipped and listed like a dev set's.
   with open(os.path.join(model_dir, "skipped_uqm.tsv")) as f:
     assert "gone.wav" in f.read()

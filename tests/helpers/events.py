@@ -23,3 +23,16 @@ def read_events(directory):
 def scalar(value):
   """The float of a v2 scalar summary's tensor proto."""
   return float(tf.make_ndarray(value.tensor))
+
+
+def scalars(directory):
+  """{tag: {step: number, or None for a text or image summary}}."""
+  found = {}
+  for tag, points in read_events(directory).items():
+    for step, content in points:
+      if not isinstance(content, float):
+        numeric = (content.HasField("tensor") and
+                   not content.tensor.string_val)
+        content = scalar(content) if numeric else None
+      found.setdefault(tag, {})[step] = content
+  return found
