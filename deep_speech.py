@@ -6,12 +6,13 @@
 Each cycle batch-wise shuffles the training set (sorted in the first epoch with
 --sortagrad), trains --epochs_between_evals passes, decodes the evaluation set
 (greedy, and --decoder=beam when asked) and logs `Iteration N: WER = x, CER =
-y`. Training stops after --train_epochs or once WER <= --wer_threshold, then
-exports a SavedModel to --export_dir. Re-running the same command resumes;
---eval_only evaluates a checkpoint without training.
+y`; each --extra_eval_data_dir set follows, decoded alike, as `Iteration N
+[name]: ...`. Training stops after --train_epochs or once WER (of the
+evaluation set) <= --wer_threshold, then exports a SavedModel to
+--export_dir. Re-running the same command resumes; --eval_only evaluates a
+checkpoint without training.
 """
 
-import functools
 import os
 import sys
 import time
@@ -236,6 +237,10 @@ def run_deep_speech(flags_obj):
   train_speech_dataset, eval_speech_dataset = inputs.load_datasets(
       flags_obj.train_data_dir, flags_obj.eval_data_dir,
       **settings.data_args(flags_obj))
+  # Every worker reads them, as it reads the dev set, so that a bad one
+  # stops the whole cluster alike; only the chief decodes them.
+  extra_datasets = settings.extra_eval_datasets(
+      flags_obj, train_speech_dataset, eval_speech_dataset)
   decoder_arguments = settings.decoder_args(flags_obj)
   decoders = evaluation.make_decoders(eval_speech_dataset.speech_labels,
                                       decoder_arguments)
@@ -243,9 +248,11 @@ def run_deep_speech(flags_obj):
       flags_obj, train_speech_dataset.speech_labels)
   if is_chief:
     _prepare_model_dir(flags_obj.model_dir, train_speech_dataset,
-                       eval_speech_dataset, feature_settings)
+                       eval_speech_dataset, feature_settings, extra_datasets)
   run = settings.setup_run(flags_obj, role, model_fn, network,
                            train_speech_dataset, eval_speech_dataset, decoders)
+  extra_sets = settings.eval_sets(flags_obj, run.per_device_batch_size,
+                                  extra_datasets)
   state = cycles.TrainState.load_or_wait(
       flags_obj.model_dir, cycles.current_step(run.estimator),
       run.fingerprint, is_chief)
@@ -268,7 +275,7 @@ def run_deep_speech(flags_obj):
         logging.info("Starting to evaluate...")
         record = _evaluate_cycle(run, state, eval_speech_dataset,
                                  cycle_index + 1, train_loss, train_seconds,
-                                 time.time() - started)
+                                 time.time() - started, extra_sets)
       else:
         # The chief evaluates; this worker learns the result from its record.
         state = cycles.TrainState.wait_for_chief(
@@ -315,14 +322,14 @@ def _should_stop(flags_obj, decoder_kind, record, trained, last_cycle):
 
 
 def _prepare_model_dir(model_dir, train_speech_dataset, eval_speech_dataset,
-                       feature_settings):
+                       feature_settings, extra_datasets=()):
   """The chief's first writes: skipped rows, an intact checkpoint, settings.
 
   The featurizer settings are written now, not only at export, so that
   `transcribe.py --model_dir` featurizes as training does at any time.
   """
   inputs.report_skipped_rows(train_speech_dataset, eval_speech_dataset,
-                             model_dir)
+                             model_dir, extra_datasets)
   # A damaged newest checkpoint: back to the newest intact one.
   checkpoints.recover(model_dir, os.path.join(model_dir, cycles.STATE_FILE))
   export.write_settings(model_dir, feature_settings)
@@ -340,7 +347,7 @@ def _train_cycle(run, state, entries, epochs):
 
 
 def _evaluate_cycle(run, state, eval_speech_dataset, cycle, train_loss,
-                    train_seconds, run_seconds):
+                    train_seconds, run_seconds, extra_sets=()):
   """Evaluates, records and keeps the best checkpoint; the cycle record.
 
   `run_seconds` (since this run started, before the evaluation) goes into
@@ -350,7 +357,7 @@ def _evaluate_cycle(run, state, eval_speech_dataset, cycle, train_loss,
   record = evaluation.evaluate_cycle(
       run.estimator, run.input_fn_eval, eval_speech_dataset, cycle,
       train_loss, train_seconds, run.show_samples, run.decoders,
-      run.model_dir)
+      run.model_dir, extra_sets)
   record["run_seconds"] = round(run_seconds + record["eval_seconds"], 2)
   state.add_cycle(record)
   checkpoints.keep_if_best(
@@ -367,6 +374,9 @@ def run_eval_only(flags_obj):
   tf.keras.utils.set_random_seed(flags_obj.seed)
   eval_speech_dataset = inputs.generate_dataset(
       flags_obj.eval_data_dir, **settings.data_args(flags_obj))
+  extra_sets = settings.eval_sets(
+      flags_obj, flags_obj.batch_size,
+      settings.extra_eval_datasets(flags_obj, eval_speech_dataset))
   labels = eval_speech_dataset.speech_labels
   decoders = evaluation.make_decoders(labels,
                                       settings.decoder_args(flags_obj))
@@ -379,11 +389,10 @@ def run_eval_only(flags_obj):
       model_fn=model_fn, model_dir=flags_obj.model_dir, params=params,
       config=tf.estimator.RunConfig(tf_random_seed=flags_obj.seed))
   return evaluation.evaluate_checkpoint(
-      estimator, checkpoint, functools.partial(
-          dataset.input_fn, flags_obj.batch_size, eval_speech_dataset,
-          **settings.pipeline_args(flags_obj)),
+      estimator, checkpoint, settings.eval_input_fn(
+          flags_obj, flags_obj.batch_size, eval_speech_dataset),
       eval_speech_dataset, decoders, flags_obj.model_dir,
-      flags_obj.show_samples)
+      flags_obj.show_samples, extra_sets)
 
 
 def main(_):

@@ -5,7 +5,8 @@ r"""Plots of a training run and of one utterance, as PNG files.
     python plot.py --audio=clip.wav --output=clip.png
 
 With --model_dir, the figure shows each cycle's mean training loss and dev
-WER and CER (solid: the mean over utterances, dashed: corpus level), read
+WER and CER (solid: the mean over utterances, dashed: corpus level; dotted:
+each --extra_eval_data_dir set's mean WER and CER, one line per set), read
 from `<model_dir>/train_state.json`; it works on a finished directory or a
 running one (the cycles finished so far), and overlays several directories.
 With --audio, it shows the waveform and its spectrogram (the features the
@@ -82,9 +83,25 @@ def run_label(model_dir):
   return os.path.join(*parts[-2:]) if len(parts) > 1 else parts[-1]
 
 
-def _series(cycles, x_key, y_key):
-  """(xs, ys) of the cycles that have a finite value for y_key."""
-  points = [(c.get(x_key), c.get(y_key)) for c in cycles]
+def extra_set_names(cycles):
+  """The extra evaluation sets recorded in any cycle, in first-seen order."""
+  names = []
+  for cycle in cycles:
+    names += [n for n in cycle.get("extra_eval", {}) if n not in names]
+  return names
+
+
+def _series(cycles, x_key, y_key, set_name=None):
+  """(xs, ys) of the cycles that have a finite value for y_key.
+
+  With set_name, y_key is read from that extra evaluation set's figures.
+  """
+  def value(cycle):
+    figures = (cycle.get("extra_eval", {}).get(set_name, {}) if set_name
+               else cycle)
+    return figures.get(y_key)
+
+  points = [(c.get(x_key), value(c)) for c in cycles]
   points = [(x, y) for x, y in points
             if x is not None and y is not None and np.isfinite(y)]
   return [x for x, _ in points], [y for _, y in points]
@@ -126,6 +143,11 @@ def plot_training(model_dirs, output, x_axis="cycle"):
       if corpus_key:
         xs, ys = _series(cycles, x_axis, corpus_key)
         ax.plot(xs, ys, "--", color=color, linewidth=1)
+        for number, name in enumerate(extra_set_names(cycles)):
+          xs, ys = _series(cycles, x_axis, key, set_name=name)
+          ax.plot(xs, ys, ":", color=color, marker="sv^<>dp"[number % 7],
+                  markersize=3, linewidth=1,
+                  label="%s [%s]" % (run_label(model_dir), name))
   for ax, (_, corpus_key, title) in zip(axes, panels):
     ax.set_title(title + (" (dashed: corpus)" if corpus_key else ""),
                  fontsize=10)
@@ -133,6 +155,9 @@ def plot_training(model_dirs, output, x_axis="cycle"):
     ax.grid(alpha=0.3)
   axes[0].set_yscale("log")
   axes[0].legend(fontsize=8)
+  if any(extra_set_names(cycles) for _, cycles in runs):
+    axes[1].legend(fontsize=7, title="dotted: extra sets",
+                   title_fontsize=7)
   fig.tight_layout()
   _save(fig, output, plt)
   return {d: len(cycles) for d, cycles in runs}

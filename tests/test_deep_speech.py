@@ -4,6 +4,7 @@ The CLI run as a user runs it, in subprocesses, is tested in
 tests/end_to_end/test_train_cli.py.
 """
 
+import json
 import os
 import shutil
 
@@ -15,7 +16,9 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 import deep_speech
 from tests import conftest
-from tests.train_helpers import PARAMS, read_state, run_in_process, TINY
+from tests.helpers.events import read_events, scalar
+from tests.train_helpers import parse, PARAMS, read_state, run_in_process
+from tests.train_helpers import TINY
 from training import hooks
 from training import runtime
 
@@ -315,3 +318,129 @@ def test_a_unidirectional_model_with_lookahead_trains_by_the_cli(tmp_path,
         "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
         "--model_dir=" + model_dir, "--train_epochs=4",
         "--is_bidirectional=false", "--lookahead_context=1"])
+
+
+# --- --extra_eval_data_dir: more sets decoded after the dev set. ---
+
+# A cycle record's keys without extra sets, as before they existed.
+RECORD_KEYS = {"WER", "CER", "corpus_WER", "corpus_CER", "cycle",
+               "global_step", "train_loss", "train_seconds", "eval_seconds",
+               "run_seconds"}
+METRIC_KEYS = ("WER", "CER", "corpus_WER", "corpus_CER")
+
+
+def _messages(caplog):
+  return [r.getMessage() for r in caplog.records]
+
+
+def _two_sets(tmp_path):
+  """A named extra set with one bad row, and one named by its path."""
+  uqm = conftest.make_corpus(tmp_path / "uqm", num_utts=3, seed=2,
+                             name="uqm")
+  with open(uqm, "a") as f:
+    f.write("%s\t100\thello\n" % (tmp_path / "uqm" / "gone.wav"))
+  other = conftest.make_corpus(tmp_path / "other", num_utts=5, seed=3,
+                               name="other-dev")
+  return uqm, other
+
+
+@pytest.mark.slow
+def test_extra_eval_sets_are_logged_recorded_reported_and_summarized(
+    tmp_path, caplog):
+  train = conftest.make_corpus(tmp_path / "train", num_utts=8)
+  uqm, other = _two_sets(tmp_path)
+  model_dir = str(tmp_path / "model")
+  flags_obj = parse(TINY + [
+      "--train_data_dir=" + train, "--eval_data_dir=" + train,
+      "--model_dir=" + model_dir, "--train_epochs=2",
+      "--extra_eval_data_dir=uqm-dev=" + uqm,
+      "--extra_eval_data_dir=" + other])
+  caplog.set_level("INFO", logger="absl")
+  cycles = deep_speech.run_deep_speech(flags_obj)
+  assert read_state(model_dir)["cycles"] == cycles
+  lines = _messages(caplog)
+  events = read_events(os.path.join(model_dir, "eval"))
+  for record in cycles:
+    assert set(record) == RECORD_KEYS | {"extra_eval"}
+    assert list(record["extra_eval"]) == ["uqm-dev", "other-dev"]
+    # The dev set's line stays the seed's, once per cycle.
+    assert [l for l in lines if l.startswith(
+        "Iteration %d: WER" % record["cycle"])] == [
+            "Iteration %d: WER = %.4f, CER = %.4f" % (
+                record["cycle"], record["WER"], record["CER"])]
+    for name, figures in record["extra_eval"].items():
+      assert set(figures) == set(METRIC_KEYS)
+      assert "Iteration %d [%s]: WER = %.4f, CER = %.4f" % (
+          record["cycle"], name, figures["WER"], figures["CER"]) in lines
+      steps_values = [(s, scalar(v)) for s, v in events[name + "/WER"]]
+      assert (record["global_step"], pytest.approx(figures["WER"])) in (
+          steps_values)
+    with open(os.path.join(model_dir, "eval", "report-step-%d.json"
+                           % record["global_step"])) as f:
+      report = json.load(f)
+    assert report["utterances"] == 8
+    extra = report["extra_eval"]
+    assert {n: (s["eval_data"], s["utterances"]) for n, s in extra.items()} \
+        == {"uqm-dev": (uqm, 3), "other-dev": (other, 5)}
+    for name, section in extra.items():
+      assert list(section["decoders"]) == ["greedy"]
+      assert section["decoders"]["greedy"]["WER"] == pytest.approx(
+          record["extra_eval"][name]["WER"])
+  for name in ("uqm-dev", "other-dev"):
+    for key in METRIC_KEYS + ("samples", "spectrogram"):
+      assert [s for s, _ in events["%s/%s" % (name, key)]] == [
+          c["global_step"] for c in cycles]
+  # The dev set alone picks the best checkpoint.
+  with open(os.path.join(model_dir, "best", "best.json")) as f:
+    assert json.load(f)["WER"] == min(c["WER"] for c in cycles)
+  # The bad row is skipped and listed like a dev set's.
+  with open(os.path.join(model_dir, "skipped_uqm.tsv")) as f:
+    assert "gone.wav" in f.read()
+  assert sorted(n for n in os.listdir(model_dir)
+                if n.startswith("skipped_")) == ["skipped_uqm.tsv"]
+
+
+@pytest.mark.slow
+def test_without_extra_sets_the_record_logs_and_report_are_as_before(
+    tmp_path, corpus, caplog):
+  model_dir = str(tmp_path / "model")
+  flags_obj = parse(TINY + [
+      "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+      "--model_dir=" + model_dir, "--train_epochs=1"])
+  caplog.set_level("INFO", logger="absl")
+  (record,) = deep_speech.run_deep_speech(flags_obj)
+  assert set(record) == RECORD_KEYS
+  assert set(read_state(model_dir)) == {"fingerprint", "base_step", "cycles"}
+  assert read_state(model_dir)["cycles"] == [record]
+  iteration_lines = [l for l in _messages(caplog)
+                     if l.startswith("Iteration")]
+  assert iteration_lines == [
+      "Iteration 1: WER = %.4f, CER = %.4f" % (record["WER"], record["CER"]),
+      "Iteration 1: corpus WER = %.4f, corpus CER = %.4f, mean train loss "
+      "= %.4f" % (record["corpus_WER"], record["corpus_CER"],
+                  record["train_loss"])]
+  with open(os.path.join(model_dir, "eval", "latest.json")) as f:
+    assert set(json.load(f)) == {"global_step", "checkpoint", "eval_data",
+                                 "cycle", "utterances", "decoders"}
+  assert set(read_events(os.path.join(model_dir, "eval"))) == set(
+      METRIC_KEYS) | {"samples", "spectrogram", "spectrogram_transcript"}
+
+
+def test_a_bad_extra_manifest_stops_the_run_before_training(tmp_path,
+                                                            corpus, caplog):
+  model_dir = tmp_path / "model"
+  missing = str(tmp_path / "nowhere" / "dev.csv")
+  parse(TINY + ["--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+                "--model_dir=" + str(model_dir), "--train_epochs=1",
+                "--extra_eval_data_dir=real=" + missing])
+  caplog.set_level("INFO", logger="absl")
+  with pytest.raises(SystemExit) as exit_info:
+    deep_speech.main([])
+  assert exit_info.value.code == 1
+  errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+  assert errors == ["--extra_eval_data_dir=real=%s: manifest not found: %s"
+                    % (missing, missing)]
+  # Nothing trained, nothing recorded.
+  assert not model_dir.exists() or not [
+      n for n in os.listdir(model_dir) if n.startswith(("model.ckpt",
+                                                        "train_state"))]

@@ -137,3 +137,29 @@ def test_cli_refuses_to_write_over_its_input(tmp_path):
         "writing it would destroy that input. Choose another --output."
         % (output, state))
     assert state.read_bytes() == before
+
+
+def test_training_plot_draws_a_dotted_line_per_extra_set(tmp_path):
+  model_dir = write_state(tmp_path / "m", [(120.0, 0.98), (60.0, 0.7)])
+  path = os.path.join(model_dir, "train_state.json")
+  with open(path) as f:
+    state = json.load(f)
+  for record, wer in zip(state["cycles"], (0.99, 0.9)):
+    record["extra_eval"] = {
+        "uqm-dev": {"WER": wer, "CER": wer / 2, "corpus_WER": wer,
+                    "corpus_CER": wer / 2}}
+  state["cycles"][1]["extra_eval"]["late"] = {"WER": 0.5, "CER": 0.2}
+  with open(path, "w") as f:
+    json.dump(state, f)
+  assert plot.extra_set_names(state["cycles"]) == ["uqm-dev", "late"]
+  assert plot._series(state["cycles"], "cycle", "WER", "uqm-dev") == (
+      [1, 2], [0.99, 0.9])
+  assert plot._series(state["cycles"], "cycle", "WER", "late") == ([2], [0.5])
+  plain = tmp_path / "plain.png"
+  with_sets = tmp_path / "sets.png"
+  plot.plot_training([write_state(tmp_path / "p", [(120.0, 0.98),
+                                                   (60.0, 0.7)])], str(plain))
+  assert plot.plot_training([model_dir], str(with_sets)) == {model_dir: 2}
+  # The same figure but for the extra sets' lines and legend.
+  assert read_png(with_sets).shape == read_png(plain).shape
+  assert not np.array_equal(read_png(with_sets), read_png(plain))

@@ -5,6 +5,9 @@ each batch of probabilities is decoded by every configured decoder before
 the next one is predicted: greedy always (the original's figure, the seed's
 `Iteration N: WER = x, CER = y` line), and the beam decoder when one is
 configured (its own log line and record entry, under the key "beam").
+Extra evaluation sets (`EvalSet`) follow, decoded alike: their lines read
+`Iteration N [name]: ...` and their figures go under "extra_eval"; the dev
+set alone decides the run.
 """
 
 import collections
@@ -31,6 +34,13 @@ CER_KEY = scoring.CER_KEY
 METRIC_KEYS = (WER_KEY, CER_KEY, scoring.CORPUS_WER_KEY,
                scoring.CORPUS_CER_KEY)
 GREEDY = "greedy"
+# The decoders' names prefix their TensorBoard tags ("beam/WER"), so an
+# extra set may not take one (its tags would be "beam/WER" too).
+TAKEN_SET_NAMES = decoder.DECODERS
+
+# An extra evaluation set: its name, `DeepSpeechDataset` and input function.
+EvalSet = collections.namedtuple("EvalSet",
+                                 ["name", "speech_dataset", "input_fn"])
 
 
 def make_decoders(speech_labels, decoder_args=None):
@@ -174,21 +184,64 @@ def _metrics(eval_results):
   return metrics
 
 
-def _log_benchmark(metrics, global_step):
-  """Sends the figures to the benchmark logger, flat ("beam_WER")."""
+def _flat(metrics, prefix=""):
+  """The figures flat: "WER", "beam_WER" (and "<set>_beam_WER")."""
   flat = {}
   for key, value in metrics.items():
     if isinstance(value, dict):
-      flat.update(("%s_%s" % (key, k), value[k]) for k in METRIC_KEYS)
+      flat.update(("%s%s_%s" % (prefix, key, k), value[k])
+                  for k in METRIC_KEYS)
     else:
-      flat[key] = value
+      flat[prefix + key] = value
+  return flat
+
+
+def _log_benchmark(metrics, global_step, extra_metrics=None):
+  """Sends the figures to the benchmark logger, flat ("beam_WER")."""
+  flat = _flat(metrics)
+  for name, figures in (extra_metrics or {}).items():
+    flat.update(_flat(figures, prefix=name + "_"))
   logger.get_benchmark_logger().log_evaluation_result(
       dict(flat, global_step=global_step))
 
 
+def _evaluate_sets(estimator, extra_sets, decoders, title, train_loss,
+                   show_samples, checkpoint_path=None):
+  """Decodes, scores and logs each extra set; name -> its results."""
+  results = collections.OrderedDict()
+  for eval_set in extra_sets:
+    speech = eval_set.speech_dataset
+    with hooks.explain_graph_errors():
+      results[eval_set.name] = evaluate_model(
+          estimator, speech.speech_labels, speech.entries, eval_set.input_fn,
+          decoders, checkpoint_path=checkpoint_path)
+    log_evaluation(None, results[eval_set.name], train_loss, show_samples,
+                   title="%s [%s]" % (title, eval_set.name))
+  return results
+
+
+def _write_outputs(model_dir, eval_results, decoders, eval_speech_dataset,
+                   global_step, checkpoint, extra_sets, extra_results,
+                   cycle=None, name=None, summarize=True):
+  """The TensorBoard summaries (each set under its name) and the report."""
+  speech_of = {s.name: s.speech_dataset for s in extra_sets}
+  if summarize:
+    _write_summaries(model_dir, eval_results, eval_speech_dataset,
+                     global_step)
+    for set_name, results in extra_results.items():
+      _write_summaries(model_dir, results, speech_of[set_name], global_step,
+                       tag_prefix=set_name)
+  return _write_report(
+      model_dir, eval_results, decoders, eval_speech_dataset, global_step,
+      checkpoint, cycle=cycle, name=name, extra_sets={
+          set_name: (results, speech_of[set_name].entries,
+                     speech_of[set_name].config.data_path)
+          for set_name, results in extra_results.items()})
+
+
 def evaluate_cycle(estimator, input_fn_eval, eval_speech_dataset, cycle,
                    train_loss, train_seconds, show_samples, decoders=None,
-                   model_dir=None):
+                   model_dir=None, extra_sets=()):
   """Evaluates the cycle's checkpoint, logs and reports it.
 
   Args:
@@ -199,12 +252,15 @@ def evaluate_cycle(estimator, input_fn_eval, eval_speech_dataset, cycle,
     show_samples: reference/prediction pairs to log.
     decoders: `make_decoders`' dict (default: greedy only).
     model_dir: where the report goes (`<model_dir>/eval/`); None: none.
+    extra_sets: `EvalSet`s evaluated after the dev set, with its decoders.
 
   Returns:
     The cycle record: greedy "WER", "CER", "corpus_WER", "corpus_CER" at
     the top level (as before the beam decoder), a beam decoder's figures
     under "beam" ({"decoder": "beam+LM", "WER", ...}), "cycle",
-    "global_step", "train_loss", "train_seconds" and "eval_seconds".
+    "global_step", "train_loss", "train_seconds" and "eval_seconds" (all
+    the sets'); with extra sets, "extra_eval": name -> the same figures
+    as the dev set's ("WER", ..., "beam").
   """
   started = time.time()
   with hooks.explain_graph_errors():
@@ -214,20 +270,30 @@ def evaluate_cycle(estimator, input_fn_eval, eval_speech_dataset, cycle,
   eval_seconds = time.time() - started
   global_step = cycles.current_step(estimator)
   log_evaluation(cycle, eval_results, train_loss, show_samples)
+  extra_results = _evaluate_sets(
+      estimator, extra_sets, decoders, "Iteration {}".format(cycle),
+      train_loss, show_samples)
+  # The extra sets' time counts: --max_train_minutes predicts the next
+  # cycle, evaluations included, from this one.
+  eval_seconds = time.time() - started if extra_sets else eval_seconds
   metrics = _metrics(eval_results)
-  _log_benchmark(metrics, global_step)
+  extra_metrics = {name: _metrics(results)
+                   for name, results in extra_results.items()}
+  _log_benchmark(metrics, global_step, extra_metrics)
   if model_dir:
-    _write_summaries(model_dir, eval_results, eval_speech_dataset,
-                     global_step)
-    _write_report(model_dir, eval_results, decoders, eval_speech_dataset,
-                  global_step, estimator.latest_checkpoint(), cycle=cycle)
-  return dict(metrics, cycle=cycle, global_step=global_step,
-              train_loss=train_loss, train_seconds=round(train_seconds, 2),
-              eval_seconds=round(eval_seconds, 2))
+    _write_outputs(model_dir, eval_results, decoders, eval_speech_dataset,
+                   global_step, estimator.latest_checkpoint(), extra_sets,
+                   extra_results, cycle=cycle)
+  record = dict(metrics, cycle=cycle, global_step=global_step,
+                train_loss=train_loss, train_seconds=round(train_seconds, 2),
+                eval_seconds=round(eval_seconds, 2))
+  if extra_metrics:
+    record["extra_eval"] = extra_metrics
+  return record
 
 
 def _write_summaries(model_dir, eval_results, eval_speech_dataset,
-                     global_step, num_samples=3):
+                     global_step, num_samples=3, tag_prefix=None):
   """TensorBoard's eval run: WER/CER per decoder, samples, a spectrogram."""
   per_decoder = collections.OrderedDict(
       (name, {k: results[k] for k in METRIC_KEYS})
@@ -247,15 +313,18 @@ def _write_summaries(model_dir, eval_results, eval_speech_dataset,
       summaries.decoder_metrics(per_decoder),
       samples=list(zip(eval_results["targets"],
                        eval_results["decoded"]))[:num_samples],
-      spectrogram=spectrogram, transcript=entry.transcript)
+      spectrogram=spectrogram, transcript=entry.transcript,
+      tag_prefix=tag_prefix)
 
 
 def _write_report(model_dir, eval_results, decoders, eval_speech_dataset,
-                  global_step, checkpoint, cycle=None, name=None):
+                  global_step, checkpoint, cycle=None, name=None,
+                  extra_sets=None):
   report = report_lib.build_report(
       eval_results, eval_speech_dataset.entries, decoders,
       global_step=global_step, checkpoint=checkpoint,
-      eval_data=eval_speech_dataset.config.data_path, cycle=cycle)
+      eval_data=eval_speech_dataset.config.data_path, cycle=cycle,
+      extra_sets=extra_sets)
   path = report_lib.write_report(model_dir, report, name)
   logging.info("Evaluation report: %s", path)
   return path
@@ -263,7 +332,7 @@ def _write_report(model_dir, eval_results, decoders, eval_speech_dataset,
 
 def evaluate_checkpoint(estimator, checkpoint_path, input_fn_eval,
                         eval_speech_dataset, decoders, model_dir,
-                        show_samples):
+                        show_samples, extra_sets=()):
   """Evaluates one checkpoint without training (deep_speech.py --eval_only).
 
   Nothing in model_dir changes but `<model_dir>/eval/`: no lock, no
@@ -277,9 +346,11 @@ def evaluate_checkpoint(estimator, checkpoint_path, input_fn_eval,
     decoders: `make_decoders`' dict.
     model_dir: where the report goes (`<model_dir>/eval/`).
     show_samples: reference/prediction pairs to log.
+    extra_sets: `EvalSet`s evaluated after the dev set, into the report.
 
   Returns:
-    (the evaluation's results as `evaluate_model` gives them, report path).
+    (the evaluation's results as `evaluate_model` gives them, with extra
+    sets their results under "extra_eval" by name; report path).
   """
   step = checkpoints.global_step_of(checkpoint_path)
   logging.info("Evaluating %s (step %d) on %s (%d utterances)",
@@ -290,10 +361,17 @@ def evaluate_checkpoint(estimator, checkpoint_path, input_fn_eval,
         estimator, eval_speech_dataset.speech_labels,
         eval_speech_dataset.entries, input_fn_eval, decoders,
         checkpoint_path=checkpoint_path)
-  log_evaluation(None, eval_results, None, show_samples,
-                 title="Step {}".format(step))
-  path = _write_report(
+  title = "Step {}".format(step)
+  log_evaluation(None, eval_results, None, show_samples, title=title)
+  extra_results = _evaluate_sets(estimator, extra_sets, decoders, title,
+                                 None, show_samples, checkpoint_path)
+  # No summaries: TensorBoard's eval run belongs to the training cycles.
+  path = _write_outputs(
       model_dir, eval_results, decoders, eval_speech_dataset, step,
-      checkpoint_path, name=report_lib.eval_only_name(
-          step, eval_speech_dataset.config.data_path))
+      checkpoint_path, extra_sets, extra_results,
+      name=report_lib.eval_only_name(step,
+                                     eval_speech_dataset.config.data_path),
+      summarize=False)
+  if extra_results:
+    eval_results["extra_eval"] = extra_results
   return eval_results, path

@@ -44,6 +44,15 @@ def define_deep_speech_flags():
       name="eval_data_dir",
       default="/tmp/librispeech_data/test-clean/LibriSpeech/test-clean.csv",
       help=flags_core.help_wrap("The csv file path of evaluation dataset."))
+  flags.DEFINE_multi_string(
+      name="extra_eval_data_dir", default=None,
+      help=flags_core.help_wrap(
+          "Another evaluation set, NAME=path/to/manifest.csv or a path "
+          "(named by its file's stem); repeat for several. Each is decoded "
+          "after --eval_data_dir in every cycle (and with --eval_only), "
+          "logged as 'Iteration N [NAME]', recorded under \"extra_eval\" "
+          "in train_state.json and the report. --eval_data_dir alone "
+          "decides --wer_threshold and the best checkpoint."))
   flags.DEFINE_bool(
       name="sortagrad", default=True,
       help=flags_core.help_wrap(

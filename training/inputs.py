@@ -2,6 +2,7 @@
 
 import functools
 import os
+import re
 
 from data import dataset
 from data import manifest
@@ -26,14 +27,91 @@ def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
       data_conf, time_reduction=deep_speech_model.TIME_REDUCTION)
 
 
+# An extra evaluation set's name: it becomes a TensorBoard tag prefix, a
+# report key and part of a skip list's file name.
+_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def parse_eval_set(spec, reserved=()):
+  """An extra evaluation set's (name, manifest path) from `NAME=path`.
+
+  A bare path is named by its file's stem (`dev-clean` for
+  `/data/dev-clean.csv`). A `=` after a path separator belongs to the path,
+  so `/data/a=b/dev.csv` is a bare path.
+
+  Args:
+    spec: `NAME=path` or a path.
+    reserved: names that are taken (e.g. the decoders' summary prefixes).
+
+  Raises:
+    ValueError: no path, or a name that is not plain or is reserved.
+  """
+  name, sep, path = spec.partition("=")
+  if not sep or os.sep in name:
+    name, path = None, spec
+  if not path:
+    raise ValueError("no manifest path in %r" % spec)
+  if name is None:
+    name = os.path.splitext(os.path.basename(path))[0]
+  if not _SET_NAME.match(name):
+    raise ValueError("%r is not a plain set name (letters, digits, '.', '_', "
+                     "'-'); give one as NAME=%s" % (name, path))
+  if name in reserved:
+    raise ValueError("the set name %r is taken (%s); give another as "
+                     "NAME=%s" % (name, ", ".join(sorted(reserved)), path))
+  return name, path
+
+
+def load_extra_sets(specs, known_datasets=(), reserved=(), **data_args):
+  """The extra evaluation sets, each read and checked like the dev set.
+
+  Args:
+    specs: `parse_eval_set`'s specs.
+    known_datasets: `DeepSpeechDataset`s already read (training, dev); a spec
+      naming one of their manifests reuses it rather than reading it again.
+    reserved: names no set may take.
+    **data_args: `generate_dataset`'s other arguments.
+
+  Returns:
+    A list of (name, `DeepSpeechDataset`), in the order given.
+
+  Raises:
+    ValueError: "<spec>: <problem>" for a bad spec, two sets of one name, or
+      a manifest that cannot be used (its `ManifestError` or `DataError`,
+      which names the file).
+  """
+  by_path = {os.path.abspath(d.config.data_path): d for d in known_datasets}
+  sets = []
+  for spec in specs or ():
+    try:
+      name, path = parse_eval_set(spec, reserved)
+      if name in dict(sets):
+        raise ValueError("a second set named %r; give each its own name as "
+                         "NAME=path" % name)
+      key = os.path.abspath(path)
+      if key not in by_path:
+        by_path[key] = generate_dataset(path, **data_args)
+    except ValueError as e:  # ManifestError and DataError included
+      raise ValueError("%s: %s" % (spec, e)) from None
+    sets.append((name, by_path[key]))
+  return sets
+
+
 def report_skipped_rows(train_speech_dataset, eval_speech_dataset,
-                        model_dir):
-  """Logs and lists each manifest's skipped rows in model_dir."""
+                        model_dir, extra_sets=()):
+  """Logs and lists each manifest's skipped rows in model_dir.
+
+  `extra_sets` are `load_extra_sets`' (name, dataset) pairs; a manifest read
+  once is reported once.
+  """
   names = {}
-  for role, speech_dataset in (("train", train_speech_dataset),
-                               ("eval", eval_speech_dataset)):
-    if role == "eval" and speech_dataset is train_speech_dataset:
-      break  # one manifest, reported once
+  reported = []
+  for role, speech_dataset in ((("train", train_speech_dataset),
+                                ("eval", eval_speech_dataset)) +
+                               tuple(extra_sets)):
+    if any(speech_dataset is done for done in reported):
+      continue  # one manifest, reported once
+    reported.append(speech_dataset)
     path = os.path.abspath(speech_dataset.config.data_path)
     name = os.path.splitext(os.path.basename(path))[0]
     if names.get(name, path) != path:

@@ -8,7 +8,10 @@ named events.out.*.) Its shape:
 
     {"global_step": N, "checkpoint": prefix, "eval_data": manifest,
      "cycle": k or null, "utterances": count,
-     "decoders": {"greedy": SECTION, "beam": SECTION (when configured)}}
+     "decoders": {"greedy": SECTION, "beam": SECTION (when configured)},
+     "extra_eval": {NAME: {"eval_data": manifest, "utterances": count,
+                           "decoders": {...as above}}}
+                   (only with --extra_eval_data_dir)}
 
     SECTION = {"decoder": "greedy" | "beam" | "beam+LM" | "beam+lexicon" |
                           "beam+LM+lexicon",
@@ -81,8 +84,15 @@ def decoder_section(results, targets, entries, the_decoder=None):
   return section
 
 
+def _decoder_sections(eval_results, entries, decoders):
+  targets = eval_results["targets"]
+  return {name: decoder_section(results, targets, entries,
+                                (decoders or {}).get(name))
+          for name, results in eval_results["decoders"].items()}
+
+
 def build_report(eval_results, entries, decoders, global_step, checkpoint,
-                 eval_data, cycle=None):
+                 eval_data, cycle=None, extra_sets=None):
   """The report of one evaluation (see the module docstring).
 
   Args:
@@ -90,16 +100,21 @@ def build_report(eval_results, entries, decoders, global_step, checkpoint,
     entries: the evaluation entries, in the order they were decoded.
     decoders: the decoders by name (or None).
     global_step, checkpoint, eval_data, cycle: what was evaluated.
+    extra_sets: the extra evaluation sets, name -> (their `evaluate_model`
+      result, entries, manifest path); None or empty: no "extra_eval".
   """
-  targets = eval_results["targets"]
-  return {
+  report = {
       "global_step": int(global_step), "checkpoint": checkpoint,
-      "eval_data": eval_data, "cycle": cycle, "utterances": len(targets),
-      "decoders": {
-          name: decoder_section(results, targets, entries,
-                                (decoders or {}).get(name))
-          for name, results in eval_results["decoders"].items()},
+      "eval_data": eval_data, "cycle": cycle,
+      "utterances": len(eval_results["targets"]),
+      "decoders": _decoder_sections(eval_results, entries, decoders),
   }
+  if extra_sets:
+    report["extra_eval"] = {
+        name: {"eval_data": path, "utterances": len(results["targets"]),
+               "decoders": _decoder_sections(results, set_entries, decoders)}
+        for name, (results, set_entries, path) in extra_sets.items()}
+  return report
 
 
 def write_report(model_dir, report, name=None):

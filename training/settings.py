@@ -23,6 +23,7 @@ from official_utils.misc import distribution_utils
 from training import checkpoints
 from training import cpu
 from training import cycles
+from training import evaluation
 from training import inputs
 from training import runtime
 from training import summaries
@@ -78,6 +79,38 @@ def pipeline_args(flags_obj):
   """`dataset.input_fn`'s pipeline options, from the flags."""
   return dict(num_parallel_calls=flags_obj.num_parallel_calls,
               feature_cache_dir=flags_obj.feature_cache_dir)
+
+
+def eval_input_fn(flags_obj, batch_size, speech_dataset):
+  """An evaluation set's input function (per-replica batch_size)."""
+  return functools.partial(dataset.input_fn, batch_size, speech_dataset,
+                           **pipeline_args(flags_obj))
+
+
+def extra_eval_datasets(flags_obj, *known_datasets):
+  """--extra_eval_data_dir's sets: (name, `DeepSpeechDataset`) pairs.
+
+  Read and checked now, before training, like --eval_data_dir: a bad
+  manifest stops the run before its first step. `known_datasets` (the
+  training and dev sets) are reused for a manifest they already read.
+
+  Raises:
+    ValueError: in flag terms, naming the value and the file.
+  """
+  specs = flags_obj.extra_eval_data_dir or []
+  try:
+    return inputs.load_extra_sets(specs, known_datasets,
+                                  evaluation.TAKEN_SET_NAMES,
+                                  **data_args(flags_obj))
+  except ValueError as e:  # ManifestError and DataError included
+    raise ValueError("--extra_eval_data_dir=%s" % e) from None
+
+
+def eval_sets(flags_obj, batch_size, named_datasets):
+  """`evaluation.EvalSet`s of `extra_eval_datasets`' pairs."""
+  return [evaluation.EvalSet(name, speech,
+                             eval_input_fn(flags_obj, batch_size, speech))
+          for name, speech in named_datasets]
 
 
 def fingerprint_args(flags_obj, train_entries, num_replicas):
@@ -233,8 +266,7 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
       functools.partial(inputs.train_input_fn, train_speech_dataset,
                         per_device_batch_size, num_replicas, boundaries,
                         augment, wave_augment=wave, **pipeline),
-      functools.partial(dataset.input_fn, per_device_batch_size,
-                        eval_speech_dataset, **pipeline),
+      eval_input_fn(flags_obj, per_device_batch_size, eval_speech_dataset),
       train_hooks,
       cycles.fingerprint(**fingerprint_args(
           flags_obj, len(train_speech_dataset.entries), num_replicas)),

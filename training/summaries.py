@@ -10,7 +10,9 @@ Everything is written with TensorFlow's own summary ops, so a stock
   * in `<model_dir>/eval`, at the global step each cycle ended on, from
     `write_eval_summaries`: "WER", "CER", "corpus_WER", "corpus_CER" (and
     "<decoder>/WER" ... per decoder when there are several), a table of a few
-    reference / prediction pairs, one spectrogram image and its transcript.
+    reference / prediction pairs, one spectrogram image and its transcript;
+    each extra evaluation set's the same under its name ("uqm-dev/WER",
+    "uqm-dev/beam/WER", "uqm-dev/samples", ...).
 """
 
 import numpy as np
@@ -172,24 +174,28 @@ def spectrogram_image(spectrogram):
   return scaled.T[::-1][np.newaxis, :, :, np.newaxis].astype(np.float32)
 
 
-def _eval_summary_ops(global_step, metrics, samples, spectrogram, transcript):
+def _eval_summary_ops(global_step, metrics, samples, spectrogram, transcript,
+                      tag_prefix):
   """Runs (eagerly) or builds (in a graph) the summaries of one evaluation."""
-  ops = [tf.summary.scalar(name, float(value), step=global_step)
+  def tag(name):
+    return "%s/%s" % (tag_prefix, name) if tag_prefix else name
+
+  ops = [tf.summary.scalar(tag(name), float(value), step=global_step)
          for name, value in sorted(metrics.items())]
   if samples:
-    ops.append(tf.summary.text("samples", _samples_table(samples),
+    ops.append(tf.summary.text(tag("samples"), _samples_table(samples),
                                step=global_step))
   if spectrogram is not None:
     ops.append(tf.summary.image(
-        "spectrogram", spectrogram_image(spectrogram), step=global_step,
+        tag("spectrogram"), spectrogram_image(spectrogram), step=global_step,
         description=transcript or None))
-    ops.append(tf.summary.text("spectrogram_transcript", transcript or "",
-                               step=global_step))
+    ops.append(tf.summary.text(tag("spectrogram_transcript"),
+                               transcript or "", step=global_step))
   return ops
 
 
 def write_eval_summaries(eval_dir, global_step, metrics, samples=(),
-                         spectrogram=None, transcript=None):
+                         spectrogram=None, transcript=None, tag_prefix=None):
   """Writes one cycle's evaluation to `eval_dir` at `global_step`.
 
   Args:
@@ -200,8 +206,12 @@ def write_eval_summaries(eval_dir, global_step, metrics, samples=(),
     samples: a few (reference, prediction) string pairs.
     spectrogram: float array [frames, bins] of one utterance, or None.
     transcript: that utterance's reference transcript.
+    tag_prefix: an extra evaluation set's name, put before every tag so
+      that its figures sit beside the dev set's in the same run; None for
+      the dev set.
   """
-  args = (int(global_step), metrics, samples, spectrogram, transcript)
+  args = (int(global_step), metrics, samples, spectrogram, transcript,
+          tag_prefix)
   if tf.executing_eagerly():
     writer = tf.summary.create_file_writer(eval_dir)
     with writer.as_default():

@@ -50,8 +50,15 @@ def _record_problem(data):
   for number, cycle in enumerate(data["cycles"], start=1):
     if not isinstance(cycle, dict) or not integer(cycle.get("global_step")):
       return "cycle %d has no integer \"global_step\"" % number
-    for key in ("WER", "CER"):
-      if key in cycle and (isinstance(cycle[key], bool) or
-                           not isinstance(cycle[key], (int, float))):
-        return "cycle %d's %s is not a number" % (number, key)
+    # Extra evaluation sets' figures, by set name (newer records only).
+    extra = cycle.get("extra_eval", {})
+    if not isinstance(extra, dict) or not all(
+        isinstance(figures, dict) for figures in extra.values()):
+      return "cycle %d's \"extra_eval\" is not an object of sets" % number
+    for owner, figures in [("", cycle)] + [
+        ("[%s] " % name, figures) for name, figures in extra.items()]:
+      for key in ("WER", "CER"):
+        if key in figures and (isinstance(figures[key], bool) or
+                               not isinstance(figures[key], (int, float))):
+          return "cycle %d's %s%s is not a number" % (number, owner, key)
   return None

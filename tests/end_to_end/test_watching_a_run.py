@@ -1,6 +1,5 @@
 """Watching a run: TensorBoard and plot.py on a real deep_speech.py run."""
 
-import glob
 import json
 import os
 import socket
@@ -12,29 +11,13 @@ import urllib.request
 
 import matplotlib.image
 import pytest
-import tensorflow as tf
 
 from tests import conftest
+from tests.helpers import events
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 METRIC_KEYS = ("WER", "CER", "corpus_WER", "corpus_CER")
-
-
-def _scalars(directory):
-  """{tag: {step: value}} from the event files directly in `directory`."""
-  found = {}
-  for path in sorted(glob.glob(os.path.join(directory, "events.out.*"))):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      for value in event.summary.value:
-        if value.HasField("simple_value"):
-          number = value.simple_value
-        elif value.HasField("tensor") and not value.tensor.string_val:
-          number = float(tf.make_ndarray(value.tensor))
-        else:
-          number = None
-        found.setdefault(value.tag, {})[event.step] = number
-  return found
 
 
 def _free_port():
@@ -88,14 +71,14 @@ def test_tensorboard_and_plot_show_what_train_state_records(tmp_path):
   assert [c["global_step"] for c in cycles] == [4, 8]
 
   # The eval run holds each cycle's figures at the step it ended on.
-  evaluated = _scalars(os.path.join(model_dir, "eval"))
+  evaluated = events.scalars(os.path.join(model_dir, "eval"))
   for key in METRIC_KEYS:
     assert evaluated[key] == {c["global_step"]: pytest.approx(c[key])
                               for c in cycles}, key
   assert set(evaluated["samples"]) == {4, 8}
   assert set(evaluated["spectrogram"]) == {4, 8}
   # Training scalars beside the Estimator's loss.
-  trained = _scalars(model_dir)
+  trained = events.scalars(model_dir)
   assert trained["learning_rate"]
   assert list(trained["learning_rate"].values()) == pytest.approx(
       [3e-3] * len(trained["learning_rate"]))

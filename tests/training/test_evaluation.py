@@ -239,3 +239,37 @@ def test_predictions_decode_to_text(tmp_path, corpus):
   metrics = estimator.evaluate(lambda: dataset_lib.input_fn(
       4, speech))
   assert np.isfinite(metrics["loss"]) and metrics["global_step"] == 4
+
+
+def test_eval_only_decodes_an_extra_set_with_both_decoders(trained, tmp_path,
+                                                           caplog):
+  manifest, arpa, trained_dir = trained
+  model_dir = _copy(trained_dir, tmp_path)
+  extra = conftest.make_corpus(tmp_path / "real", num_utts=3, seed=5,
+                               name="real-dev")
+  step = checkpoints.global_step_of(tf.train.latest_checkpoint(model_dir))
+  flags_obj = parse(TINY + ["--eval_data_dir=" + manifest,
+                            "--model_dir=" + model_dir, "--eval_only",
+                            "--extra_eval_data_dir=" + extra] + _beam(arpa))
+  caplog.set_level("INFO", logger="absl")
+  results, path = deep_speech.run_eval_only(flags_obj)
+  figures = results["extra_eval"]["real-dev"]
+  beam = figures["decoders"]["beam"]
+  lines = [r.getMessage() for r in caplog.records]
+  assert "Step %d [real-dev]: WER = %.4f, CER = %.4f" % (
+      step, figures["WER"], figures["CER"]) in lines
+  assert "Step %d [real-dev] (beam+LM): WER = %.4f, CER = %.4f" % (
+      step, beam["WER"], beam["CER"]) in lines
+  # The dev set's line is the one without a set name, as before.
+  assert "Step %d: WER = %.4f, CER = %.4f" % (
+      step, results["WER"], results["CER"]) in lines
+  with open(path) as f:
+    report = json.load(f)
+  section = report["extra_eval"]["real-dev"]
+  assert (section["eval_data"], section["utterances"]) == (extra, 3)
+  assert list(section["decoders"]) == ["greedy", "beam"]
+  assert section["decoders"]["beam"]["settings"]["lm_path"] == arpa
+  for decoder_section in section["decoders"].values():
+    _check_report_section(decoder_section)
+  assert report["utterances"] == 8 and list(report["decoders"]) == [
+      "greedy", "beam"]

@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
+from tests import conftest
 from training import flags as port_flags
+from training import inputs
 from training import settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -112,3 +114,22 @@ def test_lm_settings_file_is_read_and_flags_given_override_it(tmp_path):
     settings.decoder_args(_parse([
         "--decoder=beam", "--lm_path=" + str(tmp_path / "missing.arpa")]))
   assert settings.decoder_args(_parse([]))["kind"] == "greedy"
+
+
+def test_extra_eval_sets_errors_are_in_flag_terms(tmp_path):
+  dev = conftest.make_corpus(tmp_path / "dev", num_utts=2, name="dev")
+  flags_obj = _parse(["--eval_data_dir=" + dev,
+                      "--extra_eval_data_dir=" + dev,
+                      "--extra_eval_data_dir=real=" + dev])
+  dev_set = inputs.generate_dataset(dev, **settings.data_args(flags_obj))
+  sets = settings.extra_eval_datasets(flags_obj, dev_set)
+  assert [(n, s is dev_set) for n, s in sets] == [("dev", True),
+                                                  ("real", True)]
+  # The decoders' names prefix their summaries: not a set's name.
+  flags_obj = _parse(["--extra_eval_data_dir=greedy=" + dev])
+  with pytest.raises(ValueError) as info:
+    settings.extra_eval_datasets(flags_obj)
+  assert str(info.value) == (
+      "--extra_eval_data_dir=greedy=%s: the set name 'greedy' is taken "
+      "(beam, greedy); give another as NAME=%s" % (dev, dev))
+  assert settings.extra_eval_datasets(_parse([])) == []

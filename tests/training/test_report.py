@@ -49,3 +49,29 @@ def test_report_ranks_utterances_and_its_counts_are_edit_distances(
     assert json.load(f) == built
   assert report.eval_only_name(12, "/d/dev-clean.csv") == (
       "report-step-12-dev-clean.json")
+
+
+def test_report_holds_each_extra_set_beside_the_dev_set():
+  entries = [Entry("/a/%d.wav" % i, t) for i, t in enumerate(TARGETS)]
+  greedy = _results(DECODED)
+  dev = dict(greedy, targets=TARGETS, decoders={"greedy": greedy})
+  real_texts = list(reversed(TARGETS))
+  real = _results(real_texts)
+  extra = dict(real, targets=TARGETS, decoders={"greedy": real})
+  built = report.build_report(
+      dev, entries, None, global_step=12, checkpoint="/m/model.ckpt-12",
+      eval_data="/d/dev.csv", extra_sets={
+          "uqm-dev": (extra, entries, "/d/uqm.csv")})
+  assert built["decoders"] == report.build_report(
+      dev, entries, None, 12, "/m/model.ckpt-12", "/d/dev.csv")["decoders"]
+  section = built["extra_eval"]["uqm-dev"]
+  assert (section["eval_data"], section["utterances"]) == ("/d/uqm.csv", 4)
+  greedy_section = section["decoders"]["greedy"]
+  assert greedy_section["WER"] == real["WER"] != greedy["WER"]
+  assert greedy_section["words"]["errors"] == sum(
+      Levenshtein.distance(h.split(), r.split())
+      for h, r in zip(real_texts, TARGETS))
+  # No extra sets: no "extra_eval" key, as before.
+  assert "extra_eval" not in report.build_report(
+      dev, entries, None, 12, "/m/model.ckpt-12", "/d/dev.csv",
+      extra_sets={})

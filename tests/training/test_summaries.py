@@ -1,13 +1,11 @@
 """Tests for training/summaries.py: event files read back, a real TensorBoard."""
 
-import glob
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import deep_speech
+from tests.helpers.events import read_events, scalar
 from training import summaries
 
 PARAMS = dict(num_classes=29, rnn_hidden_layers=1, rnn_type="gru",
@@ -21,24 +19,6 @@ CYCLES = [
          corpus_CER=0.28, train_loss=40.0),
 ]
 METRIC_KEYS = ("WER", "CER", "corpus_WER", "corpus_CER")
-
-
-def read_events(directory):
-  """{tag: [(step, value or raw tensor proto)]} from every event file."""
-  found = {}
-  for path in sorted(glob.glob(os.path.join(directory, "events.out.*"))):
-    for event in tf.compat.v1.train.summary_iterator(path):
-      for value in event.summary.value:
-        if value.HasField("simple_value"):
-          content = value.simple_value
-        else:
-          content = value
-        found.setdefault(value.tag, []).append((event.step, content))
-  return found
-
-
-def scalar(value):
-  return float(tf.make_ndarray(value.tensor))
 
 
 def write_cycles(eval_dir, rng):
@@ -141,3 +121,23 @@ def test_training_writes_learning_rate_gradient_norm_and_throughput(
   throughput = events["examples/sec"]
   assert [step for step, _ in throughput] == [3, 5, 7]
   assert all(v > 0 for _, v in throughput)
+
+
+def test_an_extra_sets_summaries_carry_its_name(tmp_path):
+  eval_dir = str(tmp_path / "eval")
+  summaries.write_eval_summaries(eval_dir, 4, {"WER": 0.5, "CER": 0.2},
+                                 samples=[("a", "b")])
+  summaries.write_eval_summaries(
+      eval_dir, 4, summaries.decoder_metrics(
+          {"greedy": {"WER": 0.9}, "beam": {"WER": 0.8}}),
+      samples=[("c", "d")],
+      spectrogram=np.random.default_rng(0).standard_normal((30, 161)),
+      transcript="c", tag_prefix="uqm-dev")
+  events = read_events(eval_dir)
+  assert set(events) == {
+      "WER", "CER", "samples", "uqm-dev/WER", "uqm-dev/greedy/WER",
+      "uqm-dev/beam/WER", "uqm-dev/samples", "uqm-dev/spectrogram",
+      "uqm-dev/spectrogram_transcript"}
+  assert [(s, scalar(v)) for s, v in events["uqm-dev/beam/WER"]] == [
+      (4, pytest.approx(0.8))]
+  assert [(s, scalar(v)) for s, v in events["WER"]] == [(4, 0.5)]

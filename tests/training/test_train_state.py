@@ -31,6 +31,13 @@ WRONG_SHAPES = [
      "cycle 1 has no integer \"global_step\""),
     ({"cycles": [{"global_step": 4, "WER": "0.5"}]},
      "cycle 1's WER is not a number"),
+    ({"cycles": [{"global_step": 4, "extra_eval": [0.5]}]},
+     "cycle 1's \"extra_eval\" is not an object of sets"),
+    ({"cycles": [{"global_step": 4, "extra_eval": {"uqm-dev": 0.5}}]},
+     "cycle 1's \"extra_eval\" is not an object of sets"),
+    ({"cycles": [{"global_step": 4, "WER": 0.5,
+                  "extra_eval": {"uqm-dev": {"WER": None}}}]},
+     "cycle 1's [uqm-dev] WER is not a number"),
 ]
 
 
@@ -43,6 +50,13 @@ def _write(directory, value):
 
 def test_a_good_record_is_read(tmp_path):
   assert train_state.read_record(_write(tmp_path, GOOD)) == GOOD
+
+
+def test_a_record_with_extra_sets_is_read(tmp_path):
+  extra = {"uqm-dev": {"WER": 0.8, "CER": 0.4, "corpus_WER": 0.8,
+                       "corpus_CER": 0.4}}
+  record = dict(GOOD, cycles=[dict(GOOD["cycles"][0], extra_eval=extra)])
+  assert train_state.read_record(_write(tmp_path, record)) == record
 
 
 @pytest.mark.parametrize("value,problem", WRONG_SHAPES)
