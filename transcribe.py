@@ -38,11 +38,9 @@ from absl import logging
 
 from data import output_paths
 from data import progress
-from data import vocabulary
-import decoder
-from decoding import flags as decoder_flags
 from decoding import scoring
 from training import cpu
+from transcription import model_flags
 
 _NAME = "transcribe.py"
 
@@ -53,24 +51,6 @@ def _error(message):
 
 def _note(message):
   print("%s: note: %s" % (_NAME, message), file=sys.stderr)
-
-
-def _load_model(flags_obj):
-  """The model: --model_dir's checkpoint, else the --saved_model export."""
-  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
-  labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
-  fallback = model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
-                                flags_obj.stride_ms, labels)
-  if flags_obj.model_dir:
-    return model_lib.CheckpointModel(flags_obj.model_dir, fallback)
-  return model_lib.ExportedModel(flags_obj.saved_model, fallback)
-
-
-def _make_decoder(flags_obj, model):
-  options = decoder_flags.decoder_options(
-      flags_obj, model.decoder, model.settings_file, log=_note)
-  return decoder.make_decoder(options.pop("kind"), model.settings.labels,
-                              **options)
 
 
 def _paths(flags_obj, args):
@@ -159,11 +139,11 @@ def _transcribe(flags_obj, args):
           "--vocabulary_file")])
   if flags_obj.output_dir:
     os.makedirs(flags_obj.output_dir, exist_ok=True)
-  model = _load_model(flags_obj)
+  model = model_flags.load_model_from_flags(flags_obj)
   bar = progress.Progress("transcribing", len(paths), unit="files",
                           delay_s=5.0)
   transcriber = pipeline.Transcriber(
-      model, _make_decoder(flags_obj, model),
+      model, model_flags.make_decoder(flags_obj, model, _note)[0],
       time_reduction=deep_speech_model.TIME_REDUCTION,
       max_chunk_sec=flags_obj.max_chunk_sec, batch_size=flags_obj.batch_size,
       progress=lambda files_done, _: bar.update(files_done - bar.done))
@@ -198,27 +178,10 @@ def _show_references(paths, references, texts):
 
 
 def define_flags():
-  flags.DEFINE_string("saved_model", "/tmp/deep_speech_saved_model/",
-                      "An export of deep_speech.py (or its --export_dir).")
-  flags.DEFINE_string(
-      "model_dir", None,
-      "A training directory of deep_speech.py: transcribe with its latest "
-      "checkpoint, no export needed (instead of --saved_model).")
+  model_flags.define_model_flags()
   flags.DEFINE_string("manifest", None,
                       "Transcribe rows of this manifest next to references.")
   flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.")
-  flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE,
-                      "The vocabulary (fallback).")
-  # Exports of deep_speech.py carry their own settings; these flags only
-  # serve older exports and training directories that never exported.
-  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).")
-  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms (fallback).")
-  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms (fallback).")
-  flags.DEFINE_float(
-      "max_chunk_sec", 20.0,
-      "Longer audio is split at pauses into chunks of at most this many "
-      "seconds (the model was trained on utterances of up to ~20 s).")
-  flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.")
   flags.DEFINE_enum("output_format", "tsv", ["tsv", "json", "srt"],
                     "tsv: path<TAB>text; json: one object per file with "
                     "words and times; srt: subtitles.")
@@ -226,7 +189,6 @@ def define_flags():
       "output_dir", None,
       "Write one file per input here (name.tsv/.json/.srt) instead of to "
       "standard output.")
-  decoder_flags.define_decoder_flags()
 
 
 def main(argv):
