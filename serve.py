@@ -12,9 +12,10 @@ and final transcripts (serving/stream.py); GET / is a page that records
 from the microphone or takes a file. GET /health and GET /model describe
 the server. The model, chunking and decoder flags are transcribe.py's.
 
-One model worker transcribes the queued requests together, their chunks
-sharing model calls (serving/worker.py); at most --max_queue requests wait,
-more are answered 503. Bodies over --max_request_mb are refused (413), audio
+One model worker takes the queued requests in order, each request's chunks
+sharing model calls, and with --batch_requests=N up to N waiting requests in
+one pass (serving/worker.py); at most --max_queue requests wait, more are
+answered 503. Bodies over --max_request_mb are refused (413), audio
 over --max_audio_sec too (422). It listens on 127.0.0.1 unless --host says
 otherwise (--port=0 picks a free port; the line "serving on URL" says which),
 and SIGTERM or Ctrl-C stops it gracefully: no new connections, the requests
@@ -59,6 +60,7 @@ def _model_info(flags_obj, model, decoder_options):
           "labels": list(s.labels), "decoder": decoder_options,
           "max_chunk_sec": flags_obj.max_chunk_sec,
           "batch_size": flags_obj.batch_size,
+          "batch_requests": flags_obj.batch_requests,
           "max_request_mb": flags_obj.max_request_mb,
           "max_audio_sec": flags_obj.max_audio_sec,
           "tensorflow": tf.__version__}
@@ -75,7 +77,7 @@ def _start_worker(flags_obj):
       model, decoder, time_reduction=deep_speech_model.TIME_REDUCTION,
       max_chunk_sec=flags_obj.max_chunk_sec, batch_size=flags_obj.batch_size)
   model_worker = worker.ModelWorker(transcriber, flags_obj.max_queue,
-                                    flags_obj.batch_size).start()
+                                    flags_obj.batch_requests).start()
   return model_worker, _model_info(flags_obj, model, options)
 
 
@@ -108,8 +110,8 @@ def _check_flags(flags_obj):
     return "--max_chunk_sec must be > 0 and --batch_size >= 1"
   if flags_obj.max_request_mb <= 0 or flags_obj.max_audio_sec <= 0:
     return "--max_request_mb and --max_audio_sec must be > 0"
-  if flags_obj.max_queue < 1:
-    return "--max_queue must be >= 1"
+  if flags_obj.max_queue < 1 or flags_obj.batch_requests < 1:
+    return "--max_queue and --batch_requests must be >= 1"
   if not 0 <= flags_obj.port <= 65535:
     return "--port must be 0-65535 (0: a free port)"
   return None
@@ -152,6 +154,13 @@ def define_flags():
   flags.DEFINE_integer("max_queue", 32,
                        "Requests that may wait for the model; more are "
                        "refused with 503.")
+  flags.DEFINE_integer(
+      "batch_requests", 1,
+      "Waiting requests the model worker transcribes in one pass, their "
+      "chunks sharing model calls. 1: each request alone, its answer exactly "
+      "transcribe.py's for the file; more raise the throughput under load, "
+      "but the model's padded batches make a transcript depend slightly on "
+      "what it was batched with.")
   flags.DEFINE_float("shutdown_timeout_sec", 30.0,
                      "On SIGTERM, how long requests under way may take.")
 

@@ -10,6 +10,13 @@ request runs alone at once, under heavy load the next pass takes everything
 that queued during the last one, so model calls fill up exactly when there
 is a backlog.
 
+With `max_files=1` (serve.py's default) each pass is one request, its chunks
+batched together exactly as transcribe.py batches that file alone, so the
+answer never depends on the load. The model does not mask the padding of a
+batch (its backward RNN reads the padded frames), so a chunk batched with a
+longer one can come out a little different; more files per pass trade that
+for throughput.
+
 The model runs only on this thread: TensorFlow's own thread pools
 parallelize each call, and one caller keeps the batches whole.
 """
