@@ -176,3 +176,13 @@ def test_augmentation_bench():
       "codec_gsm", "all"}
   assert all(rate > 0 for rate in result["utts_per_sec"].values())
   assert result["sec_per_room"] > 0
+
+
+@pytest.mark.slow
+def test_server_bench():
+  result = _run("server.py", "--requests", "4", "--concurrency", "2",
+                "--clip_sec", "1", "--batch_requests", "1,2", timeout=300)
+  assert (result["requests"], result["concurrency"]) == (4, 2)
+  assert [r["batch_requests"] for r in result["runs"]] == [1, 2]
+  for run in result["runs"]:
+    assert run["rps"] > 0 and 0 < run["p50_ms"] <= run["p99_ms"]
