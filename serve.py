@@ -177,17 +177,7 @@ def main(argv):
   if problem:
     _error(problem)
     sys.exit(1)
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  try:
-    status = run_server(flags_obj)
-  except KeyboardInterrupt:
-    _error("interrupted")
-    sys.exit(130)
-  except (ValueError, OSError, RuntimeError, ImportError,
-          tf.errors.OpError) as e:
-    _error(e)
-    sys.exit(1)
-  sys.exit(status)
+  sys.exit(model_flags.exit_status(lambda: run_server(flags_obj), _error))
 
 
 if __name__ == "__main__":

@@ -198,20 +198,14 @@ def main(argv):
   if flags_obj.max_chunk_sec <= 0 or flags_obj.batch_size < 1:
     _error("--max_chunk_sec must be > 0 and --batch_size >= 1")
     sys.exit(1)
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  try:
-    status = _transcribe(flags_obj, argv[1:])
-  except KeyboardInterrupt:
-    _error("interrupted")
-    sys.exit(130)
-  except output_paths.OutputIsInputError as e:
-    _error(e)
-    sys.exit(2)
-  except (ValueError, OSError, RuntimeError, ImportError,
-          tf.errors.OpError) as e:
-    _error(e)
-    sys.exit(1)
-  sys.exit(status)
+
+  def run():
+    try:
+      return _transcribe(flags_obj, argv[1:])
+    except output_paths.OutputIsInputError as e:
+      _error(e)
+      return 2
+  sys.exit(model_flags.exit_status(run, _error))
 
 
 if __name__ == "__main__":

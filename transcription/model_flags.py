@@ -4,7 +4,8 @@ transcribe.py and serve.py load a model the same way (--saved_model or
 --model_dir, with featurizer fallbacks for older exports), chunk and batch it
 the same way, and pick its decoder through decoding/flags.py; the flags are
 declared here once and read only by the CLIs' entry functions, which hand
-their values to `load_model` and `make_decoder`.
+their values to `load_model` and `make_decoder`; `exit_status` turns what
+goes wrong into their one-line errors.
 """
 
 from absl import flags
@@ -69,3 +70,22 @@ def make_decoder(flags_obj, model, log):
   kind = options.pop("kind")
   return (decoder.make_decoder(kind, model.settings.labels, **options),
           dict(options, kind=kind))
+
+
+def exit_status(run, error):
+  """Runs `run()` for a CLI; returns its exit status.
+
+  A user's mistake (a missing model, an unreadable file, a missing package)
+  is `error(exception)`'s one line and status 1, Ctrl-C status 130; never a
+  traceback.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  try:
+    return run()
+  except KeyboardInterrupt:
+    error("interrupted")
+    return 130
+  except (ValueError, OSError, RuntimeError, ImportError,
+          tf.errors.OpError) as e:
+    error(e)
+    return 1
