@@ -133,6 +133,9 @@ def run_server(flags_obj):
                                      flags_obj.max_audio_sec),
         temp_root, info)
     asyncio.run(_serve(flags_obj, server))
+    # Shutting down already: a repeated SIGTERM must not cut the clean-up
+    # short (Ctrl-C still does, through the `finally`).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
   finally:
     model_worker.stop(timeout=flags_obj.shutdown_timeout_sec)
     shutil.rmtree(temp_root, ignore_errors=True)

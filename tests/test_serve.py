@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 
@@ -66,7 +65,7 @@ def test_sigterm_closes_streams_and_stops_cleanly(tiny_export, tmp_path):
                                     "/stream?rate=16000") as ws:
         await ws.send_bytes(b"\0\0" * 8000)
         await asyncio.sleep(0.5)
-        served.process.send_signal(signal.SIGTERM)
+        served.terminate()
         message = await asyncio.wait_for(ws.receive(), 30)
         return message.type, ws.close_code
   try:

@@ -31,6 +31,7 @@ class Served(object):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     self.stderr = []
+    self.terminated = False
     threading.Thread(target=self._drain, daemon=True).start()
     self.lines = []
     self.url = self._wait_for_url(timeout)
@@ -54,10 +55,15 @@ class Served(object):
     raise AssertionError("serve.py did not start (exit %s): %s" % (
         self.process.returncode, "".join(self.stderr)[-3000:]))
 
+  def terminate(self):
+    """Sends SIGTERM (once: the test may have sent it already)."""
+    self.terminated = True
+    self.process.send_signal(signal.SIGTERM)
+
   def stop(self, timeout=60):
     """SIGTERM; returns (exit status, the stdout lines after the URL)."""
-    if self.process.poll() is None:
-      self.process.send_signal(signal.SIGTERM)
+    if self.process.poll() is None and not self.terminated:
+      self.terminate()
     try:
       out, _ = self.process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
