@@ -55,10 +55,9 @@ from absl import logging
 from data import output_paths
 from data import progress
 from data import vocabulary
-import decoder
-from decoding import flags as decoder_flags
 from decoding import scoring
 from training import cpu
+from transcription import model_flags
 
 _NAME = "transcribe.py"
 
@@ -69,24 +68,6 @@ def _error(message):
 
 def _note(message):
   print("%s: note: %s" % (_NAME, message), file=sys.stderr)
-
-
-def _load_model(flags_obj):
-  """The model: --model_dir's checkpoint, else the --saved_model export."""
-  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
-  labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
-  fallback = model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
-                                flags_obj.stride_ms, labels)
-  if flags_obj.model_dir:
-    return model_lib.CheckpointModel(flags_obj.model_dir, fallback)
-  return model_lib.ExportedModel(flags_obj.saved_model, fallback)
-
-
-def _make_decoder(flags_obj, model):
-  options = decoder_flags.decoder_options(
-      flags_obj, model.decoder, model.settings_file, log=_note)
-  return decoder.make_decoder(options.pop("kind"), model.settings.labels,
-                              **options)
 
 
 def _paths(flags_obj, args):
@@ -175,11 +156,11 @@ def _transcribe(flags_obj, args):
           "--vocabulary_file")])
   if flags_obj.output_dir:
     os.makedirs(flags_obj.output_dir, exist_ok=True)
-  model = _load_model(flags_obj)
+  model = model_flags.load_model_from_flags(flags_obj)
   bar = progress.Progress("transcribing", len(paths), unit="files",
                           delay_s=5.0)
   transcriber = pipeline.Transcriber(
-      model, _make_decoder(flags_obj, model),
+      model, model_flags.make_decoder(flags_obj, model, _note)[0],
       time_reduction=deep_speech_model.TIME_REDUCTION,
       max_chunk_sec=flags_obj.max_chunk_sec, batch_size=flags_obj.batch_size,
       progress=lambda files_done, _: bar.update(files_done - bar.done))
@@ -301,33 +282,10 @@ def _show_references(paths, references, texts):
 
 
 def define_flags():
-  flags.DEFINE_string("saved_model", "/tmp/deep_speech_saved_model/",
-                      "An export of deep_speech.py (or its --export_dir).")
-  flags.DEFINE_string(
-      "model_dir", None,
-      "A training directory of deep_speech.py: transcribe with its latest "
-      "checkpoint, no export needed (instead of --saved_model).")
+  model_flags.define_model_flags()
   flags.DEFINE_string("manifest", None,
                       "Transcribe rows of this manifest next to references.")
   flags.DEFINE_integer("num", 5, "Rows of --manifest to transcribe.",
-                       lower_bound=1)
-  flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE,
-                      "The vocabulary (fallback).")
-  # Exports of deep_speech.py carry their own settings; these flags only
-  # serve older exports and training directories that never exported.
-  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).",
-                       lower_bound=1)
-  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms (fallback).",
-                       lower_bound=1)
-  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms (fallback).",
-                       lower_bound=1)
-  flags.DEFINE_float(
-      "max_chunk_sec", 20.0,
-      "Longer audio is split at pauses into chunks of at most this many "
-      "seconds (the model was trained on utterances of up to ~20 s).")
-  flags.register_validator("max_chunk_sec", lambda value: value > 0,
-                           message="--max_chunk_sec must be > 0")
-  flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.",
                        lower_bound=1)
   flags.DEFINE_enum("output_format", "tsv", ["tsv", "json", "srt"],
                     "tsv: path<TAB>text; json: one object per file with "
@@ -347,7 +305,6 @@ def define_flags():
       "sox reads from a pipe (wav, flac, mp3, ...).")
   flags.DEFINE_integer("stream_rate", 16000,
                        "With --stream_type=raw: the PCM's rate in Hz.")
-  decoder_flags.define_decoder_flags()
 
 
 def main(argv):
@@ -360,21 +317,15 @@ def main(argv):
   if flags_obj.stream_rate < 1:
     _error("--stream_rate must be >= 1")
     sys.exit(1)
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  try:
-    status = (_stream(flags_obj) if flags_obj.stream
+
+  def run():
+    try:
+      return (_stream(flags_obj) if flags_obj.stream
               else _transcribe(flags_obj, argv[1:]))
-  except KeyboardInterrupt:
-    _error("interrupted")
-    sys.exit(130)
-  except output_paths.OutputIsInputError as e:
-    _error(e)
-    sys.exit(2)
-  except (ValueError, OSError, RuntimeError, ImportError,
-          tf.errors.OpError) as e:
-    _error(e)
-    sys.exit(1)
-  sys.exit(status)
+    except output_paths.OutputIsInputError as e:
+      _error(e)
+      return 2
+  sys.exit(model_flags.exit_status(run, _error))
 
 
 if __name__ == "__main__":

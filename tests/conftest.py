@@ -71,3 +71,34 @@ def wait_for_all(procs, timeout=600):
       if p.poll() is None:
         p.kill()
       log.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tmp_path_factory):
+  """(export dir, its four training WAVs): a tiny model that transcribes
+  its training utterances (tests/transcription/tiny_model.py), built once."""
+  # pylint: disable=g-import-not-at-top
+  from tests.transcription import tiny_model
+  directory = str(tmp_path_factory.mktemp("tiny_export"))
+  _, export_dir = tiny_model.build(directory, steps=300, num_utts=4)
+  manifest = directory + "/corpus/train.csv"
+  with open(manifest) as f:
+    rows = [line.split("\t") for line in f][1:]
+  return export_dir, [row[0] for row in rows]
+
+
+def join_utterances(paths, path, pause_sec=0.25):
+  """Writes the 16 kHz utterances one after another, with quiet pauses, as
+  a 16-bit WAV at `path` (a clip longer than any one of them)."""
+  # pylint: disable=g-import-not-at-top
+  import numpy as np
+  import soundfile
+  rng = np.random.default_rng(0)
+  pieces = []
+  for p in paths:
+    samples, _ = soundfile.read(p, dtype="float32")
+    pieces += [samples, 0.001 * rng.standard_normal(
+        int(pause_sec * SAMPLE_RATE)).astype(np.float32)]
+  soundfile.write(str(path), np.concatenate(pieces), SAMPLE_RATE,
+                  subtype="PCM_16")
+  return str(path)

@@ -221,3 +221,13 @@ def test_time_to_accuracy_prints_a_curve_and_the_minutes_to_each_target(
   # The flagfile's other settings stayed: the demo's 10 ms windows.
   assert result["config"]["window_ms"] == 10
   assert "avx512" in result["cpu"] or "no AVX512" in result["cpu"]
+
+
+@pytest.mark.slow
+def test_server_bench():
+  result = _run("server.py", "--requests", "4", "--concurrency", "2",
+                "--clip_sec", "1", "--batch_requests", "1,2", timeout=300)
+  assert (result["requests"], result["concurrency"]) == (4, 2)
+  assert [r["batch_requests"] for r in result["runs"]] == [1, 2]
+  for run in result["runs"]:
+    assert run["rps"] > 0 and 0 < run["p50_ms"] <= run["p99_ms"]

@@ -1,0 +1,112 @@
+"""The /stream websocket of serve.py, fed a clip at real-time pace."""
+
+import asyncio
+import json
+import time
+
+import aiohttp
+import numpy as np
+import pytest
+import soundfile
+
+from tests import conftest
+from tests.helpers import serving
+
+pytestmark = pytest.mark.slow
+FRAME_SEC = 0.1
+
+
+@pytest.fixture(scope="module")
+def server(tiny_export, tmp_path_factory):
+  export_dir, _ = tiny_export
+  with serving.Served(export_dir, tmp_path_factory.mktemp("stream_tmp"),
+                      "--max_audio_sec=3") as served:
+    yield served
+
+
+async def _stream(url, frames, opening=(), pace_sec=FRAME_SEC, end="end"):
+  """Sends `opening` text messages, then the frames at `pace_sec`, then
+  `end`; returns the JSON messages received and the close code."""
+  messages = []
+  async with aiohttp.ClientSession() as session:
+    async with session.ws_connect(url.replace("http", "ws", 1)) as ws:
+
+      async def receive():
+        async for msg in ws:
+          messages.append(json.loads(msg.data))
+      receiving = asyncio.ensure_future(receive())
+      for text in opening:
+        await ws.send_str(text)
+      for frame in frames:
+        if ws.closed:
+          break
+        await ws.send_bytes(frame)
+        await asyncio.sleep(pace_sec)
+      if end is not None and not ws.closed:
+        await ws.send_str(end)
+      await asyncio.wait_for(receiving, 60)
+      return messages, ws.close_code
+
+
+def _frames(path):
+  samples, rate = soundfile.read(path, dtype="int16")
+  step = int(FRAME_SEC * rate)
+  return [samples[i:i + step].tobytes() for i in range(0, len(samples), step)]
+
+
+def test_a_clip_streamed_in_real_time_gets_partials_and_the_offline_final(
+    server, tiny_export, tmp_path):
+  export_dir, utterances = tiny_export
+  clip = conftest.join_utterances(utterances[:3], tmp_path / "clip.wav")
+  assert 2.0 < soundfile.info(clip).duration < 3.0
+  started = time.monotonic()
+  messages, code = asyncio.run(_stream(server.url + "/stream?rate=16000",
+                                       _frames(clip)))
+  assert time.monotonic() - started >= 2.0  # real time, not a burst
+  assert code == 1000
+  partials = [m for m in messages[:-1] if set(m) == {"partial"}]
+  assert len(partials) == len(messages) - 1 >= 1
+  offline = serving.offline_json(export_dir, clip)
+  assert messages[-1] == {"final": offline["text"],
+                          "duration": offline["duration"],
+                          "words": offline["words"]}
+  assert offline["text"]
+
+
+def test_the_rate_may_come_first_as_a_message_and_other_rates_are_converted(
+    server, tiny_export, tmp_path):
+  export_dir, utterances = tiny_export
+  clip = str(tmp_path / "clip_8k.wav")
+  samples, _ = soundfile.read(utterances[0], dtype="float32")
+  soundfile.write(clip, samples[::2], 8000, subtype="PCM_16")
+  messages, code = asyncio.run(_stream(
+      server.url + "/stream", _frames(clip), opening=['{"rate": 8000}'],
+      pace_sec=0, end='{"end": true}'))
+  offline = serving.offline_json(export_dir, clip)
+  assert code == 1000
+  assert messages == [{"final": offline["text"],
+                       "duration": offline["duration"],
+                       "words": offline["words"]}]
+
+
+@pytest.mark.parametrize("url_tail,opening,frames,end,error", [
+    ("", (), [b"\0\0"], "end",
+     'send the rate first: /stream?rate=16000 or {"rate": 16000}'),
+    ("?rate=fast", (), [], "end",
+     "the rate must be an integer number of Hz, not 'fast'"),
+    ("?rate=16000", ("hello",), [], None,
+     'text messages are {"rate": Hz}, {"end": true} or "end"'),
+    ("?rate=16000", (), [b"\0\0\0"], "end",
+     "audio frames are 16-bit samples: an odd number of bytes"),
+    ("?rate=16000", (), [], "end", "the stream ended before any audio"),
+    ("?rate=16000", (), [np.zeros(16000, np.int16).tobytes()] * 4, "end",
+     "the stream is longer than the limit of 3 s (--max_audio_sec, "
+     "--max_request_mb)"),
+])
+def test_protocol_errors_are_one_message_then_a_close(
+    server, url_tail, opening, frames, end, error):
+  messages, code = asyncio.run(_stream(
+      server.url + "/stream" + url_tail, frames, opening=opening, pace_sec=0,
+      end=end))
+  assert code == 1008
+  assert [m for m in messages if "partial" not in m] == [{"error": error}]

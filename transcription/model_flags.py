@@ -1,0 +1,97 @@
+"""The model and decoder flags of the CLIs that transcribe with a model.
+
+transcribe.py and serve.py load a model the same way (--saved_model or
+--model_dir, with featurizer fallbacks for older exports), chunk and batch it
+the same way, and pick its decoder through decoding/flags.py; the flags are
+declared here once and read only by the CLIs' entry functions, which hand
+their values to `load_model` and `make_decoder`; `exit_status` turns what
+goes wrong into their one-line errors.
+"""
+
+from absl import flags
+
+from data import vocabulary
+import decoder
+from decoding import flags as decoder_flags
+
+
+def define_model_flags():
+  """Declares the model, chunking and decoder flags; from `__main__` only."""
+  flags.DEFINE_string("saved_model", "/tmp/deep_speech_saved_model/",
+                      "An export of deep_speech.py (or its --export_dir).")
+  flags.DEFINE_string(
+      "model_dir", None,
+      "A training directory of deep_speech.py: transcribe with its latest "
+      "checkpoint, no export needed (instead of --saved_model).")
+  flags.DEFINE_string("vocabulary_file", vocabulary.VOCABULARY_FILE,
+                      "The vocabulary (fallback).")
+  # Exports of deep_speech.py carry their own settings; these flags only
+  # serve older exports and training directories that never exported.
+  flags.DEFINE_integer("sample_rate", 16000, "Audio rate in Hz (fallback).",
+                       lower_bound=1)
+  flags.DEFINE_integer("window_ms", 20, "Spectrogram window in ms (fallback).",
+                       lower_bound=1)
+  flags.DEFINE_integer("stride_ms", 10, "Spectrogram stride in ms (fallback).",
+                       lower_bound=1)
+  flags.DEFINE_float(
+      "max_chunk_sec", 20.0,
+      "Longer audio is split at pauses into chunks of at most this many "
+      "seconds (the model was trained on utterances of up to ~20 s).")
+  flags.register_validator("max_chunk_sec", lambda value: value > 0,
+                           message="--max_chunk_sec must be > 0")
+  flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.",
+                       lower_bound=1)
+  decoder_flags.define_decoder_flags()
+
+
+def load_model(saved_model, model_dir, vocabulary_file, sample_rate,
+               window_ms, stride_ms):
+  """The model: `model_dir`'s checkpoint if given, else the export.
+
+  The featurizer arguments are the fallback for models that record no
+  settings.
+  """
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  labels = "".join(vocabulary.read_tokens(vocabulary_file))
+  fallback = model_lib.Settings(sample_rate, window_ms, stride_ms, labels)
+  if model_dir:
+    return model_lib.CheckpointModel(model_dir, fallback)
+  return model_lib.ExportedModel(saved_model, fallback)
+
+
+def load_model_from_flags(flags_obj):
+  """`load_model` with the values of `define_model_flags`' flags."""
+  return load_model(flags_obj.saved_model, flags_obj.model_dir,
+                    flags_obj.vocabulary_file, flags_obj.sample_rate,
+                    flags_obj.window_ms, flags_obj.stride_ms)
+
+
+def make_decoder(flags_obj, model, log):
+  """(decoder, its options dict): the decoder flags over the model's own.
+
+  `log` is called with the line saying which flags selected the search.
+  """
+  options = decoder_flags.decoder_options(
+      flags_obj, model.decoder, model.settings_file, log=log)
+  kind = options.pop("kind")
+  return (decoder.make_decoder(kind, model.settings.labels, **options),
+          dict(options, kind=kind))
+
+
+def exit_status(run, error):
+  """Runs `run()` for a CLI; returns its exit status.
+
+  A user's mistake (a missing model, an unreadable file, a missing package)
+  is `error(exception)`'s one line and status 1, Ctrl-C status 130; never a
+  traceback.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  try:
+    return run()
+  except KeyboardInterrupt:
+    error("interrupted")
+    return 130
+  except (ValueError, OSError, RuntimeError, ImportError,
+          tf.errors.OpError) as e:
+    error(e)
+    return 1
