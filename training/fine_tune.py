@@ -13,8 +13,8 @@ The source may be
 
 Only the network's own variables are taken, never the global step or the
 optimizer's slots: the fine-tuning counts its steps from 0 with a fresh Adam.
-The output layer is left out when the source's vocabulary is another one;
-any other variable that is missing or shaped differently in the source stops
+With another vocabulary the output layer keeps the weights of the labels
+both share, the others start afresh; any other variable that is missing or shaped differently in the source stops
 the run (`runtime.CheckpointMismatchError`, naming the first one).
 
 Freezing keeps the variables that match no trainable scope as they are: they
@@ -28,6 +28,7 @@ import re
 
 import tensorflow as tf
 
+from data import atomic_file
 import deep_speech_model
 from training import checkpoints
 from training import export
@@ -42,10 +43,19 @@ FEATURIZER_KEYS = ("sample_rate", "window_ms", "stride_ms")
 Source = collections.namedtuple("Source", ["checkpoint", "settings_path",
                                            "kind"])
 
-# What a warm start takes: the variable names; the output layer's variables
-# left out because the vocabulary differs, as (name, the source's shape, this
-# model's shape) (empty when it is taken); and the names `exclude` left out.
-Plan = collections.namedtuple("Plan", ["variables", "dropped", "excluded"])
+# What a warm start takes: the variable names taken as they are; the output
+# layer's variables remapped to a new vocabulary and those left out, each as
+# (name, the source's shape, this model's shape); and the names `exclude`
+# left out.
+Plan = collections.namedtuple("Plan", ["variables", "remapped", "dropped",
+                                       "excluded"])
+
+# The label files of a remapped output layer, written into the new model
+# directory: the Estimator's vocabulary remapping reads files.
+LABEL_FILES = ("warm_start_source_labels.txt", "warm_start_labels.txt")
+# The CTC blank's line in them: the blank is a position (the last class),
+# not a character, so the two vocabularies' blanks must map to each other.
+_BLANK_TOKEN = "<blank>"
 
 
 class SourceError(ValueError):
@@ -139,13 +149,17 @@ def plan(checkpoint, model, num_feature_bins, source_labels, labels,
          exclude=None):
   """Which of `model`'s variables a warm start from `checkpoint` takes.
 
+  With another vocabulary, the output layer's kernel keeps the columns of
+  the labels both vocabularies share (a new label's column starts at zero)
+  and its bias starts afresh; when the source's labels are unknown and its
+  class count differs, the whole output layer starts afresh.
+
   Args:
     checkpoint: the source's checkpoint prefix.
     model: the `DeepSpeech2` of this run.
     num_feature_bins: spectrogram bins of the input.
-    source_labels: the source's vocabulary (a string), or None when its
-      settings are unknown: the output layer is then left out when its class
-      count differs.
+    source_labels: the source's vocabulary (a string, blank last), or None
+      when its settings are unknown.
     labels: this run's vocabulary, blank last.
     exclude: a compiled regular expression: matching variables (at the start
       of their name) are not taken.
@@ -158,36 +172,75 @@ def plan(checkpoint, model, num_feature_bins, source_labels, labels,
       checkpoint or shaped differently (the first one, both shapes).
   """
   shapes = runtime.variable_shapes(model, num_feature_bins)
-  saved = dict(tf.train.list_variables(checkpoint))
+  saved = {name: list(shape)
+           for name, shape in tf.train.list_variables(checkpoint)}
   skipped = set(name for name in shapes if exclude and exclude.match(name))
-  output = _output_layer(shapes)
+  excluded = sorted(skipped)
+  output = [name for name in _output_layer(shapes) if name not in skipped]
   if source_labels is not None:
     differs = source_labels != labels
   else:
-    differs = any(name in saved and list(saved[name])[-1:] != shapes[name][-1:]
+    differs = any(name in saved and saved[name][-1:] != shapes[name][-1:]
                   for name in output)
-  excluded = sorted(skipped)
-  dropped = [(name, list(saved[name]) if name in saved else None,
-              shapes[name])
-             for name in output if differs and name not in skipped]
-  skipped.update(name for name, _, _ in dropped)
+  remapped, dropped = [], []
+  for name in output if differs else ():
+    entry = (name, saved.get(name), shapes[name])
+    # A kernel [inputs, classes] whose inputs fit has one column per label.
+    if (source_labels is not None and len(shapes[name]) == 2 and
+        name in saved and saved[name][:-1] == shapes[name][:-1]):
+      remapped.append(entry)
+    else:
+      dropped.append(entry)
+    skipped.add(name)
   problem = runtime.checkpoint_mismatch(checkpoint, model, num_feature_bins,
                                         skip=skipped)
   if problem:
     raise runtime.CheckpointMismatchError(
         "%s does not fit this model: %s" % (checkpoint, problem))
-  return Plan([name for name in shapes if name not in skipped], dropped,
-              excluded)
+  return Plan([name for name in shapes if name not in skipped], remapped,
+              dropped, excluded)
 
 
-def warm_start_settings(checkpoint, variables):
-  """The Estimator's `WarmStartSettings` taking exactly `variables`."""
+def shared_labels(source_labels, labels):
+  """How many of `labels` the source has too (the blank counts as shared)."""
+  return len(set(source_labels[:-1]) & set(labels[:-1])) + 1
+
+
+def write_label_files(directory, source_labels, labels):
+  """Writes LABEL_FILES (one label a line, blank last) into `directory`."""
+  os.makedirs(directory, exist_ok=True)
+  paths = []
+  for name, vocabulary in zip(LABEL_FILES, (source_labels, labels)):
+    paths.append(os.path.join(directory, name))
+    atomic_file.write_text(
+        paths[-1], "".join(label + "\n" for label in vocabulary[:-1]) +
+        _BLANK_TOKEN + "\n")
+  return paths
+
+
+def warm_start_settings(checkpoint, warm_plan, label_files=None):
+  """The Estimator's `WarmStartSettings` carrying out `warm_plan`.
+
+  Args:
+    checkpoint: the source's checkpoint prefix.
+    warm_plan: a `Plan`.
+    label_files: `write_label_files`' paths, when the plan remaps.
+  """
+  names = list(warm_plan.variables)
+  vocab_info = {}
+  for name, source_shape, shape in warm_plan.remapped:
+    names.append(name)
+    # New labels' columns get VocabInfo's default: zeros.
+    vocab_info[name] = tf.estimator.VocabInfo(
+        label_files[1], shape[-1], 0, label_files[0], source_shape[-1],
+        axis=1)
   # A list of names selects among all global variables (a single regex would
   # see only the trainable ones and miss batch norm's moving statistics);
   # each is anchored so that no optimizer slot ("dense/kernel/Adam") matches.
   return tf.estimator.WarmStartSettings(
       ckpt_to_initialize_from=checkpoint,
-      vars_to_warm_start=[re.escape(name) + r":\d+$" for name in variables])
+      vars_to_warm_start=[re.escape(name) + r":\d+$" for name in names],
+      var_name_to_vocab_info=vocab_info)
 
 
 def compile_patterns(patterns):

@@ -184,8 +184,12 @@ def warm_start(flags_obj, model, train_speech_dataset):
         "with (--rnn_hidden_size, --rnn_hidden_layers, --rnn_type, "
         "--is_bidirectional, --use_bias, --conv_filters), or leave the "
         "variable out with --warm_start_exclude" % e) from None
-  _log_plan(source, plan, labels, flags_obj.vocabulary_file)
-  return fine_tune.warm_start_settings(source.checkpoint, plan.variables)
+  _log_plan(source, plan, source_settings, labels, flags_obj.vocabulary_file)
+  label_files = None
+  if plan.remapped:
+    label_files = fine_tune.write_label_files(
+        flags_obj.model_dir, source_settings["speech_labels"], labels)
+  return fine_tune.warm_start_settings(source.checkpoint, plan, label_files)
 
 
 def _check_source_features(source, source_settings, settings):
@@ -207,19 +211,29 @@ def _check_source_features(source, source_settings, settings):
             ", ".join("--%s=%s" % (k, ours) for k, _, ours in differences)))
 
 
-def _log_plan(source, plan, labels, vocabulary_file):
-  """One line for a dropped output layer, one for what is taken."""
-  if plan.dropped:
+def _log_plan(source, plan, source_settings, labels, vocabulary_file):
+  """One line for a new vocabulary's output layer, one for what is taken."""
+  shapes = lambda items: ", ".join("%s %s -> %s" % item for item in items)
+  if plan.remapped:
+    source_labels = source_settings["speech_labels"]
     logging.info(
-        "Warm start: the output layer is not taken (%s): the source's "
-        "vocabulary differs from --vocabulary_file=%s (%d labels); it starts "
-        "from fresh initial values.",
-        ", ".join("%s %s -> %s" % item for item in plan.dropped),
-        vocabulary_file, len(labels))
+        "Warm start: the output layer is remapped to --vocabulary_file=%s "
+        "(%d labels): %s keeps the columns of the %d labels the source has "
+        "too (blank included), new labels %r start at zero; %s starts "
+        "afresh.", vocabulary_file, len(labels), shapes(plan.remapped),
+        fine_tune.shared_labels(source_labels, labels),
+        "".join(sorted(set(labels[:-1]) - set(source_labels))),
+        shapes(plan.dropped) or "nothing else")
+  elif plan.dropped:
+    logging.info(
+        "Warm start: the output layer is not taken (%s): the source records "
+        "no vocabulary and its class count is not that of "
+        "--vocabulary_file=%s (%d labels); it starts afresh.",
+        shapes(plan.dropped), vocabulary_file, len(labels))
   logging.info(
       "Warm start from %s (%s): %d variables taken%s; the global step and "
       "the optimizer start afresh.", source.checkpoint, source.kind,
-      len(plan.variables),
+      len(plan.variables) + len(plan.remapped),
       "; left out by --warm_start_exclude: " + ", ".join(plan.excluded)
       if plan.excluded else "")
 
