@@ -40,7 +40,7 @@ CONV_LAYERS = (
 )
 
 # The scope of the output layer's variables (dense/kernel, dense/bias): the
-# layer a new vocabulary replaces.
+# layer a new vocabulary remaps (training/fine_tune.py).
 OUTPUT_LAYER = "dense"
 
 # Spectrogram frames per output frame: the product of the time strides.

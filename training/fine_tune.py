@@ -14,8 +14,9 @@ The source may be
 Only the network's own variables are taken, never the global step or the
 optimizer's slots: the fine-tuning counts its steps from 0 with a fresh Adam.
 With another vocabulary the output layer keeps the weights of the labels
-both share, the others start afresh; any other variable that is missing or shaped differently in the source stops
-the run (`runtime.CheckpointMismatchError`, naming the first one).
+both share, the others start afresh; any other variable that is missing or
+shaped differently in the source stops the run
+(`runtime.CheckpointMismatchError`, naming the first one).
 
 Freezing keeps the variables that match no trainable scope as they are: they
 get no gradient, and batch norm's moving statistics are only updated for the
@@ -267,7 +268,7 @@ def variables_to_train(scopes):
           if _matches(v.op.name, scopes)]
 
 
-def _written_variable(op):
+def written_variable(op):
   """The variable an update op writes (by its handle), else the op's name."""
   op = op.op if isinstance(op, tf.Tensor) else op
   if op.inputs and (op.inputs[0].dtype == tf.resource or
@@ -286,7 +287,7 @@ def update_ops_to_run(scopes):
   ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
   if not scopes:
     return ops
-  return [op for op in ops if _matches(_written_variable(op), scopes)]
+  return [op for op in ops if _matches(written_variable(op), scopes)]
 
 
 def unmatched_scope(scopes, names):

@@ -154,6 +154,8 @@ def warm_start(flags_obj, model, train_speech_dataset):
   """
   path = flags_obj.warm_start_from
   if not path:
+    if flags_obj.warm_start_exclude:
+      raise ValueError("--warm_start_exclude needs --warm_start_from")
     return None
   resumed = tf.train.latest_checkpoint(flags_obj.model_dir)
   if resumed:

@@ -64,6 +64,14 @@ def _fine_tune(source, model_dir, *extra, caplog=None):
   return deep_speech.run_deep_speech(flags_obj)
 
 
+def _refused(source, model_dir, *extra):
+  """The ValueError of a fine-tuning that must not start; checks none did."""
+  with pytest.raises(ValueError) as error:
+    _fine_tune(source, model_dir, *extra)
+  assert tf.train.latest_checkpoint(str(model_dir)) is None
+  return str(error.value)
+
+
 def _messages(caplog, start):
   return [r.getMessage() for r in caplog.records
           if r.getMessage().startswith(start)]
@@ -118,7 +126,8 @@ def test_new_vocabulary_remaps_the_output_layer_and_beats_from_scratch(
 @pytest.mark.slow
 def test_excluding_the_output_layer_trains_it_afresh(source, tmp_path,
                                                      caplog):
-  _fine_tune(source, tmp_path / "m", "--warm_start_from=" + source["checkpoint"],
+  _fine_tune(source, tmp_path / "m",
+             "--warm_start_from=" + source["checkpoint"],
              "--warm_start_exclude=dense/", caplog=caplog)
   assert not _messages(caplog, "Warm start: the output layer")
   (taken,) = _messages(caplog, "Warm start from ")
@@ -193,31 +202,27 @@ def test_warm_start_from_an_export_then_a_rerun_resumes(source, tmp_path,
 @pytest.mark.slow
 def test_another_model_shape_is_one_error_naming_the_variable(source,
                                                              tmp_path):
-  with pytest.raises(ValueError) as error:
-    _fine_tune(source, tmp_path / "m", "--rnn_hidden_size=8",
-               "--warm_start_from=" + source["model_dir"])
-  assert str(error.value).startswith(
+  message = _refused(source, tmp_path / "m", "--rnn_hidden_size=8",
+                     "--warm_start_from=" + source["model_dir"])
+  assert message.startswith(
       "--warm_start_from: %s does not fit this model: "
       "bidirectional_rnn_1/forward_rnn_1/gru_cell/kernel is [2592, 48] there "
       "but [2592, 24] with these settings. Use the model flags"
       % os.path.join(source["model_dir"], "best", "model.ckpt-80"))
-  assert tf.train.latest_checkpoint(str(tmp_path / "m")) is None
 
 
 @pytest.mark.slow
 def test_other_featurizer_settings_than_the_source_are_an_error(source,
                                                                tmp_path):
-  with pytest.raises(ValueError) as error:
-    _fine_tune(source, tmp_path / "m", "--stride_ms=20",
-               "--warm_start_from=" + source["export_dir"])
+  message = _refused(source, tmp_path / "m", "--stride_ms=20",
+                     "--warm_start_from=" + source["export_dir"])
   (export_path,) = os.listdir(source["export_dir"])
-  assert str(error.value) == (
+  assert message == (
       "--warm_start_from: the source was trained on features with "
       "--stride_ms=10 (%s); this run has --stride_ms=20. Its weights fit "
       "only those features: pass the same flags" % os.path.join(
           source["export_dir"], export_path, "assets.extra",
           "deep_speech_features.json"))
-  assert tf.train.latest_checkpoint(str(tmp_path / "m")) is None
 
 
 @pytest.mark.slow
@@ -264,22 +269,26 @@ def test_trainable_scopes_select_variables_and_statistics_updates():
     assert slots == ["dense/bias/Adam", "dense/bias/Adam_1",
                      "dense/kernel/Adam", "dense/kernel/Adam_1"]
     assert fine_tune.update_ops_to_run(["dense/"]) == []
-    updated = [fine_tune._written_variable(op)  # pylint: disable=protected-access
-               for op in fine_tune.update_ops_to_run(["batch_normalization/"])]
+    updated = [fine_tune.written_variable(op) for op in
+               fine_tune.update_ops_to_run(["batch_normalization/"])]
     assert updated == ["batch_normalization/moving_mean",
                        "batch_normalization/moving_variance"]
     assert len(fine_tune.update_ops_to_run(None)) == 6
 
 
-def test_trainable_scopes_that_match_nothing_are_an_error(tmp_path):
+def test_scopes_matching_nothing_and_a_lone_exclude_are_errors(tmp_path):
   corpus = conftest.make_corpus(tmp_path / "data", num_utts=4)
-  with pytest.raises(ValueError) as error:
-    run_in_process(TINY + ["--train_data_dir=" + corpus,
-                           "--eval_data_dir=" + corpus,
-                           "--model_dir=" + str(tmp_path / "m"),
-                           "--trainable_scopes=dense/,rnn_9/"])
-  assert str(error.value) == (
-      "--trainable_scopes: 'rnn_9/' matches no variable of this model (its "
-      "layers: batch_normalization, batch_normalization_1, "
-      "batch_normalization_2, bidirectional_rnn_1, cnn_1, cnn_2, dense)")
-  assert tf.train.latest_checkpoint(str(tmp_path / "m")) is None
+  cases = {
+      "--trainable_scopes=dense/,rnn_9/":
+          "--trainable_scopes: 'rnn_9/' matches no variable of this model "
+          "(its layers: batch_normalization, batch_normalization_1, "
+          "batch_normalization_2, bidirectional_rnn_1, cnn_1, cnn_2, dense)",
+      "--warm_start_exclude=dense/":
+          "--warm_start_exclude needs --warm_start_from"}
+  for flag, message in cases.items():
+    with pytest.raises(ValueError) as error:
+      run_in_process(TINY + ["--train_data_dir=" + corpus,
+                             "--eval_data_dir=" + corpus,
+                             "--model_dir=" + str(tmp_path / "m"), flag])
+    assert str(error.value) == message
+    assert tf.train.latest_checkpoint(str(tmp_path / "m")) is None
