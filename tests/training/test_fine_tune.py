@@ -6,6 +6,7 @@ are read back from the real checkpoints with tf.train.load_variable.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ import tensorflow as tf
 import deep_speech
 from tests import conftest
 from tests.train_helpers import PARAMS, parse, run_in_process, TINY
+from training import checkpoints
 from training import fine_tune
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -292,3 +294,21 @@ def test_scopes_matching_nothing_and_a_lone_exclude_are_errors(tmp_path):
                              "--model_dir=" + str(tmp_path / "m"), flag])
     assert str(error.value) == message
     assert tf.train.latest_checkpoint(str(tmp_path / "m")) is None
+
+
+@pytest.mark.slow
+def test_a_checkpoint_without_settings_drops_an_output_layer_that_differs(
+    source, tmp_path):
+  # Copied alone: no settings file beside it records the source's labels.
+  for path in checkpoints.checkpoint_files(source["checkpoint"]):
+    shutil.copy(path, str(tmp_path))
+  found = fine_tune.find_source(
+      str(tmp_path / os.path.basename(source["checkpoint"])))
+  assert found.kind == "checkpoint" and fine_tune.read_settings(found) is None
+  model = deep_speech.network(dict(PARAMS, num_classes=len(NEW_LABELS)))
+  warm_plan = fine_tune.plan(found.checkpoint, model, 161, None, NEW_LABELS)
+  assert warm_plan.remapped == [] and warm_plan.excluded == []
+  assert warm_plan.dropped == [("dense/kernel", [32, 29], [32, 19]),
+                               ("dense/bias", [29], [19])]
+  assert len(warm_plan.variables) == 20
+  assert not any(name.startswith("dense/") for name in warm_plan.variables)
