@@ -34,6 +34,7 @@ from training import cpu
 from training import cycles
 from training import evaluation
 from training import export
+from training import fine_tune
 from training import flags as port_flags
 from training import hooks
 from training import inputs
@@ -122,8 +123,10 @@ def model_fn(features, labels, mode, params):
       frames of the lookahead convolution; default 0, none),
       learning_rate_decay_steps
       and learning_rate_decay_rate (exponential decay; 0 steps: constant),
-      dtype ("float32", "float16" or "bfloat16") and loss_scale (a
-      number or "dynamic", for float16).
+      dtype ("float32", "float16" or "bfloat16"), loss_scale (a
+      number or "dynamic", for float16) and trainable_scopes (regular
+      expressions: only the variables whose names they match are trained,
+      and only their batch-norm statistics updated; None: all).
 
   Returns:
     A `tf.estimator.EstimatorSpec`.
@@ -177,7 +180,9 @@ def model_fn(features, labels, mode, params):
   optimizer, learning_rate = _optimizer(params, global_step)
   with tf.control_dependencies([finite]):
     # minimize() in two halves, so the gradients' norm can be summarized.
-    grads_and_vars = optimizer.compute_gradients(loss)
+    grads_and_vars = optimizer.compute_gradients(
+        loss, var_list=fine_tune.variables_to_train(
+            params.get("trainable_scopes")))
     minimize_op = optimizer.apply_gradients(grads_and_vars,
                                             global_step=global_step)
   summaries.add_training_scalars(learning_rate, grads_and_vars)
@@ -185,7 +190,7 @@ def model_fn(features, labels, mode, params):
   # They wait for the finiteness check too, or a NaN batch would poison the
   # statistics while the weights stay clean; they were built with the
   # network, before the loss existed, so the dependency is added to each.
-  update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  update_ops = fine_tune.update_ops_to_run(params.get("trainable_scopes"))
   for op in update_ops:
     op._add_control_input(finite)  # pylint: disable=protected-access
   train_op = tf.group(minimize_op, update_ops)

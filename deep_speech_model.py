@@ -39,6 +39,10 @@ CONV_LAYERS = (
     ((10, 5), (21, 11), (2, 1)),
 )
 
+# The scope of the output layer's variables (dense/kernel, dense/bias): the
+# layer a new vocabulary remaps (training/fine_tune.py).
+OUTPUT_LAYER = "dense"
+
 # Spectrogram frames per output frame: the product of the time strides.
 TIME_REDUCTION = 4
 
@@ -315,5 +319,6 @@ class DeepSpeech2(object):
     # The layer class, not the `dense` function: the same variable names
     # (dense/kernel, dense/bias) without the function's deprecation warning.
     output_layer = tf.compat.v1.layers.Dense(self.num_classes,
-                                             use_bias=self.use_bias)
+                                             use_bias=self.use_bias,
+                                             name=OUTPUT_LAYER)
     return output_layer(inputs)

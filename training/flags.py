@@ -239,6 +239,7 @@ def _define_port_flags():
           "simulated CPU devices (tests the multi-device path; slower than "
           "one device)."))
   _define_decoder_flags()
+  _define_fine_tuning_flags()
 
 
 def _define_wave_augmentation_flags():
@@ -315,3 +316,30 @@ def _define_decoder_flags():
           "<model_dir>/model.ckpt-1200, or a directory such as "
           "<model_dir>/best); default the newest intact one in "
           "--model_dir."))
+
+
+def _define_fine_tuning_flags():
+  """Defines the warm-start and freezing flags (training/fine_tune.py)."""
+  flags.DEFINE_string(
+      name="warm_start_from", default=None,
+      help=flags_core.help_wrap(
+          "Fine-tune: start a new --model_dir from a trained model: a "
+          "checkpoint prefix, a model directory (its best/ checkpoint, else "
+          "its newest) or an export (--export_dir, or one SavedModel in it). "
+          "The network's variables are taken, not the step or the "
+          "optimizer; the output layer is left out when the vocabulary "
+          "differs. Applies only while --model_dir has no checkpoint: a "
+          "re-run resumes from its own."))
+  flags.DEFINE_string(
+      name="warm_start_exclude", default=None,
+      help=flags_core.help_wrap(
+          "With --warm_start_from: a regular expression; variables whose "
+          "names it matches (from the start, e.g. 'dense/' for the output "
+          "layer) keep their fresh initial values."))
+  flags.DEFINE_list(
+      name="trainable_scopes", default=None,
+      help=flags_core.help_wrap(
+          "Train only the variables whose names match one of these "
+          "comma-separated regular expressions (from the start, e.g. "
+          "'dense/,batch_normalization_2/'); the others, and the batch-norm "
+          "statistics of the others, stay as they are. Default: all."))

@@ -116,7 +116,7 @@ def variable_shapes(model, num_feature_bins):
             for v in tf.compat.v1.global_variables()}
 
 
-def checkpoint_mismatch(checkpoint, model, num_feature_bins):
+def checkpoint_mismatch(checkpoint, model, num_feature_bins, skip=()):
   """How `checkpoint` differs from `model`, or None when it fits.
 
   Restoring a different network would fail deep inside the first session
@@ -126,6 +126,7 @@ def checkpoint_mismatch(checkpoint, model, num_feature_bins):
     checkpoint: a checkpoint path (as from tf.train.latest_checkpoint).
     model: the `DeepSpeech2` the current settings build.
     num_feature_bins: spectrogram bins of the input.
+    skip: variable names not compared (a warm start's excluded ones).
 
   Returns:
     None, or a one-line description of the first mismatch.
@@ -133,6 +134,8 @@ def checkpoint_mismatch(checkpoint, model, num_feature_bins):
   saved = dict(tf.train.list_variables(checkpoint))
   # In creation order, so the first mismatch is the earliest layer.
   for name, shape in variable_shapes(model, num_feature_bins).items():
+    if name in skip:
+      continue
     if name not in saved:
       return "it has no variable %s" % name
     if list(saved[name]) != shape:

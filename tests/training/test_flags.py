@@ -54,8 +54,9 @@ def test_model_params_convert_dtype_and_loss_scale():
   flag_values = type("Flags", (), dict(
       rnn_hidden_layers=2, rnn_type="gru", is_bidirectional=True,
       rnn_hidden_size=8, conv_filters=4, use_bias=True, learning_rate=1e-3,
-      lookahead_context=2, learning_rate_decay_steps=0, learning_rate_decay_rate=0.5,
-      dtype="bf16", loss_scale="64"))()
+      lookahead_context=2, learning_rate_decay_steps=0,
+      learning_rate_decay_rate=0.5, dtype="bf16", loss_scale="64",
+      trainable_scopes=None))()
   params = settings.model_params(flag_values, 29)
   assert params["dtype"] == "bfloat16" and params["loss_scale"] == 64.0
   assert params["num_classes"] == 29 and params["rnn_hidden_size"] == 8
