@@ -15,6 +15,7 @@ import tensorflow as tf
 from data import augment as augment_lib
 from data import dataset
 from data import sampler
+from data import text_flags
 from decoding import flags as decoder_flags
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
@@ -35,14 +36,16 @@ def data_args(flags_obj):
               vocabulary_file=flags_obj.vocabulary_file,
               sortagrad=flags_obj.sortagrad,
               max_audio_sec=flags_obj.max_audio_sec,
-              strict=flags_obj.strict_data)
+              strict=flags_obj.strict_data,
+              text_policy=text_flags.text_policy(flags_obj))
 
 
 def feature_settings(flags_obj, speech_labels):
-  """The export's featurizer settings and vocabulary, from the flags."""
+  """The export's featurizer settings, vocabulary and text policy."""
   return {"sample_rate": flags_obj.sample_rate,
           "window_ms": flags_obj.window_ms, "stride_ms": flags_obj.stride_ms,
-          "speech_labels": speech_labels}
+          "speech_labels": speech_labels,
+          "text_policy": text_flags.text_policy(flags_obj).to_dict()}
 
 
 def run_config(flags_obj, strategy, session_config):

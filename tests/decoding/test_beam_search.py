@@ -137,7 +137,7 @@ def test_lengths_cut_the_padding():
 def test_read_lexicon_takes_first_fields(tmp_path):
   path = tmp_path / "lexicon.txt"
   path.write_text("HELLO HH AH L OW\nworld\n\nhello\n")
-  assert beam_search.read_lexicon(str(path)) == ["hello", "world"]
+  assert beam_search.read_lexicon(str(path)) == ["HELLO", "world", "hello"]
   (tmp_path / "empty.txt").write_text("\n")
   with pytest.raises(ValueError, match="holds no word"):
     beam_search.read_lexicon(str(tmp_path / "empty.txt"))
