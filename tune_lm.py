@@ -51,6 +51,11 @@ def _text_settings(flags_obj):
   return labels, export.recorded_text_policy(recorded)
 
 
+def _all_paths(path):
+  """The audio paths of every row of a manifest."""
+  return [e.wav_filename for e in manifest_lib.read_manifest(path, None)[0]]
+
+
 def _manifest_rows(path, text_settings, num=0):
   """(audio paths, transcripts) of a manifest's usable rows (first `num`).
 
@@ -124,14 +129,15 @@ def run_tune_lm(flags_obj):
       [("--manifest", flags_obj.manifest), ("--lm_path", flags_obj.lm_path),
        ("--lexicon", flags_obj.lexicon)] +
       [("--exclude_manifest", m) for m in flags_obj.exclude_manifest])
-  text_settings = _text_settings(flags_obj)
-  paths, references = _manifest_rows(flags_obj.manifest, text_settings,
-                                     flags_obj.num)
+  # Held out is checked on every row, before the model (whose labels pick
+  # the usable rows) is read: an utterance is shared whatever its text.
+  tuning.check_held_out(
+      _all_paths(flags_obj.manifest), flags_obj.manifest,
+      {m: _all_paths(m) for m in flags_obj.exclude_manifest})
+  paths, references = _manifest_rows(flags_obj.manifest,
+                                     _text_settings(flags_obj), flags_obj.num)
   if not paths:
     raise tuning.TuningError("%s has no usable row" % flags_obj.manifest)
-  others = {m: _manifest_rows(m, text_settings)[0]
-            for m in flags_obj.exclude_manifest}
-  tuning.check_held_out(paths, flags_obj.manifest, others)
   if not flags_obj.exclude_manifest:
     logging.warning("No --exclude_manifest: make sure %s is held out of "
                     "training and is not the set you report.",
