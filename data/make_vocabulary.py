@@ -92,19 +92,18 @@ def define_make_vocabulary_flags():
   text_flags.define_text_policy_flags()
 
 
-def _fail(message, code):
-  sys.stderr.write("make_vocabulary.py: error: %s\n" % message)
-  sys.exit(code)
+# Exit status by error: 2 for a user's mistake, 1 for a file not written.
+_EXIT_STATUS = ((vocabulary.VocabularyError, 2), (manifest.ManifestError, 2),
+                (output_paths.OutputIsInputError, 2), (OSError, 1))
 
 
 def main(_):
   try:
     run_make_vocabulary(flags.FLAGS)
-  except (vocabulary.VocabularyError, manifest.ManifestError,
-          output_paths.OutputIsInputError) as e:
-    _fail(str(e), 2)
-  except OSError as e:
-    _fail(str(e), 1)
+  except tuple(kind for kind, _ in _EXIT_STATUS) as e:
+    sys.stderr.write("make_vocabulary.py: error: %s\n" % e)
+    sys.exit(next(code for kind, code in _EXIT_STATUS
+                  if isinstance(e, kind)))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 """Tests for data/make_vocabulary.py and data/vocabulary_counts.py."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -10,9 +8,7 @@ from data import manifest
 from data import text_normalization
 from data import vocabulary
 from data import vocabulary_counts
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+from tests.helpers import cli
 
 
 def _manifest(path, transcripts):
@@ -23,10 +19,7 @@ def _manifest(path, transcripts):
 
 
 def _make(*args):
-  return subprocess.run(
-      [sys.executable, os.path.join(ROOT, "data", "make_vocabulary.py")] +
-      list(args), cwd=ROOT, capture_output=True, text=True, timeout=120,
-      check=False)
+  return cli.run_script("data/make_vocabulary.py", *args)
 
 
 def test_english_transcripts_give_the_default_vocabulary(tmp_path):

@@ -12,14 +12,12 @@ the loss falls and that everything written is made of the vocabulary.
 import json
 import os
 import subprocess
-import sys
 
 from data import manifest
 from data import vocabulary
+from tests.helpers import cli
 from tests.train_helpers import read_state
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 SENTENCES = ["Schöne Grüße aus Köln", "Äpfel sind süß", "Die große Straße",
              "Fünf Bäume blühen", "Weiße Mäuse hören", "Öl für die Küche",
              "Grüße an Jürgen", "Süße Brötchen"]
@@ -27,12 +25,10 @@ SENTENCES = ["Schöne Grüße aus Köln", "Äpfel sind süß", "Die große Stra�
 _ASCII_LOCALE = dict(os.environ, PYTHONIOENCODING="ascii", LC_ALL="C")
 
 
-def _run(*args, env=None, timeout=600):
-  proc = subprocess.run([sys.executable] + list(args), cwd=ROOT, env=env,
-                        capture_output=True, timeout=timeout, check=False)
-  stdout, stderr = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
-  assert proc.returncode == 0, (args, stderr[-3000:])
-  return stdout
+def _run(*args, env=None):
+  proc = cli.run_script(*args, env=env, timeout=600)
+  assert proc.returncode == 0, (args, proc.stderr[-3000:])
+  return proc.stdout
 
 
 def _german_corpus(directory):
@@ -92,7 +88,9 @@ def test_german_speech_trains_transcribes_and_gets_an_lm(tmp_path):
   texts = _json_texts(_run("transcribe.py", "--saved_model=" + export_dir,
                            "--output_format=json", *wavs, env=_ASCII_LOCALE))
   assert len(texts) == len(wavs)
-  assert all(set(text) <= allowed for text in texts), texts
+  # Eight steps in, the model still writes letters (blanks come to
+  # dominate later): what it writes is the vocabulary's.
+  assert any(texts) and all(set(text) <= allowed for text in texts), texts
 
   # References are read with the export's labels and policy: lower-cased,
   # the umlauts kept.
