@@ -22,9 +22,9 @@ search.
 
 Output, in UTF-8 whatever the locale: `path<TAB>text` per file, or with
 --output_format=json one JSON object per file (text, duration, words with
-start/end seconds and a confidence), or --output_format=srt subtitles. A file that cannot be read is
-reported on standard error and the others are still transcribed; the exit
-status is 1 if any failed. With --manifest, the first --num rows are shown
+start/end seconds and a confidence), or --output_format=srt subtitles. A
+file that cannot be read is reported on standard error and the others are
+still transcribed; the exit status is 1 if any failed. With --manifest, the first --num rows are shown
 next to their reference transcripts, with their corpus WER and CER.
 """
 

@@ -17,7 +17,9 @@ left out and counted):
 For another alphabet, give the model's vocabulary and text policy
 (--vocabulary_file and --unicode_form, --strip_accents, --lowercase), or
 take both from the trained model with --model_settings=<export or
-model_dir>. The model is back-off Kneser-Ney (see decoding/lm.py). A source that is the
+model_dir>.
+
+The model is back-off Kneser-Ney (see decoding/lm.py). A source that is the
 --exclude_manifest is refused (exit status 2), and sentences that also occur
 in it are dropped from the other sources. --vocab_out writes the LM's words,
 one per line, the lexicon the decoder's --lexicon accepts.

@@ -13,7 +13,7 @@ from data import text_normalization as tn
 
 def test_the_default_lower_cases_and_composes():
   decomposed = "A\u0308PFEL Stra\u00dfe \u0401\u043b\u043a\u0430"  # NFD Ä
-  assert tn.DEFAULT.apply(decomposed) == "\u00e4pfel stra\u00dfe \u0451\u043b\u043a\u0430"
+  assert tn.DEFAULT.apply(decomposed) == "äpfel straße ёлка"
   assert tn.DEFAULT == tn.TextPolicy("NFC", False, True)
   # str.lower, not casefold: the sharp s stays one letter.
   assert tn.DEFAULT.apply("STRAßE") == "straße"
