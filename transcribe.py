@@ -20,12 +20,13 @@ export records, else greedy (decoding/flags.py, shared with deep_speech.py
 and tune_lm.py); --lm_path, --lexicon or --lm_settings select the beam
 search.
 
-Output: `path<TAB>text` per file, or with --output_format=json one JSON
-object per file (text, duration, words with start/end seconds and a
-confidence), or --output_format=srt subtitles. A file that cannot be read is
-reported on standard error and the others are still transcribed; the exit
-status is 1 if any failed. With --manifest, the first --num rows are shown
-next to their reference transcripts, with their corpus WER and CER.
+Output, in UTF-8 whatever the locale: `path<TAB>text` per file, or with
+--output_format=json one JSON object per file (text, duration, words with
+start/end seconds and a confidence), or --output_format=srt subtitles. A
+file that cannot be read is reported on standard error and the others are
+still transcribed; the exit status is 1 if any failed. With --manifest, the
+first --num rows are shown next to their reference transcripts, with their
+corpus WER and CER.
 
 With --stream, standard input is one live recording (a unidirectional
 model, greedy decoding):
@@ -70,19 +71,20 @@ def _note(message):
   print("%s: note: %s" % (_NAME, message), file=sys.stderr)
 
 
-def _paths(flags_obj, args):
+def _paths(flags_obj, args, model=None):
   """(paths, references or None, problems): the audio to transcribe.
 
+  With --manifest, `model` gives the labels and the text policy its rows
+  and references are read with (the ones it was trained with).
   `problems` lists the arguments that named no audio (reported, not fatal).
   """
   from transcription import inputs  # pylint: disable=g-import-not-at-top
   if flags_obj.manifest:
-    from data import featurizer  # pylint: disable=g-import-not-at-top
     from data import manifest as manifest_lib  # pylint: disable=g-import-not-at-top
-    token_to_index = featurizer.TextFeaturizer(
-        flags_obj.vocabulary_file).token_to_index
-    entries, _ = manifest_lib.read_manifest(flags_obj.manifest,
-                                            token_to_index)
+    token_to_index = {t: i for i, t in enumerate(model.settings.labels)}
+    entries, _ = manifest_lib.read_manifest(
+        flags_obj.manifest, token_to_index,
+        text_policy=model.settings.text_policy)
     entries = entries[:flags_obj.num]
     return ([e.wav_filename for e in entries],
             [e.transcript for e in entries], [])
@@ -132,7 +134,11 @@ def _transcribe(flags_obj, args):
   """Transcribes everything `args` name; returns the exit status."""
   from transcription import pipeline  # pylint: disable=g-import-not-at-top
   import deep_speech_model  # pylint: disable=g-import-not-at-top
-  paths, references, problems = _paths(flags_obj, args)
+  # A manifest's rows are read with the model's labels and text policy; it
+  # names no output, so loading the model first refuses nothing later.
+  model = (model_flags.load_model_from_flags(flags_obj) if flags_obj.manifest
+           else None)
+  paths, references, problems = _paths(flags_obj, args, model)
   for arg, reason in problems:
     _error("%s: %s" % (arg, reason))
   if not paths:
@@ -156,7 +162,7 @@ def _transcribe(flags_obj, args):
           "--vocabulary_file")])
   if flags_obj.output_dir:
     os.makedirs(flags_obj.output_dir, exist_ok=True)
-  model = model_flags.load_model_from_flags(flags_obj)
+  model = model or model_flags.load_model_from_flags(flags_obj)
   bar = progress.Progress("transcribing", len(paths), unit="files",
                           delay_s=5.0)
   transcriber = pipeline.Transcriber(
@@ -309,6 +315,9 @@ def define_flags():
 
 def main(argv):
   logging.set_verbosity(logging.WARNING)
+  # Transcripts hold the model's letters, any alphabet: a locale's narrower
+  # encoding would fail on the first one it lacks.
+  sys.stdout.reconfigure(encoding="utf-8")
   cpu.enable_onednn_if_unset()
   flags_obj = flags.FLAGS
   if flags_obj.stream and (argv[1:] or flags_obj.manifest):

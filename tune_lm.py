@@ -29,7 +29,6 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from data import featurizer
 from data import manifest as manifest_lib
 from data import output_paths
 from data import vocabulary
@@ -41,10 +40,34 @@ from decoding import scoring
 from decoding import tuning
 
 
-def _manifest_rows(path, num=0):
-  """(audio paths, transcripts) of a manifest's usable rows (first `num`)."""
-  tokens = featurizer.TextFeaturizer(vocabulary.VOCABULARY_FILE).token_to_index
-  entries, skipped = manifest_lib.read_manifest(path, tokens)
+def _text_settings(flags_obj):
+  """(labels, text policy) the model was trained with, without loading it:
+  its references are read as its training read transcripts."""
+  from training import export  # pylint: disable=g-import-not-at-top
+  recorded, _ = tuning.recorded_settings(flags_obj.saved_model,
+                                         flags_obj.model_dir)
+  labels = (recorded["speech_labels"] if recorded else
+            vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
+  return labels, export.recorded_text_policy(recorded)
+
+
+def _all_paths(path):
+  """The audio paths of every row of a manifest."""
+  return [e.wav_filename for e in manifest_lib.read_manifest(path, None)[0]]
+
+
+def _manifest_rows(path, text_settings, num=0):
+  """(audio paths, transcripts) of a manifest's usable rows (first `num`).
+
+  Args:
+    path: the manifest.
+    text_settings: `_text_settings`' (labels, text policy).
+    num: rows kept (0: all).
+  """
+  labels, policy = text_settings
+  tokens = {token: i for i, token in enumerate(labels)}
+  entries, skipped = manifest_lib.read_manifest(path, tokens,
+                                                text_policy=policy)
   if skipped:
     logging.warning("%s: %d rows left out (%s).", path, len(skipped),
                     manifest_lib.format_skipped(skipped[0]))
@@ -106,11 +129,15 @@ def run_tune_lm(flags_obj):
       [("--manifest", flags_obj.manifest), ("--lm_path", flags_obj.lm_path),
        ("--lexicon", flags_obj.lexicon)] +
       [("--exclude_manifest", m) for m in flags_obj.exclude_manifest])
-  paths, references = _manifest_rows(flags_obj.manifest, flags_obj.num)
+  # Held out is checked on every row, before the model (whose labels pick
+  # the usable rows) is read: an utterance is shared whatever its text.
+  tuning.check_held_out(
+      _all_paths(flags_obj.manifest), flags_obj.manifest,
+      {m: _all_paths(m) for m in flags_obj.exclude_manifest})
+  paths, references = _manifest_rows(flags_obj.manifest,
+                                     _text_settings(flags_obj), flags_obj.num)
   if not paths:
     raise tuning.TuningError("%s has no usable row" % flags_obj.manifest)
-  others = {m: _manifest_rows(m)[0] for m in flags_obj.exclude_manifest}
-  tuning.check_held_out(paths, flags_obj.manifest, others)
   if not flags_obj.exclude_manifest:
     logging.warning("No --exclude_manifest: make sure %s is held out of "
                     "training and is not the set you report.",

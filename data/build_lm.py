@@ -8,10 +8,16 @@ keeps the sentences of the dev set out:
       --lm_out=/tmp/lm/4gram.arpa --vocab_out=/tmp/lm/words.txt
 
 or from a text file with one sentence per line (lower-cased; lines holding
-characters outside data/vocabulary.txt are left out and counted):
+characters outside --vocabulary_file, data/vocabulary.txt by default, are
+left out and counted):
 
   python data/build_lm.py --text_file=librispeech-lm-norm.txt --order=3 \
       --min_counts=1,1,2 --prune_threshold=1e-8 --lm_out=3gram.arpa
+
+For another alphabet, give the model's vocabulary and text policy
+(--vocabulary_file and --unicode_form, --strip_accents, --lowercase), or
+take both from the trained model with --model_settings=<export or
+model_dir>.
 
 The model is back-off Kneser-Ney (see decoding/lm.py). A source that is the
 --exclude_manifest is refused (exit status 2), and sentences that also occur
@@ -35,18 +41,57 @@ from absl import logging
 from decoding import lm
 from data import manifest
 from data import output_paths
+from data import text_flags
+from data import vocabulary
 
 
-def _read_sources(manifests, text_files):
+def _recorded_text(path):
+  """(labels, text policy) a deep_speech.py export or model_dir records."""
+  # pylint: disable=g-import-not-at-top
+  # Imported here: they load TensorFlow, which nothing else here needs.
+  from training import export
+  from transcription import model as model_lib
+  try:
+    if os.path.isfile(path):
+      recorded = export.load_settings(path)
+    else:
+      recorded, _ = model_lib.read_recorded_settings(path)
+      if recorded is None:
+        recorded, _ = model_lib.read_recorded_settings(
+            model_lib.find_saved_model(path))
+  except (export.SettingsError, model_lib.ModelError) as e:
+    raise lm.LmError("--model_settings: %s" % e) from None
+  if recorded is None:
+    raise lm.LmError("--model_settings: %s records no settings (%s)" % (
+        path, export.EXPORT_SETTINGS_FILE))
+  return (list(recorded["speech_labels"]),
+          export.recorded_text_policy(recorded))
+
+
+def _text_settings(flags_obj):
+  """The labels and text policy the LM's text must fit, from the flags."""
+  if flags_obj.model_settings:
+    labels, policy = _recorded_text(flags_obj.model_settings)
+    logging.info("Labels %r and text policy %s from %s.", "".join(labels),
+                 policy.describe(), flags_obj.model_settings)
+    return labels, policy
+  try:
+    labels = vocabulary.read_tokens(flags_obj.vocabulary_file)
+  except vocabulary.VocabularyError as e:
+    raise lm.LmError("--vocabulary_file: %s" % e) from None
+  return labels, text_flags.text_policy(flags_obj)
+
+
+def _read_sources(manifests, text_files, labels, policy):
   """All sentences of the sources, logging what each contributed."""
   sentences = []
   for path in manifests:
-    found, skipped = lm.manifest_sentences(path)
+    found, skipped = lm.manifest_sentences(path, labels, policy)
     logging.info("%s: %d transcripts%s.", path, len(found),
                  " (%d rows left out)" % len(skipped) if skipped else "")
     sentences.extend(found)
   for path in text_files:
-    found, bad_lines = lm.text_file_sentences(path)
+    found, bad_lines = lm.text_file_sentences(path, labels, policy)
     logging.info("%s: %d sentences.", path, len(found))
     if bad_lines:
       line_no, text = bad_lines[0]
@@ -69,15 +114,18 @@ def run_build_lm(flags_obj):
       [("--lm_out", flags_obj.lm_out), ("--vocab_out", flags_obj.vocab_out)],
       [("--manifest", p) for p in manifests] +
       [("--text_file", p) for p in text_files] +
-      [("--exclude_manifest", p) for p in flags_obj.exclude_manifest])
+      [("--exclude_manifest", p) for p in flags_obj.exclude_manifest] +
+      [("--vocabulary_file", flags_obj.vocabulary_file),
+       ("--model_settings", flags_obj.model_settings)])
   try:
     lm.check_sources(manifests + text_files, flags_obj.exclude_manifest)
   except lm.LmError as e:
     raise lm.LmError("%s. Leave it out, or pass another "
                      "--exclude_manifest." % e) from e
-  sentences = _read_sources(manifests, text_files)
+  labels, policy = _text_settings(flags_obj)
+  sentences = _read_sources(manifests, text_files, labels, policy)
   for path in flags_obj.exclude_manifest:
-    excluded, _ = lm.manifest_sentences(path)
+    excluded, _ = lm.manifest_sentences(path, labels, policy)
     sentences, dropped = lm.drop_excluded(sentences, set(excluded))
     logging.info("Dropped %d sentences that occur in %s.", dropped, path)
   min_counts = [int(c) for c in flags_obj.min_counts or []]
@@ -121,6 +169,17 @@ def define_build_lm_flags():
       "perplexity by less than this relative amount, e.g. 1e-8. 0: none.",
       lower_bound=0.0)
   flags.DEFINE_string("lm_out", None, "The ARPA file to write.")
+  flags.DEFINE_string(
+      "vocabulary_file", vocabulary.VOCABULARY_FILE,
+      "The model's vocabulary (any alphabet): sentences holding other "
+      "characters, after the text policy, are left out.")
+  flags.DEFINE_string(
+      "model_settings", None,
+      "A deep_speech.py export, --export_dir or --model_dir (or its "
+      "deep_speech_features.json): take the labels and text policy the "
+      "model was trained with, instead of --vocabulary_file and the text "
+      "policy flags.")
+  text_flags.define_text_policy_flags()
   flags.DEFINE_string(
       "vocab_out", None,
       "Optional: also write the words, one per line, most frequent first "

@@ -19,6 +19,7 @@ from data import feature_cache
 from data import featurizer
 from data import manifest
 from data import sampler
+from data import text_normalization
 
 # Batches featurized ahead of the training step.
 _PREFETCH = tf.data.AUTOTUNE
@@ -57,10 +58,13 @@ class DatasetConfig(object):
     strict: whether a bad manifest row is an error instead of a skip.
     check_audio: whether audio headers are checked up front (rate, channels,
       length, truncation). Turn off only for manifests already validated.
+    text_policy: the `text_normalization.TextPolicy` transcripts go through
+      before they become labels (default: lower-case, NFC, the original's).
   """
 
   def __init__(self, audio_config, data_path, vocab_file_path, sortagrad,
-               max_audio_sec=None, strict=False, check_audio=True):
+               max_audio_sec=None, strict=False, check_audio=True,
+               text_policy=text_normalization.DEFAULT):
     for what, path in (("manifest", data_path),
                        ("vocabulary file", vocab_file_path)):
       if not tf.io.gfile.exists(path):
@@ -72,6 +76,7 @@ class DatasetConfig(object):
     self.max_audio_sec = max_audio_sec
     self.strict = strict
     self.check_audio = check_audio
+    self.text_policy = text_policy
 
 
 class DataError(ValueError):
@@ -202,7 +207,8 @@ class DeepSpeechDataset(object):
           max_audio_sec=dataset_config.max_audio_sec,
           time_reduction=time_reduction)
     entries, self.skipped = manifest.read_manifest(
-        dataset_config.data_path, self.text_featurizer.token_to_index, check)
+        dataset_config.data_path, self.text_featurizer.token_to_index, check,
+        text_policy=dataset_config.text_policy)
     if self.skipped and dataset_config.strict:
       raise DataError(
           "%d bad row(s) in %s and the dataset is strict; first: %s" % (

@@ -247,13 +247,22 @@ class UnknownCharacterError(ValueError):
     self.char = char
 
 
-def compute_label_feature(text, token_to_index):
+def compute_label_feature(text, token_to_index, text_policy=None):
   """Maps each character of `text` to its vocabulary index.
+
+  Args:
+    text: a transcript.
+    token_to_index: the vocabulary, character -> index (any alphabet).
+    text_policy: a `text_normalization.TextPolicy` applied first (the
+      original lower-cased here; the manifest reader applies the training
+      run's policy), or None for `text` as it is.
 
   Raises:
     UnknownCharacterError: for a character outside the vocabulary (the seed
       raised a bare KeyError mid-epoch).
   """
+  if text_policy is not None:
+    text = text_policy.apply(text)
   try:
     return [token_to_index[char] for char in text]
   except KeyError as e:
@@ -262,6 +271,8 @@ def compute_label_feature(text, token_to_index):
 
 class TextFeaturizer(object):
   """The vocabulary (`data/vocabulary.py`'s format) as lookup tables.
+
+  Any alphabet: the tokens are the file's UTF-8 characters, one a line.
 
   Attributes:
     token_to_index: dict from character to index.

@@ -90,7 +90,8 @@ def ctc_required_frames(labels):
   return len(labels) + repeats
 
 
-def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
+def read_manifest(path, token_to_index, audio_check=None, num_threads=16,
+                  text_policy=None):
   """Parses and checks a manifest.
 
   Args:
@@ -99,6 +100,9 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
       the character check (tools that copy rows keep every character).
     audio_check: an `AudioCheck`, or None to skip the audio checks.
     num_threads: threads reading audio headers.
+    text_policy: a `text_normalization.TextPolicy` the transcripts go
+      through before they are checked (the entries hold the result), or
+      None to keep them as written.
 
   Returns:
     (entries, skipped): `ManifestEntry` rows in file order, and `Skipped`
@@ -147,6 +151,8 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16):
            "expected 3 tab-separated columns, found %d" % len(fields))
       continue
     wav_filename, size_text, transcript = fields
+    if text_policy is not None:
+      transcript = text_policy.apply(transcript)
     try:
       wav_filesize = int(size_text)
     except ValueError:

@@ -42,6 +42,8 @@ from data import atomic_file
 from data import featurizer
 from data import manifest
 from data import safe_path
+from data import text_flags
+from data import text_normalization
 from data import vocabulary
 from official_utils.flags import core as flags_core
 
@@ -76,6 +78,8 @@ def define_validate_flags():
                       "The vocabulary file.")
   flags.DEFINE_string("skipped_file", None,
                       "Write every bad row here as TSV.")
+  # Transcripts are judged as training will read them.
+  text_flags.define_text_policy_flags()
   flags.DEFINE_integer("num_threads", 16, "Threads reading audio headers.",
                        lower_bound=1)
 
@@ -102,15 +106,18 @@ def audio_hours(entries, num_threads):
     return sum(pool.map(seconds, entries, chunksize=64)) / 3600.0
 
 
-def validate(path, token_to_index, check, num_threads):
+def validate(path, token_to_index, check, num_threads,
+             text_policy=text_normalization.DEFAULT):
   """Checks one manifest and prints its report.
+
+  Transcripts go through `text_policy` first, as training reads them.
 
   Returns:
     (exit status for this manifest, its skipped rows).
   """
   try:
     entries, skipped = manifest.read_manifest(path, token_to_index, check,
-                                              num_threads)
+                                              num_threads, text_policy)
   except (manifest.ManifestError, OSError) as e:
     print("%s: unusable manifest: %s" % (path, e))
     return EXIT_UNUSABLE, []
@@ -152,7 +159,8 @@ def main(manifests):
   status, all_skipped = EXIT_OK, []
   for path in manifests:
     manifest_status, skipped = validate(path, token_to_index, check,
-                                        flags_obj.num_threads)
+                                        flags_obj.num_threads,
+                                        text_flags.text_policy(flags_obj))
     status = max(status, manifest_status)
     all_skipped.extend(skipped)
   if flags_obj.skipped_file:

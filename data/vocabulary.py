@@ -4,7 +4,8 @@ data/vocabulary.txt holds one token per line (a line holding one space is the
 space token) and `#` starts a comment line. TensorFlow's CTC loss takes the
 last class as the blank, so the last token of the file is the blank ("-" in
 data/vocabulary.txt): a class the model emits, never a character of a
-transcript.
+transcript. Tokens may be any characters (any alphabet, combining marks);
+data/make_vocabulary.py writes the vocabulary of a corpus's transcripts.
 """
 
 import os

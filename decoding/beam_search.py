@@ -17,6 +17,7 @@ Three searches, by what is given:
 """
 
 import copy
+import unicodedata
 
 import numpy as np
 
@@ -75,7 +76,8 @@ def read_lexicon(path):
 
   One word per line; further fields on a line (a pronunciation or a count)
   are ignored, so OpenSLR's librispeech-vocab.txt and data/build_lm.py's
-  --vocab_out both work. Words are lower-cased.
+  --vocab_out both work. Words are kept as written (the decoder spells
+  them with its labels: see `BeamSearchDecoder`).
 
   Raises:
     ValueError: the file holds no word, or bytes that are not UTF-8 (naming
@@ -86,9 +88,9 @@ def read_lexicon(path):
   with open(path, "rb") as f:
     for line_no, raw in enumerate(f, start=1):
       fields = lm_lib.decode_line(raw, path, line_no).split()
-      if fields and fields[0].lower() not in seen:
-        seen.add(fields[0].lower())
-        words.append(fields[0].lower())
+      if fields and fields[0] not in seen:
+        seen.add(fields[0])
+        words.append(fields[0])
   if not words:
     raise ValueError("%s holds no word" % path)
   return words
@@ -152,8 +154,10 @@ class BeamSearchDecoder(decoder.Decoder):
       return
     if lm_path is not None:
       lm_lib.check_lm_file(lm_path)
-    words = self._spellable(read_lexicon(lexicon) if lexicon
-                            else lm_lib.arpa_words(lm_path))
+    # A lexicon's words may be written otherwise than the labels (OpenSLR's
+    # is upper-case); an LM's must stay as they are, KenLM looks them up.
+    words = (self._spellable(read_lexicon(lexicon), respell=True) if lexicon
+             else self._spellable(lm_lib.arpa_words(lm_path)))
     if not words:
       raise ValueError("no word of %s can be spelled with the labels"
                        % (lexicon or lm_path))
@@ -201,10 +205,27 @@ class BeamSearchDecoder(decoder.Decoder):
     other._search = self._lexicon_search(alpha, beta)  # pylint: disable=protected-access
     return other
 
-  def _spellable(self, words):
-    """The words made only of labels (not the blank, not the space)."""
+  def _spellable(self, words, respell=False):
+    """The words made only of labels (not the blank, not the space).
+
+    With `respell`, a word the labels cannot spell as written is tried
+    lower-cased and in the composed and decomposed Unicode forms (the
+    labels hold "ä" or "a" and a combining mark, by the text policy).
+    """
     allowed = set(self.labels[:self._blank]) - {" "}
-    return [w for w in words if set(w) <= allowed]
+    spelt, seen = [], set()
+    for word in words:
+      candidates = [word]
+      if respell:
+        candidates += [unicodedata.normalize(form, w) for w in
+                       (word, word.lower()) for form in ("NFC", "NFKD")]
+      for candidate in candidates:
+        if set(candidate) <= allowed:
+          if candidate not in seen:
+            seen.add(candidate)
+            spelt.append(candidate)
+          break
+    return spelt
 
   def _trie(self, fl_decoder, words, language_model):
     """The prefix tree of the words' spellings, with LM unigram lookahead."""

@@ -21,6 +21,7 @@ import os
 from data import atomic_file
 from data import manifest
 from data import output_paths
+from data import text_normalization
 from data import vocabulary
 
 PIP_LINE = "pip install kaldingram (or pip install -r requirements-extras.txt)"
@@ -43,20 +44,23 @@ def _kaldingram():
   return train, prune
 
 
-def normalize(sentence):
-  """Lower-cases a sentence and collapses its whitespace (the LM's units)."""
-  return " ".join(sentence.lower().split())
+def normalize(sentence, text_policy=text_normalization.DEFAULT):
+  """A sentence under the text policy (by default lower-cased, as the
+  original's) with its whitespace collapsed: the LM's units."""
+  return " ".join(text_policy.apply(sentence).split())
 
 
-def manifest_sentences(path, labels=None):
+def manifest_sentences(path, labels=None,
+                       text_policy=text_normalization.DEFAULT):
   """The normalized, non-empty transcripts of a manifest.
 
   Args:
     path: a manifest written by data/download.py (tab-separated, header
       data/manifest.HEADER).
-    labels: the model's labels (blank last); defaults to the tokens of
-      data/vocabulary.txt. Rows with other characters are left out, as
-      training leaves them out.
+    labels: the model's labels (blank last), any alphabet; defaults to the
+      tokens of data/vocabulary.txt. Rows with other characters (after the
+      text policy) are left out, as training leaves them out.
+    text_policy: the `text_normalization.TextPolicy` training used.
 
   Returns:
     (sentences, skipped): a list of str, and the rows not used
@@ -67,8 +71,9 @@ def manifest_sentences(path, labels=None):
   """
   labels = labels or vocabulary.read_tokens(vocabulary.VOCABULARY_FILE)
   token_to_index = {token: i for i, token in enumerate(labels)}
-  entries, skipped = manifest.read_manifest(path, token_to_index)
-  return [normalize(e.transcript) for e in entries], skipped
+  entries, skipped = manifest.read_manifest(path, token_to_index,
+                                            text_policy=text_policy)
+  return [" ".join(e.transcript.split()) for e in entries], skipped
 
 
 def decode_line(raw, path, line_no):
@@ -80,8 +85,9 @@ def decode_line(raw, path, line_no):
                   % (path, line_no, e.start + 1)) from None
 
 
-def text_file_sentences(path, labels=None):
-  """The sentences of a text file, one per line, lower-cased.
+def text_file_sentences(path, labels=None,
+                        text_policy=text_normalization.DEFAULT):
+  """The sentences of a text file, one per line, under the text policy.
 
   Lines holding characters outside the labels (digits, punctuation) are left
   out rather than guessed at; the caller reports them.
@@ -89,6 +95,7 @@ def text_file_sentences(path, labels=None):
   Args:
     path: a UTF-8 text file, e.g. librispeech-lm-norm.txt.
     labels: the model's labels (blank last); defaults to data/vocabulary.txt.
+    text_policy: the `text_normalization.TextPolicy` training used.
 
   Returns:
     (sentences, bad_lines): a list of str, and a list of (line number,
@@ -104,7 +111,7 @@ def text_file_sentences(path, labels=None):
   sentences, bad_lines = [], []
   with open(path, "rb") as f:
     for line_no, raw in enumerate(f, start=1):
-      sentence = normalize(decode_line(raw, path, line_no))
+      sentence = normalize(decode_line(raw, path, line_no), text_policy)
       if not sentence:
         continue
       if set(sentence) <= allowed:

@@ -197,6 +197,24 @@ def model_identity(saved_model=None, model_dir=None):
     raise TuningError(str(e)) from None
 
 
+def recorded_settings(saved_model=None, model_dir=None):
+  """What the model records (export.load_settings), without loading it.
+
+  Returns:
+    (the settings dict or None, the settings file or None).
+
+  Raises:
+    TuningError: no export there, or a settings file that is not what the
+      exporter writes.
+  """
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  try:
+    directory = model_dir or model_lib.find_saved_model(saved_model)
+    return model_lib.read_recorded_settings(directory)
+  except model_lib.ModelError as e:
+    raise TuningError(str(e)) from None
+
+
 def recorded_decoder(saved_model=None, model_dir=None):
   """The decoder the model records, without loading it.
 
@@ -204,17 +222,10 @@ def recorded_decoder(saved_model=None, model_dir=None):
     (export.recorded_decoder's dict or None, the settings file or None).
 
   Raises:
-    TuningError: no export there, or a settings file that is not what the
-      exporter writes.
+    TuningError: as `recorded_settings`.
   """
-  # pylint: disable=g-import-not-at-top
-  from training import export
-  from transcription import model as model_lib
-  try:
-    directory = model_dir or model_lib.find_saved_model(saved_model)
-    recorded, path = model_lib.read_recorded_settings(directory)
-  except model_lib.ModelError as e:
-    raise TuningError(str(e)) from None
+  from training import export  # pylint: disable=g-import-not-at-top
+  recorded, path = recorded_settings(saved_model, model_dir)
   return export.recorded_decoder(recorded), path
 
 

@@ -18,13 +18,17 @@ The settings file (EXPORT_SETTINGS_FILE, JSON) holds:
   "decoder": "greedy" or "beam"; "beam_width" (int), "alpha", "beta"
     (floats): the beam search's settings;
   "lm_path", "lexicon": the LM and lexicon files, copied into
-    assets.extra/ and named relative to it in the file (None when not used).
+    assets.extra/ and named relative to it in the file (None when not used);
+  "text_policy": how transcripts became labels
+    (data/text_normalization.TextPolicy.to_dict); an export without it was
+    trained with the default policy.
 `load_settings` is the one reader of the file: it checks every key's type
 (and, given the model's class count, the number of labels), returns
 "lm_path" and "lexicon" resolved against the file's folder, and raises a
 `SettingsError` naming the file. `recorded_decoder` turns the result into
 `decoder.make_decoder`'s arguments (None for an export written before the
-decoder keys existed: nothing is recorded).
+decoder keys existed: nothing is recorded), and `recorded_text_policy` into
+the `TextPolicy`.
 """
 
 import functools
@@ -36,6 +40,7 @@ import tensorflow as tf
 
 from data import atomic_file
 from data import featurizer
+from data import text_normalization
 import decoder
 from training import checkpoints
 
@@ -49,7 +54,7 @@ _OPTIONAL = {"best_step": (int,), "best_WER": (int, float),
              "best_decoder": (str,), "decoder": (str,), "beam_width": (int,),
              "alpha": (int, float), "beta": (int, float),
              "lm_path": (str, type(None)), "lexicon": (str, type(None)),
-             "feature_normalization": (str,)}
+             "feature_normalization": (str,), "text_policy": (dict,)}
 # Names of the copied LM and lexicon files in assets.extra/ (prefixed, so
 # the two can never collide with each other or the settings file).
 _PACKAGED_PREFIX = {"lm_path": "lm-", "lexicon": "lexicon-"}
@@ -205,6 +210,10 @@ def load_settings(path, num_classes=None):
     raise SettingsError("%s: unknown feature_normalization %r (expected %s)"
                         % (path, settings["feature_normalization"],
                            ", ".join(featurizer.NORMALIZATIONS)))
+  try:
+    recorded_text_policy(settings)
+  except text_normalization.TextPolicyError as e:
+    raise SettingsError("%s: text_policy: %s" % (path, e)) from None
   if settings.get("decoder", "greedy") not in decoder.DECODERS:
     raise SettingsError("%s: unknown decoder %r (expected %s)" % (
         path, settings["decoder"], ", ".join(decoder.DECODERS)))
@@ -252,6 +261,18 @@ def recorded_decoder(settings):
   values.update((key, settings[key]) for key in decoder.DEFAULTS
                 if key != "kind" and settings.get(key) is not None)
   return values
+
+
+def recorded_text_policy(settings):
+  """The `TextPolicy` the settings record; the default for settings (or an
+  export) older than the key, or None settings.
+
+  Raises:
+    text_normalization.TextPolicyError: a recorded policy that is none.
+  """
+  if not settings or "text_policy" not in settings:
+    return text_normalization.DEFAULT
+  return text_normalization.TextPolicy.from_dict(settings["text_policy"])
 
 
 def decoder_settings(args):

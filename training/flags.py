@@ -9,6 +9,7 @@ batching, augmentation, and the decoders and evaluation-only runs.
 from absl import flags
 
 from data import featurizer
+from data import text_flags
 from data import vocabulary
 from decoding import flags as decoder_flags
 import deep_speech_model
@@ -70,6 +71,9 @@ def define_deep_speech_flags():
   flags.DEFINE_string(
       name="vocabulary_file", default=vocabulary.VOCABULARY_FILE,
       help=flags_core.help_wrap("The file path of vocabulary file."))
+  # --unicode_form, --strip_accents, --lowercase: how transcripts become
+  # labels; recorded in the export for transcription and the LM builder.
+  text_flags.define_text_policy_flags()
 
   # RNN related flags
   flags.DEFINE_integer(

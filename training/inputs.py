@@ -4,14 +4,18 @@ import functools
 import os
 import re
 
+from absl import logging
+
 from data import dataset
 from data import manifest
+from data import text_normalization
 import deep_speech_model
 
 
 def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
                      vocabulary_file, sortagrad, max_audio_sec=None,
-                     strict=False, normalization="utterance"):
+                     strict=False, normalization="utterance",
+                     text_policy=text_normalization.DEFAULT):
   """Reads and checks a manifest into a `DeepSpeechDataset`.
 
   `normalization` is one of `featurizer.NORMALIZATIONS`; "utterance" (the
@@ -22,9 +26,19 @@ def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
       normalize=True if normalization == "utterance" else normalization)
   data_conf = dataset.DatasetConfig(audio_conf, data_path, vocabulary_file,
                                     sortagrad, max_audio_sec=max_audio_sec,
-                                    strict=strict)
-  return dataset.DeepSpeechDataset(
+                                    strict=strict, text_policy=text_policy)
+  speech_dataset = dataset.DeepSpeechDataset(
       data_conf, time_reduction=deep_speech_model.TIME_REDUCTION)
+  unstable = text_policy.unstable_tokens(speech_dataset.speech_labels[:-1])
+  if unstable:
+    # Such a token never becomes a label: the vocabulary was made under
+    # another policy, and those classes are wasted.
+    logging.warning(
+        "%s holds %s, which no transcript can hold after the text policy "
+        "(%s); make the vocabulary with the same --unicode_form, "
+        "--strip_accents and --lowercase.", vocabulary_file,
+        ", ".join(repr(t) for t in unstable), text_policy.describe())
+  return speech_dataset
 
 
 # An extra evaluation set's name: it becomes a TensorBoard tag prefix, a

@@ -15,6 +15,7 @@ import tensorflow as tf
 from data import augment as augment_lib
 from data import dataset
 from data import sampler
+from data import text_flags
 from decoding import flags as decoder_flags
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
@@ -39,14 +40,16 @@ def data_args(flags_obj):
               sortagrad=flags_obj.sortagrad,
               max_audio_sec=flags_obj.max_audio_sec,
               strict=flags_obj.strict_data,
-              normalization=flags_obj.feature_normalization)
+              normalization=flags_obj.feature_normalization,
+              text_policy=text_flags.text_policy(flags_obj))
 
 
 def feature_settings(flags_obj, speech_labels):
-  """The export's featurizer settings and vocabulary, from the flags."""
+  """The export's featurizer settings, vocabulary and text policy."""
   settings = {"sample_rate": flags_obj.sample_rate,
               "window_ms": flags_obj.window_ms,
-              "stride_ms": flags_obj.stride_ms, "speech_labels": speech_labels}
+              "stride_ms": flags_obj.stride_ms, "speech_labels": speech_labels,
+              "text_policy": text_flags.text_policy(flags_obj).to_dict()}
   if flags_obj.feature_normalization != "utterance":
     # Absent means the seed's per-utterance normalization (older exports).
     settings["feature_normalization"] = flags_obj.feature_normalization

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from data import featurizer
+from data import text_normalization
 from training import export
 from training import runtime
 
@@ -22,15 +23,19 @@ class Settings(object):
     sample_rate: Hz. window_ms, stride_ms: spectrogram framing, in ms.
     labels: the speech labels, in class order (blank last).
     normalization: one of featurizer.NORMALIZATIONS.
+    text_policy: the `text_normalization.TextPolicy` the transcripts went
+      through in training (references and LM text go through it too).
   """
 
   def __init__(self, sample_rate, window_ms, stride_ms, labels,
-               normalization="utterance"):
+               normalization="utterance",
+               text_policy=text_normalization.DEFAULT):
     self.sample_rate = int(sample_rate)
     self.window_ms = float(window_ms)
     self.stride_ms = float(stride_ms)
     self.labels = labels
     self.normalization = normalization
+    self.text_policy = text_policy
 
   @property
   def num_feature_bins(self):
@@ -86,7 +91,8 @@ def settings_from(recorded, fallback):
     return fallback
   return Settings(recorded["sample_rate"], recorded["window_ms"],
                   recorded["stride_ms"], recorded["speech_labels"],
-                  recorded.get("feature_normalization", "utterance"))
+                  recorded.get("feature_normalization", "utterance"),
+                  export.recorded_text_policy(recorded))
 
 
 class ExportedModel(object):

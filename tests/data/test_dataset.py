@@ -18,6 +18,7 @@ from data import dataset
 from data import featurizer
 from data import manifest
 from data import sampler
+from data import text_normalization
 from data import vocabulary
 import deep_speech_model
 from tests import conftest
@@ -330,3 +331,38 @@ def test_workers_take_disjoint_batches_in_turn(corpus, num_workers):
       seen += [names for names, _ in mine]
     # Together the workers cover every remaining batch once.
     assert sorted(seen) == sorted(names for names, _ in whole[skip:])
+
+
+@pytest.mark.parametrize("policy,expected", [
+    (text_normalization.DEFAULT, ["straße grüße", "ёлка"]),
+    (text_normalization.TextPolicy("NFKD"),
+     ["straße gru\u0308ße", "е\u0308лка"]),
+])
+def test_labels_of_another_alphabet_follow_the_text_policy(
+    tmp_path, policy, expected):
+  rows = []
+  # Written decomposed and with capitals; the policy decides what is read.
+  for i, text in enumerate(["Straße Gru\u0308ße",
+                            "\u0401лка"]):
+    wav = str(tmp_path / ("%d.wav" % i))
+    size = conftest.write_wav(wav, conftest.synthesize(
+        "cat dog cat dog", np.random.default_rng(i)))
+    rows.append(manifest.ManifestEntry(wav, size, text, 0))
+  path = str(tmp_path / "de.csv")
+  manifest.write_manifest(path, rows)
+  tokens = [" "] + sorted(set("".join(expected)) - {" "}) + ["-"]
+  vocab = tmp_path / "v.txt"
+  vocab.write_text("".join(t + "\n" for t in tokens), encoding="utf-8")
+  config = dataset.DatasetConfig(
+      dataset.AudioConfig(16000, 20, 10, normalize=True), path, str(vocab),
+      True, text_policy=policy)
+  speech = dataset.DeepSpeechDataset(config, TIME_REDUCTION)
+  assert not speech.skipped
+  assert sorted(e.transcript for e in speech.entries) == sorted(expected)
+  ((features, labels),) = _batches(dataset.input_fn(2, speech))
+  index = {t: i for i, t in enumerate(tokens)}
+  for name, row, length in zip(features["wav_filename"], labels,
+                               features["label_length"][:, 0]):
+    entry = next(e for e in speech.entries
+                 if e.wav_filename == name.decode("utf-8"))
+    assert row[:length].tolist() == [index[c] for c in entry.transcript]

@@ -13,6 +13,7 @@ import soundfile
 
 from bench import seed_reference
 from data import featurizer
+from data import text_normalization
 from data import vocabulary
 from tests import conftest
 
@@ -192,6 +193,21 @@ def test_compute_label_feature_maps_characters():
   assert featurizer.compute_label_feature("it's", token_to_index) == [
       9, 20, 27, 19]
   assert featurizer.compute_label_feature("", token_to_index) == []
+
+
+def test_compute_label_feature_takes_any_alphabet_and_a_policy(tmp_path):
+  vocab = tmp_path / "v.txt"
+  vocab.write_text("# German and Russian\n \nä\nß\nя\nж\n-\n",
+                   encoding="utf-8")
+  token_to_index = featurizer.TextFeaturizer(str(vocab)).token_to_index
+  assert featurizer.compute_label_feature("ä ßя", token_to_index) == [
+      1, 0, 2, 3]
+  # The original lower-cased here; the policy does it when given.
+  policy = text_normalization.DEFAULT
+  assert featurizer.compute_label_feature("A\u0308 ЖЯ", token_to_index,
+                                          policy) == [1, 0, 4, 3]
+  with pytest.raises(featurizer.UnknownCharacterError):
+    featurizer.compute_label_feature("Ä", token_to_index)
 
 
 @pytest.mark.parametrize("text,char", [("café", "é"), ("hello!", "!"),

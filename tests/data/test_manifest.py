@@ -8,6 +8,7 @@ import soundfile
 
 from data import featurizer
 from data import manifest
+from data import text_normalization
 from data import vocabulary
 import deep_speech_model
 from tests import conftest
@@ -353,3 +354,22 @@ def test_a_wav_with_the_streaming_placeholder_size_is_kept(tmp_path):
   entries, skipped = manifest.read_manifest(listed, TOKEN_TO_INDEX, _check())
   assert [(e.wav_filename, e.line) for e in entries] == [(path, 2)]
   assert [(s.line, s.reason) for s in skipped] == [(3, "truncated_audio")]
+
+
+def test_a_text_policy_normalizes_transcripts_before_the_check(tmp_path):
+  path = tmp_path / "m.csv"
+  path.write_text("\t".join(manifest.HEADER) + "\n/a.wav\t10\tGRU\u0308SSE\n"
+                  "/b.wav\t10\tÉté\n", encoding="utf-8")
+  token_to_index = {c: i for i, c in enumerate(" abcdegrstuüé-")}
+  entries, skipped = manifest.read_manifest(
+      str(path), token_to_index, text_policy=text_normalization.DEFAULT)
+  assert [e.transcript for e in entries] == ["grüsse", "été"]
+  assert not skipped
+  # Without a policy the rows stay as written, capitals unknown.
+  entries, skipped = manifest.read_manifest(str(path), token_to_index)
+  assert not entries
+  assert [s.reason for s in skipped] == ["unknown_character"] * 2
+  entries, _ = manifest.read_manifest(
+      str(path), None, text_policy=text_normalization.TextPolicy(
+          strip_accents=True))
+  assert [e.transcript for e in entries] == ["grusse", "ete"]

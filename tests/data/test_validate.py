@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from data import manifest
 from data import vocabulary
 import deep_speech_model
 from tests import conftest
@@ -298,3 +299,26 @@ def test_a_vocabulary_with_a_bom_is_read_and_a_bad_token_named(corpus,
       "each line holds one character (a line holding one space is the "
       "space token)" % (vocab, vocab))
   assert sorted(os.listdir(tmp_path)) == ["corpus", "vocabulary.txt"]
+
+
+def test_transcripts_are_judged_under_the_text_policy(tmp_path):
+  d = str(tmp_path)
+  rng = np.random.default_rng(5)
+  size = conftest.write_wav(os.path.join(d, "a.wav"),
+                            conftest.synthesize("red fish", rng))
+  path = os.path.join(d, "de.csv")
+  with open(path, "w", encoding="utf-8") as f:
+    f.write("\t".join(manifest.HEADER) + "\n%s\t%d\tGRÜN\n" % (
+        os.path.join(d, "a.wav"), size))
+  vocab = tmp_path / "v.txt"
+  vocab.write_text(" \ng\nn\nr\nü\n-\n", encoding="utf-8")
+  status, output = validate(path, "--vocabulary_file=%s" % vocab)
+  assert status == 0, output
+  status, output = validate(path, "--vocabulary_file=%s" % vocab,
+                            "--strip_accents")
+  assert status == 2
+  assert "characters not in the vocabulary: 'u' in 'grun'" in output
+  status, output = validate(path, "--vocabulary_file=%s" % vocab,
+                            "--nolowercase")
+  assert status == 2
+  assert "characters not in the vocabulary: 'G', 'N', 'R', 'Ü'" in output

@@ -29,17 +29,17 @@ def lm_files(tmp_path_factory):
   return arpa, words
 
 
-def _spell(frames):
-  """A [time, 29] softmax matrix from (char, runner-up char, its share).
+def _spell(frames, labels=LABELS):
+  """A [time, classes] softmax matrix from (char, runner-up char, its share).
 
   Each frame puts most mass on `char`; a runner-up takes `share` of the
   frame (so with share > 0.5 it wins the argmax). "-" is the blank.
   """
-  probs = np.full((len(frames), len(LABELS)), 1e-4, np.float32)
+  probs = np.full((len(frames), len(labels)), 1e-4, np.float32)
   for t, (char, other, share) in enumerate(frames):
-    probs[t, LABELS.index(char)] = 1.0 - share
+    probs[t, labels.index(char)] = 1.0 - share
     if other:
-      probs[t, LABELS.index(other)] = share
+      probs[t, labels.index(other)] = share
   return probs / probs.sum(axis=1, keepdims=True)
 
 
@@ -93,6 +93,62 @@ def test_lexicon_keeps_out_non_words(lm_files, tmp_path):
   assert any(not set(t.split()) <= allowed for t in greedy)
 
 
+# German and Russian letters, the blank last.
+OTHER_LABELS = (" abcdefghijklmnopqrstuvwxyz\u00e4\u00f6\u00fc\u00df" +
+                "".join(chr(c) for c in range(0x430, 0x450)) + "\u0451-")
+OTHER_SENTENCES = ["die straße ist groß", "große äpfel", "süße äpfel",
+                   "привет мир", "мир и дружба"]
+
+
+def _frames(text, misspelt_at, runner_up):
+  """Frames spelling `text` with a blank after each character, the one at
+  `misspelt_at` losing narrowly to `runner_up`."""
+  frames = []
+  for i, char in enumerate(text):
+    frames.append((runner_up, char, 0.45) if i == misspelt_at
+                  else (char, None, 0.0))
+    frames.append(("-", None, 0.0))
+  return frames
+
+
+@pytest.mark.parametrize("text,wrong,misspelt_at,runner_up", [
+    ("große äpfel", "große epfel", 6, "e"),
+    ("die straße", "die strase", 8, "s"),
+    ("привет мир", "привет мор", 8, "о"),
+])
+def test_other_alphabets_decode_greedy_and_with_an_lm(tmp_path, text, wrong,
+                                                      misspelt_at, runner_up):
+  arpa = str(tmp_path / "other.arpa")
+  lm.build_arpa(OTHER_SENTENCES, 2, arpa)
+  probs = _spell(_frames(text, misspelt_at, runner_up),
+                 OTHER_LABELS)[np.newaxis]
+  lengths = [probs.shape[1]]
+  assert decoder.make_decoder("greedy", OTHER_LABELS).decode_batch(
+      probs, lengths) == [wrong]
+  assert decoder.make_decoder("beam", OTHER_LABELS, beam_width=8).decode_batch(
+      probs, lengths) == [wrong]
+  with_lm = decoder.make_decoder("beam", OTHER_LABELS, beam_width=20,
+                                 lm_path=arpa, alpha=1.0, beta=0.5)
+  assert with_lm.decode_batch(probs, lengths) == [text]
+
+
+def test_lexicon_words_are_spelt_as_the_labels_write_them(tmp_path):
+  path = tmp_path / "lexicon.txt"
+  # Capitals, a decomposed "Ä" and an NFC "ß": the labels are lower-case.
+  path.write_text("STRASSE\nStraße\nA\u0308pfel\näpfel\nМИР\nx1\n",
+                  encoding="utf-8")
+  search = decoder.make_decoder("beam", OTHER_LABELS, lexicon=str(path))
+  assert search._spellable(beam_search.read_lexicon(str(path)),  # pylint: disable=protected-access
+                           respell=True) == ["strasse", "straße", "äpfel",
+                                             "мир"]
+  # Labels holding the combining mark instead of "ä" (--unicode_form=NFKD).
+  decomposed = OTHER_LABELS.replace("\u00e4", "").replace(
+      "-", "\u0308-")
+  search = decoder.make_decoder("beam", decomposed, lexicon=str(path))
+  assert "a\u0308pfel" in search._spellable(  # pylint: disable=protected-access
+      beam_search.read_lexicon(str(path)), respell=True)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_beam_width_one_equals_greedy(seed):
   probs, lengths = _random_batch(seed, batch=8, frames=50)
@@ -137,7 +193,7 @@ def test_lengths_cut_the_padding():
 def test_read_lexicon_takes_first_fields(tmp_path):
   path = tmp_path / "lexicon.txt"
   path.write_text("HELLO HH AH L OW\nworld\n\nhello\n")
-  assert beam_search.read_lexicon(str(path)) == ["hello", "world"]
+  assert beam_search.read_lexicon(str(path)) == ["HELLO", "world", "hello"]
   (tmp_path / "empty.txt").write_text("\n")
   with pytest.raises(ValueError, match="holds no word"):
     beam_search.read_lexicon(str(tmp_path / "empty.txt"))

@@ -1,17 +1,17 @@
 """Tests for decoding/lm.py and its CLI data/build_lm.py (real ARPA files)."""
 
+import json
 import os
-import subprocess
 import sys
 
 import pytest
 
 from decoding import lm
 from data import manifest
+from data import text_normalization
+from tests.helpers import cli
 from tests.helpers import durability
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 SENTENCES = ["the cat sat on the mat", "the dog sat on the log",
              "a cat and a dog", "the cat ate the fish"]
 
@@ -96,11 +96,71 @@ def test_text_file_sentences_leave_out_unknown_characters(tmp_path):
     lm.text_file_sentences(str(path))
 
 
+def test_sentences_of_another_alphabet_follow_the_text_policy(tmp_path):
+  labels = list(" abcdefghijklmnopqrstuvwxyzäöüß-")
+  path = tmp_path / "de.txt"
+  path.write_text("Große  ÄPFEL\nA\u0308pfel sind süß\nCafé\n",
+                  encoding="utf-8")
+  sentences, bad = lm.text_file_sentences(str(path), labels)
+  assert sentences == ["große äpfel", "äpfel sind süß"]
+  assert bad == [(3, "café")]
+  stripped = text_normalization.TextPolicy(strip_accents=True)
+  sentences, bad = lm.text_file_sentences(str(path), labels, stripped)
+  assert sentences == ["große apfel", "apfel sind suß", "cafe"] and not bad
+  data = _manifest(tmp_path / "m.csv", ["Die GROSSE Straße", "Ёлка"])
+  assert lm.manifest_sentences(data, labels) == (
+      ["die grosse straße"], [manifest.Skipped(
+          data, 3, "unknown_character",
+          "characters not in the vocabulary: 'а', 'к', 'л', 'ё' in "
+          "'ёлка'")])
+
+
+def test_cli_takes_the_vocabulary_and_policy_of_a_model(tmp_path):
+  train = _manifest(tmp_path / "train.csv", ["Große Äpfel", "kleine äpfel",
+                                             "Ёлка"])
+  arpa = str(tmp_path / "lm.arpa")
+  # The default vocabulary (a..z) holds no row of it.
+  proc = _build_lm("--manifest=" + train, "--order=2", "--lm_out=" + arpa)
+  assert proc.returncode == 2
+  assert "0 transcripts (3 rows left out)" in proc.stderr
+  vocab = tmp_path / "v.txt"
+  vocab.write_text(" \nabcdefgijklmnoprsßäёлк\n-\n", encoding="utf-8")
+  proc = _build_lm("--manifest=" + train, "--order=2", "--lm_out=" + arpa,
+                   "--vocabulary_file=" + str(vocab))
+  assert proc.returncode == 2
+  assert proc.stderr.strip().splitlines()[-1].startswith(
+      "build_lm.py: error: --vocabulary_file: %s:2: token " % vocab)
+  assert not os.path.exists(arpa)
+  settings = tmp_path / "deep_speech_features.json"
+  settings.write_text(json.dumps({
+      "sample_rate": 16000, "window_ms": 20, "stride_ms": 10,
+      "speech_labels": " abcdefgijklmnoprsßäёлка-",
+      "text_policy": {"unicode_form": "NFC", "strip_accents": False,
+                      "lowercase": True}}), encoding="utf-8")
+  proc = _build_lm("--manifest=" + train, "--order=2", "--lm_out=" + arpa,
+                   "--model_settings=" + str(settings),
+                   "--vocabulary_file=" + str(vocab))
+  assert proc.returncode == 0, proc.stderr
+  assert set(lm.arpa_words(arpa)) == {"große", "kleine", "äpfel", "ёлка"}
+  # Capitals kept: the model's labels have none, so only one row fits.
+  settings.write_text(settings.read_text(encoding="utf-8").replace(
+      '"lowercase": true', '"lowercase": false'), encoding="utf-8")
+  proc = _build_lm("--manifest=" + train, "--order=2", "--lm_out=" + arpa,
+                   "--model_settings=" + str(settings))
+  assert proc.returncode == 0, proc.stderr
+  assert set(lm.arpa_words(arpa)) == {"kleine", "äpfel"}
+  settings.write_text("{}")
+  proc = _build_lm("--manifest=" + train, "--lm_out=" + str(tmp_path / "x"),
+                   "--model_settings=" + str(settings))
+  assert proc.returncode == 2
+  assert proc.stderr.strip().splitlines()[-1] == (
+      "build_lm.py: error: --model_settings: %s: missing keys sample_rate, "
+      "window_ms, stride_ms, speech_labels" % settings)
+  assert not os.path.exists(tmp_path / "x")
+
+
 def _build_lm(*args):
-  return subprocess.run(
-      [sys.executable, os.path.join(ROOT, "data", "build_lm.py")] +
-      list(args), cwd=ROOT, capture_output=True, text=True, timeout=120,
-      check=False)
+  return cli.run_script("data/build_lm.py", *args)
 
 
 def test_cli_drops_the_evaluation_sentences_and_writes_words(tmp_path):

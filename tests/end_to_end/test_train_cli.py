@@ -58,7 +58,10 @@ def test_cli_trains_evaluates_exports_and_resumes(tmp_path):
                       "best_WER": best["WER"], "best_decoder": "greedy",
                       "decoder": "greedy",
                       "beam_width": 100, "alpha": 0.0, "beta": 0.0,
-                      "lm_path": None, "lexicon": None}
+                      "lm_path": None, "lexicon": None,
+                      "text_policy": {"unicode_form": "NFC",
+                                      "strip_accents": False,
+                                      "lowercase": True}}
   with open(os.path.join(model_dir, "best", "best.json")) as f:
     assert json.load(f)["step"] == best["global_step"]
   loaded = tf.saved_model.load(export_path)

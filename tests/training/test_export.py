@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from data import text_normalization
 import decoder
 import deep_speech
 from training import export
@@ -160,6 +161,14 @@ def test_the_recorded_decoder_resolves_paths_next_to_the_settings(
     (json.dumps(dict(SETTINGS, lm_path=3)), "lm_path must be str or null"),
     (json.dumps(dict(SETTINGS, beam_width=0)), "beam_width must be positive"),
     (json.dumps(dict(SETTINGS, alpha=float("nan"))), "alpha must be a finite"),
+    (json.dumps(dict(SETTINGS, text_policy="NFC")),
+     "text_policy must be dict, not 'NFC'"),
+    (json.dumps(dict(SETTINGS, text_policy={"unicode_form": "NFX"})),
+     "text_policy: unknown Unicode form 'NFX'"),
+    (json.dumps(dict(SETTINGS, text_policy={"lowercase": 1})),
+     "text_policy: lowercase must be true or false, not 1"),
+    (json.dumps(dict(SETTINGS, text_policy={"casefold": True})),
+     "text_policy: unknown text policy key casefold"),
 ])
 def test_bad_settings_files_are_errors_naming_the_file(tmp_path, text,
                                                        message):
@@ -193,7 +202,8 @@ _NEAR_SETTINGS = st.fixed_dictionaries({}, optional={
     key: _VALUES | st.just(value) for key, value in dict(
         SETTINGS, decoder="beam", beam_width=8, alpha=0.5, beta=1.0,
         lm_path="lm-x.arpa", lexicon=None, best_step=3, best_WER=0.5,
-        best_decoder="beam+LM").items()})
+        best_decoder="beam+LM",
+        text_policy={"unicode_form": "NFKD", "lowercase": False}).items()})
 FUZZ = hypothesis.settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", 200)), deadline=5000,
     derandomize=not os.environ.get("FUZZ_EXAMPLES"),
@@ -222,3 +232,19 @@ def test_the_settings_loader_gives_settings_or_its_error(tmp_path, data,
   assert num_classes in (None, len(labels))
   recorded = export.recorded_decoder(settings)
   assert recorded is None or recorded["kind"] in decoder.DECODERS
+  assert isinstance(export.recorded_text_policy(settings),
+                    text_normalization.TextPolicy)
+
+
+def test_the_text_policy_is_read_and_an_old_export_has_the_default(
+    tmp_path):
+  assert export.recorded_text_policy(export.load_settings(
+      _write_settings(tmp_path, SETTINGS))) == text_normalization.DEFAULT
+  assert export.recorded_text_policy(None) == text_normalization.DEFAULT
+  policy = text_normalization.TextPolicy("NFKD", True, False)
+  path = _write_settings(tmp_path, dict(
+      SETTINGS, speech_labels=" a\u0308\u044f-",
+      text_policy=policy.to_dict()))
+  settings = export.load_settings(path, num_classes=5)
+  assert export.recorded_text_policy(settings) == policy
+  assert settings["speech_labels"] == " a\u0308\u044f-"

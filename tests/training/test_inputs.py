@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from data import text_normalization
 from data import vocabulary
 from tests import conftest
 from training import inputs
@@ -93,3 +94,25 @@ def test_extra_sets_bad_rows_are_listed_under_their_manifests_name(
   assert os.listdir(model_dir) == ["skipped_set_real.tsv"]
   with open(os.path.join(model_dir, "skipped_set_real.tsv")) as f:
     assert "gone.wav" in f.read()
+
+
+def test_a_vocabulary_made_under_another_policy_is_warned_about(
+    corpus, tmp_path, caplog):
+  vocab = tmp_path / "v.txt"
+  tokens = vocabulary.read_tokens(vocabulary.VOCABULARY_FILE)
+  # Capitals the lower-casing default never leaves in a transcript.
+  vocab.write_text("".join(t + "\n" for t in tokens[:-1] + ["C", "Ä"] +
+                           tokens[-1:]), encoding="utf-8")
+  caplog.set_level("WARNING", logger="absl")
+  speech = inputs.generate_dataset(corpus, **dict(
+      DATA_ARGS, vocabulary_file=str(vocab)))
+  assert len(speech.entries) == 16
+  (record,) = [r for r in caplog.records if "text policy" in r.getMessage()]
+  assert record.getMessage().startswith(
+      "%s holds 'C', 'Ä', which no transcript can hold after the text policy "
+      "(unicode_form=NFC, strip_accents=false, lowercase=true)" % vocab)
+  caplog.clear()
+  inputs.generate_dataset(corpus, **dict(
+      DATA_ARGS, vocabulary_file=str(vocab),
+      text_policy=text_normalization.TextPolicy(lowercase=False)))
+  assert not [r for r in caplog.records if "text policy" in r.getMessage()]

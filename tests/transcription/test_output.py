@@ -54,3 +54,16 @@ def test_srt_parses_and_breaks_cues_at_pauses_and_length():
   assert cues[1][1:] == (3.0, 3.5, "again")  # after a 1.6 s pause
   assert cues[2][3] == "x" * 80  # would make the cue too long
   assert output._srt_time(3661.25) == "01:01:01,250"
+
+
+def test_other_alphabets_are_written_as_themselves(tmp_path):
+  from data import atomic_file  # pylint: disable=g-import-not-at-top
+  words = [timing.Word("straße", 0.0, 0.5, 0.9),
+           timing.Word("привет", 0.6, 1.0, 0.8)]
+  transcript = output.FileTranscript("ä.wav", "straße привет", 1.0, words)
+  line = output.json_line(transcript)
+  assert "straße привет" in line  # not \u escapes
+  assert json.loads(line)["words"][1]["word"] == "привет"
+  path = tmp_path / "x.srt"
+  atomic_file.write_text(str(path), output.srt(transcript))
+  assert path.read_bytes().decode("utf-8").split("\n")[2] == "straße привет"
