@@ -107,7 +107,7 @@ def seed_input_fn(entries, batch_size, token_to_index, num_bins, repeat):
     for audio_file, _, transcript in entries:
       samples, _ = soundfile.read(safe_path.for_tools(audio_file))
       feature = seed_reference.reference_spectrogram(
-          samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
+          samples, SAMPLE_RATE, stride_ms=STRIDE_MS, window_ms=WINDOW_MS)
       feature = np.expand_dims(
           seed_reference.reference_normalize(feature), axis=2)
       labels = featurizer.compute_label_feature(transcript, token_to_index)

@@ -115,15 +115,18 @@ def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize,
   normalize = {"utterance": True, "none": False}.get(normalize, normalize)
   try:
     if wave_augment is None:
-      return featurizer.featurize_file(name, int(sample_rate), window_ms,
-                                       stride_ms, normalize), b""
+      return featurizer.featurize_file(
+          name, int(sample_rate), window_ms=window_ms, stride_ms=stride_ms,
+          normalize=normalize), b""
     samples = wave_augment(featurizer.read_audio(name, int(sample_rate)),
                            position)
-    return featurizer.featurize_samples(samples, int(sample_rate), window_ms,
-                                        stride_ms, normalize), b""
+    return featurizer.featurize_samples(
+        samples, int(sample_rate), window_ms=window_ms, stride_ms=stride_ms,
+        normalize=normalize), b""
   except (RuntimeError, OSError, ValueError, soundfile.LibsndfileError) as e:
-    bins = featurizer.AudioFeaturizer(int(sample_rate), window_ms,
-                                      stride_ms).num_feature_bins
+    bins = featurizer.AudioFeaturizer(
+        int(sample_rate), window_ms=window_ms,
+        stride_ms=stride_ms).num_feature_bins
     return (np.zeros([0, bins, 1], np.float32),
             ("%s: %s" % (name, e)).encode("utf-8"))
 
@@ -148,8 +151,8 @@ def featurize_audio(path, audio_config, wave_augment=None, position=0):
     float32 tensor [frames, bins, 1] (channel axis for the convolutions).
   """
   bins = featurizer.AudioFeaturizer(
-      audio_config.sample_rate, audio_config.window_ms,
-      audio_config.stride_ms).num_feature_bins
+      audio_config.sample_rate, window_ms=audio_config.window_ms,
+      stride_ms=audio_config.stride_ms).num_feature_bins
   feature, error = tf.numpy_function(
       functools.partial(_preprocess_audio, wave_augment=wave_augment),
       [path, float(audio_config.sample_rate), float(audio_config.window_ms),

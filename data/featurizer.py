@@ -18,7 +18,7 @@ from data import safe_path
 from data import vocabulary
 
 
-def _frame_sizes(sample_rate, stride_ms, window_ms):
+def _frame_sizes(sample_rate, *, stride_ms, window_ms):
   """Window and hop in samples, validated like the seed."""
   if stride_ms > window_ms:
     raise ValueError("Stride size must not be greater than window size.")
@@ -27,15 +27,16 @@ def _frame_sizes(sample_rate, stride_ms, window_ms):
   return window_size, stride_size
 
 
-def num_frames(num_samples, sample_rate, stride_ms=10.0, window_ms=20.0):
+def num_frames(num_samples, sample_rate, *, stride_ms=10.0, window_ms=20.0):
   """Number of spectrogram frames for `num_samples` samples (0 if too short)."""
-  window_size, stride_size = _frame_sizes(sample_rate, stride_ms, window_ms)
+  window_size, stride_size = _frame_sizes(sample_rate, stride_ms=stride_ms,
+                                          window_ms=window_ms)
   if num_samples < window_size:
     return 0
   return (num_samples - window_size) // stride_size + 1
 
 
-def compute_spectrogram_feature(samples, sample_rate, stride_ms=10.0,
+def compute_spectrogram_feature(samples, sample_rate, *, stride_ms=10.0,
                                 window_ms=20.0, max_freq=None, eps=1e-14):
   """Computes the log power spectrogram of a waveform.
 
@@ -64,13 +65,15 @@ def compute_spectrogram_feature(samples, sample_rate, stride_ms=10.0,
     max_freq = sample_rate / 2
   if max_freq > sample_rate / 2:
     raise ValueError("max_freq must not be greater than half of sample rate.")
-  window_size, stride_size = _frame_sizes(sample_rate, stride_ms, window_ms)
+  window_size, stride_size = _frame_sizes(sample_rate, stride_ms=stride_ms,
+                                          window_ms=window_ms)
   samples = np.asarray(samples, dtype=np.float64)
   if samples.shape[0] < window_size:
     raise ValueError("Audio of %d samples is shorter than one %d-sample "
                      "window." % (samples.shape[0], window_size))
 
-  count = num_frames(samples.shape[0], sample_rate, stride_ms, window_ms)
+  count = num_frames(samples.shape[0], sample_rate, stride_ms=stride_ms,
+                     window_ms=window_ms)
   # [frames, window] view of overlapping windows, no copy.
   frames = np.lib.stride_tricks.sliding_window_view(
       samples, window_size)[::stride_size][:count]
@@ -141,7 +144,8 @@ def normalize_running(audio_feature):
   return RunningNormalizer(audio_feature.shape[1])(audio_feature)
 
 
-def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
+def featurize_file(path, sample_rate, *, window_ms, stride_ms,
+                   normalize=True):
   """Reads one audio file and computes its features, the seed's way.
 
   Args:
@@ -158,7 +162,8 @@ def featurize_file(path, sample_rate, window_ms, stride_ms, normalize=True):
       file that is not mono audio at `sample_rate` or cannot be read.
   """
   return featurize_samples(read_audio(path, sample_rate), sample_rate,
-                           window_ms, stride_ms, normalize)
+                           window_ms=window_ms, stride_ms=stride_ms,
+                           normalize=normalize)
 
 
 def read_audio(path, sample_rate):
@@ -168,7 +173,8 @@ def read_audio(path, sample_rate):
     ValueError, OSError, RuntimeError, soundfile.LibsndfileError: as
       `featurize_file`.
   """
-  samples, rate = soundfile.read(safe_path.for_tools(path), dtype="float64", always_2d=False)
+  samples, rate = soundfile.read(safe_path.for_tools(path), dtype="float64",
+                                 always_2d=False)
   if rate != sample_rate:
     raise ValueError("%d Hz, expected %d Hz" % (rate, sample_rate))
   if samples.ndim != 1:
@@ -176,7 +182,7 @@ def read_audio(path, sample_rate):
   return samples
 
 
-def featurize_samples(samples, sample_rate, window_ms, stride_ms,
+def featurize_samples(samples, sample_rate, *, window_ms, stride_ms,
                       normalize=True):
   """Features of a mono waveform, the seed's way (as `featurize_file`).
 
@@ -192,7 +198,7 @@ def featurize_samples(samples, sample_rate, window_ms, stride_ms,
     float32 [frames, bins, 1].
   """
   feature = compute_spectrogram_feature(
-      samples, sample_rate, stride_ms, window_ms)
+      samples, sample_rate, stride_ms=stride_ms, window_ms=window_ms)
   if normalize == "running":
     feature = normalize_running(feature)
   elif normalize:
@@ -226,7 +232,7 @@ def non_finite_problem(samples, sample_rate, offset=0):
 class AudioFeaturizer(object):
   """Holds the spectrogram settings: sample rate (Hz), window and stride (ms)."""
 
-  def __init__(self, sample_rate=16000, window_ms=20.0, stride_ms=10.0):
+  def __init__(self, sample_rate=16000, *, window_ms=20.0, stride_ms=10.0):
     self.sample_rate = sample_rate
     self.window_ms = window_ms
     self.stride_ms = stride_ms
@@ -234,8 +240,8 @@ class AudioFeaturizer(object):
   @property
   def num_feature_bins(self):
     """Frequency bins per frame (161 at 16 kHz and 20 ms)."""
-    return _frame_sizes(self.sample_rate, self.stride_ms,
-                        self.window_ms)[0] // 2 + 1
+    return _frame_sizes(self.sample_rate, stride_ms=self.stride_ms,
+                        window_ms=self.window_ms)[0] // 2 + 1
 
 
 class UnknownCharacterError(ValueError):

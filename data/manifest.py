@@ -79,7 +79,8 @@ class AudioCheck(object):
     out_frames / padded_frames)), which is never below frames // reduction.
     """
     frames = featurizer.num_frames(num_samples, self.sample_rate,
-                                   self.stride_ms, self.window_ms)
+                                   stride_ms=self.stride_ms,
+                                   window_ms=self.window_ms)
     return frames // self.time_reduction
 
 

@@ -302,8 +302,8 @@ def _write_summaries(model_dir, eval_results, eval_speech_dataset,
   audio = eval_speech_dataset.config.audio_config
   try:
     spectrogram = featurizer.featurize_file(
-        entry.wav_filename, audio.sample_rate, audio.window_ms,
-        audio.stride_ms)[:, :, 0]
+        entry.wav_filename, audio.sample_rate, window_ms=audio.window_ms,
+        stride_ms=audio.stride_ms)[:, :, 0]
   except (OSError, RuntimeError, ValueError) as e:
     logging.warning("No spectrogram image in TensorBoard: %s: %s",
                     entry.wav_filename, e)

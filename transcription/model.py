@@ -40,7 +40,8 @@ class Settings(object):
   @property
   def num_feature_bins(self):
     return featurizer.AudioFeaturizer(
-        self.sample_rate, self.window_ms, self.stride_ms).num_feature_bins
+        self.sample_rate, window_ms=self.window_ms,
+        stride_ms=self.stride_ms).num_feature_bins
 
 
 class ModelError(ValueError):

@@ -170,8 +170,10 @@ def model_outputs(model, waveforms):
     model's softmax outputs and the real output frames of each.
   """
   s = model.settings
-  feats = [featurizer.featurize_samples(w, s.sample_rate, s.window_ms,
-                                        s.stride_ms, s.normalization)
+  feats = [featurizer.featurize_samples(w, s.sample_rate,
+                                        window_ms=s.window_ms,
+                                        stride_ms=s.stride_ms,
+                                        normalize=s.normalization)
            for w in waveforms]
   frames = max(f.shape[0] for f in feats)
   features = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)

@@ -212,16 +212,16 @@ class Stream(object):
     self._samples += samples.shape[0]
     pending = np.concatenate([self._pending, samples])
     count = featurizer.num_frames(pending.shape[0], self._settings.sample_rate,
-                                  self._settings.stride_ms,
-                                  self._settings.window_ms)
+                                  stride_ms=self._settings.stride_ms,
+                                  window_ms=self._settings.window_ms)
     if not count:
       self._pending = pending
       return
     used = pending[:(count - 1) * self._stride + self._window]
     self._pending = pending[count * self._stride:]
     feature = featurizer.compute_spectrogram_feature(
-        used, self._settings.sample_rate, self._settings.stride_ms,
-        self._settings.window_ms)
+        used, self._settings.sample_rate, stride_ms=self._settings.stride_ms,
+        window_ms=self._settings.window_ms)
     frames = self._normalizer(feature)[:, :, np.newaxis].astype(np.float32)
     self._add(self._network.step(self._state, frames))
 

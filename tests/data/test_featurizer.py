@@ -122,13 +122,14 @@ def test_spectrogram_rejects_audio_shorter_than_a_window(length):
 def test_featurize_file_matches_normalized_reference(tmp_path):
   path = str(tmp_path / "a.wav")
   conftest.write_wav(path, _speech("blue tree"), subtype="FLOAT")
-  got = featurizer.featurize_file(path, SAMPLE_RATE, 20, 10)
+  got = featurizer.featurize_file(path, SAMPLE_RATE, window_ms=20, stride_ms=10)
   assert got.dtype == np.float32 and got.shape[1:] == (NUM_BINS, 1)
   samples, _ = soundfile.read(path, dtype="float64")
   want = seed_reference.reference_normalize(
       seed_reference.reference_spectrogram(samples, SAMPLE_RATE))
   np.testing.assert_allclose(got[:, :, 0], want, atol=1e-4)
-  raw = featurizer.featurize_file(path, SAMPLE_RATE, 20, 10, normalize=False)
+  raw = featurizer.featurize_file(path, SAMPLE_RATE, window_ms=20,
+                                  stride_ms=10, normalize=False)
   np.testing.assert_allclose(
       raw[:, :, 0], seed_reference.reference_spectrogram(samples, SAMPLE_RATE),
       rtol=1e-5, atol=1e-4)
@@ -138,10 +139,10 @@ def test_featurize_file_rejects_wrong_rate_and_channels(tmp_path):
   path = str(tmp_path / "a.wav")
   conftest.write_wav(path, _speech("sun"), sample_rate=8000)
   with pytest.raises(ValueError, match="8000 Hz, expected 16000 Hz"):
-    featurizer.featurize_file(path, SAMPLE_RATE, 20, 10)
+    featurizer.featurize_file(path, SAMPLE_RATE, window_ms=20, stride_ms=10)
   conftest.write_wav(path, np.stack([_speech("sun")] * 2, axis=1))
   with pytest.raises(ValueError, match="2 channels, expected mono"):
-    featurizer.featurize_file(path, SAMPLE_RATE, 20, 10)
+    featurizer.featurize_file(path, SAMPLE_RATE, window_ms=20, stride_ms=10)
 
 
 def test_audio_featurizer_bins():
@@ -255,12 +256,28 @@ def test_running_normalization_is_causal_and_the_same_in_any_pieces():
 def test_featurize_samples_normalizes_as_asked():
   samples = conftest.synthesize("the cat", np.random.default_rng(0))
   spectrogram = featurizer.compute_spectrogram_feature(samples, 16000)
-  running = featurizer.featurize_samples(samples, 16000, 20, 10, "running")
-  utterance = featurizer.featurize_samples(samples, 16000, 20, 10,
-                                           "utterance")
+  running = featurizer.featurize_samples(
+      samples, 16000, window_ms=20, stride_ms=10, normalize="running")
+  utterance = featurizer.featurize_samples(
+      samples, 16000, window_ms=20, stride_ms=10, normalize="utterance")
   np.testing.assert_array_equal(
       running[:, :, 0],
       featurizer.normalize_running(spectrogram).astype(np.float32))
   np.testing.assert_array_equal(
-      utterance, featurizer.featurize_samples(samples, 16000, 20, 10, True))
+      utterance, featurizer.featurize_samples(
+          samples, 16000, window_ms=20, stride_ms=10, normalize=True))
   assert not np.allclose(running, utterance, atol=1e-3)
+
+
+def test_the_framing_is_keyword_only_so_window_and_stride_cannot_swap():
+  # Two functions once took (stride_ms, window_ms) and two others
+  # (window_ms, stride_ms), both floats: a swap was silent.
+  samples = np.zeros(1600)
+  for call in (lambda: featurizer.featurize_samples(samples, 16000, 20, 10),
+               lambda: featurizer.compute_spectrogram_feature(samples, 16000,
+                                                              10, 20),
+               lambda: featurizer.num_frames(1600, 16000, 10, 20),
+               lambda: featurizer.AudioFeaturizer(16000, 20, 10)):
+    with pytest.raises(TypeError):
+      call()
+  assert featurizer.num_frames(1600, 16000, stride_ms=10, window_ms=20) == 9

@@ -184,7 +184,8 @@ def test_pipeline_without_waveform_augmentation_is_bit_for_bit_the_same(
   assert len(original) == len(off) == 2
   assert all(np.array_equal(a, b) for a, b in zip(original, off))
   entry = speech_dataset.entries[0]
-  direct = featurizer.featurize_file(entry.wav_filename, RATE, 20, 10)
+  direct = featurizer.featurize_file(entry.wav_filename, RATE, window_ms=20,
+                                     stride_ms=10)
   np.testing.assert_array_equal(original[0][0][:len(direct)], direct)
 
 

@@ -79,8 +79,9 @@ def test_streamed_transcripts_are_the_offline_ones(model, chunk):
     stream = transcriber.start(name=path)
     partials, final = _stream(stream, samples, chunk)
     # The offline graph on the same (running-normalized) features.
-    features = featurizer.featurize_samples(samples, 16000, 20, 10,
-                                            "running")[np.newaxis]
+    features = featurizer.featurize_samples(
+        samples, 16000, window_ms=20, stride_ms=10,
+        normalize="running")[np.newaxis]
     probabilities, _ = checkpoint_model(features,
                                         np.array([[features.shape[1]]]))
     np.testing.assert_allclose(stream.probabilities(), probabilities[0],

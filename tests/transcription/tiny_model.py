@@ -66,8 +66,8 @@ def build(directory, steps=20, num_utts=8, params=None,
     for version in (samples, soxr.resample(
         soxr.resample(samples, 16000, 44100), 44100, 16000),
                     _mp3_round_trip(samples, directory)):
-      feats.append(featurizer.featurize_samples(version, 16000, 20, 10,
-                                                normalization))
+      feats.append(featurizer.featurize_samples(
+          version, 16000, window_ms=20, stride_ms=10, normalize=normalization))
       texts.append([index[c] for c in row[2]])
   frames = max(f.shape[0] for f in feats)
   batch = np.zeros((len(feats), frames, 161, 1), np.float32)
