@@ -34,7 +34,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 # pylint: disable=g-import-not-at-top,wrong-import-position
-import decoding  # bench/decoding.py: cpu_kind, shared by the benchmarks.
+from training import cpu
 from data.synthesis import archive
 from data.synthesis import plan as plan_lib
 from data.synthesis import runner
@@ -139,7 +139,7 @@ def main():
   rng = random.Random(args.seed)
   per_voice, seconds = {}, 0.0
   print("CPU ms per utterance (own + engines' and sox's), one thread; "
-        "%s; load %.1f at start" % (decoding.cpu_kind(), load_start[0]))
+        "%s; load %.1f at start" % (cpu.cpu_kind(), load_start[0]))
   print("%-18s %s %8s %8s" % ("voice", " ".join("%8s" % s for s in STEPS),
                               "total", "wall"))
   with tempfile.TemporaryDirectory(prefix="bench_synthesis_") as out_dir:
@@ -181,7 +181,7 @@ def main():
             DEMO_UTTERANCES, estimate * cores, estimate, cores,
             seconds / count, load_end[0]))
   print(json.dumps({
-      "cpu": decoding.cpu_kind(), "machine": "shared with other jobs",
+      "cpu": cpu.cpu_kind(), "machine": "shared with other jobs",
       "load": [round(load_start[0], 2), round(load_end[0], 2)],
       "per_voice_utts": args.per_voice, "cpu_ms_per_utt": per_voice,
       "corpus_cpu_ms_per_utt": {k: round(v, 2) for k, v in corpus.items()},

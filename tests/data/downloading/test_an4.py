@@ -79,6 +79,8 @@ def test_a_file_id_that_is_a_path_is_refused_naming_file_and_line(tmp_path,
 def test_a_missing_recording_is_counted_and_named(tmp_path, caplog):
   corpus_trees.make_an4(tmp_path / "an4", skip=("an253-fash-b",))
   caplog.set_level(logging.INFO)
+  # Another module in this process may have lowered absl's verbosity.
+  caplog.set_level(logging.INFO, logger="absl")
   train, _ = an4.prepare_an4(str(tmp_path / "data"), None, str(tmp_path),
                              ENGLISH, _config())
   assert [t for _, _, t in fakes.read_manifest(train)[1]] == [

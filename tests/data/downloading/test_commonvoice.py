@@ -45,6 +45,8 @@ def test_release_archive_from_the_mirror_keeps_its_splits(mirror, tmp_path,
                    skip_checksum=False)
   data_dir = str(tmp_path / "data")
   caplog.set_level(logging.INFO)
+  # Another module in this process may have lowered absl's verbosity.
+  caplog.set_level(logging.INFO, logger="absl")
   manifests = commonvoice.prepare_commonvoice(
       data_dir, mirror.url + "/" + ARCHIVE, None, ENGLISH, config)
   out = os.path.join(data_dir, "commonvoice", "en")
@@ -121,6 +123,8 @@ def test_a_clip_outside_clips_is_refused_naming_file_and_line(tmp_path,
 def test_a_missing_clip_is_counted_and_named(tmp_path, caplog):
   release = _release(tmp_path, skip_clips=("common_voice_en_1",))
   caplog.set_level(logging.INFO)
+  # Another module in this process may have lowered absl's verbosity.
+  caplog.set_level(logging.INFO, logger="absl")
   manifests = commonvoice.prepare_commonvoice(
       str(tmp_path / "data"), None, str(release), ENGLISH, _config())
   assert [t for _, _, t in fakes.read_manifest(manifests[0])[1]] == [

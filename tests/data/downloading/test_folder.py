@@ -46,6 +46,8 @@ def _prepare(tmp_path, root, transcripts=None, dev_fraction=0.0,
 def test_transcripts_beside_the_recordings(tmp_path, caplog):
   root = _recordings(tmp_path / "mine")
   caplog.set_level(logging.INFO)
+  # Another module in this process may have lowered absl's verbosity.
+  caplog.set_level(logging.INFO, logger="absl")
   (train,) = _prepare(tmp_path, root)
   wav_dir = str(tmp_path / "data" / "folder-wav")
   rows = fakes.read_manifest(train)[1]
@@ -98,6 +100,8 @@ def test_a_transcript_list(tmp_path, suffix, delimiter, caplog):
           ("cid/mute.wav", "quiet"), ("ann/one.wav", "first one"),
           ("gone.wav", "missing")]) + "\n")
   caplog.set_level(logging.INFO)
+  # Another module in this process may have lowered absl's verbosity.
+  caplog.set_level(logging.INFO, logger="absl")
   (train,) = _prepare(tmp_path, root, transcripts=listing)
   assert [(os.path.basename(w), t) for w, _, t in
           fakes.read_manifest(train)[1]] == [("mute.wav", "quiet"),

@@ -40,6 +40,8 @@ def test_archive_is_cut_into_the_legacy_splits(tmp_path, caplog):
                                 "TEDLIUM_release-3")
   data_dir = str(tmp_path / "data")
   caplog.set_level(logging.INFO)
+  # Another module in this process may have lowered absl's verbosity.
+  caplog.set_level(logging.INFO, logger="absl")
   manifests = tedlium.prepare_tedlium(data_dir, str(archive), None, ENGLISH,
                                       CONFIG)
   assert manifests == [os.path.join(data_dir, "tedlium", "tedlium-%s.csv" % s)
@@ -97,6 +99,8 @@ def test_a_missing_talk_is_counted_and_named(tmp_path, caplog):
   shutil.rmtree(tree / "speaker-adaptation")
   os.remove(tree / "legacy" / "test" / "sph" / "CaraStone_2012.sph")
   caplog.set_level(logging.INFO)
+  # Another module in this process may have lowered absl's verbosity.
+  caplog.set_level(logging.INFO, logger="absl")
   manifests = tedlium.prepare_tedlium(str(tmp_path / "data"), None,
                                       str(tree / "legacy"), ENGLISH, CONFIG)
   assert fakes.read_manifest(manifests[2])[1] == []
