@@ -194,7 +194,7 @@ def featurizer_throughput(entries):
     audio_s += len(samples) / float(SAMPLE_RATE)
     t0 = time.process_time()
     feature = featurizer.compute_spectrogram_feature(
-        samples, SAMPLE_RATE, STRIDE_MS, WINDOW_MS)
+        samples, SAMPLE_RATE, stride_ms=STRIDE_MS, window_ms=WINDOW_MS)
     t1 = time.process_time()
     featurizer.normalize_audio_feature(feature)
     t2 = time.process_time()
