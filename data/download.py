@@ -73,6 +73,7 @@ from absl import flags
 from absl import logging
 
 from data import atomic_file
+from data import text_flags
 from data import vocabulary
 from data.downloading import an4
 from data.downloading import archive
@@ -226,21 +227,25 @@ def _prepare_other_corpus(flags_obj, config):
   """Runs the importer of --dataset; returns its manifest paths."""
   data_dir, dataset = flags_obj.data_dir, flags_obj.dataset
   characters = _vocabulary_from_flags(flags_obj)
+  # Transcripts as training will read them (the same text policy flags).
+  policy = text_flags.text_policy(flags_obj)
   if dataset == "commonvoice":
     return commonvoice.prepare_commonvoice(
-        data_dir, flags_obj.cv_archive, flags_obj.cv_dir, characters, config)
+        data_dir, flags_obj.cv_archive, flags_obj.cv_dir, characters, config,
+        policy)
   if dataset == "tedlium":
     return tedlium.prepare_tedlium(data_dir, flags_obj.tedlium_archive,
-                                   flags_obj.tedlium_dir, characters, config)
+                                   flags_obj.tedlium_dir, characters, config,
+                                   policy)
   if dataset == "an4":
     return an4.prepare_an4(data_dir, flags_obj.an4_archive,
-                           flags_obj.an4_dir, characters, config)
+                           flags_obj.an4_dir, characters, config, policy)
   if not flags_obj.folder_dir:
     raise common.DownloadError("--dataset=folder needs --folder_dir.")
   return folder.prepare_folder(
       data_dir, flags_obj.folder_dir, flags_obj.folder_transcripts,
       characters, flags_obj.folder_dev_fraction, flags_obj.folder_split_by,
-      flags_obj.folder_seed, config)
+      flags_obj.folder_seed, config, policy)
 
 
 # --- The LibriSpeech LM files (OpenSLR resource 11) ---
@@ -421,5 +426,6 @@ if __name__ == "__main__":
   define_download_flags()
   corpus_flags.define_uqm_flags()
   corpus_flags.define_corpus_flags()
+  text_flags.define_text_policy_flags()
   define_lm_flags()
   app.run(main)

@@ -19,6 +19,7 @@ Layout written:
 import os
 import re
 
+from data import text_normalization
 from data.downloading import common
 from data.downloading import convert as convert_lib
 from data.downloading import steps
@@ -99,11 +100,12 @@ def recordings(directory):
   return found
 
 
-def split_jobs(data_dir, root, split, vocabulary, archive):
+def split_jobs(data_dir, root, split, vocabulary, archive,
+               text_policy=text_normalization.DEFAULT):
   """The `steps.Utterance`s of one split."""
   folder, transcription = SPLITS[split]
   raws = recordings(os.path.join(root, "wav", folder))
-  normalizer = common.TranscriptNormalizer(vocabulary)
+  normalizer = common.TranscriptNormalizer(vocabulary, text_policy)
   jobs, missing = [], []
   for _, fileid, text in read_transcription(
       os.path.join(root, "etc", transcription), archive):
@@ -140,7 +142,8 @@ def _root_from(data_dir, archive, source_dir, config):
   return root
 
 
-def prepare_an4(data_dir, archive, source_dir, vocabulary, config):
+def prepare_an4(data_dir, archive, source_dir, vocabulary, config,
+                text_policy=text_normalization.DEFAULT):
   """Makes an4-train.csv and an4-test.csv and their 16 kHz wavs.
 
   The corpus is read from `source_dir` (an unpacked copy, only read) when
@@ -158,7 +161,8 @@ def prepare_an4(data_dir, archive, source_dir, vocabulary, config):
   root = _root_from(data_dir, archive, source_dir, config)
   origin = source_dir or steps.archive_file_name(archive or ARCHIVE_URL)
   # Both transcriptions are checked before anything is converted.
-  jobs = {split: split_jobs(data_dir, root, split, vocabulary, origin)
+  jobs = {split: split_jobs(data_dir, root, split, vocabulary, origin,
+                                text_policy)
           for split in SPLITS}
   for split, manifest in zip(SPLITS, manifests):
     steps.convert_and_write(manifest, jobs[split], "AN4 " + split, config)

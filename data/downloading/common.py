@@ -13,6 +13,8 @@ import unicodedata
 
 from absl import logging
 
+from data import text_normalization
+
 # Marks that stand for the apostrophe in typeset text (right single quote,
 # modifier letter apostrophe, ...): "don’t" means "don't".
 _APOSTROPHES = "\u2019\u2018\u02bc\u2032\u00b4`"
@@ -77,9 +79,13 @@ class TranscriptNormalizer(object):
       rows left empty by normalization.
   """
 
-  def __init__(self, vocabulary):
-    """`vocabulary`: the set of allowed characters, including the space."""
+  def __init__(self, vocabulary, text_policy=text_normalization.DEFAULT):
+    """`vocabulary`: the set of allowed characters, including the space;
+    `text_policy`: the `TextPolicy` training reads transcripts with (its
+    Unicode form and case come first, then the reduction to the vocabulary).
+    """
     self.vocabulary = vocabulary
+    self.text_policy = text_policy
     self.unknown = collections.Counter()
     self.skipped_unknown = 0
     self.skipped_empty = 0
@@ -106,7 +112,7 @@ class TranscriptNormalizer(object):
   def __call__(self, text):
     """The normalized transcript, or None when the row is to be skipped."""
     kept, unknown = [], []
-    for char in unicodedata.normalize("NFC", text).lower():
+    for char in self.text_policy.apply(text):
       spelled = self._spell(char)
       if spelled is None:
         unknown.append(char)

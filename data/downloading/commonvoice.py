@@ -17,6 +17,7 @@ import os
 
 from absl import logging
 
+from data import text_normalization
 from data.downloading import common
 from data.downloading import convert as convert_lib
 from data.downloading import steps
@@ -134,14 +135,15 @@ def _wav(data_dir, language, clip):
                       os.path.splitext(clip)[0] + ".wav")
 
 
-def split_rows(release, tsv, data_dir, language, vocabulary, archive):
+def split_rows(release, tsv, data_dir, language, vocabulary, archive,
+               text_policy=text_normalization.DEFAULT):
   """The `steps.Utterance`s of one split, after the checks.
 
   Rows whose clip is missing or whose sentence cannot be spelled with the
   vocabulary are left out and counted in one summary line.
   """
   clips = os.path.join(release, "clips")
-  normalizer = common.TranscriptNormalizer(vocabulary)
+  normalizer = common.TranscriptNormalizer(vocabulary, text_policy)
   rows, missing = [], []
   for _, clip, sentence in read_tsv(tsv, archive):
     source = os.path.join(clips, clip)
@@ -177,7 +179,8 @@ def _release_from(data_dir, archive, source_dir, config):
   return find_release(extracted)
 
 
-def prepare_commonvoice(data_dir, archive, source_dir, vocabulary, config):
+def prepare_commonvoice(data_dir, archive, source_dir, vocabulary, config,
+                        text_policy=text_normalization.DEFAULT):
   """Makes the Common Voice manifests and 16 kHz wavs of one release.
 
   Args:
@@ -208,7 +211,8 @@ def prepare_commonvoice(data_dir, archive, source_dir, vocabulary, config):
                    language, split, manifest)
     else:
       pending[manifest] = (split, split_rows(release, tsv, data_dir, language,
-                                             vocabulary, origin))
+                                             vocabulary, origin,
+                                             text_policy))
   for manifest, (split, rows) in pending.items():
     steps.convert_and_write(manifest, rows, "Common Voice %s %s" % (
         language, split), config)

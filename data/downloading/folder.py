@@ -23,6 +23,7 @@ import random
 
 from absl import logging
 
+from data import text_normalization
 from data.downloading import common
 from data.downloading import convert as convert_lib
 from data.downloading import steps
@@ -147,10 +148,10 @@ def _stale(source, wav):
                                   os.path.getmtime(wav))
 
 
-def _usable(listed, folder, data_dir, vocabulary):
+def _usable(listed, folder, data_dir, vocabulary, text_policy):
   """({relative: transcript}, {relative: wav}) of the listed recordings that
   exist and whose transcript the vocabulary spells; the rest is counted."""
-  normalizer = common.TranscriptNormalizer(vocabulary)
+  normalizer = common.TranscriptNormalizer(vocabulary, text_policy)
   text_of, wav_of, source_of, missing = {}, {}, {}, []
   for relative, text in listed:
     source = os.path.join(folder, relative)
@@ -174,7 +175,8 @@ def _usable(listed, folder, data_dir, vocabulary):
 
 
 def prepare_folder(data_dir, folder, transcripts, vocabulary, dev_fraction,
-                   split_by, seed, config):
+                   split_by, seed, config,
+                   text_policy=text_normalization.DEFAULT):
   """Makes folder-train.csv (and folder-dev.csv) from a folder of audio.
 
   Args:
@@ -207,7 +209,8 @@ def prepare_folder(data_dir, folder, transcripts, vocabulary, dev_fraction,
                     "beside them and are left out: %s%s.", folder,
                     len(untranscribed), ", ".join(untranscribed[:5]),
                     ", ..." if len(untranscribed) > 5 else "")
-  text_of, wav_of = _usable(listed, folder, data_dir, vocabulary)
+  text_of, wav_of = _usable(listed, folder, data_dir, vocabulary,
+                            text_policy)
   for relative, wav in wav_of.items():
     if _stale(os.path.join(folder, relative), wav):
       os.remove(wav)

@@ -26,6 +26,7 @@ import os
 
 from absl import logging
 
+from data import text_normalization
 from data.downloading import common
 from data.downloading import convert as convert_lib
 from data.downloading import steps
@@ -133,9 +134,10 @@ def read_stm(path, archive):
   return segments
 
 
-def split_jobs(data_dir, split, split_dir, vocabulary, archive):
+def split_jobs(data_dir, split, split_dir, vocabulary, archive,
+               text_policy=text_normalization.DEFAULT):
   """The `steps.Utterance`s (talk, trim effect) of one split's segments."""
-  normalizer = common.TranscriptNormalizer(vocabulary)
+  normalizer = common.TranscriptNormalizer(vocabulary, text_policy)
   dropped = collections.Counter()
   missing, jobs = [], []
   wav_dir = os.path.join(data_dir, DIRECTORY, split + "-wav")
@@ -187,7 +189,8 @@ def _layout_from(data_dir, archive, source_dir, config):
   return find_layout(extracted)
 
 
-def prepare_tedlium(data_dir, archive, source_dir, vocabulary, config):
+def prepare_tedlium(data_dir, archive, source_dir, vocabulary, config,
+                    text_policy=text_normalization.DEFAULT):
   """Makes tedlium-{train,dev,test}.csv and the utterances' 16 kHz wavs.
 
   Args:
@@ -214,7 +217,8 @@ def prepare_tedlium(data_dir, archive, source_dir, vocabulary, config):
       logging.warning("TED-LIUM: %s has no %s split.", origin, split)
     elif not convert_lib.manifest_is_complete(manifest):
       pending[manifest] = (split, split_jobs(data_dir, split, layout[split],
-                                             vocabulary, origin))
+                                             vocabulary, origin,
+                                             text_policy))
   for manifest, (split, jobs) in pending.items():
     steps.convert_and_write(manifest, jobs, "TED-LIUM " + split, config)
   return [m for s, m in zip(SPLITS, manifests) if s in layout]

@@ -545,6 +545,27 @@ def test_cli_folder_with_a_vocabulary_of_its_own(tmp_path):
       "directory" % (tmp_path / "none.txt"))
 
 
+def test_cli_folder_reads_transcripts_with_the_text_policy_flags(tmp_path):
+  src = tmp_path / "src"
+  corpus_trees.write_mp3(src / "spk" / "a.mp3")
+  (src / "spk" / "a.txt").write_text("Très Bien")
+  data_dir = tmp_path / "data"
+  # Training's --strip_accents and --nolowercase reach the importer.
+  result = _run_cli("--dataset=folder", "--data_dir=%s" % data_dir,
+                    "--folder_dir=%s" % src, "--strip_accents",
+                    "--nolowercase", "--vocabulary_file=%s" % _vocabulary(
+                        tmp_path, " BTeinrs"))
+  assert result.returncode == 0, result.stderr
+  _, rows = fakes.read_manifest(str(data_dir / "folder-train.csv"))
+  assert [t for _, _, t in rows] == ["Tres Bien"]
+
+
+def _vocabulary(folder, characters):
+  path = folder / "vocabulary.txt"
+  path.write_text("\n".join(list(characters) + ["-"]) + "\n")
+  return path
+
+
 def test_cli_help_lists_the_corpus_flags():
   result = _run_cli("--helpfull")
   for flag in ("vocabulary_file", "cv_archive", "cv_dir", "tedlium_archive",

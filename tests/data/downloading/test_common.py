@@ -31,3 +31,16 @@ def test_transcripts_are_reduced_to_the_vocabulary_or_skipped():
   # The same text with a vocabulary that has the accents keeps them.
   french = common.TranscriptNormalizer(set(" abcdefilnorstuwé'"))
   assert french("Café-noir") == "café noir"
+
+
+def test_the_text_policy_comes_first_as_in_training():
+  from data import text_normalization  # pylint: disable=g-import-not-at-top
+  letters = set(" abcdefghijklmnopqrstuvwxyz'ÄÖÜäöü")
+  keep_case = common.TranscriptNormalizer(
+      letters, text_normalization.TextPolicy(lowercase=False))
+  assert keep_case("Äpfel Über") == "Äpfel Über"
+  # The default policy lower-cases, as training does.
+  assert common.TranscriptNormalizer(letters)("Äpfel Über") == "äpfel über"
+  stripped = common.TranscriptNormalizer(
+      letters, text_normalization.TextPolicy(strip_accents=True))
+  assert stripped("Äpfel") == "apfel"
