@@ -105,7 +105,12 @@ def private_sources_line(uri, suite, signed_by):
 
 
 def apt_options(apt_dir):
-  """The `-o` options that keep apt's lists, cache and sources private."""
+  """The `-o` options that keep apt's lists, cache and sources private.
+
+  The folders are absolute: `apt-get download` runs in another directory,
+  where a relative --data_dir would name lists that do not exist.
+  """
+  apt_dir = os.path.abspath(apt_dir)
   return ["-o", "Dir::Etc::sourcelist=" + os.path.join(apt_dir, "sources.list"),
           "-o", "Dir::Etc::sourceparts=/dev/null",
           "-o", "Dir::State::Lists=" + os.path.join(apt_dir, "lists"),

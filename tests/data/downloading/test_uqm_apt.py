@@ -3,6 +3,8 @@
 The fetch itself runs against fake apt-get and dpkg in test_uqm.py.
 """
 
+import os
+
 import pytest
 
 from data.downloading import uqm_apt
@@ -64,6 +66,17 @@ def test_apt_options_keep_everything_under_the_private_folder():
       "-o", "Dir::Etc::sourceparts=/dev/null",
       "-o", "Dir::State::Lists=/d/apt/lists",
       "-o", "Dir::Cache=/d/apt/cache"]
+
+
+def test_apt_options_are_absolute_for_a_relative_data_dir(tmp_path,
+                                                          monkeypatch):
+  # apt-get download runs in the .debs' folder: a relative folder there
+  # named lists that do not exist ("Unable to locate package").
+  monkeypatch.chdir(tmp_path)
+  options = uqm_apt.apt_options(os.path.join("demo_data", "apt"))
+  paths = [o.split("=", 1)[1] for o in options[1::2]]
+  assert all(os.path.isabs(p) for p in paths)
+  assert paths[2] == str(tmp_path / "demo_data" / "apt" / "lists")
 
 
 def test_find_packages_in_a_dpkg_x_tree(tmp_path):
