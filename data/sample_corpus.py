@@ -1,6 +1,6 @@
 r"""Synthesizes a small multi-speaker speech corpus in LibriSpeech's layout.
 
-A newcomer cannot download 60 GB to see DeepSpeech2 learn, so the project
+A newcomer cannot fetch 60 GB to see DeepSpeech2 learn, so the project
 makes its own corpus offline with text-to-speech engines from Debian main
 (apt-get install flite festival festvox-kallpc16k festvox-kdlpc16k
 festvox-us-slt-hts espeak-ng sox wordnet-base fortunes-min wamerican):
