@@ -161,8 +161,8 @@ def define_flags():
       "batch_requests", 1,
       "Waiting requests the model worker transcribes in one pass, their "
       "chunks sharing model calls. 1: each request alone, its answer exactly "
-      "transcribe.py's for the file; more raise the throughput with many clients, "
-      "but the model's padded batches make a transcript depend slightly on "
+      "transcribe.py's for the file; more raise the throughput with many "
+      "clients, but the model's padded batches make a transcript depend slightly on "
       "what it was batched with.")
   flags.DEFINE_float("shutdown_timeout_sec", 30.0,
                      "On SIGTERM, how long requests under way may take.")

@@ -36,7 +36,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# The demo's tuned settings (docs/benchmarks.md, the 20-minute convergence runs).
+# The demo's tuned settings (docs/benchmarks.md: the 20-minute convergence
+# runs).
 TUNED_NUM_TRAIN = 12000
 TUNED_EPOCHS = {"fp32": 6, "bf16": 7}
 MIN_EPOCHS = 3
