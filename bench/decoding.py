@@ -49,11 +49,6 @@ from training import cpu
 FRAMES_PER_SECOND = 25  # 10 ms hops, two stride-2 convolutions.
 
 
-def cpu_kind():
-  """The CPU model and its widest vector extensions (training/cpu.py)."""
-  return cpu.cpu_kind()
-
-
 def split_sentences(seed, num_utts, vocab_size):
   """LM sentences and test utterances from disjoint sentence sets.
 
@@ -202,7 +197,7 @@ def main(argv=None):
   probs, lengths = pad([synthesize(r, labels, rng, args.error_rate)
                         for r in references], vocabulary.blank_index(labels))
   print("CPU: %s, %d cores (shared with other work: figures vary)"
-        % (cpu_kind(), os.cpu_count()))
+        % (cpu.cpu_kind(), os.cpu_count()))
   print("%d utterances, %.1f s of speech each on average, beam width %d, "
         "%d processes" % (len(references), lengths.mean() / FRAMES_PER_SECOND,
                           args.beam_width, args.processes))
@@ -228,7 +223,7 @@ def main(argv=None):
       results["pyctcdecode beam+lm"] = run_setup(
           "pyctcdecode beam+lm", decode, probs, lengths, references,
           args.processes)
-  print(json.dumps({"cpu": cpu_kind(), "utts": len(references),
+  print(json.dumps({"cpu": cpu.cpu_kind(), "utts": len(references),
                     "mean_audio_s": round(float(lengths.mean()) /
                                           FRAMES_PER_SECOND, 2),
                     "beam_width": args.beam_width,

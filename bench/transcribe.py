@@ -190,15 +190,9 @@ def peak_rss_kb():
 
 
 def cpu_kind():
-  with open("/proc/cpuinfo") as f:
-    info = f.read()
-  flags = [f for f in ("avx512f", "avx512_bf16", "amx_bf16")
-           if " %s " % f in info.replace("\n", " ")]
-  model = [l.split(":", 1)[1].strip() for l in info.splitlines()
-           if l.startswith("model name")]
-  return "%s (%s), %d cores" % (model[0] if model else "?",
-                                " ".join(flags) or "no avx512",
-                                os.cpu_count())
+  """training/cpu.py's CPU kind, with the core count."""
+  from training import cpu  # pylint: disable=g-import-not-at-top
+  return "%s, %d cores" % (cpu.cpu_kind(), os.cpu_count())
 
 
 def main():
