@@ -1,9 +1,11 @@
 """CTC decoders for the Deep Speech 2 model: the seed's interface.
 
-Every decoder is a `Decoder`: one method, `decode_batch(probabilities,
+Every decoder is a `Decoder`: its method `decode_batch(probabilities,
 lengths)`: the model's softmax outputs, float [batch, time, num_classes] (the
 blank is the last class), and each utterance's real frame count, int
-[batch], in; one transcript per utterance out. `make_decoder` builds one from
+[batch], in; one transcript per utterance out. A stream decodes with
+`begin()` instead: one utterance fed its frames in pieces, with the same
+text at the end as `decode_batch`. `make_decoder` builds one from
 plain arguments: "greedy" (the seed's `DeepSpeechDecoder`) or "beam"
 (decoding/beam_search.py, optionally with a KenLM n-gram and a lexicon).
 Scoring, LMs, the LM settings file and tuning live in the decoding/ package.
@@ -40,6 +42,12 @@ class Decoder(object):
 
   def decode_batch(self, probabilities, lengths):
     """Decodes a padded batch; see the module docstring."""
+    raise NotImplementedError
+
+  def begin(self):
+    """One utterance decoded as its frames arrive: an object with
+    `step(probabilities [time, num_classes])`, `partial()` (the text so
+    far) and `finish()` (the text, as `decode_batch` gives it)."""
     raise NotImplementedError
 
   @staticmethod
@@ -208,6 +216,42 @@ class DeepSpeechDecoder(Decoder):
     ends = np.cumsum(keep.sum(axis=1)).tolist()
     starts = [0] + ends[:-1]
     return [text[s:e] for s, e in zip(starts, ends)]
+
+
+  def begin(self):
+    """A `GreedyDecode` of one utterance whose frames arrive in pieces."""
+    return GreedyDecode(self)
+
+
+class GreedyDecode(object):
+  """Greedy decoding of one utterance, fed its frames in pieces.
+
+  The decoders' incremental interface (`Decoder.begin()`'s result):
+  `step(probabilities)` per piece of [time, num_classes] frames,
+  `partial()` the text so far, `finish()` the text of all the frames, the
+  one `decode_batch` gives them at once: a repeat is merged across pieces.
+  """
+
+  def __init__(self, greedy):
+    self._greedy = greedy
+    self._chars = []
+    self._last_class = None
+    self._finished = False
+
+  def step(self, probabilities):
+    if self._finished:
+      raise ValueError("the decode is finished; begin another")
+    for cls in np.argmax(np.asarray(probabilities), axis=1).tolist():
+      if cls != self._last_class and cls != self._greedy.blank_index:
+        self._chars.append(self._greedy.int_to_char[cls])
+      self._last_class = cls
+
+  def partial(self):
+    return "".join(self._chars)
+
+  def finish(self):
+    self._finished = True
+    return self.partial()
 
 
 def make_decoder(kind, labels, beam_width=DEFAULT_BEAM_WIDTH, lm_path=None,

@@ -8,7 +8,9 @@
 
 POST /transcribe answers what `transcribe.py --output_format=json` prints
 for the file; /stream is a websocket taking 16-bit PCM and answering partial
-and final transcripts (serving/stream.py); GET / is a page that records
+and final transcripts (serving/stream.py: a unidirectional model streams,
+its beam search going on across frames; with --endpoint_silence_sec a final
+per utterance); GET / is a page that records
 from the microphone or takes a file. GET /health and GET /model describe
 the server. The model, chunking and decoder flags are transcribe.py's.
 
@@ -67,18 +69,45 @@ def _model_info(flags_obj, model, decoder_options):
 
 
 def _start_worker(flags_obj):
-  """(started ModelWorker, model info): the model loaded, its worker."""
+  """(started ModelWorker, model info, stream.Streamer or None): the model
+  loaded, its worker, and its streaming twin if it is unidirectional."""
   import deep_speech_model  # pylint: disable=g-import-not-at-top
   from serving import worker  # pylint: disable=g-import-not-at-top
   from transcription import pipeline  # pylint: disable=g-import-not-at-top
   model = model_flags.load_model_from_flags(flags_obj)
   decoder, options = model_flags.make_decoder(flags_obj, model, _note)
+  streamer = _streamer(flags_obj, decoder)
   transcriber = pipeline.Transcriber(
       model, decoder, time_reduction=deep_speech_model.TIME_REDUCTION,
       max_chunk_sec=flags_obj.max_chunk_sec, batch_size=flags_obj.batch_size)
   model_worker = worker.ModelWorker(transcriber, flags_obj.max_queue,
                                     flags_obj.batch_requests).start()
-  return model_worker, _model_info(flags_obj, model, options)
+  info = _model_info(flags_obj, model, options)
+  info["streaming"] = streamer is not None
+  info["endpoint_silence_sec"] = flags_obj.endpoint_silence_sec
+  return model_worker, info, streamer
+
+
+def _streamer(flags_obj, decoder):
+  """The streaming transcriber of a unidirectional model, on its thread,
+  sharing `decoder` (its LM) with the file requests; None otherwise."""
+  from serving import stream  # pylint: disable=g-import-not-at-top
+  from serving import worker  # pylint: disable=g-import-not-at-top
+  from transcription import streaming  # pylint: disable=g-import-not-at-top
+  path = flags_obj.model_dir or flags_obj.saved_model
+  if not streaming.is_streamable(path):
+    if flags_obj.endpoint_silence_sec is not None:
+      raise ValueError("--endpoint_silence_sec needs a unidirectional model "
+                       "(--is_bidirectional=false): %s is bidirectional"
+                       % path)
+    return None
+  transcriber = streaming.StreamingTranscriber(
+      path, model_flags.fallback_settings(flags_obj), decoder=decoder)
+  if transcriber.warning:
+    _note(transcriber.warning)
+  return stream.Streamer(transcriber,
+                         worker.CallWorker(flags_obj.max_queue).start(),
+                         flags_obj.endpoint_silence_sec)
 
 
 async def _serve(flags_obj, server):
@@ -125,18 +154,20 @@ def run_server(flags_obj):
     _error(AIOHTTP_PIP)
     return 1
   from serving import app as app_lib  # pylint: disable=g-import-not-at-top
-  model_worker, info = _start_worker(flags_obj)
+  model_worker, info, streamer = _start_worker(flags_obj)
   temp_root = tempfile.mkdtemp(prefix="deep_speech_serve_")
   try:
     server = app_lib.Server(
         model_worker, app_lib.Limits(flags_obj.max_request_mb * 1e6,
                                      flags_obj.max_audio_sec),
-        temp_root, info)
+        temp_root, info, streamer)
     asyncio.run(_serve(flags_obj, server))
     # Shutting down already: a repeated SIGTERM must not cut the clean-up
     # short (Ctrl-C still does, through the `finally`).
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
   finally:
+    if streamer is not None:
+      streamer.worker.stop(timeout=flags_obj.shutdown_timeout_sec)
     model_worker.stop(timeout=flags_obj.shutdown_timeout_sec)
     shutil.rmtree(temp_root, ignore_errors=True)
   print("%s: stopped" % _NAME, flush=True)
@@ -166,6 +197,7 @@ def define_flags():
       "what it was batched with.")
   flags.DEFINE_float("shutdown_timeout_sec", 30.0,
                      "On SIGTERM, how long requests under way may take.")
+  model_flags.define_endpoint_flag()
 
 
 def main(argv):

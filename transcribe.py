@@ -29,7 +29,7 @@ first --num rows are shown next to their reference transcripts, with their
 corpus WER and CER.
 
 With --stream, standard input is one live recording (a unidirectional
-model, greedy decoding):
+model; decoded as files are, the beam search continuing across pieces):
 
     arecord -q -f S16_LE -r 16000 -c 1 | python transcribe.py --stream \
         --model_dir=/tmp/deep_speech_model
@@ -39,7 +39,9 @@ model, greedy decoding):
 
 The text so far is shown as it changes (rewritten in place on a terminal,
 else one `partial<TAB>text` line per change), then the final transcript in
---output_format (path `-`) at the end of input or Ctrl-C.
+--output_format (path `-`) at the end of input or Ctrl-C; with
+--endpoint_silence_sec=S, a final for each utterance after a pause of S
+seconds, words timed from the stream's start.
 """
 
 import collections
@@ -193,25 +195,20 @@ def _transcribe(flags_obj, args):
 
 def _stream(flags_obj):
   """--stream: transcribes standard input as it arrives; the exit status."""
-  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
   from transcription import output  # pylint: disable=g-import-not-at-top
   from transcription import streaming  # pylint: disable=g-import-not-at-top
-  beam = [name for name in ("decoder", "beam_width", "lm_path", "lexicon",
-                            "lm_settings") if flags_obj[name].present]
-  if beam:
-    _error("--stream decodes greedily; drop --%s" % beam[0])
-    return 1
   if not re.fullmatch(r"[a-z0-9]+", flags_obj.stream_type):
     _error("--stream_type must be raw or a sox file type such as wav, "
            "flac, mp3 (got %r)" % flags_obj.stream_type)
     return 1
-  labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
-  fallback = model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
-                                flags_obj.stride_ms, labels)
   transcriber = streaming.StreamingTranscriber(
-      flags_obj.model_dir or flags_obj.saved_model, fallback)
+      flags_obj.model_dir or flags_obj.saved_model,
+      model_flags.fallback_settings(flags_obj))
   if transcriber.warning:
     _note(transcriber.warning)
+  transcriber.decoder, _ = model_flags.decoder_from_flags(
+      flags_obj, transcriber.settings.labels, transcriber.recorded_decoder,
+      transcriber.settings_file, _note)
   rate = transcriber.settings.sample_rate
   source, process = sys.stdin.buffer.raw, None
   if flags_obj.stream_type != "raw":
@@ -219,12 +216,20 @@ def _stream(flags_obj):
     source = process.stdout
   else:
     rate = flags_obj.stream_rate
-  stream = transcriber.start(sample_rate=rate, name="-")
+  stream = transcriber.start(
+      sample_rate=rate, name="-",
+      endpoint_silence_sec=flags_obj.endpoint_silence_sec)
   line = _PartialLine(sys.stdout)
+  write = output.formatter(flags_obj.output_format)
+  finals = 0
   interrupted = False
   try:
     for samples in streaming.pcm_blocks(source.read):
-      line.show(stream.feed(samples))
+      text = stream.feed(samples)
+      for final in stream.pop_finals():
+        line.final(write(final))
+        finals += 1
+      line.show(text)
   except KeyboardInterrupt:
     interrupted = True  # the end of a live recording: its final follows
   status = 0
@@ -236,7 +241,13 @@ def _stream(flags_obj):
           flags_obj.stream_type, error.splitlines()[-1] if error else
           "no reason given"))
       status = 1
-  line.final(output.formatter(flags_obj.output_format)(stream.finish()))
+  last = stream.finish()
+  for final in stream.pop_finals():
+    line.final(write(final))
+    finals += 1
+  # After endpoints, a last utterance of nothing but pause is no line.
+  if last.text or not finals:
+    line.final(write(last))
   return status
 
 
@@ -276,6 +287,7 @@ class _PartialLine(object):
       self._out.write("\r\033[K")
     self._out.write(text)
     self._out.flush()
+    self._last = ""  # the next utterance's partials start a new line
 
 
 def _show_references(paths, references, texts):
@@ -303,14 +315,16 @@ def define_flags():
   flags.DEFINE_bool(
       "stream", False,
       "Transcribe standard input as one live recording, showing the text "
-      "as it comes (a model trained with --is_bidirectional=false; greedy "
-      "decoding). See --stream_type and --stream_rate.")
+      "as it comes (a model trained with --is_bidirectional=false; the "
+      "decoder flags as for files). See --stream_type, --stream_rate and "
+      "--endpoint_silence_sec.")
   flags.DEFINE_string(
       "stream_type", "raw",
       "With --stream: raw (s16le mono PCM at --stream_rate) or a file type "
       "sox reads from a pipe (wav, flac, mp3, ...).")
   flags.DEFINE_integer("stream_rate", 16000,
                        "With --stream_type=raw: the PCM's rate in Hz.")
+  model_flags.define_endpoint_flag()
 
 
 def main(argv):

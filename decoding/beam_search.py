@@ -37,6 +37,10 @@ PIP_LINE = ("pip install flashlight-text (or pip install -r "
 DEFAULT_BEAM_SIZE_TOKEN = 10
 DEFAULT_BEAM_THRESHOLD = 10.0
 
+# A stream's search keeps this many frames of alternatives behind the best
+# hypothesis (output frames: 20 s at the model's 40 ms).
+PRUNE_LOOKBACK_FRAMES = 500
+
 # log(0) would be -inf; flashlight adds scores, so floor the probabilities.
 _MIN_PROB = 1e-30
 
@@ -142,15 +146,11 @@ class BeamSearchDecoder(decoder.Decoder):
     self._blank = len(self.labels) - 1
     self._space = self.labels.index(" ")
     token_beam = min(int(beam_size_token), len(self.labels))
-    criterion = fl_decoder.CriterionType.CTC
     if lm_path is None and lexicon is None:
       self._word_dict = None
-      options = fl_decoder.LexiconFreeDecoderOptions(
-          beam_size=self.beam_width, beam_size_token=token_beam,
-          beam_threshold=beam_threshold, lm_weight=0.0, sil_score=0.0,
-          log_add=False, criterion_type=criterion)
-      self._search = fl_decoder.LexiconFreeDecoder(
-          options, fl_decoder.ZeroLM(), self._space, self._blank, [])
+      self._parts = (fl_decoder, None, fl_decoder.ZeroLM(), token_beam,
+                     beam_threshold)
+      self._search = self._free_search()
       return
     if lm_path is not None:
       lm_lib.check_lm_file(lm_path)
@@ -174,6 +174,23 @@ class BeamSearchDecoder(decoder.Decoder):
     self._parts = (fl_decoder, trie, language_model, token_beam,
                    beam_threshold)
     self._search = self._lexicon_search(self.alpha, self.beta)
+
+  def _free_search(self):
+    """flashlight's lexicon-free search over characters."""
+    fl_decoder, _, zero_lm, token_beam, threshold = self._parts
+    options = fl_decoder.LexiconFreeDecoderOptions(
+        beam_size=self.beam_width, beam_size_token=token_beam,
+        beam_threshold=threshold, lm_weight=0.0, sil_score=0.0,
+        log_add=False, criterion_type=fl_decoder.CriterionType.CTC)
+    return fl_decoder.LexiconFreeDecoder(options, zero_lm, self._space,
+                                         self._blank, [])
+
+  def _new_search(self):
+    """A search of its own (flashlight's decoders hold one utterance's
+    hypotheses), sharing the LM, the lexicon and its prefix tree."""
+    if self._word_dict is None:
+      return self._free_search()
+    return self._lexicon_search(self.alpha, self.beta)
 
   def _lexicon_search(self, alpha, beta):
     """flashlight's word-restricted search with these LM weights."""
@@ -276,10 +293,83 @@ class BeamSearchDecoder(decoder.Decoder):
       if length == 0:
         texts.append("")
         continue
-      # flashlight reads a C-contiguous float32 [time, classes] buffer.
-      emissions = np.ascontiguousarray(
-          np.log(np.maximum(probs[:length], _MIN_PROB)), dtype=np.float32)
+      emissions = _emissions(probs[:length])
       results = self._search.decode(emissions.ctypes.data, int(length),
                                     len(self.labels))
       texts.append(self._text(results[0]) if results else "")
     return texts
+
+  def begin(self):
+    """An `IncrementalDecode` of one utterance, fed as its frames come.
+
+    Each call gets a search of its own, so any number may run at once (one
+    thread each); they share this decoder's LM and lexicon, read only.
+    """
+    return IncrementalDecode(self, self._new_search())
+
+
+def _emissions(probabilities):
+  """flashlight's input: C-contiguous float32 log-probabilities [time,
+  classes]."""
+  return np.ascontiguousarray(
+      np.log(np.maximum(probabilities, _MIN_PROB)), dtype=np.float32)
+
+
+class IncrementalDecode(object):
+  """The beam search of one utterance whose frames arrive in pieces.
+
+  flashlight's search is incremental (decode_begin, decode_step per piece,
+  decode_end), so the pieces' sizes do not change the result: `finish`
+  gives `decode_batch`'s text of all the frames. Hypotheses older than
+  `PRUNE_LOOKBACK_FRAMES` that do not lead to the best one are dropped now
+  and then, which bounds a long stream's memory; only an utterance longer
+  than that can come out otherwise than the offline search.
+  """
+
+  def __init__(self, beam_decoder, search):
+    self._decoder = beam_decoder
+    self._search = search
+    self._frames = 0
+    self._pruned_at = 0
+    self._partial = ""
+    self._finished = False
+    search.decode_begin()
+
+  def step(self, probabilities):
+    """Searches the next frames, float [time, classes] softmax outputs."""
+    if self._finished:
+      raise ValueError("the decode is finished; begin another")
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 2 or probabilities.shape[1] != len(
+        self._decoder.labels):
+      raise ValueError("probabilities must be [time, %d], got shape %s"
+                       % (len(self._decoder.labels), probabilities.shape))
+    if not probabilities.shape[0]:
+      return
+    emissions = _emissions(probabilities)
+    self._search.decode_step(emissions.ctypes.data, emissions.shape[0],
+                             emissions.shape[1])
+    self._frames += emissions.shape[0]
+    self._partial = None
+    if self._frames - self._pruned_at >= 2 * PRUNE_LOOKBACK_FRAMES:
+      self._search.prune(PRUNE_LOOKBACK_FRAMES)
+      self._pruned_at = self._frames - PRUNE_LOOKBACK_FRAMES
+
+  def partial(self):
+    """The best hypothesis's text so far (words still being spelled are
+    left out by a word-restricted search)."""
+    if self._partial is None:
+      self._partial = self._decoder._text(  # pylint: disable=protected-access
+          self._search.get_best_hypothesis(0))
+    return self._partial
+
+  def finish(self):
+    """Ends the utterance; its transcript, as `decode_batch` gives it."""
+    if self._finished:
+      raise ValueError("the decode is finished; begin another")
+    self._finished = True
+    if not self._frames:
+      return ""
+    self._search.decode_end()
+    results = self._search.get_all_final_hypothesis()
+    return self._decoder._text(results[0]) if results else ""  # pylint: disable=protected-access

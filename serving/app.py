@@ -72,15 +72,19 @@ def error_response(status, reason):
 class Server(object):
   """The state the routes share: the worker, the limits, the temp space."""
 
-  def __init__(self, model_worker, limits, temp_root, model_info):
+  def __init__(self, model_worker, limits, temp_root, model_info,
+               streamer=None):
     """Args:
 
       model_worker: a started `worker.ModelWorker`.
       limits: `Limits`.
       temp_root: a private directory for request bodies (the caller's).
       model_info: the JSON-able dict GET /model answers.
+      streamer: a `stream.Streamer` for a unidirectional model, whose
+        streams /stream then uses; None re-transcribes buffered audio.
     """
     self.worker = model_worker
+    self.streamer = streamer
     self.limits = limits
     self.temp_root = temp_root
     self.model_info = model_info
@@ -101,20 +105,28 @@ class Server(object):
       RequestError: 503 when the queue stays full, 400 when the file cannot
         be transcribed.
     """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_sec
-    while True:
-      try:
-        future = self.worker.submit(path)
-        break
-      except worker_lib.Busy as e:
-        if loop.time() >= deadline:
-          raise RequestError(503, str(e)) from None
-        await asyncio.sleep(0.05)
+    future = await submit(lambda: self.worker.submit(path), wait_sec)
     try:
       return await asyncio.wrap_future(future)
     except worker_lib.TranscriptionFailed as e:
       raise RequestError(400, _without_path(str(e), path)) from None
+
+
+async def submit(call, wait_sec):
+  """`call()`'s concurrent future, retrying while a worker is `Busy`.
+
+  Raises:
+    RequestError: 503 when the worker stays busy for `wait_sec`.
+  """
+  loop = asyncio.get_running_loop()
+  deadline = loop.time() + wait_sec
+  while True:
+    try:
+      return call()
+    except worker_lib.Busy as e:
+      if loop.time() >= deadline:
+        raise RequestError(503, str(e)) from None
+      await asyncio.sleep(0.05)
 
 
 def _without_path(message, path):

@@ -10,13 +10,22 @@ The protocol:
      would for the same audio, and closes.
 Errors are {"error": "..."} before a close with code 1008 (policy).
 
-A `Session` turns audio into transcripts; the handler knows only its two
-coroutines, `feed(samples) -> partial text or None` and `finish() ->
-FileTranscript`, and `close()`. `BufferedSession` works with any model: it
-keeps the audio and re-transcribes all of it through the model worker every
-`PARTIAL_EVERY_SEC` for partials, and once more at the end, so its cost per
-partial grows with the stream (bounded by --max_audio_sec). A streaming
-transcriber of unidirectional models replaces it in `make_session`.
+With --endpoint_silence_sec (a streaming model only), a pause that long
+ends an utterance: the server answers its {"final": ..., "words": [...],
+"duration": s} (words timed and "duration" counted from the stream's
+start) and the stream goes on; the last final, at "end", is the last
+utterance's.
+
+A `Session` turns audio into messages; the handler knows only its two
+coroutines, `feed(samples) -> messages` and `finish() -> messages` (the
+last one the final), and `close()`. `BufferedSession` works with any
+model: it keeps the audio and re-transcribes all of it through the model
+worker every `PARTIAL_EVERY_SEC` for partials, and once more at the end,
+so its cost per partial grows with the stream (bounded by --max_audio_sec).
+`StreamingSession`, which `make_session` picks when the server has a
+`Streamer` (a unidirectional model), feeds each frame to a
+transcription/streaming.py `Stream` on the streamer's thread: its cost per
+frame stays the same, and its partials follow the audio as it comes.
 """
 
 import asyncio
@@ -37,6 +46,69 @@ MIN_RATE, MAX_RATE = 8000, 192000
 MAX_FRAME_BYTES = 1 << 20
 
 
+def final_message(transcript):
+  """The {"final", "duration", "words"} message of a `FileTranscript`."""
+  return {"final": transcript.text, "duration": round(transcript.duration, 3),
+          "words": [w.to_dict() for w in transcript.words]}
+
+
+class Streamer(object):
+  """What the streams of a unidirectional model share.
+
+  Attributes:
+    transcriber: a `streaming.StreamingTranscriber` (built once per server).
+    worker: a started `worker.CallWorker`, the thread its streams run on.
+    endpoint_silence_sec: the pause that ends an utterance, or None.
+  """
+
+  def __init__(self, transcriber, call_worker, endpoint_silence_sec=None):
+    self.transcriber = transcriber
+    self.worker = call_worker
+    self.endpoint_silence_sec = endpoint_silence_sec
+
+
+class StreamingSession(object):
+  """A stream transcribed as it arrives, on the streamer's thread."""
+
+  def __init__(self, server, rate):
+    self._streamer = server.streamer
+    self._stream = self._streamer.transcriber.start(
+        sample_rate=rate, name=None,
+        endpoint_silence_sec=self._streamer.endpoint_silence_sec)
+    self.samples = 0
+    self._shown = ""  # the last partial sent
+
+  async def _run(self, call):
+    """`call(stream)` on the streamer's thread (a full queue: 503)."""
+    stream = self._stream
+    future = await app_lib.submit(
+        lambda: self._streamer.worker.submit(lambda: call(stream)),
+        FINAL_WAIT_SEC)
+    return await asyncio.wrap_future(future)
+
+  async def feed(self, samples):
+    """Adds int16 samples; returns the messages they complete."""
+    self.samples += len(samples)
+    text, finals = await self._run(
+        lambda stream: (stream.feed(samples), stream.pop_finals()))
+    messages = [final_message(f) for f in finals]
+    if finals:
+      self._shown = ""
+    if text != self._shown:
+      self._shown = text
+      messages.append({"partial": text})
+    return messages
+
+  async def finish(self):
+    """The finals left, the stream's last one last."""
+    last, finals = await self._run(
+        lambda stream: (stream.finish(), stream.pop_finals()))
+    return [final_message(f) for f in finals + [last]]
+
+  def close(self):
+    self._stream = None
+
+
 class BufferedSession(object):
   """Streaming by re-transcribing the audio so far with the offline model."""
 
@@ -51,7 +123,7 @@ class BufferedSession(object):
     self._directory = server.private_dir()
 
   async def feed(self, samples):
-    """Adds int16 samples; returns a newly finished partial text or None."""
+    """Adds int16 samples; returns [{"partial": text}] when one is ready."""
     self._blocks.append(samples)
     self.samples += len(samples)
     text = None
@@ -61,7 +133,7 @@ class BufferedSession(object):
     if self._partial is None and self.samples >= self._next_partial:
       self._next_partial = self.samples + self._every
       self._partial = asyncio.ensure_future(self._transcribe("partial", 0.0))
-    return text
+    return [] if text is None else [{"partial": text}]
 
   async def _transcribe(self, name, wait_sec):
     """The transcript of the audio so far, or None if the queue is full."""
@@ -80,11 +152,11 @@ class BufferedSession(object):
     return transcript.text if name == "partial" else transcript
 
   async def finish(self):
-    """The transcript of the whole stream (`output.FileTranscript`)."""
+    """[the final message of the whole stream]."""
     if self._partial is not None:
       await self._partial  # it reads a file of this session's directory
       self._partial = None
-    return await self._transcribe("final", FINAL_WAIT_SEC)
+    return [final_message(await self._transcribe("final", FINAL_WAIT_SEC))]
 
   def close(self):
     if self._partial is not None:
@@ -93,14 +165,9 @@ class BufferedSession(object):
 
 
 def make_session(server, rate):
-  """The session of one stream.
-
-  To stream with transcription/streaming.py's `StreamingTranscriber`
-  instead, return here an object whose `feed` and `finish` coroutines run
-  its stream's `feed(samples)` and `finish()` on the model worker's thread
-  (samples as float32 / 32768 at the model's rate), and whose `close` drops
-  it.
-  """
+  """The session of one stream: streamed if the server has a `Streamer`."""
+  if server.streamer is not None:
+    return StreamingSession(server, rate)
   return BufferedSession(server, rate)
 
 
@@ -164,9 +231,8 @@ async def _receive(ws, server, rate):
           raise StreamError("the stream is longer than the limit of %g s "
                             "(--max_audio_sec, --max_request_mb)"
                             % limits.max_audio_sec)
-        partial = await session.feed(np.frombuffer(msg.data, "<i2"))
-        if partial is not None:
-          await ws.send_str(app_lib.dumps({"partial": partial}))
+        for message in await session.feed(np.frombuffer(msg.data, "<i2")):
+          await ws.send_str(app_lib.dumps(message))
     return None
   except BaseException:
     if session is not None:
@@ -186,10 +252,8 @@ async def stream(request):
     session = await _receive(ws, server, None if rate is None else
                              _parse_rate(rate))
     if session is not None:
-      transcript = await session.finish()
-      await ws.send_str(app_lib.dumps({
-          "final": transcript.text, "duration": round(transcript.duration, 3),
-          "words": [w.to_dict() for w in transcript.words]}))
+      for message in await session.finish():
+        await ws.send_str(app_lib.dumps(message))
       await ws.close()
   except (StreamError, app_lib.RequestError) as e:
     await ws.send_str(app_lib.dumps({"error": str(e)}))

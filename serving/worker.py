@@ -130,3 +130,58 @@ class ModelWorker(object):
       if not future.done():
         future.set_exception(RuntimeError("no transcript came out"))
     self.passes += 1
+
+
+class CallWorker(object):
+  """Runs callables in order on one thread, over a bounded queue.
+
+  The streams' work (serving/stream.py): each call is one stream's next
+  piece, so a stream's calls never overlap, and the model's other thread
+  keeps the file requests. The policy is `ModelWorker`'s: a call that finds
+  `max_queue` waiting is refused with `Busy`.
+  """
+
+  def __init__(self, max_queue=32, name="stream-worker"):
+    self._queue = queue.Queue(maxsize=max_queue)
+    self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+  def start(self):
+    self._thread.start()
+    return self
+
+  @property
+  def waiting(self):
+    return self._queue.qsize()
+
+  def submit(self, call):
+    """Queues `call()`; returns a concurrent Future of its result.
+
+    Raises:
+      Busy: the queue is full.
+    """
+    future = concurrent.futures.Future()
+    try:
+      self._queue.put_nowait((call, future))
+    except queue.Full:
+      raise Busy("the server is busy: %d stream pieces are waiting; try "
+                 "again later" % self._queue.maxsize) from None
+    return future
+
+  def stop(self, timeout=None):
+    """Runs what is queued, then ends the thread."""
+    if self._thread.is_alive():
+      self._queue.put(_STOP)
+      self._thread.join(timeout)
+
+  def _run(self):
+    while True:
+      job = self._queue.get()
+      if job is _STOP:
+        return
+      call, future = job
+      if not future.set_running_or_notify_cancel():
+        continue
+      try:
+        future.set_result(call())
+      except BaseException as e:  # pylint: disable=broad-except
+        future.set_exception(e)

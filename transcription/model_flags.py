@@ -59,6 +59,14 @@ def load_model(saved_model, model_dir, vocabulary_file, sample_rate,
   return model_lib.ExportedModel(saved_model, fallback)
 
 
+def fallback_settings(flags_obj):
+  """The featurizer `model.Settings` of the fallback flags."""
+  from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
+  return model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
+                            flags_obj.stride_ms, labels)
+
+
 def load_model_from_flags(flags_obj):
   """`load_model` with the values of `define_model_flags`' flags."""
   return load_model(flags_obj.saved_model, flags_obj.model_dir,
@@ -71,11 +79,35 @@ def make_decoder(flags_obj, model, log):
 
   `log` is called with the line saying which flags selected the search.
   """
-  options = decoder_flags.decoder_options(
-      flags_obj, model.decoder, model.settings_file, log=log)
+  return decoder_from_flags(flags_obj, model.settings.labels, model.decoder,
+                            model.settings_file, log)
+
+
+def decoder_from_flags(flags_obj, labels, recorded, settings_file, log):
+  """`make_decoder` for what is not a loaded model (a streaming one).
+
+  Args:
+    labels: the model's labels; recorded, settings_file: the decoder its
+      settings record (or None) and the file that records it.
+  """
+  options = decoder_flags.decoder_options(flags_obj, recorded, settings_file,
+                                          log=log)
   kind = options.pop("kind")
-  return (decoder.make_decoder(kind, model.settings.labels, **options),
+  return (decoder.make_decoder(kind, labels, **options),
           dict(options, kind=kind))
+
+
+def define_endpoint_flag():
+  """--endpoint_silence_sec, of transcribe.py --stream and serve.py."""
+  flags.DEFINE_float(
+      "endpoint_silence_sec", None,
+      "Streaming: end an utterance after this many seconds of pause (output "
+      "frames of the model's blank or space): its final transcript comes "
+      "out then, words timed from the stream's start, and the next "
+      "utterance starts afresh. Unset: the stream is one utterance.")
+  flags.register_validator(
+      "endpoint_silence_sec", lambda value: value is None or value > 0,
+      message="--endpoint_silence_sec must be > 0")
 
 
 def exit_status(run, error):

@@ -23,16 +23,33 @@ all. A unidirectional model's streamed transcript is the offline one of
 the same audio when its settings record "feature_normalization":
 "running" (transcribe.py then normalizes whole files that way too).
 
-Decoding is greedy (best class per frame, repeats merged, blanks dropped),
-words timed as transcription/timing.py times them. A `StreamingTranscriber`
-serves many streams at once (one per connection); a `Stream` is used from
-one thread at a time.
+Decoding is greedy (best class per frame, repeats merged, blanks dropped)
+unless the transcriber is given another decoder: the beam search (with an
+LM) continues across pieces through `decoder.begin()`, so the final text is
+its offline text of the same frames. Words are timed at the end as the
+offline pipeline times them (transcription/timing.py: the greedy path,
+aligned to the beam search's words). A `StreamingTranscriber` serves many
+streams at once (one per connection); a `Stream` is used from one thread
+at a time.
+
+Endpointing (`start(endpoint_silence_sec=s)`, off by default) splits a
+stream into utterances at pauses: once the output frames since the last
+spoken one (a frame whose best class is neither the blank nor the space)
+reach `s` seconds, the utterance ends there: its transcript is kept for
+`pop_finals()` (words timed from the stream's start) and the decoder and
+the text start afresh, while the network, its normalization and the
+clock run on. The model's own blank frames decide, not the audio's energy:
+they need no level threshold and the model learned to ignore the noise it
+was trained with. A pause without speech before it ends no utterance.
 """
+
+import math
 
 import numpy as np
 
 from data import featurizer
 from data import vocabulary
+import decoder as decoder_lib
 import deep_speech_model
 from transcription import audio
 from transcription import model as model_lib
@@ -60,6 +77,17 @@ def pcm_blocks(read, block_bytes=3200):
       yield np.frombuffer(data[:even], dtype="<i2")
 
 
+def is_streamable(model_path):
+  """Whether the model at `model_path` (as for `StreamingTranscriber`) is
+  unidirectional, so that it can stream.
+
+  Raises:
+    model_lib.ModelError: no model there.
+  """
+  checkpoint, _ = stream_model.find_variables(model_path)
+  return not model_lib.infer_params(checkpoint)["is_bidirectional"]
+
+
 class StreamingTranscriber(object):
   """A unidirectional model, ready to open streams.
 
@@ -70,15 +98,21 @@ class StreamingTranscriber(object):
       centre: audio this much later must arrive before that frame is out.
     warning: None, or why streamed transcripts may differ from transcribe.py's
       (a model whose features were normalized per utterance).
+    settings_file, recorded_decoder: the settings file read (or None) and
+      the decoder it records (export.recorded_decoder), for choosing one.
+    decoder: how streams started from now decode: a `decoder.Decoder`
+      (its `begin()`); the greedy decoder unless given.
   """
 
-  def __init__(self, model_path, fallback_settings=None):
+  def __init__(self, model_path, fallback_settings=None, decoder=None):
     """Loads a training directory's latest checkpoint or an export.
 
     Args:
       model_path: a --model_dir or an export (or its --export_dir).
       fallback_settings: `model_lib.Settings` for a model that records
         none.
+      decoder: a `decoder.Decoder` of the model's labels (e.g. the beam
+        search of decoder.make_decoder), or None for greedy decoding.
 
     Raises:
       model_lib.ModelError: no model there, a bidirectional one, or
@@ -86,8 +120,11 @@ class StreamingTranscriber(object):
     """
     checkpoint, settings_dir = stream_model.find_variables(model_path)
     self.path = checkpoint
-    params, self.settings, _, _ = model_lib.describe_checkpoint(
-        checkpoint, settings_dir, fallback_settings)
+    (params, self.settings, self.settings_file,
+     self.recorded_decoder) = model_lib.describe_checkpoint(
+         checkpoint, settings_dir, fallback_settings)
+    self.decoder = decoder or decoder_lib.DeepSpeechDecoder(
+        self.settings.labels, vocabulary.blank_index(self.settings.labels))
     self._network = stream_model.StreamingNetwork(
         checkpoint, params, self.settings.num_feature_bins)
     future = (deep_speech_model.input_context()[1] +
@@ -101,28 +138,40 @@ class StreamingTranscriber(object):
           "by the frames so far, so its transcripts can differ from "
           "transcribe.py's on whole files" % model_path)
 
-  def start(self, sample_rate=None, name="<stream>"):
+  def start(self, sample_rate=None, name="<stream>",
+            endpoint_silence_sec=None):
     """A new `Stream` (an utterance), its audio at `sample_rate` Hz.
 
     Args:
       sample_rate: the rate of the samples fed (default: the model's).
       name: what the final transcript's `path` says.
+      endpoint_silence_sec: None (one utterance), or the pause, in seconds,
+        that ends an utterance (see the module docstring).
+
+    Raises:
+      ValueError: an `endpoint_silence_sec` that is not > 0.
     """
-    return Stream(self._network, self.settings, sample_rate, name)
+    if endpoint_silence_sec is not None and not endpoint_silence_sec > 0:
+      raise ValueError("the endpoint silence must be > 0 s, got %r"
+                       % (endpoint_silence_sec,))
+    return Stream(self._network, self.settings, sample_rate, name,
+                  self.decoder, endpoint_silence_sec)
 
 
 class Stream(object):
-  """One utterance being transcribed: `feed` pieces, then `finish`.
+  """A recording being transcribed: `feed` pieces, then `finish`.
 
   Attributes:
-    text: the greedy transcript so far.
+    text: the transcript so far (of the utterance under way).
     duration: seconds of audio fed (at the model's rate).
   """
 
-  def __init__(self, network, settings, sample_rate, name):
+  def __init__(self, network, settings, sample_rate, name, decoder,
+               endpoint_silence_sec=None):
     self._network = network
     self._settings = settings
     self._name = name
+    self._decoder = decoder
     self._state = network.start()
     self._resampler = None
     if sample_rate is not None and sample_rate != settings.sample_rate:
@@ -133,28 +182,53 @@ class Stream(object):
     self._pending = np.zeros(0, np.float32)  # samples of the next windows
     self._normalizer = featurizer.RunningNormalizer(settings.num_feature_bins)
     self._blank = vocabulary.blank_index(settings.labels)
-    self._probabilities = []
-    self._last_class = None
-    self._chars = []
+    self._clock = timing.FrameClock(settings.stride_ms, settings.window_ms,
+                                    deep_speech_model.TIME_REDUCTION)
+    self._silent = {self._blank}
+    if " " in settings.labels:
+      self._silent.add(settings.labels.index(" "))
+    self._endpoint_frames = None
+    if endpoint_silence_sec is not None:
+      self._endpoint_frames = max(1, int(math.ceil(
+          endpoint_silence_sec / self._clock.frame_sec - 1e-9)))
+    self._frames = 0  # output frames so far, of all utterances
+    self._finals = []
     self._samples = 0
     self._finished = False
+    self._begin_utterance()
+
+  def _begin_utterance(self):
+    """Per-utterance state afresh, from the current output frame on."""
+    self._decode = self._decoder.begin()
+    self._probabilities = []
+    self._first_frame = self._frames
+    self._silent_run = 0  # output frames since the last spoken one
+    self._spoke = False
 
   @property
   def text(self):
-    return "".join(self._chars).strip()
+    return self._decode.partial().strip()
 
   @property
   def duration(self):
     return self._samples / float(self._settings.sample_rate)
 
   def probabilities(self):
-    """The softmax outputs so far, float32 [output frames, classes]."""
+    """The softmax outputs of the utterance so far, float32 [output frames,
+    classes] (with endpointing, since the last endpoint)."""
     if not self._probabilities:
       return np.zeros((0, len(self._settings.labels)), np.float32)
     return np.concatenate(self._probabilities)
 
+  def pop_finals(self):
+    """The utterances ended by endpoints since the last call, in order:
+    `output.FileTranscript`s whose words are timed from the stream's start
+    and whose duration is the stream's time at the utterance's end."""
+    finals, self._finals = self._finals, []
+    return finals
+
   def feed(self, samples):
-    """Transcribes the next samples; returns the greedy text so far.
+    """Transcribes the next samples; returns the text so far.
 
     Args:
       samples: 1-D mono samples: float (in [-1, 1]) or int16, any number.
@@ -169,10 +243,12 @@ class Stream(object):
     return self.text
 
   def finish(self):
-    """Ends the utterance: the final `output.FileTranscript`, words timed.
+    """Ends the stream: the final `output.FileTranscript`, words timed.
 
     The network gets the closing padding of its convolutions and lookahead,
     exactly as at the end of a whole file; the stream is spent afterwards.
+    With endpointing, the transcript is the last utterance's (endpoints
+    the closing frames reach are in `pop_finals()` first).
     """
     self._check_open()
     if self._resampler is not None:
@@ -181,15 +257,20 @@ class Stream(object):
     self._finished = True
     if self._samples >= self._window:
       self._add(self._network.finish(self._state))
+    return self._transcript(self.duration, self.duration)
+
+  def _transcript(self, end_sec, duration):
+    """The utterance's transcript, timed as the offline pipeline times a
+    chunk: the greedy path, aligned to another decoder's words."""
     probabilities = self.probabilities()
-    clock = timing.FrameClock(self._settings.stride_ms,
-                              self._settings.window_ms,
-                              deep_speech_model.TIME_REDUCTION)
-    text, words = timing.greedy_words(
+    text = self._decode.finish()
+    greedy, words = timing.greedy_words(
         probabilities, probabilities.shape[0], self._settings.labels,
-        self._blank, clock, end_sec=self.duration)
-    return output.FileTranscript(self._name, text.strip(), self.duration,
-                                 words)
+        self._blank, self._clock, end_sec=end_sec,
+        first_frame=self._first_frame)
+    if text != greedy:
+      words = timing.align_words(text, words)
+    return output.FileTranscript(self._name, text.strip(), duration, words)
 
   def _check_open(self):
     if self._finished:
@@ -226,12 +307,31 @@ class Stream(object):
     self._add(self._network.step(self._state, frames))
 
   def _add(self, probabilities):
-    """Keeps the new output frames and extends the greedy text."""
+    """Decodes the new output frames, ending utterances at endpoints."""
+    start = 0
+    if self._endpoint_frames is not None:
+      best = np.argmax(probabilities, axis=1).tolist()
+      for i, cls in enumerate(best):
+        if cls not in self._silent:
+          self._silent_run, self._spoke = 0, True
+          continue
+        self._silent_run += 1
+        if self._silent_run >= self._endpoint_frames:
+          self._extend(probabilities[start:i + 1])
+          start = i + 1
+          self._endpoint()
+    self._extend(probabilities[start:])
+
+  def _extend(self, probabilities):
     if not probabilities.shape[0]:
       return
     self._probabilities.append(probabilities)
-    for cls in np.argmax(probabilities, axis=1):
-      cls = int(cls)
-      if cls != self._last_class and cls != self._blank:
-        self._chars.append(self._settings.labels[cls])
-      self._last_class = cls
+    self._decode.step(probabilities)
+    self._frames += probabilities.shape[0]
+
+  def _endpoint(self):
+    """Ends the utterance at the current frame (kept if it has speech)."""
+    if self._spoke:
+      end = min(self.duration, self._clock.end(self._frames - 1))
+      self._finals.append(self._transcript(end, end))
+    self._begin_utterance()
