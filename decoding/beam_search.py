@@ -260,12 +260,15 @@ class BeamSearchDecoder(decoder.Decoder):
 
   def _text(self, result):
     """The transcript of one flashlight DecodeResult."""
+    return self._path_text(result.words, result.tokens)
+
+  def _path_text(self, words, tokens):
+    """The transcript of a path's per-frame words and tokens."""
     if self._word_dict is not None:
-      return " ".join(self._word_dict.get_entry(w) for w in result.words
-                      if w >= 0)
+      return " ".join(self._word_dict.get_entry(w) for w in words if w >= 0)
     chars = []
     previous = None
-    for token in result.tokens:
+    for token in tokens:
       # The token path is per frame: merge repeats, then drop blanks.
       if token != previous and token != self._blank and token >= 0:
         chars.append(self.labels[token])
@@ -320,10 +323,11 @@ class IncrementalDecode(object):
 
   flashlight's search is incremental (decode_begin, decode_step per piece,
   decode_end), so the pieces' sizes do not change the result: `finish`
-  gives `decode_batch`'s text of all the frames. Hypotheses older than
-  `PRUNE_LOOKBACK_FRAMES` that do not lead to the best one are dropped now
-  and then, which bounds a long stream's memory; only an utterance longer
-  than that can come out otherwise than the offline search.
+  gives `decode_batch`'s text of all the frames. To bound a long stream's
+  memory, once `2 * PRUNE_LOOKBACK_FRAMES` frames are searched the best
+  path up to `PRUNE_LOOKBACK_FRAMES` back (and back to a word's end) is
+  kept as settled and the hypotheses before it are dropped; only an
+  utterance longer than that can come out otherwise than offline.
   """
 
   def __init__(self, beam_decoder, search):
@@ -331,14 +335,16 @@ class IncrementalDecode(object):
     self._search = search
     self._frames = 0
     self._pruned_at = 0
+    # The settled path's per-frame words and tokens; after a prune each
+    # later path starts with the frame the settled one ends at.
+    self._words, self._tokens = [], []
     self._partial = ""
     self._finished = False
     search.decode_begin()
 
   def step(self, probabilities):
     """Searches the next frames, float [time, classes] softmax outputs."""
-    if self._finished:
-      raise ValueError("the decode is finished; begin another")
+    self._check_open()
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 2 or probabilities.shape[1] != len(
         self._decoder.labels):
@@ -352,24 +358,47 @@ class IncrementalDecode(object):
     self._frames += emissions.shape[0]
     self._partial = None
     if self._frames - self._pruned_at >= 2 * PRUNE_LOOKBACK_FRAMES:
-      self._search.prune(PRUNE_LOOKBACK_FRAMES)
-      self._pruned_at = self._frames - PRUNE_LOOKBACK_FRAMES
+      self._prune()
+
+  def _prune(self):
+    """Settles the best path's older part and drops the hypotheses there."""
+    self._pruned_at = self._frames
+    # flashlight's prune and get_best_hypothesis find the same frame; it
+    # prunes only when that path holds more than the first frame.
+    settled = self._search.get_best_hypothesis(PRUNE_LOOKBACK_FRAMES)
+    if len(settled.tokens) < 2:
+      return
+    self._search.prune(PRUNE_LOOKBACK_FRAMES)
+    self._add_path(settled)
+
+  def _add_path(self, result):
+    first = 1 if self._tokens else 0
+    self._words.extend(result.words[first:])
+    self._tokens.extend(result.tokens[first:])
+
+  def _path_text(self, result):
+    first = 1 if self._tokens else 0
+    return self._decoder._path_text(  # pylint: disable=protected-access
+        self._words + list(result.words[first:]),
+        self._tokens + list(result.tokens[first:]))
 
   def partial(self):
     """The best hypothesis's text so far (words still being spelled are
     left out by a word-restricted search)."""
     if self._partial is None:
-      self._partial = self._decoder._text(  # pylint: disable=protected-access
-          self._search.get_best_hypothesis(0))
+      self._partial = self._path_text(self._search.get_best_hypothesis(0))
     return self._partial
 
   def finish(self):
     """Ends the utterance; its transcript, as `decode_batch` gives it."""
-    if self._finished:
-      raise ValueError("the decode is finished; begin another")
+    self._check_open()
     self._finished = True
     if not self._frames:
       return ""
     self._search.decode_end()
     results = self._search.get_all_final_hypothesis()
-    return self._decoder._text(results[0]) if results else ""  # pylint: disable=protected-access
+    return self._path_text(results[0]) if results else ""
+
+  def _check_open(self):
+    if self._finished:
+      raise ValueError("the decode is finished; begin another")

@@ -133,6 +133,26 @@ def test_decode_batch_matches_decode(greedy, seed):
   assert any(got)  # Guard against a generator that decodes to nothing.
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 80])
+def test_begin_decodes_pieces_as_decode_batch_decodes_the_whole(greedy,
+                                                                chunk):
+  rng = np.random.RandomState(chunk)
+  probs = _random_probs(rng, 1, 80)[0]
+  # A repeat across a piece boundary stays merged, a blank between keeps two.
+  probs[10:12] = _probs(_frames("aa"))
+  probs[20:23] = _probs(_frames("a-a"))
+  decode = greedy.begin()
+  partials = []
+  for start in range(0, 80, chunk):
+    decode.step(probs[start:start + chunk])
+    partials.append(decode.partial())
+  (whole,) = greedy.decode_batch(probs[np.newaxis], [80])
+  assert decode.finish() == whole and whole
+  assert partials[-1] == whole and all(whole.startswith(p) for p in partials)
+  with pytest.raises(ValueError, match="finished"):
+    decode.step(probs[:1])
+
+
 def test_decode_batch_empty_batch(greedy):
   assert greedy.decode_batch(np.zeros((0, 5, NUM_CLASSES)), []) == []
 

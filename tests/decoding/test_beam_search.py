@@ -234,3 +234,44 @@ def test_an_lm_file_that_is_not_one_is_named(lm_files, tmp_path):
     beam_search.read_lexicon(str(junk))
   with pytest.raises(lm.LmError, match="cannot read the language model"):
     decoder.make_decoder("beam", LABELS, lm_path=str(tmp_path / "none"))
+
+
+@pytest.mark.parametrize("with_lm", [False, True])
+def test_a_search_fed_in_pieces_ends_with_decode_batch_s_text(lm_files,
+                                                             with_lm):
+  arpa, _ = lm_files
+  options = dict(lm_path=arpa, alpha=1.0, beta=0.5) if with_lm else {}
+  search = decoder.make_decoder("beam", LABELS, beam_width=20, **options)
+  probs, lengths = _random_batch(7, batch=3, frames=120)
+  offline = search.decode_batch(probs, lengths)
+  assert all(offline) and any(" " in text for text in offline)
+  seen = []  # the partials
+  for row, length in enumerate(lengths):
+    for chunk in (1, 7, 50, int(length)):
+      # Two decodes at once, interleaved: each has a search of its own.
+      decodes = [search.begin(), search.begin()]
+      length = int(length)
+      partials = []
+      for start in range(0, int(length), chunk):
+        for decode in decodes:
+          decode.step(probs[row, start:min(start + chunk, length)])
+        partials.append(decodes[0].partial())
+      assert [d.finish() for d in decodes] == [offline[row]] * 2, chunk
+      seen += partials
+  assert all(isinstance(p, str) for p in seen) and any(seen)
+  with pytest.raises(ValueError, match="probabilities must be"):
+    search.begin().step(probs[0, :, :5])
+  empty = search.begin()
+  assert (empty.partial(), empty.finish()) == ("", "")
+
+
+def test_a_long_search_is_pruned_and_still_decodes(lm_files, monkeypatch):
+  arpa, _ = lm_files
+  monkeypatch.setattr(beam_search, "PRUNE_LOOKBACK_FRAMES", 8)
+  search = decoder.make_decoder("beam", LABELS, beam_width=20, lm_path=arpa,
+                                alpha=1.0, beta=0.5)
+  probs = _misspelt_cat()[0]
+  decode = search.begin()
+  for frame in probs:  # pruned every 16 frames, 8 kept behind the best
+    decode.step(frame[np.newaxis])
+  assert decode.finish() == "the cat sat"

@@ -44,19 +44,24 @@ def _mp3_round_trip(samples, directory):
 
 
 def build(directory, steps=20, num_utts=8, params=None,
-          normalization="utterance"):
+          normalization="utterance", utterances=None):
   """Trains `steps` steps; returns (model_dir, export_dir).
 
   `params` replace PARAMS' values; `normalization` ("utterance" or
   "running", featurizer.NORMALIZATIONS) is how the features are normalized
-  and what the settings record.
+  and what the settings record. `utterances`, (16 kHz WAV, transcript)
+  pairs, replace the `num_utts` speech-like ones.
   """
   params = dict(PARAMS, **(params or {}))
   labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
   index = {c: i for i, c in enumerate(labels)}
-  manifest = conftest.make_corpus(os.path.join(directory, "corpus"),
-                                  num_utts=num_utts)
-  rows = [l.rstrip("\n").split("\t") for l in open(manifest)][1:]
+  if utterances is None:
+    manifest = conftest.make_corpus(os.path.join(directory, "corpus"),
+                                    num_utts=num_utts)
+    rows = [l.rstrip("\n").split("\t") for l in open(manifest)][1:]
+  else:
+    os.makedirs(directory, exist_ok=True)
+    rows = [(path, None, text) for path, text in utterances]
   feats, texts = [], []
   for row in rows:
     samples, _ = soundfile.read(row[0])
@@ -104,14 +109,16 @@ def build(directory, steps=20, num_utts=8, params=None,
   return model_dir, export_dir
 
 
-def build_streaming(directory, steps=30):
+def build_streaming(directory, steps=30, utterances=None):
   """A unidirectional model with a lookahead of 2, trained on running-
   normalized features (as it records), its settings also in the model_dir
-  (as a training run writes them); returns (model_dir, export_dir)."""
+  (as a training run writes them); returns (model_dir, export_dir).
+
+  `utterances`: as for `build` (default: four speech-like ones)."""
   model_dir, export_dir = build(
       directory, steps=steps, num_utts=4,
       params={"is_bidirectional": False, "lookahead_context": 2},
-      normalization="running")
+      normalization="running", utterances=utterances)
   shutil.copy(os.path.join(directory, export.EXPORT_SETTINGS_FILE),
               model_dir)
   return model_dir, export_dir
