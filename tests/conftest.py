@@ -87,6 +87,17 @@ def tiny_export(tmp_path_factory):
   return export_dir, [row[0] for row in rows]
 
 
+@pytest.fixture(scope="session")
+def tiny_streaming_model(tmp_path_factory):
+  """(model_dir, export_dir): a tiny unidirectional model with a lookahead,
+  trained on running-normalized features (tiny_model.build_streaming),
+  built once for the streaming tests."""
+  # pylint: disable=g-import-not-at-top
+  from tests.transcription import tiny_model
+  directory = str(tmp_path_factory.mktemp("tiny_streaming"))
+  return tiny_model.build_streaming(directory)
+
+
 def join_utterances(paths, path, pause_sec=0.25):
   """Writes the 16 kHz utterances one after another, with quiet pauses, as
   a 16-bit WAV at `path` (a clip longer than any one of them)."""

@@ -231,3 +231,18 @@ def test_server_bench():
   assert [r["batch_requests"] for r in result["runs"]] == [1, 2]
   for run in result["runs"]:
     assert run["rps"] > 0 and 0 < run["p50_ms"] <= run["p99_ms"]
+
+
+@pytest.mark.slow
+def test_streaming_bench():
+  result = _run("streaming.py", "--audio_sec", "2", "--chunk_ms", "20,500",
+                "--rnn_hidden_size", "16", timeout=300)
+  assert result["threads"] == 1 and result["decoder"] == "greedy"
+  assert "3 x 16 uniGRU" in result["model"]  # the demo's layers, made small
+  assert [r["chunk_ms"] for r in result["runs"]] == [20, 500]
+  for run in result["runs"]:
+    assert run["audio_sec"] == 2.0
+    assert run["rtf"] > 0 and run["final_latency_ms"] >= 0
+    # The first text cannot come before the network has seen its lookahead.
+    assert run["first_partial_ms"] is None or (
+        run["first_partial_ms"] >= result["latency_ms"])

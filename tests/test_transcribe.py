@@ -395,9 +395,9 @@ def test_nan_or_inf_audio_is_reported_like_an_unreadable_file(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def streaming_model(tmp_path_factory):
-  directory = tmp_path_factory.mktemp("streaming_model")
-  model_dir, _ = tiny_model.build_streaming(str(directory))
+def streaming_model(tiny_streaming_model, tmp_path_factory):
+  directory = tmp_path_factory.mktemp("streaming_audio")
+  model_dir, _ = tiny_streaming_model
   speech = sox_audio.say("the quick brown fox jumps over the lazy dog",
                          directory / "fox.wav", RATE)
   return model_dir, speech, directory
@@ -468,8 +468,8 @@ def test_stream_usage_errors_are_one_line(streaming_model, tmp_path):
   model_dir, speech, _ = streaming_model
   bidirectional, _ = tiny_model.build(str(tmp_path), steps=1, num_utts=1)
   cases = [
-      (["--model_dir=" + model_dir, "--decoder=beam"],
-       "--stream decodes greedily; drop --decoder"),
+      (["--model_dir=" + model_dir, "--lm_path=" + str(tmp_path / "no.arpa")],
+       "--lm_path=%s: no such file" % (tmp_path / "no.arpa")),
       (["--model_dir=" + model_dir, "--stream_type=-x"],
        "--stream_type must be raw or a sox file type"),
       (["--model_dir=" + model_dir, speech],

@@ -62,13 +62,15 @@ class StreamingNetwork(object):
   `StreamState`; TensorFlow sessions may be run from several threads.
   """
 
-  def __init__(self, checkpoint, params, num_feature_bins):
+  def __init__(self, checkpoint, params, num_feature_bins, threads=None):
     """Builds the pieces and restores `checkpoint` into them.
 
     Args:
       checkpoint: a checkpoint prefix.
       params: model_fn's params (model_lib.infer_params).
       num_feature_bins: spectrogram bins of the input.
+      threads: TensorFlow's intra- and inter-op threads for this network
+        (None: its defaults, every core).
 
     Raises:
       model_lib.ModelError: a bidirectional model (its backward RNNs need
@@ -86,7 +88,12 @@ class StreamingNetwork(object):
     self._graph = tf.Graph()
     with self._graph.as_default():
       self._build(model, num_feature_bins)
-      self._session = tf.compat.v1.Session(graph=self._graph)
+      config = None
+      if threads:
+        config = tf.compat.v1.ConfigProto(
+            intra_op_parallelism_threads=threads,
+            inter_op_parallelism_threads=threads)
+      self._session = tf.compat.v1.Session(graph=self._graph, config=config)
       tf.compat.v1.train.Saver().restore(self._session, checkpoint)
 
   def _build(self, model, num_feature_bins):

@@ -34,13 +34,20 @@ at a time.
 
 Endpointing (`start(endpoint_silence_sec=s)`, off by default) splits a
 stream into utterances at pauses: once the output frames since the last
-spoken one (a frame whose best class is neither the blank nor the space)
-reach `s` seconds, the utterance ends there: its transcript is kept for
-`pop_finals()` (words timed from the stream's start) and the decoder and
-the text start afresh, while the network, its normalization and the
-clock run on. The model's own blank frames decide, not the audio's energy:
-they need no level threshold and the model learned to ignore the noise it
-was trained with. A pause without speech before it ends no utterance.
+spoken one reach `s` seconds, the utterance ends there: its transcript is
+kept for `pop_finals()` (words timed from the stream's start) and the
+decoder and the text start afresh, while the network, its normalization
+and the clock run on. A pause without speech before it ends no utterance.
+
+A frame is a pause when the model's best class is the blank (or the
+space), or when its audio (the spectrogram windows it stands for and
+those of the `SILENCE_LOOKBACK_SEC` before, where a unidirectional model's
+late letters come from) is below `SILENCE_FLOOR_DBFS`. The model decides
+in the pauses of real rooms, whose noise it was trained to ignore, with no
+level to calibrate; the floor catches near-digital silence (a muted microphone, a generated
+pause), which no training recording has and on which a model's output is
+arbitrary. With endpointing on, such frames also decode as the blank, so
+what the model makes of them cannot add letters to either utterance.
 """
 
 import math
@@ -56,6 +63,11 @@ from transcription import model as model_lib
 from transcription import output
 from transcription import stream_model
 from transcription import timing
+
+# Audio below this RMS level (dB relative to full scale) is a pause for
+# endpointing, whatever the model makes of it (see the module docstring).
+SILENCE_FLOOR_DBFS = -60.0
+SILENCE_LOOKBACK_SEC = 0.3
 
 
 def pcm_blocks(read, block_bytes=3200):
@@ -104,7 +116,8 @@ class StreamingTranscriber(object):
       (its `begin()`); the greedy decoder unless given.
   """
 
-  def __init__(self, model_path, fallback_settings=None, decoder=None):
+  def __init__(self, model_path, fallback_settings=None, decoder=None,
+               threads=None):
     """Loads a training directory's latest checkpoint or an export.
 
     Args:
@@ -113,6 +126,7 @@ class StreamingTranscriber(object):
         none.
       decoder: a `decoder.Decoder` of the model's labels (e.g. the beam
         search of decoder.make_decoder), or None for greedy decoding.
+      threads: TensorFlow threads of the network (None: every core).
 
     Raises:
       model_lib.ModelError: no model there, a bidirectional one, or
@@ -126,7 +140,7 @@ class StreamingTranscriber(object):
     self.decoder = decoder or decoder_lib.DeepSpeechDecoder(
         self.settings.labels, vocabulary.blank_index(self.settings.labels))
     self._network = stream_model.StreamingNetwork(
-        checkpoint, params, self.settings.num_feature_bins)
+        checkpoint, params, self.settings.num_feature_bins, threads)
     future = (deep_speech_model.input_context()[1] +
               deep_speech_model.TIME_REDUCTION * params["lookahead_context"])
     self.latency_sec = (future * self.settings.stride_ms +
@@ -188,7 +202,10 @@ class Stream(object):
     if " " in settings.labels:
       self._silent.add(settings.labels.index(" "))
     self._endpoint_frames = None
+    self._levels = None  # with endpointing: dBFS per spectrogram frame
+    self._levels_from = 0  # the spectrogram frame of self._levels[0]
     if endpoint_silence_sec is not None:
+      self._levels = np.zeros(0)
       self._endpoint_frames = max(1, int(math.ceil(
           endpoint_silence_sec / self._clock.frame_sec - 1e-9)))
     self._frames = 0  # output frames so far, of all utterances
@@ -304,12 +321,16 @@ class Stream(object):
         used, self._settings.sample_rate, stride_ms=self._settings.stride_ms,
         window_ms=self._settings.window_ms)
     frames = self._normalizer(feature)[:, :, np.newaxis].astype(np.float32)
+    if self._levels is not None:
+      self._levels = np.concatenate([self._levels, _window_levels(
+          used, count, self._window, self._stride)])
     self._add(self._network.step(self._state, frames))
 
   def _add(self, probabilities):
     """Decodes the new output frames, ending utterances at endpoints."""
     start = 0
     if self._endpoint_frames is not None:
+      probabilities = self._gate(probabilities)
       best = np.argmax(probabilities, axis=1).tolist()
       for i, cls in enumerate(best):
         if cls not in self._silent:
@@ -321,6 +342,24 @@ class Stream(object):
           start = i + 1
           self._endpoint()
     self._extend(probabilities[start:])
+
+  def _gate(self, probabilities):
+    """The output frames with those of silent audio made blank."""
+    reduction = deep_speech_model.TIME_REDUCTION
+    back = int(round(1000.0 * SILENCE_LOOKBACK_SEC / self._settings.stride_ms))
+    probabilities = probabilities.copy()
+    for i in range(probabilities.shape[0]):
+      first = (self._frames + i) * reduction - self._levels_from
+      levels = self._levels[max(0, first - back):max(0, first + reduction)]
+      if not levels.size or levels.max() < SILENCE_FLOOR_DBFS:
+        probabilities[i] = 0.0
+        probabilities[i, self._blank] = 1.0
+    # The next output frame looks back to here; older windows are done.
+    done = (self._frames + probabilities.shape[0]) * reduction - back
+    drop = min(max(0, done - self._levels_from), self._levels.shape[0])
+    self._levels = self._levels[drop:]
+    self._levels_from += drop
+    return probabilities
 
   def _extend(self, probabilities):
     if not probabilities.shape[0]:
@@ -335,3 +374,12 @@ class Stream(object):
       end = min(self.duration, self._clock.end(self._frames - 1))
       self._finals.append(self._transcript(end, end))
     self._begin_utterance()
+
+
+def _window_levels(samples, count, window, stride):
+  """RMS levels in dBFS of the `count` windows of `samples` [n]."""
+  starts = np.arange(count) * stride
+  squares = np.concatenate([[0.0], np.cumsum(
+      samples.astype(np.float64) ** 2)])
+  mean = (squares[starts + window] - squares[starts]) / window
+  return 10.0 * np.log10(np.maximum(mean, 1e-20))

@@ -11,6 +11,7 @@ import soundfile
 
 from tests import conftest
 from tests.helpers import serving
+from tests.helpers import sox_audio
 
 pytestmark = pytest.mark.slow
 FRAME_SEC = 0.1
@@ -24,15 +25,22 @@ def server(tiny_export, tmp_path_factory):
     yield served
 
 
-async def _stream(url, frames, opening=(), pace_sec=FRAME_SEC, end="end"):
+async def _stream(url, frames, opening=(), pace_sec=FRAME_SEC, end="end",
+                  times=None):
   """Sends `opening` text messages, then the frames at `pace_sec`, then
-  `end`; returns the JSON messages received and the close code."""
+  `end`; returns the JSON messages received and the close code.
+
+  `times`, a dict, gets "end": when `end` was sent and "arrivals": when
+  each message came (time.monotonic)."""
   messages = []
+  times = {} if times is None else times
+  times["arrivals"] = []
   async with aiohttp.ClientSession() as session:
     async with session.ws_connect(url.replace("http", "ws", 1)) as ws:
 
       async def receive():
         async for msg in ws:
+          times["arrivals"].append(time.monotonic())
           messages.append(json.loads(msg.data))
       receiving = asyncio.ensure_future(receive())
       for text in opening:
@@ -42,15 +50,16 @@ async def _stream(url, frames, opening=(), pace_sec=FRAME_SEC, end="end"):
           break
         await ws.send_bytes(frame)
         await asyncio.sleep(pace_sec)
+      times["end"] = time.monotonic()
       if end is not None and not ws.closed:
         await ws.send_str(end)
       await asyncio.wait_for(receiving, 60)
       return messages, ws.close_code
 
 
-def _frames(path):
+def _frames(path, frame_sec=FRAME_SEC):
   samples, rate = soundfile.read(path, dtype="int16")
-  step = int(FRAME_SEC * rate)
+  step = int(frame_sec * rate)
   return [samples[i:i + step].tobytes() for i in range(0, len(samples), step)]
 
 
@@ -110,3 +119,53 @@ def test_protocol_errors_are_one_message_then_a_close(
       end=end))
   assert code == 1008
   assert [m for m in messages if "partial" not in m] == [{"error": error}]
+
+
+@pytest.fixture(scope="module")
+def streaming_server(tiny_streaming_model, tmp_path_factory):
+  _, export_dir = tiny_streaming_model
+  with serving.Served(export_dir, tmp_path_factory.mktemp("streaming_tmp"),
+                      "--max_audio_sec=6") as served:
+    yield served
+
+
+async def _post(url, path):
+  async with aiohttp.ClientSession() as session:
+    with open(path, "rb") as f:
+      async with session.post(url + "/transcribe", data=f.read()) as answer:
+        return answer.status, await answer.json()
+
+
+async def _get(url):
+  async with aiohttp.ClientSession() as session:
+    async with session.get(url) as answer:
+      return await answer.json()
+
+
+def test_a_unidirectional_model_streams_as_the_audio_comes(
+    streaming_server, tmp_path):
+  clip = sox_audio.say("the quick brown fox jumps over the lazy dog",
+                       tmp_path / "fox.wav", 16000)
+  duration = soundfile.info(clip).duration
+  assert asyncio.run(_get(streaming_server.url + "/model"))["streaming"]
+  status, posted = asyncio.run(_post(streaming_server.url, clip))
+  assert status == 200 and posted["text"]
+  for frame_sec in (0.02, 0.5):
+    times = {}
+    started = time.monotonic()
+    messages, code = asyncio.run(_stream(
+        streaming_server.url + "/stream?rate=16000", _frames(clip, frame_sec),
+        pace_sec=frame_sec, times=times))
+    assert code == 1000
+    assert times["end"] - started >= duration - 2 * frame_sec  # real time
+    assert messages[-1] == {"final": posted["text"],
+                            "duration": posted["duration"],
+                            "words": posted["words"]}
+    partials = messages[:-1]
+    assert partials and all(set(m) == {"partial"} for m in partials)
+    # Streamed, not buffered: text shows while the audio still comes, and
+    # each partial is the beginning of the final text (greedy decoding).
+    early = [m for m, t in zip(partials, times["arrivals"])
+             if t < times["end"]]
+    assert any(m["partial"] for m in early)
+    assert all(posted["text"].startswith(m["partial"]) for m in partials)

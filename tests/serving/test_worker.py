@@ -107,3 +107,32 @@ def test_stop_finishes_what_is_queued_then_ends_the_thread():
   assert first.result(0).text == "text of first"
   assert queued.result(0).text == "text of queued"
   assert not model_worker._thread.is_alive()  # pylint: disable=protected-access
+
+
+def test_the_call_worker_runs_calls_in_order_and_refuses_past_its_queue():
+  go, started, order = threading.Event(), threading.Event(), []
+
+  def held():
+    started.set()
+    go.wait(10)
+    order.append("held")
+    return "first"
+  calls = worker.CallWorker(max_queue=2).start()
+  try:
+    first = calls.submit(held)
+    assert started.wait(10)  # running, so no longer waiting in the queue
+    queued = [calls.submit(lambda n=n: order.append(n) or n) for n in (1, 2)]
+    with pytest.raises(worker.Busy, match="2 stream pieces are waiting"):
+      calls.submit(lambda: None)
+    assert calls.waiting == 2
+    go.set()
+    assert [f.result(10) for f in [first] + queued] == ["first", 1, 2]
+    assert order == ["held", 1, 2]
+
+    def broken():
+      raise ValueError("a bad piece")
+    with pytest.raises(ValueError, match="a bad piece"):
+      calls.submit(broken).result(10)
+    assert calls.submit(lambda: "still running").result(10) == "still running"
+  finally:
+    calls.stop(timeout=10)

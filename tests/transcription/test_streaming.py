@@ -18,6 +18,7 @@ import soundfile
 
 import decoder
 from data import featurizer
+from decoding import lm
 from training import export
 from transcription import model as model_lib
 from transcription import pipeline
@@ -34,19 +35,20 @@ CHUNKS = (160, 777, 4000, 16000, 48000, 10 ** 6)
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-  directory = tmp_path_factory.mktemp("stream_model")
-  model_dir, export_dir = tiny_model.build_streaming(str(directory))
+def model(tiny_streaming_model, tmp_path_factory):
+  directory = tmp_path_factory.mktemp("stream_audio")
+  model_dir, export_dir = tiny_streaming_model
   files = [sox_audio.say(text, directory / ("s%d.wav" % i), 16000)
            for i, text in enumerate(SENTENCES)]
   return model_dir, export_dir, files, directory
 
 
-def _offline(model_dir, path):
-  """transcribe.py's pipeline (greedy) on one file: its FileTranscript."""
+def _offline(model_dir, path, search=None):
+  """transcribe.py's pipeline (greedy, or `search`) on one file: its
+  FileTranscript."""
   checkpoint_model = model_lib.CheckpointModel(model_dir, None)
   transcriber = pipeline.Transcriber(
-      checkpoint_model, decoder.make_decoder(
+      checkpoint_model, search or decoder.make_decoder(
           "greedy", checkpoint_model.settings.labels), time_reduction=4)
   (result,) = list(transcriber.transcribe([path]))
   assert result.error is None
@@ -94,6 +96,27 @@ def test_streamed_transcripts_are_the_offline_ones(model, chunk):
     assert all(final.text.startswith(p) for p in partials)
     if chunk <= 16000:  # text shows before the audio ends
       assert any(partials[:-1])
+
+
+def test_with_an_lm_the_beam_search_runs_on_and_ends_as_offline(model):
+  model_dir, _, files, directory = model
+  arpa = str(directory / "sentences.arpa")
+  lm.build_arpa(list(SENTENCES) + ["the fox hears a dog"], 3, arpa)
+  transcriber = streaming.StreamingTranscriber(model_dir)
+  search = decoder.make_decoder("beam", transcriber.settings.labels,
+                                beam_width=16, lm_path=arpa, alpha=0.5,
+                                beta=1.0)
+  transcriber.decoder = search
+  vocabulary = set(" ".join(SENTENCES).split()) | {"hears"}
+  for path in files:
+    _, offline = _offline(model_dir, path, search)
+    # Words the LM knows: the beam search, not greedy decoding, spoke.
+    assert offline.text and set(offline.text.split()) <= vocabulary
+    samples, _ = soundfile.read(path, dtype="float32")
+    for chunk in (160, 4000, 10 ** 6):
+      partials, final = _stream(transcriber.start(name=path), samples, chunk)
+      assert (final.text, _words(final)) == (offline.text, _words(offline))
+      assert all(set(p.split()) <= vocabulary for p in partials)
 
 
 def test_an_export_streams_as_its_checkpoint_and_streams_are_independent(
