@@ -443,6 +443,30 @@ def test_stream_prints_partials_then_the_offline_transcript(streaming_model):
   assert all(text.startswith(p) for p in partials)
 
 
+def test_stream_with_an_lm_prints_the_offline_beam_search_transcript(
+    streaming_model):
+  from decoding import lm  # pylint: disable=g-import-not-at-top
+  model_dir, speech, directory = streaming_model
+  arpa = str(directory / "fox.arpa")
+  sentence = "the quick brown fox jumps over the lazy dog"
+  lm.build_arpa([sentence, "the dog jumps over the fox"], 3, arpa)
+  flags = ["--model_dir=" + model_dir, "--lm_path=" + arpa, "--lm_alpha=0.5",
+           "--lm_beta=1", "--beam_width=16", "--output_format=json"]
+  offline = _run(flags + [speech])
+  assert offline.returncode == 0, offline.stderr
+  want = json.loads(offline.stdout)
+  assert want["text"] and set(want["text"].split()) <= set(sentence.split())
+  greedy = json.loads(_run(["--model_dir=" + model_dir,
+                            "--output_format=json", speech]).stdout)
+  assert greedy["text"] != want["text"]  # the LM did change the text
+  pcm = soundfile.read(speech, dtype="int16")[0].tobytes()
+  status, out, err = _stream_subprocess(
+      flags, [pcm[i:i + 3200] for i in range(0, len(pcm), 3200)], pause=0)
+  assert status == 0 and "selects the beam search" in err
+  got = json.loads(out.splitlines()[-1])
+  assert (got["text"], got["words"]) == (want["text"], want["words"])
+
+
 def test_stream_of_a_file_type_goes_through_sox(streaming_model):
   model_dir, _, directory = streaming_model
   cd_rate = sox_audio.say("a streaming model hears the words",

@@ -109,15 +109,17 @@ def build(directory, steps=20, num_utts=8, params=None,
   return model_dir, export_dir
 
 
-def build_streaming(directory, steps=30, utterances=None):
+def build_streaming(directory, steps=30, utterances=None, params=None):
   """A unidirectional model with a lookahead of 2, trained on running-
   normalized features (as it records), its settings also in the model_dir
   (as a training run writes them); returns (model_dir, export_dir).
 
-  `utterances`: as for `build` (default: four speech-like ones)."""
+  `utterances`, `params`: as for `build` (default: four speech-like
+  utterances, PARAMS)."""
   model_dir, export_dir = build(
       directory, steps=steps, num_utts=4,
-      params={"is_bidirectional": False, "lookahead_context": 2},
+      params=dict({"is_bidirectional": False, "lookahead_context": 2},
+                  **(params or {})),
       normalization="running", utterances=utterances)
   shutil.copy(os.path.join(directory, export.EXPORT_SETTINGS_FILE),
               model_dir)
