@@ -98,6 +98,37 @@ def tiny_streaming_model(tmp_path_factory):
   return tiny_model.build_streaming(directory)
 
 
+PHRASES = ("open the door", "turn on the light")
+PHRASE_PAUSE_SEC = 1.5
+
+
+@pytest.fixture(scope="session")
+def phrase_model(tmp_path_factory):
+  """(model_dir, export_dir, WAV): espeak-ng saying PHRASES with a pause of
+  PHRASE_PAUSE_SEC of digital silence between them (sox), and a tiny
+  unidirectional model trained on each phrase alone and on that recording
+  until it says them (for the endpointing tests)."""
+  # pylint: disable=g-import-not-at-top
+  import subprocess
+  from tests.helpers import sox_audio
+  from tests.transcription import tiny_model
+  directory = tmp_path_factory.mktemp("phrases")
+  first, second = [sox_audio.say(text, directory / ("phrase%d.wav" % i),
+                                 SAMPLE_RATE)
+                   for i, text in enumerate(PHRASES)]
+  pause = str(directory / "pause.wav")
+  subprocess.run(["sox", "-n", "-r", str(SAMPLE_RATE), "-b", "16", "-c", "1",
+                  pause, "trim", "0", str(PHRASE_PAUSE_SEC)], check=True)
+  both = str(directory / "both.wav")
+  subprocess.run(["sox", first, pause, second, both], check=True)
+  model_dir, export_dir = tiny_model.build_streaming(
+      str(directory / "model"), steps=500, params={"rnn_hidden_size": 64},
+      batch_norm_decay=0.9, utterances=[
+          (first, PHRASES[0]), (second, PHRASES[1]),
+          (both, " ".join(PHRASES))])
+  return model_dir, export_dir, both
+
+
 def join_utterances(paths, path, pause_sec=0.25):
   """Writes the 16 kHz utterances one after another, with quiet pauses, as
   a 16-bit WAV at `path` (a clip longer than any one of them)."""

@@ -39,15 +39,16 @@ kept for `pop_finals()` (words timed from the stream's start) and the
 decoder and the text start afresh, while the network, its normalization
 and the clock run on. A pause without speech before it ends no utterance.
 
-A frame is a pause when the model's best class is the blank (or the
-space), or when its audio (the spectrogram windows it stands for and
-those of the `SILENCE_LOOKBACK_SEC` before, where a unidirectional model's
-late letters come from) is below `SILENCE_FLOOR_DBFS`. The model decides
-in the pauses of real rooms, whose noise it was trained to ignore, with no
-level to calibrate; the floor catches near-digital silence (a muted microphone, a generated
-pause), which no training recording has and on which a model's output is
-arbitrary. With endpointing on, such frames also decode as the blank, so
-what the model makes of them cannot add letters to either utterance.
+An output frame is a pause when the model's best class is the blank (or
+the space), or when its audio (the spectrogram windows it stands for and
+those of the `SILENCE_LOOKBACK_SEC` before, so that a unidirectional
+model's late letters still count) is below `SILENCE_FLOOR_DBFS`. The model
+decides in the pauses of real rooms, whose noise it was trained to ignore,
+with no level to calibrate; the floor catches near-digital silence (a
+muted microphone, a generated pause), which no training recording has and
+on which a model's output is arbitrary. Endpointing only cuts: every frame
+is decoded as it came, so an utterance's text is what the offline decoder
+makes of its frames.
 """
 
 import math
@@ -330,10 +331,10 @@ class Stream(object):
     """Decodes the new output frames, ending utterances at endpoints."""
     start = 0
     if self._endpoint_frames is not None:
-      probabilities = self._gate(probabilities)
       best = np.argmax(probabilities, axis=1).tolist()
+      quiet = self._quiet(len(best))
       for i, cls in enumerate(best):
-        if cls not in self._silent:
+        if cls not in self._silent and not quiet[i]:
           self._silent_run, self._spoke = 0, True
           continue
         self._silent_run += 1
@@ -343,23 +344,22 @@ class Stream(object):
           self._endpoint()
     self._extend(probabilities[start:])
 
-  def _gate(self, probabilities):
-    """The output frames with those of silent audio made blank."""
+  def _quiet(self, count):
+    """Whether each of the next `count` output frames' audio is silent."""
     reduction = deep_speech_model.TIME_REDUCTION
     back = int(round(1000.0 * SILENCE_LOOKBACK_SEC / self._settings.stride_ms))
-    probabilities = probabilities.copy()
-    for i in range(probabilities.shape[0]):
+    quiet = []
+    for i in range(count):
       first = (self._frames + i) * reduction - self._levels_from
       levels = self._levels[max(0, first - back):max(0, first + reduction)]
-      if not levels.size or levels.max() < SILENCE_FLOOR_DBFS:
-        probabilities[i] = 0.0
-        probabilities[i, self._blank] = 1.0
+      # The closing frames stand for the padding after the audio: silent.
+      quiet.append(not levels.size or levels.max() < SILENCE_FLOOR_DBFS)
     # The next output frame looks back to here; older windows are done.
-    done = (self._frames + probabilities.shape[0]) * reduction - back
+    done = (self._frames + count) * reduction - back
     drop = min(max(0, done - self._levels_from), self._levels.shape[0])
     self._levels = self._levels[drop:]
     self._levels_from += drop
-    return probabilities
+    return quiet
 
   def _extend(self, probabilities):
     if not probabilities.shape[0]:

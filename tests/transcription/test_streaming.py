@@ -23,6 +23,7 @@ from training import export
 from transcription import model as model_lib
 from transcription import pipeline
 from transcription import streaming
+from tests import conftest
 from tests.helpers import sox_audio
 from tests.transcription import tiny_model
 
@@ -156,6 +157,44 @@ def test_another_rate_goes_through_the_resampler(model):
     assert abs(final.duration - offline.duration) < 1e-3
 
 
+def _endpointed(transcriber, samples, chunk, silence_sec):
+  """Streams `samples` in pieces of `chunk` with endpointing; returns every
+  final (popped after each piece, then the last one)."""
+  stream = transcriber.start(endpoint_silence_sec=silence_sec)
+  finals = []
+  for start in range(0, samples.shape[0], chunk):
+    stream.feed(samples[start:start + chunk])
+    finals += stream.pop_finals()
+  last = stream.finish()
+  return finals + stream.pop_finals() + [last]
+
+
+def test_a_pause_ends_an_utterance_and_the_next_one_starts_afresh(
+    phrase_model):
+  model_dir, _, both = phrase_model
+  samples, _ = soundfile.read(both, dtype="float32")
+  middle = samples.shape[0] / 16000.0 / 2
+  transcriber = streaming.StreamingTranscriber(model_dir)
+  for chunk in (320, 4000, 10 ** 6):
+    finals = _endpointed(transcriber, samples, chunk, 1.0)
+    spoken = [f for f in finals if f.text]
+    assert [f.text for f in spoken] == list(conftest.PHRASES), chunk
+    first, second = spoken
+    # Timed from the stream's start: each phrase in its half.
+    assert first.words and second.words
+    assert all(w.end <= middle for w in first.words)
+    assert all(w.start >= middle for w in second.words)
+    assert first.duration <= middle < second.duration == finals[-1].duration
+  # Off by default: one utterance, the offline transcript's words.
+  stream = transcriber.start()
+  stream.feed(samples)
+  whole = stream.finish()
+  assert stream.pop_finals() == []
+  assert whole.text.split() == " ".join(conftest.PHRASES).split()
+  with pytest.raises(ValueError, match="endpoint silence must be > 0"):
+    transcriber.start(endpoint_silence_sec=0)
+
+
 def test_a_finished_stream_and_bad_samples_are_clear_errors(model):
   model_dir, _, _, _ = model
   stream = streaming.StreamingTranscriber(model_dir).start(name="mic")
@@ -179,7 +218,6 @@ def test_a_model_the_cli_trains_with_running_normalization_streams_exactly(
     tmp_path):
   # deep_speech.py --feature_normalization=running records it, so the
   # stream and the offline pipeline normalize alike and agree exactly.
-  from tests import conftest  # pylint: disable=g-import-not-at-top
   from tests.train_helpers import TINY, run_in_process  # pylint: disable=g-import-not-at-top
   corpus = conftest.make_corpus(tmp_path / "corpus", num_utts=8)
   model_dir, export_dir = str(tmp_path / "m"), str(tmp_path / "e")

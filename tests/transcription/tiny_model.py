@@ -19,6 +19,7 @@ import tensorflow as tf
 from data import featurizer
 from data import vocabulary
 import deep_speech
+import deep_speech_model
 from tests import conftest
 from training import export
 
@@ -44,14 +45,25 @@ def _mp3_round_trip(samples, directory):
 
 
 def build(directory, steps=20, num_utts=8, params=None,
-          normalization="utterance", utterances=None):
+          normalization="utterance", utterances=None, batch_norm_decay=None):
   """Trains `steps` steps; returns (model_dir, export_dir).
 
   `params` replace PARAMS' values; `normalization` ("utterance" or
   "running", featurizer.NORMALIZATIONS) is how the features are normalized
   and what the settings record. `utterances`, (16 kHz WAV, transcript)
-  pairs, replace the `num_utts` speech-like ones.
+  pairs, replace the `num_utts` speech-like ones. `batch_norm_decay`
+  replaces the model's while training: a few hundred steps leave the moving
+  statistics that inference uses far from the data's at the default decay,
+  which a model of real speech feels.
   """
+  if batch_norm_decay is not None:
+    default = deep_speech_model.BATCH_NORM_DECAY
+    deep_speech_model.BATCH_NORM_DECAY = batch_norm_decay
+    try:
+      return build(directory, steps, num_utts, params, normalization,
+                   utterances)
+    finally:
+      deep_speech_model.BATCH_NORM_DECAY = default
   params = dict(PARAMS, **(params or {}))
   labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
   index = {c: i for i, c in enumerate(labels)}
@@ -109,18 +121,20 @@ def build(directory, steps=20, num_utts=8, params=None,
   return model_dir, export_dir
 
 
-def build_streaming(directory, steps=30, utterances=None, params=None):
+def build_streaming(directory, steps=30, utterances=None, params=None,
+                    batch_norm_decay=None):
   """A unidirectional model with a lookahead of 2, trained on running-
   normalized features (as it records), its settings also in the model_dir
   (as a training run writes them); returns (model_dir, export_dir).
 
-  `utterances`, `params`: as for `build` (default: four speech-like
-  utterances, PARAMS)."""
+  `utterances`, `params`, `batch_norm_decay`: as for `build` (default:
+  four speech-like utterances, PARAMS, the model's decay)."""
   model_dir, export_dir = build(
       directory, steps=steps, num_utts=4,
       params=dict({"is_bidirectional": False, "lookahead_context": 2},
                   **(params or {})),
-      normalization="running", utterances=utterances)
+      normalization="running", utterances=utterances,
+      batch_norm_decay=batch_norm_decay)
   shutil.copy(os.path.join(directory, export.EXPORT_SETTINGS_FILE),
               model_dir)
   return model_dir, export_dir
