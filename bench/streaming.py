@@ -19,7 +19,8 @@ fed once it has arrived and the one before is done; the stream's end is
   first_partial_ms  from the stream's start to the first non-empty text
                     (the network's own lookahead, latency_ms, included)
 
-With --lm_path the stream decodes with the LM beam search (--beam_width,
+With --endpoint_silence_sec the streams are endpointed (the network then
+takes 40 ms at a time). With --lm_path the stream decodes with the LM beam search (--beam_width,
 --alpha, --beta); an untrained model gives it little to weigh, so give a
 trained --model_dir for that figure. The last line is one JSON object.
 """
@@ -100,7 +101,7 @@ def speech(seconds):
   return (np.clip(samples, -1, 1) * 32767).astype(np.int16)
 
 
-def run_stream(transcriber, samples, chunk_ms):
+def run_stream(transcriber, samples, chunk_ms, endpoint_silence_sec=None):
   """One stream on the simulated clock; its figures (see the docstring)."""
   chunk = 16 * chunk_ms
   clock = 0.0  # when the stream is done with what arrived so far
@@ -111,7 +112,7 @@ def run_stream(transcriber, samples, chunk_ms):
     arrived = (start + piece.shape[0]) / 16000.0
     began = time.perf_counter()
     if start == 0:
-      stream = transcriber.start()
+      stream = transcriber.start(endpoint_silence_sec=endpoint_silence_sec)
     text = stream.feed(piece)
     spent = time.perf_counter() - began
     compute += spent
@@ -155,6 +156,8 @@ def parse_args():
                       "directory to measure instead of random weights")
   parser.add_argument("--lm_path", help="decode with this n-gram's beam "
                       "search (else greedy)")
+  parser.add_argument("--endpoint_silence_sec", type=float,
+                      help="stream with endpointing (fed 40 ms at a time)")
   parser.add_argument("--beam_width", type=int, default=100)
   parser.add_argument("--alpha", type=float, default=0.5)
   parser.add_argument("--beta", type=float, default=1.0)
@@ -184,7 +187,8 @@ def main():
                                    params["conv_filters"], window_ms,
                                    params["lookahead_context"])),
              "decoder": "beam, LM %s" % args.lm_path if args.lm_path
-                        else "greedy", "runs": []}
+                        else "greedy",
+             "endpoint_silence_sec": args.endpoint_silence_sec, "runs": []}
   with tempfile.TemporaryDirectory() as directory:
     model_dir = args.model_dir or build_model(directory, params, window_ms)
     transcriber = streaming.StreamingTranscriber(model_dir, threads=1)
@@ -196,7 +200,8 @@ def main():
     samples = speech(args.audio_sec)
     run_stream(transcriber, samples[:16000], 100)  # warm-up: graph, caches
     for chunk_ms in [int(c) for c in args.chunk_ms.split(",")]:
-      run = run_stream(transcriber, samples, chunk_ms)
+      run = run_stream(transcriber, samples, chunk_ms,
+                       args.endpoint_silence_sec)
       figures["runs"].append(run)
       print("chunk %4d ms: RTF %.4f, final %6.1f ms after the audio's end, "
             "first partial at %s ms" % (

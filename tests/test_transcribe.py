@@ -468,23 +468,26 @@ def test_stream_with_an_lm_prints_the_offline_beam_search_transcript(
 
 
 def test_stream_with_endpoints_prints_a_final_per_utterance(phrase_model):
-  model_dir, _, both = phrase_model
-  pcm = soundfile.read(both, dtype="int16")[0].tobytes()
+  pcm = soundfile.read(phrase_model.path, dtype="int16")[0].tobytes()
   status, out, err = _stream_subprocess(
-      ["--model_dir=" + model_dir, "--endpoint_silence_sec=1",
+      ["--model_dir=" + phrase_model.model_dir, "--endpoint_silence_sec=1",
+       "--lexicon=" + phrase_model.lexicon, "--beam_width=16",
        "--output_format=json"],
       [pcm[i:i + 3200] for i in range(0, len(pcm), 3200)], pause=0.01)
-  assert (status, err) == (0, "")
+  assert status == 0 and "selects the beam search" in err, err
   lines = out.splitlines()
   finals = [json.loads(line) for line in lines if line.startswith("{")]
-  assert [f["text"] for f in finals] == list(conftest.PHRASES)
-  # The first final came while the second phrase was still streaming.
-  first = lines.index(next(l for l in lines if l.startswith("{")))
-  assert any(l.startswith("partial\t") for l in lines[first + 1:])
-  middle = len(pcm) / 2 / RATE / 2
-  assert finals[0]["duration"] <= middle < finals[1]["duration"]
-  assert max(w["end"] for w in finals[0]["words"]) <= middle
-  assert min(w["start"] for w in finals[1]["words"]) >= middle
+  assert len(finals) == 2 and all(
+      conftest.says_phrase(f["text"], phrase)
+      for f, phrase in zip(finals, conftest.PHRASES))
+  # The first final came out while the second phrase was still streaming.
+  first = next(i for i, line in enumerate(lines) if line.startswith("{"))
+  assert any(line.startswith("partial\t") for line in lines[first + 1:])
+  assert finals[0]["duration"] < phrase_model.second_start
+  assert finals[1]["duration"] == round(len(pcm) / 2 / RATE, 3)
+  assert all(w["start"] < phrase_model.first_end for w in finals[0]["words"])
+  assert all(w["start"] >= phrase_model.first_end
+             for w in finals[1]["words"])
 
 
 def test_stream_of_a_file_type_goes_through_sox(streaming_model):

@@ -34,24 +34,19 @@ at a time.
 
 Endpointing (`start(endpoint_silence_sec=s)`, off by default) splits a
 stream into utterances at pauses: once the output frames since the last
-spoken one reach `s` seconds, the utterance ends there: its transcript is
-kept for `pop_finals()` (words timed from the stream's start) and the
-decoder and the text start afresh, while the network, its normalization
-and the clock run on. A pause without speech before it ends no utterance.
+spoken one reach `s` seconds, the utterance ends where the network has
+read to, as a file ending there would (the closing padding brings out the
+letters the lookahead still held back), and its transcript is kept for
+`pop_finals()`, words timed from the stream's start. The next utterance
+starts at the next sample as a new file would: the network's state, the
+running normalization, the decoder and the text afresh (models are trained
+on utterances, each from zero). Each utterance's transcript is so the
+offline one of its stretch of the stream; where the cut falls within the
+pause depends on the pieces' sizes. A pause without speech before it ends
+an utterance that is dropped.
 
-An output frame is a pause when the model's best class is the blank (or
-the space), or when its audio (the spectrogram windows it stands for and
-those of the `SILENCE_LOOKBACK_SEC` before, so that a unidirectional
-model's late letters still count) is below `SILENCE_FLOOR_DBFS`. The model
-decides in the pauses of real rooms, whose noise it was trained to ignore,
-with no level to calibrate; the floor catches near-digital silence (a
-muted microphone, a generated pause), which no training recording has and
-on which a model's output is arbitrary. Endpointing only cuts: every frame
-is decoded as it came, so an utterance's text is what the offline decoder
-makes of its frames.
+What a pause is: transcription/endpoint.py.
 """
-
-import math
 
 import numpy as np
 
@@ -60,15 +55,11 @@ from data import vocabulary
 import decoder as decoder_lib
 import deep_speech_model
 from transcription import audio
+from transcription import endpoint
 from transcription import model as model_lib
 from transcription import output
 from transcription import stream_model
 from transcription import timing
-
-# Audio below this RMS level (dB relative to full scale) is a pause for
-# endpointing, whatever the model makes of it (see the module docstring).
-SILENCE_FLOOR_DBFS = -60.0
-SILENCE_LOOKBACK_SEC = 0.3
 
 
 def pcm_blocks(read, block_bytes=3200):
@@ -187,41 +178,41 @@ class Stream(object):
     self._settings = settings
     self._name = name
     self._decoder = decoder
-    self._state = network.start()
     self._resampler = None
     if sample_rate is not None and sample_rate != settings.sample_rate:
       self._resampler = audio.stream_resampler(sample_rate,
                                                settings.sample_rate)
     self._window = int(0.001 * settings.sample_rate * settings.window_ms)
     self._stride = int(0.001 * settings.sample_rate * settings.stride_ms)
-    self._pending = np.zeros(0, np.float32)  # samples of the next windows
-    self._normalizer = featurizer.RunningNormalizer(settings.num_feature_bins)
     self._blank = vocabulary.blank_index(settings.labels)
     self._clock = timing.FrameClock(settings.stride_ms, settings.window_ms,
                                     deep_speech_model.TIME_REDUCTION)
-    self._silent = {self._blank}
-    if " " in settings.labels:
-      self._silent.add(settings.labels.index(" "))
-    self._endpoint_frames = None
-    self._levels = None  # with endpointing: dBFS per spectrogram frame
-    self._levels_from = 0  # the spectrogram frame of self._levels[0]
+    self._pauses = None
     if endpoint_silence_sec is not None:
-      self._levels = np.zeros(0)
-      self._endpoint_frames = max(1, int(math.ceil(
-          endpoint_silence_sec / self._clock.frame_sec - 1e-9)))
-    self._frames = 0  # output frames so far, of all utterances
+      self._pauses = endpoint.PauseCounter(
+          endpoint_silence_sec, settings.labels, settings.stride_ms,
+          self._clock.frame_sec)
     self._finals = []
-    self._samples = 0
+    self._samples = 0  # of the stream, at the model's rate
     self._finished = False
-    self._begin_utterance()
+    # The samples from the next window on, not yet read by the network.
+    self._pending = np.zeros(0, np.float32)
+    self._begin_utterance(0)
 
-  def _begin_utterance(self):
-    """Per-utterance state afresh, from the current output frame on."""
+  def _begin_utterance(self, start):
+    """Everything afresh for an utterance from sample `start` on, as for a
+    file starting there: the network's state, the normalization, the
+    decoder and the text."""
+    self._start = start
+    self._state = self._network.start()
+    self._normalizer = featurizer.RunningNormalizer(
+        self._settings.num_feature_bins)
     self._decode = self._decoder.begin()
     self._probabilities = []
-    self._first_frame = self._frames
-    self._silent_run = 0  # output frames since the last spoken one
-    self._spoke = False
+    self._windows = 0  # spectrogram frames of the utterance so far
+    self._frames = 0  # output frames of the utterance so far
+    if self._pauses is not None:
+      self._pauses.reset()
 
   @property
   def text(self):
@@ -239,9 +230,11 @@ class Stream(object):
     return np.concatenate(self._probabilities)
 
   def pop_finals(self):
-    """The utterances ended by endpoints since the last call, in order:
-    `output.FileTranscript`s whose words are timed from the stream's start
-    and whose duration is the stream's time at the utterance's end."""
+    """The utterances ended by endpoints since the last call, in order.
+
+    `output.FileTranscript`s: each is the transcript of its stretch of the
+    stream transcribed as a file, words timed from the stream's start, and
+    its duration the stream's time at its end."""
     finals, self._finals = self._finals, []
     return finals
 
@@ -265,16 +258,16 @@ class Stream(object):
 
     The network gets the closing padding of its convolutions and lookahead,
     exactly as at the end of a whole file; the stream is spent afterwards.
-    With endpointing, the transcript is the last utterance's (endpoints
-    the closing frames reach are in `pop_finals()` first).
+    With endpointing, the transcript is the last utterance's.
     """
     self._check_open()
+    last = np.zeros(0, np.float32)
     if self._resampler is not None:
-      self._take(self._resampler.resample_chunk(np.zeros(0, np.float32),
-                                                last=True))
-    self._finished = True
-    if self._samples >= self._window:
-      self._add(self._network.finish(self._state))
+      last = self._resampler.resample_chunk(last, last=True)
+    self._finished = True  # the windows short of a whole step go in too
+    self._take(last)
+    if self._samples - self._start >= self._window:
+      self._extend(self._network.finish(self._state))
     return self._transcript(self.duration, self.duration)
 
   def _transcript(self, end_sec, duration):
@@ -284,8 +277,9 @@ class Stream(object):
     text = self._decode.finish()
     greedy, words = timing.greedy_words(
         probabilities, probabilities.shape[0], self._settings.labels,
-        self._blank, self._clock, end_sec=end_sec,
-        first_frame=self._first_frame)
+        self._blank, self._clock,
+        offset_sec=self._start / float(self._settings.sample_rate),
+        end_sec=end_sec)
     if text != greedy:
       words = timing.align_words(text, words)
     return output.FileTranscript(self._name, text.strip(), duration, words)
@@ -307,79 +301,60 @@ class Stream(object):
     return samples.astype(np.float32)
 
   def _take(self, samples):
-    """Spectrogram frames of the complete windows, through the network."""
+    """Feeds the network the spectrogram frames of the complete windows:
+    all at once, or with endpointing one output frame's worth at a time,
+    so that a pause ends an utterance at the same sample whatever the
+    pieces' sizes."""
     self._samples += samples.shape[0]
-    pending = np.concatenate([self._pending, samples])
-    count = featurizer.num_frames(pending.shape[0], self._settings.sample_rate,
-                                  stride_ms=self._settings.stride_ms,
-                                  window_ms=self._settings.window_ms)
-    if not count:
-      self._pending = pending
-      return
-    used = pending[:(count - 1) * self._stride + self._window]
-    self._pending = pending[count * self._stride:]
+    self._pending = np.concatenate([self._pending, samples])
+    while True:
+      count = featurizer.num_frames(
+          self._pending.shape[0], self._settings.sample_rate,
+          stride_ms=self._settings.stride_ms,
+          window_ms=self._settings.window_ms)
+      if self._pauses is not None:
+        count = min(count, deep_speech_model.TIME_REDUCTION)
+        if count < deep_speech_model.TIME_REDUCTION and not self._finished:
+          return
+      if not count:
+        return
+      self._step(count)
+
+  def _step(self, count):
+    """The network over the next `count` windows of `self._pending`."""
+    used = self._pending[:(count - 1) * self._stride + self._window]
+    self._pending = self._pending[count * self._stride:]
     feature = featurizer.compute_spectrogram_feature(
         used, self._settings.sample_rate, stride_ms=self._settings.stride_ms,
         window_ms=self._settings.window_ms)
     frames = self._normalizer(feature)[:, :, np.newaxis].astype(np.float32)
-    if self._levels is not None:
-      self._levels = np.concatenate([self._levels, _window_levels(
-          used, count, self._window, self._stride)])
-    self._add(self._network.step(self._state, frames))
-
-  def _add(self, probabilities):
-    """Decodes the new output frames, ending utterances at endpoints."""
-    start = 0
-    if self._endpoint_frames is not None:
-      best = np.argmax(probabilities, axis=1).tolist()
-      quiet = self._quiet(len(best))
-      for i, cls in enumerate(best):
-        if cls not in self._silent and not quiet[i]:
-          self._silent_run, self._spoke = 0, True
-          continue
-        self._silent_run += 1
-        if self._silent_run >= self._endpoint_frames:
-          self._extend(probabilities[start:i + 1])
-          start = i + 1
-          self._endpoint()
-    self._extend(probabilities[start:])
-
-  def _quiet(self, count):
-    """Whether each of the next `count` output frames' audio is silent."""
-    reduction = deep_speech_model.TIME_REDUCTION
-    back = int(round(1000.0 * SILENCE_LOOKBACK_SEC / self._settings.stride_ms))
-    quiet = []
-    for i in range(count):
-      first = (self._frames + i) * reduction - self._levels_from
-      levels = self._levels[max(0, first - back):max(0, first + reduction)]
-      # The closing frames stand for the padding after the audio: silent.
-      quiet.append(not levels.size or levels.max() < SILENCE_FLOOR_DBFS)
-    # The next output frame looks back to here; older windows are done.
-    done = (self._frames + count) * reduction - back
-    drop = min(max(0, done - self._levels_from), self._levels.shape[0])
-    self._levels = self._levels[drop:]
-    self._levels_from += drop
-    return quiet
+    self._windows += count
+    probabilities = self._network.step(self._state, frames)
+    if self._pauses is None:
+      self._extend(probabilities)
+      return
+    self._pauses.add_windows(used, count, self._window, self._stride)
+    ended = self._pauses.ended(probabilities)
+    self._extend(probabilities)
+    if ended:
+      self._end_utterance()
 
   def _extend(self, probabilities):
+    """Decodes the utterance's next output frames."""
     if not probabilities.shape[0]:
       return
     self._probabilities.append(probabilities)
     self._decode.step(probabilities)
     self._frames += probabilities.shape[0]
 
-  def _endpoint(self):
-    """Ends the utterance at the current frame (kept if it has speech)."""
-    if self._spoke:
-      end = min(self.duration, self._clock.end(self._frames - 1))
-      self._finals.append(self._transcript(end, end))
-    self._begin_utterance()
-
-
-def _window_levels(samples, count, window, stride):
-  """RMS levels in dBFS of the `count` windows of `samples` [n]."""
-  starts = np.arange(count) * stride
-  squares = np.concatenate([[0.0], np.cumsum(
-      samples.astype(np.float64) ** 2)])
-  mean = (squares[starts + window] - squares[starts]) / window
-  return 10.0 * np.log10(np.maximum(mean, 1e-20))
+  def _end_utterance(self):
+    """Ends the utterance where the network has read to, as a file ending
+    there ends (its closing padding), kept if it has speech; the next
+    starts at the first sample not yet read."""
+    next_start = self._start + self._windows * self._stride
+    end = next_start - self._stride + self._window
+    self._extend(self._network.finish(self._state))
+    if self._pauses.spoke:
+      end_sec = end / float(self._settings.sample_rate)
+      self._finals.append(self._transcript(end_sec, end_sec))
+    self._begin_utterance(next_start)

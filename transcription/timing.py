@@ -61,7 +61,7 @@ class FrameClock(object):
 
 
 def greedy_words(probabilities, length, labels, blank_index, clock,
-                 offset_sec=0.0, end_sec=None, first_frame=0):
+                 offset_sec=0.0, end_sec=None):
   """The greedy transcript of one chunk and its words with times.
 
   Args:
@@ -72,9 +72,6 @@ def greedy_words(probabilities, length, labels, blank_index, clock,
     clock: a `FrameClock`.
     offset_sec: where the chunk starts in the recording.
     end_sec: where the chunk ends (word ends are clipped to it), or None.
-    first_frame: the output frame of the recording that
-      `probabilities[0]` is (a stream's utterance after an endpoint:
-      timed on the recording's clock, with `offset_sec` 0).
 
   Returns:
     (text, words): the greedy transcript (as `DeepSpeechDecoder` decodes it)
@@ -104,8 +101,8 @@ def greedy_words(probabilities, length, labels, blank_index, clock,
         current = None
       continue
     confidence = float(best_prob[run_start:run_end].max())
-    start = offset_sec + clock.start(first_frame + run_start)
-    end = offset_sec + clock.end(first_frame + run_end - 1)
+    start = offset_sec + clock.start(run_start)
+    end = offset_sec + clock.end(run_end - 1)
     if current is None:
       current = [[char], start, end, [confidence]]
     else:

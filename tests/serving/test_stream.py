@@ -173,22 +173,24 @@ def test_a_unidirectional_model_streams_as_the_audio_comes(
 
 def test_with_endpoints_each_pause_ends_an_utterance_with_its_final(
     phrase_model, tmp_path_factory):
-  _, export_dir, both = phrase_model
-  middle = soundfile.info(both).duration / 2
-  with serving.Served(export_dir, tmp_path_factory.mktemp("endpoint_tmp"),
-                      "--endpoint_silence_sec=1") as served:
+  with serving.Served(phrase_model.export_dir,
+                      tmp_path_factory.mktemp("endpoint_tmp"),
+                      "--endpoint_silence_sec=1",
+                      "--lexicon=" + phrase_model.lexicon,
+                      "--beam_width=16") as served:
     times = {}
     messages, code = asyncio.run(_stream(
-        served.url + "/stream?rate=16000", _frames(both, 0.1), pace_sec=0.05,
-        times=times))
+        served.url + "/stream?rate=16000", _frames(phrase_model.path, 0.1),
+        pace_sec=0.05, times=times))
   assert code == 1000
   finals = [(m, t) for m, t in zip(messages, times["arrivals"])
-            if m.get("final")]
-  assert [m["final"] for m, _ in finals] == list(conftest.PHRASES)
+            if "final" in m]
+  assert len(finals) == 2 and all(
+      conftest.says_phrase(m["final"], phrase)
+      for (m, _), phrase in zip(finals, conftest.PHRASES))
   (first, first_at), (second, _) = finals
   assert first_at < times["end"]  # sent while the stream went on
-  assert first["duration"] <= middle < second["duration"]
-  assert all(w["end"] <= middle for w in first["words"])
-  assert all(w["start"] >= middle for w in second["words"])
-  assert "final" in messages[-1] and messages.index(second) >= len(
-      messages) - 2  # the last final, or just before an empty last one
+  assert messages[-1] == second  # the last, at "end"
+  assert first["duration"] < phrase_model.second_start
+  assert all(w["start"] < phrase_model.first_end for w in first["words"])
+  assert all(w["start"] >= phrase_model.first_end for w in second["words"])

@@ -170,27 +170,43 @@ def _endpointed(transcriber, samples, chunk, silence_sec):
 
 
 def test_a_pause_ends_an_utterance_and_the_next_one_starts_afresh(
-    phrase_model):
-  model_dir, _, both = phrase_model
-  samples, _ = soundfile.read(both, dtype="float32")
-  middle = samples.shape[0] / 16000.0 / 2
-  transcriber = streaming.StreamingTranscriber(model_dir)
-  for chunk in (320, 4000, 10 ** 6):
-    finals = _endpointed(transcriber, samples, chunk, 1.0)
-    spoken = [f for f in finals if f.text]
-    assert [f.text for f in spoken] == list(conftest.PHRASES), chunk
-    first, second = spoken
-    # Timed from the stream's start: each phrase in its half.
-    assert first.words and second.words
-    assert all(w.end <= middle for w in first.words)
-    assert all(w.start >= middle for w in second.words)
-    assert first.duration <= middle < second.duration == finals[-1].duration
-  # Off by default: one utterance, the offline transcript's words.
+    phrase_model, tmp_path):
+  samples, _ = soundfile.read(phrase_model.path, dtype="float32")
+  transcriber = streaming.StreamingTranscriber(phrase_model.model_dir)
+  search = decoder.make_decoder("beam", transcriber.settings.labels,
+                                beam_width=16, lexicon=phrase_model.lexicon)
+  transcriber.decoder = search
+  got = [_endpointed(transcriber, samples, chunk, 1.0)
+         for chunk in (320, 4000, 10 ** 6)]
+  # The cut falls where the network had read to: the same for any pieces.
+  assert all([(f.text, _words(f), f.duration) for f in finals] == [
+      (f.text, _words(f), f.duration) for f in got[0]] for finals in got)
+  first, second = got[0]
+  assert all(conftest.says_phrase(final.text, phrase)
+             for final, phrase in zip((first, second), conftest.PHRASES))
+  assert second.duration == samples.shape[0] / 16000.0
+  # Timed from the stream's start, each phrase's words on its side of the
+  # pause.
+  assert first.words and second.words
+  assert all(w.start < phrase_model.first_end for w in first.words)
+  assert all(w.end <= first.duration < phrase_model.second_start
+             for w in first.words)
+  assert all(w.start >= phrase_model.first_end for w in second.words)
+  # Each utterance is its stretch of the stream transcribed as a file.
+  cut = int(round(first.duration * 16000)) - 160  # the last window's end
+  for part, stretch, offset in ((first, samples[:cut + 160], 0.0),
+                                (second, samples[cut:], cut / 16000.0)):
+    path = str(tmp_path / ("part%g.wav" % offset))
+    soundfile.write(path, stretch, 16000, subtype="FLOAT")
+    _, offline = _offline(phrase_model.model_dir, path, search)
+    assert part.text == offline.text
+    assert [(w.word, round(w.start - offset, 3)) for w in part.words] == [
+        (w.word, round(w.start, 3)) for w in offline.words]
+  # Off by default: one utterance.
   stream = transcriber.start()
   stream.feed(samples)
   whole = stream.finish()
-  assert stream.pop_finals() == []
-  assert whole.text.split() == " ".join(conftest.PHRASES).split()
+  assert stream.pop_finals() == [] and whole.duration == second.duration
   with pytest.raises(ValueError, match="endpoint silence must be > 0"):
     transcriber.start(endpoint_silence_sec=0)
 
