@@ -110,8 +110,7 @@ class Phrases(object):
     model_dir, export_dir: the model.
     path: the WAV (16 kHz).
     lexicon: a words file of the phrases' words.
-    first_end, second_start: where the first phrase's audio ends and the
-      second's starts, in seconds.
+    first_end: where the first phrase's audio ends, in seconds.
   """
 
   def __init__(self, directory):
@@ -136,7 +135,6 @@ class Phrases(object):
       return path
     self.path = joined("both.wav", first, pause(PHRASE_PAUSE_SEC), second)
     self.first_end = soundfile.info(first).duration
-    self.second_start = self.first_end + PHRASE_PAUSE_SEC
     # The tests decode with the phrases' words as the lexicon: a model this
     # small can miss a letter, which the beam search then cannot spell.
     self.lexicon = str(directory / "words.txt")

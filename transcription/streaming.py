@@ -1,9 +1,11 @@
 """Transcription as audio arrives, from a unidirectional model.
 
     transcriber = StreamingTranscriber("/tmp/deep_speech_model")
-    stream = transcriber.start()            # or start(sample_rate=44100)
+    stream = transcriber.start()            # or start(sample_rate=44100,
+                                            #   endpoint_silence_sec=0.8)
     for samples in source:                  # chunks of any size, 0 too
-      partial = stream.feed(samples)        # the greedy text so far
+      partial = stream.feed(samples)        # the text so far
+      finals = stream.pop_finals()          # utterances ended by pauses
     transcript = stream.finish()            # output.FileTranscript, words
                                             # timed; the stream is spent
 

@@ -189,8 +189,7 @@ def test_a_pause_ends_an_utterance_and_the_next_one_starts_afresh(
   # pause.
   assert first.words and second.words
   assert all(w.start < phrase_model.first_end for w in first.words)
-  assert all(w.end <= first.duration < phrase_model.second_start
-             for w in first.words)
+  assert all(w.end <= first.duration for w in first.words)
   assert all(w.start >= phrase_model.first_end for w in second.words)
   # Each utterance is its stretch of the stream transcribed as a file.
   cut = int(round(first.duration * 16000)) - 160  # the last window's end
