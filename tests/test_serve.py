@@ -55,6 +55,16 @@ def test_a_missing_model_is_one_line(tmp_path):
       "serve.py: error: %s does not exist" % (tmp_path / "nowhere"))
 
 
+def test_endpoints_need_a_streaming_model(tiny_export):
+  export_dir, _ = tiny_export
+  result = _run(["--saved_model=" + export_dir, "--endpoint_silence_sec=1",
+                 "--port=0"])
+  assert result.returncode == 1 and result.stdout == ""
+  assert result.stderr.splitlines()[-1] == (
+      "serve.py: error: --endpoint_silence_sec needs a unidirectional model "
+      "(--is_bidirectional=false): %s is bidirectional" % export_dir)
+
+
 def test_sigterm_closes_streams_and_stops_cleanly(tiny_export, tmp_path):
   export_dir, utterances = tiny_export
   served = serving.Served(export_dir, tmp_path / "tmp")
