@@ -21,14 +21,20 @@ function showWords(words) {
   $("words").hidden = words.length === 0;
 }
 
-function showFinal(text, words) {
+// With --endpoint_silence_sec a recording has a final per utterance: the
+// page shows them all, one after another.
+let finals = [];
+
+function showFinal(text, words, done = true) {
+  finals.push({text, words});
   $("partial").textContent = "";
-  $("final").textContent = text;
-  showWords(words);
-  document.body.dataset.state = "done";
+  $("final").textContent = finals.map((f) => f.text).filter((t) => t).join(" ");
+  showWords(finals.flatMap((f) => f.words));
+  if (done) document.body.dataset.state = "done";
 }
 
 function reset() {
+  finals = [];
   $("partial").textContent = "";
   $("final").textContent = "";
   showWords([]);
@@ -115,7 +121,9 @@ function received(message) {
     status(message.error);
     document.body.dataset.state = "error";
   } else if ("final" in message) {
-    showFinal(message.final, message.words);
+    // An utterance's final while recording: more may follow.
+    showFinal(message.final, message.words,
+              document.body.dataset.state !== "recording");
   } else if ("partial" in message) {
     $("partial").textContent = message.partial;
   }
