@@ -22,9 +22,9 @@ fed once it has arrived and the one before is done; the stream's end is
                     empty, its timing the same)
 
 With --endpoint_silence_sec the streams are endpointed (the network then
-takes 40 ms at a time). With --lm_path the stream decodes with the LM beam search (--beam_width,
---alpha, --beta); an untrained model gives it little to weigh, so give a
-trained --model_dir for that figure. The last line is one JSON object.
+takes 40 ms at a time). With --lm_path the stream decodes with the LM beam
+search (--beam_width, --alpha, --beta); an untrained model gives it little
+to weigh, so give a trained --model_dir for that figure. The last line is one JSON object.
 """
 
 import argparse
