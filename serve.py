@@ -35,7 +35,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from training import cpu
+from common import cpu
 from transcription import model_flags
 
 _NAME = "serve.py"

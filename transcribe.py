@@ -53,11 +53,11 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from data import output_paths
-from data import progress
+from common import cpu
+from common import output_paths
+from common import progress
 from data import vocabulary
 from decoding import scoring
-from training import cpu
 from transcription import model_flags
 
 _NAME = "transcribe.py"
@@ -126,7 +126,7 @@ class _Writer(object):
       sys.stdout.write(text)
       sys.stdout.flush()
       return
-    from data import atomic_file  # pylint: disable=g-import-not-at-top
+    from common import atomic_file  # pylint: disable=g-import-not-at-top
     atomic_file.write_text(self._names[transcript.path].popleft(), text)
 
 

@@ -46,9 +46,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench import seed_reference
 from bench import speech_like
+from common import safe_path
 from data import dataset
 from data import featurizer
-from data import safe_path
 from data import vocabulary
 import deep_speech_model
 # pylint: enable=g-import-not-at-top,wrong-import-position

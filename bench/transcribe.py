@@ -190,8 +190,8 @@ def peak_rss_kb():
 
 
 def cpu_kind():
-  """training/cpu.py's CPU kind, with the core count."""
-  from training import cpu  # pylint: disable=g-import-not-at-top
+  """common/cpu.py's CPU kind, with the core count."""
+  from common import cpu  # pylint: disable=g-import-not-at-top
   return "%s, %d cores" % (cpu.cpu_kind(), os.cpu_count())
 
 

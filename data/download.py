@@ -72,15 +72,15 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from data import atomic_file
+from common import atomic_file
 from data import text_flags
 from data import vocabulary
 from data.downloading import an4
 from data.downloading import archive
 from data.downloading import checksums
 from data.downloading import common
-from data.downloading import corpus_flags
 from data.downloading import commonvoice
+from data.downloading import corpus_flags
 from data.downloading import fetch
 from data.downloading import folder
 from data.downloading import librispeech

@@ -14,7 +14,7 @@ FFT release the GIL) and `transcribe.py` calls it directly.
 import numpy as np
 import soundfile
 
-from data import safe_path
+from common import safe_path
 from data import vocabulary
 
 

@@ -28,10 +28,10 @@ import struct
 from absl import logging
 import soundfile
 
-from data import atomic_file
+from common import atomic_file
+from common import progress
+from common import safe_path
 from data import featurizer
-from data import progress
-from data import safe_path
 from data import vocabulary
 
 HEADER = ("wav_filename", "wav_filesize", "transcript")

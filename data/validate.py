@@ -38,10 +38,10 @@ from absl import flags
 from absl import logging
 import soundfile
 
-from data import atomic_file
+from common import atomic_file
+from common import safe_path
 from data import featurizer
 from data import manifest
-from data import safe_path
 from data import text_flags
 from data import text_normalization
 from data import vocabulary

@@ -16,8 +16,8 @@ import time
 
 from absl import logging
 
+from common import progress
 from data import featurizer
-from data import progress
 import decoder
 from decoding import scoring
 from official_utils.logs import logger
@@ -25,8 +25,8 @@ from official_utils.misc import model_helpers
 from training import checkpoints
 from training import cycles
 from training import hooks
-from training import summaries
 from training import report as report_lib
+from training import summaries
 
 # Evaluation metric keys.
 WER_KEY = scoring.WER_KEY

@@ -38,7 +38,7 @@ import os
 
 import tensorflow as tf
 
-from data import atomic_file
+from common import atomic_file
 from data import featurizer
 from data import text_normalization
 import decoder

@@ -12,17 +12,18 @@ import functools
 from absl import logging
 import tensorflow as tf
 
+from common import cpu
 from data import augment as augment_lib
 from data import dataset
 from data import sampler
 from data import text_flags
 from decoding import flags as decoder_flags
+import deep_speech_model
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
 from official_utils.misc import distribution_utils
 from training import checkpoints
-from training import cpu
 from training import cycles
 from training import evaluation
 from training import export
@@ -134,7 +135,7 @@ def check_before_training(flags_obj, params, model, num_feature_bins,
   Args:
     flags_obj: the flags.
     params: model_fn's params (`model_params`).
-    model: the network they describe (deep_speech.network(params)).
+    model: the network they describe (deep_speech_model.from_params(params)).
     num_feature_bins: spectrogram bins of the input.
     checkpoint: a checkpoint prefix to check instead of --model_dir's
       latest (--eval_only).
@@ -185,7 +186,7 @@ def warm_start(flags_obj, model, train_speech_dataset):
 
   Args:
     flags_obj: the flags.
-    model: the network of this run (deep_speech.network(params)).
+    model: the network of this run (deep_speech_model.from_params(params)).
     train_speech_dataset: the training `DeepSpeechDataset` (features and
       vocabulary of this run).
 
@@ -347,7 +348,7 @@ Run = collections.namedtuple("Run", [
 Order = collections.namedtuple("Order", ["sortagrad", "seed", "length_buckets"])
 
 
-def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
+def setup_run(flags_obj, role, model_fn, train_speech_dataset,
               eval_speech_dataset, decoders):
   """The Estimator and the rest of a `Run`, from the flags.
 
@@ -355,7 +356,6 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
     flags_obj: the flags.
     role: the TF_CONFIG cluster role, or None on one machine.
     model_fn: deep_speech.model_fn.
-    network: deep_speech.network (params -> the `DeepSpeech2`).
     train_speech_dataset: the training `DeepSpeechDataset`.
     eval_speech_dataset: the evaluation `DeepSpeechDataset`.
     decoders: `evaluation.make_decoders`' dict.
@@ -366,12 +366,14 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
       flags_obj.batch_size, num_replicas)
   config = run_config(flags_obj, strategy, session_config)
   params = model_params(flags_obj, len(train_speech_dataset.speech_labels))
-  check_before_training(flags_obj, params, network(params),
+  check_before_training(flags_obj, params,
+                        deep_speech_model.from_params(params),
                         train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=flags_obj.model_dir, config=config,
       params=params,
-      warm_start_from=warm_start(flags_obj, network(params),
+      warm_start_from=warm_start(flags_obj,
+                                 deep_speech_model.from_params(params),
                                  train_speech_dataset))
   logger.get_benchmark_logger().log_run_info(
       "deep_speech", "LibriSpeech",

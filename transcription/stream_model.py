@@ -79,8 +79,7 @@ class StreamingNetwork(object):
           "%s is bidirectional: its backward RNNs need the whole utterance "
           "before the first output; stream with a model trained with "
           "--is_bidirectional=false" % checkpoint)
-    import deep_speech  # pylint: disable=g-import-not-at-top
-    model = deep_speech.network(dict(params, dtype="float32"))
+    model = deep_speech_model.from_params(dict(params, dtype="float32"))
     self.lookahead_context = model.lookahead_context
     self._rnn_type = model.rnn_type
     self._graph = tf.Graph()

@@ -268,7 +268,7 @@ def test_keep_the_best_on_a_full_disk_keeps_the_old_best(model_dir):
   old = checkpoints.keep_if_best(model_dir, prefix % 1, 0.5)
   code = textwrap.dedent("""
       import resource, signal, sys
-      from data import atomic_file
+      from common import atomic_file
       from training import checkpoints
       signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
       resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))

@@ -5,7 +5,7 @@ import json
 import pytest
 import tensorflow as tf
 
-import deep_speech
+import deep_speech_model
 from transcription import model as model_lib
 
 
@@ -23,7 +23,7 @@ from transcription import model as model_lib
 def test_infer_params_rebuilds_the_network_of_a_checkpoint(tmp_path, params):
   params = dict(params, num_classes=29, learning_rate=0.0, dtype="float32")
   with tf.Graph().as_default():
-    deep_speech.network(params)(
+    deep_speech_model.from_params(params)(
         tf.compat.v1.placeholder(tf.float32, [None, None, 161, 1]),
         training=False)
     with tf.compat.v1.Session() as sess:
