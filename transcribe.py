@@ -56,6 +56,7 @@ from absl import logging
 from common import cpu
 from common import output_paths
 from common import progress
+from data import featurizer
 from data import vocabulary
 from decoding import scoring
 from transcription import model_flags
@@ -206,8 +207,9 @@ def _stream(flags_obj):
            "flac, mp3 (got %r)" % flags_obj.stream_type)
     return 1
   labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
-  fallback = model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
-                                flags_obj.stride_ms, labels)
+  fallback = model_lib.Settings(featurizer.AudioFeaturizer(
+      flags_obj.sample_rate, window_ms=flags_obj.window_ms,
+      stride_ms=flags_obj.stride_ms), labels)
   transcriber = streaming.StreamingTranscriber(
       flags_obj.model_dir or flags_obj.saved_model, fallback)
   if transcriber.warning:

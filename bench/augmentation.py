@@ -59,7 +59,8 @@ def parse_args(argv=None):
 
 
 def _speech_dataset(manifest_path):
-  audio = dataset.AudioConfig(SAMPLE_RATE, 20, 10, normalize=True)
+  audio = dataset.AudioConfig(SAMPLE_RATE, window_ms=20, stride_ms=10,
+                              normalize=True)
   config = dataset.DatasetConfig(audio, manifest_path,
                                  vocabulary.VOCABULARY_FILE, sortagrad=True)
   return dataset.DeepSpeechDataset(config, deep_speech_model.TIME_REDUCTION)

@@ -224,6 +224,18 @@ def test_time_to_accuracy_prints_a_curve_and_the_minutes_to_each_target(
 
 
 @pytest.mark.slow
+def test_transcribe_bench():
+  result = _run("transcribe.py", "--short_files", "2", "--short_sec", "1",
+                "--long_min", "0.01", "--lm_sentences", "200",
+                "--beam_width", "4", timeout=300)
+  for case in ("greedy_short", "greedy_long", "beam_lm_short",
+               "beam_lm_long"):
+    assert result[case]["audio_sec"] > 0 and result[case]["rtf"] > 0
+    assert result[case]["peak_rss_mb"] > 0
+  assert result["greedy_long"]["audio_sec"] == 10.0
+
+
+@pytest.mark.slow
 def test_server_bench():
   result = _run("server.py", "--requests", "4", "--concurrency", "2",
                 "--clip_sec", "1", "--batch_requests", "1,2", timeout=300)

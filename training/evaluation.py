@@ -301,9 +301,7 @@ def _write_summaries(model_dir, eval_results, eval_speech_dataset,
   entry = eval_speech_dataset.entries[0]
   audio = eval_speech_dataset.config.audio_config
   try:
-    spectrogram = featurizer.featurize_file(
-        entry.wav_filename, audio.sample_rate, window_ms=audio.window_ms,
-        stride_ms=audio.stride_ms)[:, :, 0]
+    spectrogram = audio.featurize_file(entry.wav_filename)[:, :, 0]
   except (OSError, RuntimeError, ValueError) as e:
     logging.warning("No spectrogram image in TensorBoard: %s: %s",
                     entry.wav_filename, e)

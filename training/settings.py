@@ -15,6 +15,7 @@ import tensorflow as tf
 from common import cpu
 from data import augment as augment_lib
 from data import dataset
+from data import featurizer
 from data import sampler
 from data import text_flags
 from decoding import flags as decoder_flags
@@ -33,28 +34,29 @@ from training import runtime
 from training import summaries
 from training import wave_settings
 
+def audio_features(flags_obj):
+  """The run's `featurizer.AudioFeaturizer`, from the flags."""
+  return featurizer.AudioFeaturizer(
+      flags_obj.sample_rate, window_ms=flags_obj.window_ms,
+      stride_ms=flags_obj.stride_ms,
+      normalization=flags_obj.feature_normalization)
+
+
 def data_args(flags_obj):
   """`inputs.generate_dataset`'s arguments, from the flags."""
-  return dict(sample_rate=flags_obj.sample_rate,
-              window_ms=flags_obj.window_ms, stride_ms=flags_obj.stride_ms,
+  return dict(features=audio_features(flags_obj),
               vocabulary_file=flags_obj.vocabulary_file,
               sortagrad=flags_obj.sortagrad,
               max_audio_sec=flags_obj.max_audio_sec,
               strict=flags_obj.strict_data,
-              normalization=flags_obj.feature_normalization,
               text_policy=text_flags.text_policy(flags_obj))
 
 
 def feature_settings(flags_obj, speech_labels):
   """The export's featurizer settings, vocabulary and text policy."""
-  settings = {"sample_rate": flags_obj.sample_rate,
-              "window_ms": flags_obj.window_ms,
-              "stride_ms": flags_obj.stride_ms, "speech_labels": speech_labels,
-              "text_policy": text_flags.text_policy(flags_obj).to_dict()}
-  if flags_obj.feature_normalization != "utterance":
-    # Absent means the seed's per-utterance normalization (older exports).
-    settings["feature_normalization"] = flags_obj.feature_normalization
-  return settings
+  return dict(audio_features(flags_obj).to_record(),
+              speech_labels=speech_labels,
+              text_policy=text_flags.text_policy(flags_obj).to_dict())
 
 
 def run_config(flags_obj, strategy, session_config):

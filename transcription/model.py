@@ -18,31 +18,27 @@ from training import export
 from training import runtime
 
 class Settings(object):
-  """How audio must be featurized for a model.
+  """How audio and text must be prepared for a model.
 
   Attributes:
-    sample_rate: Hz. window_ms, stride_ms: spectrogram framing, in ms.
+    features: the `featurizer.AudioFeaturizer` training used (rate,
+      framing, normalization); `sample_rate`, `window_ms`, `stride_ms`,
+      `normalization` and `num_feature_bins` read it.
     labels: the speech labels, in class order (blank last).
-    normalization: one of featurizer.NORMALIZATIONS.
     text_policy: the `text_normalization.TextPolicy` the transcripts went
       through in training (references and LM text go through it too).
   """
 
-  def __init__(self, sample_rate, window_ms, stride_ms, labels,
-               normalization="utterance",
-               text_policy=text_normalization.DEFAULT):
-    self.sample_rate = int(sample_rate)
-    self.window_ms = float(window_ms)
-    self.stride_ms = float(stride_ms)
+  def __init__(self, features, labels, text_policy=text_normalization.DEFAULT):
+    self.features = features
     self.labels = labels
-    self.normalization = normalization
     self.text_policy = text_policy
 
-  @property
-  def num_feature_bins(self):
-    return featurizer.AudioFeaturizer(
-        self.sample_rate, window_ms=self.window_ms,
-        stride_ms=self.stride_ms).num_feature_bins
+  sample_rate = property(lambda self: self.features.sample_rate)
+  window_ms = property(lambda self: self.features.window_ms)
+  stride_ms = property(lambda self: self.features.stride_ms)
+  normalization = property(lambda self: self.features.normalization)
+  num_feature_bins = property(lambda self: self.features.num_feature_bins)
 
 
 class ModelError(ValueError):
@@ -91,9 +87,8 @@ def settings_from(recorded, fallback):
   """`Settings` from a recorded dict, else the `fallback` Settings."""
   if recorded is None:
     return fallback
-  return Settings(recorded["sample_rate"], recorded["window_ms"],
-                  recorded["stride_ms"], recorded["speech_labels"],
-                  recorded.get("feature_normalization", "utterance"),
+  return Settings(featurizer.AudioFeaturizer.from_record(recorded),
+                  recorded["speech_labels"],
                   export.recorded_text_policy(recorded))
 
 

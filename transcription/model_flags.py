@@ -10,6 +10,7 @@ goes wrong into their one-line errors.
 
 from absl import flags
 
+from data import featurizer
 from data import vocabulary
 import decoder
 from decoding import flags as decoder_flags
@@ -53,7 +54,8 @@ def load_model(saved_model, model_dir, vocabulary_file, sample_rate,
   """
   from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
   labels = "".join(vocabulary.read_tokens(vocabulary_file))
-  fallback = model_lib.Settings(sample_rate, window_ms, stride_ms, labels)
+  fallback = model_lib.Settings(featurizer.AudioFeaturizer(
+      sample_rate, window_ms=window_ms, stride_ms=stride_ms), labels)
   if model_dir:
     return model_lib.CheckpointModel(model_dir, fallback)
   return model_lib.ExportedModel(saved_model, fallback)

@@ -211,9 +211,7 @@ class Stream(object):
     """Spectrogram frames of the complete windows, through the network."""
     self._samples += samples.shape[0]
     pending = np.concatenate([self._pending, samples])
-    count = featurizer.num_frames(pending.shape[0], self._settings.sample_rate,
-                                  stride_ms=self._settings.stride_ms,
-                                  window_ms=self._settings.window_ms)
+    count = self._settings.features.num_frames(pending.shape[0])
     if not count:
       self._pending = pending
       return

@@ -5,6 +5,7 @@ import json
 import pytest
 import tensorflow as tf
 
+from data import featurizer
 import deep_speech_model
 from transcription import model as model_lib
 
@@ -33,7 +34,7 @@ def test_infer_params_rebuilds_the_network_of_a_checkpoint(tmp_path, params):
 
 
 def test_a_directory_without_a_checkpoint_is_a_model_error(tmp_path):
-  fallback = model_lib.Settings(16000, 20, 10, " abc-")
+  fallback = model_lib.Settings(featurizer.AudioFeaturizer(), " abc-")
   with pytest.raises(model_lib.ModelError, match="no checkpoint"):
     model_lib.CheckpointModel(str(tmp_path), fallback)
   with pytest.raises(model_lib.ModelError, match="no SavedModel"):
