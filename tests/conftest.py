@@ -76,9 +76,9 @@ def wait_for_all(procs, timeout=600):
 @pytest.fixture(scope="session")
 def tiny_export(tmp_path_factory):
   """(export dir, its four training WAVs): a tiny model that transcribes
-  its training utterances (tests/transcription/tiny_model.py), built once."""
+  its training utterances (tests/helpers/tiny_model.py), built once."""
   # pylint: disable=g-import-not-at-top
-  from tests.transcription import tiny_model
+  from tests.helpers import tiny_model
   directory = str(tmp_path_factory.mktemp("tiny_export"))
   _, export_dir = tiny_model.build(directory, steps=300, num_utts=4)
   manifest = directory + "/corpus/train.csv"

@@ -64,3 +64,30 @@ def test_the_checker_sees_imports_inside_functions(tmp_path, monkeypatch):
       "  from training import cycles\n")
   monkeypatch.setattr(sys.modules[__name__], "ROOT", str(tmp_path))
   assert project_imports("m.py") == {"deep_speech", "training"}
+
+
+# Test modules about the project as a whole, not one module of it.
+CROSS_CUTTING = {"test_readme.py", "test_layout.py", "test_requirements.py",
+                 "test_cli_flags.py", "test_full_disk.py",
+                 "data/test_strangers_input.py", "serving/test_page.py"}
+
+
+def test_every_test_module_mirrors_a_module_of_the_tree():
+  """tests/a/b/test_c.py tests a/b/c.py (or .sh, or the package a/b/c/)."""
+  unmatched = []
+  tests_root = os.path.join(ROOT, "tests")
+  for folder, _, files in os.walk(tests_root):
+    relative = os.path.relpath(folder, tests_root)
+    if relative.split(os.sep)[0] in ("end_to_end", "helpers", "fixtures"):
+      continue
+    for f in files:
+      if not (f.startswith("test_") and f.endswith(".py")):
+        continue
+      name = os.path.normpath(os.path.join(relative, f))
+      stem = os.path.normpath(os.path.join(relative, f[len("test_"):-3]))
+      if name in CROSS_CUTTING:
+        continue
+      if not any(os.path.exists(os.path.join(ROOT, stem + ext))
+                 for ext in (".py", ".sh", "")):
+        unmatched.append(name)
+  assert not unmatched

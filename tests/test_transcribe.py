@@ -1,6 +1,6 @@
 """transcribe.py end to end on real files, with a model trained in the test.
 
-The model (tests/transcription/tiny_model.py) is trained for a few hundred
+The model (tests/helpers/tiny_model.py) is trained for a few hundred
 steps on four speech-like utterances until it transcribes them; the tests
 then transcribe copies of them in other formats, rates and channel counts,
 and a long recording made by concatenating them with pauses.
@@ -22,7 +22,7 @@ from tests import conftest
 from tests.helpers import hostile
 from tests.helpers import sox_audio
 from tests.transcription import test_output
-from tests.transcription import tiny_model
+from tests.helpers import tiny_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE = 16000

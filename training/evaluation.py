@@ -17,7 +17,6 @@ import time
 from absl import logging
 
 from common import progress
-from data import featurizer
 import decoder
 from decoding import scoring
 from official_utils.logs import logger

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from tests import conftest
-from tests.train_helpers import read_state, run_in_process
+from tests.helpers.train import read_state, run_in_process
 from training import export
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(

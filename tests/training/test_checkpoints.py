@@ -14,7 +14,7 @@ import tensorflow as tf
 from training import checkpoints
 from training import export as export_lib
 from tests.helpers import durability
-from tests.training import tiny_estimator
+from tests.helpers import tiny_estimator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -164,7 +164,7 @@ def test_train_state_drops_the_cycles_after_the_intact_step(tmp_path):
 _FULL_DISK_TRAINING = textwrap.dedent("""
     import resource, signal, sys
     from training import checkpoints
-    from tests.training import tiny_estimator
+    from tests.helpers import tiny_estimator
     params = dict(tiny_estimator.PARAMS, conv_filters=32)
     estimator = tiny_estimator.estimator(sys.argv[1], params)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

@@ -39,7 +39,7 @@ from decoding import lm
 from data import vocabulary
 import deep_speech
 from tests import conftest
-from tests import train_helpers
+from tests.helpers import train as train_helpers
 from training import checkpoints
 from training import inputs
 

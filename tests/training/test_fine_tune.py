@@ -17,7 +17,7 @@ import tensorflow as tf
 import deep_speech
 import deep_speech_model
 from tests import conftest
-from tests.train_helpers import PARAMS, parse, run_in_process, TINY
+from tests.helpers.train import PARAMS, parse, run_in_process, TINY
 from training import checkpoints
 from training import fine_tune
 
