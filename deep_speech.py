@@ -39,6 +39,7 @@ from training import flags as port_flags
 from training import hooks
 from training import inputs
 from training import lock
+from training import optimizer as optimizer_lib
 from training import runtime
 from training import settings
 from training import summaries
@@ -140,7 +141,7 @@ def model_fn(features, labels, mode, params):
       [hooks.NON_FINITE_MARKER, "step", global_step, "loss", loss, "files",
        files],
       summarize=1000)
-  optimizer, learning_rate = _optimizer(params, global_step)
+  optimizer, learning_rate = optimizer_lib.optimizer(params, global_step)
   with tf.control_dependencies([finite]):
     # minimize() in two halves, so the gradients' norm can be summarized.
     grads_and_vars = optimizer.compute_gradients(
@@ -158,25 +159,6 @@ def model_fn(features, labels, mode, params):
     op._add_control_input(finite)  # pylint: disable=protected-access
   train_op = tf.group(minimize_op, update_ops)
   return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
-
-
-def _optimizer(params, global_step):
-  """Adam at params' learning rate (decayed if asked); (optimizer, rate)."""
-  learning_rate = params["learning_rate"]
-  if params.get("learning_rate_decay_steps"):
-    # Smooth exponential decay: the rate halves (for a decay rate of 0.5)
-    # every learning_rate_decay_steps steps.
-    learning_rate = tf.compat.v1.train.exponential_decay(
-        learning_rate, global_step, params["learning_rate_decay_steps"],
-        params.get("learning_rate_decay_rate", 0.5))
-  tf.identity(learning_rate, name="learning_rate")
-  optimizer = tf.compat.v1.train.AdamOptimizer(learning_rate=learning_rate)
-  if params.get("dtype") == "float16":
-    # Float16 gradients underflow without scaling; the dynamic scale backs
-    # off and skips the update when a scaled gradient overflows.
-    optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(
-        optimizer, loss_scale=params.get("loss_scale") or "dynamic")
-  return optimizer, learning_rate
 
 
 def run_deep_speech(flags_obj):
