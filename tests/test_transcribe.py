@@ -335,7 +335,7 @@ def test_a_tampered_settings_file_is_one_line_naming_it(
       "transcribe.py: error: %s: %s" % (path, message)], result.stderr
 
 
-@pytest.mark.slow  # imports TensorFlow: ~5 s
+@pytest.mark.slow  # imports TensorFlow
 def test_an_output_file_that_is_an_input_is_refused(tmp_path):
   # --output_format=json writes a.json for a.wav: here that is the
   # --lm_settings file being read.
