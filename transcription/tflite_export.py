@@ -51,12 +51,11 @@ def _gru_step(projected, states, w, units):
   """Keras GRU (reset_after=True): projected is x @ kernel + input bias."""
   (h,) = states
   inner = tf.matmul(h, w["recurrent_kernel"]) + w["bias"][1]
-  x_z, x_r, x_h = tf.split(projected, 3, axis=1)
-  h_z, h_r, h_h = tf.split(inner, 3, axis=1)
-  z = tf.sigmoid(x_z + h_z)
-  r = tf.sigmoid(x_r + h_r)
-  candidate = tf.tanh(x_h + r * h_h)
-  return [z * h + (1 - z) * candidate]
+  z, r = tf.split(tf.sigmoid(projected[:, :2 * units] + inner[:, :2 * units]),
+                  2, axis=1)
+  candidate = tf.tanh(projected[:, 2 * units:] + r * inner[:, 2 * units:])
+  # z * h + (1 - z) * candidate, in fewer operations.
+  return [candidate + z * (h - candidate)]
 
 
 def _lstm_step(projected, states, w, units):

@@ -34,6 +34,7 @@ import threading
 
 import numpy as np
 
+import deep_speech_model
 from training import export
 from transcription import model as model_lib
 from transcription import stream_model
@@ -43,6 +44,11 @@ NETWORK_METADATA = "deep_speech_network.json"
 # NETWORK_METADATA's "format" this reader understands.
 FORMAT = 1
 SIGNATURES = ("conv_1", "conv_2", "rnn_step", "rnn_block", "head")
+# Output windows per convolution call: TFLite's convolution lays out every
+# window's input (im2col) before multiplying, and past a few windows that
+# buffer outgrows the caches, and over a whole file the memory
+# (docs/benchmarks.md).
+CONV_WINDOWS = 8
 # A TFLite flatbuffer's file identifier (bytes 4 to 8).
 _IDENTIFIER = b"TFL3"
 
@@ -197,8 +203,17 @@ class TFLiteNetwork(stream_model.BufferedNetwork):
       return self._runners[signature](**inputs)
 
   def _run_conv(self, layer, frames):
-    return self._run("conv_%d" % (layer + 1),
-                     frames=frames[np.newaxis])["outputs"][0]
+    """At most CONV_WINDOWS output windows per call."""
+    _, kernel, strides = deep_speech_model.CONV_LAYERS[layer]
+    count = (frames.shape[0] - kernel[0]) // strides[0] + 1
+    outputs = []
+    for first in range(0, count, CONV_WINDOWS):
+      windows = min(CONV_WINDOWS, count - first)
+      start = first * strides[0]
+      end = start + (windows - 1) * strides[0] + kernel[0]
+      outputs.append(self._run("conv_%d" % (layer + 1), frames=frames[
+          np.newaxis, start:end])["outputs"][0])
+    return np.concatenate(outputs)
 
   def _run_rnn(self, frames, states):
     """Blocks of `rnn_block` frames, then single frames for the rest."""
