@@ -44,14 +44,16 @@ def define_model_flags():
   flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.",
                        lower_bound=1)
   flags.DEFINE_integer(
-      "tflite_threads", 0,
+      "tflite_threads", 1,
       "Threads of a .tflite model's interpreter (0: every CPU this process "
-      "may use).", lower_bound=0)
+      "may use). Its calls are small (a few frames each), so more threads "
+      "seldom pay, and on a busy machine they wait for each other.",
+      lower_bound=0)
   decoder_flags.define_decoder_flags()
 
 
 def load_model(saved_model, model_dir, vocabulary_file, sample_rate,
-               window_ms, stride_ms, tflite_threads=0):
+               window_ms, stride_ms, tflite_threads=1):
   """The model: `model_dir`'s checkpoint if given, else the export (or the
   .tflite file) `saved_model`.
 

@@ -74,7 +74,7 @@ class StreamingTranscriber(object):
       (a model whose features were normalized per utterance).
   """
 
-  def __init__(self, model_path, fallback_settings=None, num_threads=None):
+  def __init__(self, model_path, fallback_settings=None, num_threads=1):
     """Loads a training directory's latest checkpoint, an export or a
     .tflite file (transcription/tflite_model.py).
 
@@ -83,7 +83,7 @@ class StreamingTranscriber(object):
         .tflite file of export_tflite.py.
       fallback_settings: `model_lib.Settings` for a model that records
         none.
-      num_threads: a .tflite's interpreter threads (default: all CPUs).
+      num_threads: a .tflite's interpreter threads (None: all CPUs).
 
     Raises:
       model_lib.ModelError: no model there, a bidirectional one, or

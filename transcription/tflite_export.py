@@ -34,9 +34,10 @@ from transcription import stream_model
 from transcription import tflite_model
 
 QUANTIZATIONS = ("float32", "float16", "int8")
-# Frames of the "rnn_block" signature: longer blocks make fewer calls over
-# a whole file, at the cost of a larger unrolled graph; a stream fed in
-# short pieces runs "rnn_step".
+# Frames of the "rnn_block" signature: each layer's input kernel is read
+# once per block rather than once per frame, and a file takes fewer calls,
+# at the cost of a larger unrolled graph; a stream fed in short pieces runs
+# "rnn_step".
 RNN_BLOCK = 16
 
 

@@ -183,7 +183,7 @@ class TFLiteNetwork(stream_model.BufferedNetwork):
 
       data: the .tflite's bytes (checked: builtins only, metadata read).
       network: its network description (`describe`).
-      num_threads: the interpreter's threads (default: `default_threads`).
+      num_threads: the interpreter's threads (None: `default_threads`).
     """
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     self._interpreter = tf.lite.Interpreter(
@@ -246,8 +246,9 @@ class TFLiteModel(object):
     description: its network description (`describe`).
   """
 
-  def __init__(self, path, num_threads=None):
-    """Loads and checks `path`.
+  def __init__(self, path, num_threads=1):
+    """Loads and checks `path` (`num_threads`: the interpreter's; None:
+    every CPU this process may use).
 
     Raises:
       model_lib.ModelError: not a builtins-only deep_speech .tflite.
