@@ -22,11 +22,11 @@ and thread count in a fresh process pinned to that many CPUs:
     network).
 
 Reports the real-time factor (seconds of audio per second, after loading
-and a 2 s warm-up), the load time, and the process's peak RSS (VmHWM: what ru_maxrss would say
-of the process alone; Linux carries ru_maxrss across exec, and the parent
-trained and converted the model), beside that of a process that only
-imports the modules (TensorFlow among them: tf.lite.Interpreter comes
-with it). Last line: one JSON object.
+and a 2 s warm-up), the load time, and the process's peak RSS (VmHWM: what
+ru_maxrss would say of the process alone; Linux carries ru_maxrss across
+exec, and the parent trained and converted the model), beside that of a
+process that only imports the modules (TensorFlow among them:
+tf.lite.Interpreter comes with it). Last line: one JSON object.
 """
 
 import argparse
