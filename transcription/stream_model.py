@@ -95,6 +95,11 @@ class BufferedNetwork(object):
     self._rnn_units = rnn_units
     self._num_classes = num_classes
 
+  @property
+  def conv_shapes(self):
+    """[(freq, channels)] of each convolution's input, then the output's."""
+    return [list(shape) for shape in self._conv_shapes]
+
   def start(self):
     """A new stream's `StreamState`: zeros, as at an utterance's start."""
     conv = [np.zeros([padding[0]] + shape, np.float32) for shape, (

@@ -275,7 +275,7 @@ def export_tflite(model_path, output, quantize="float32"):
                                                  params["num_classes"])
   network = stream_model.StreamingNetwork(checkpoint, params,
                                           settings.num_feature_bins)
-  shapes = network._conv_shapes  # pylint: disable=protected-access
+  shapes = network.conv_shapes
   pieces = Pieces(network.piece_weights(), params, shapes)
   description = {
       "format": tflite_model.FORMAT, "quantize": quantize,

@@ -10,15 +10,16 @@ of `stream_model.StreamingNetwork` as signatures, all TFLite builtin ops
   "rnn_step", "rnn_block": "frames" [1 or RNN_BLOCK, features] and
     "states" [all layers' states, units] -> "outputs" [frames, units] and
     the new "states": every RNN layer over that many frames, its time loop
-    unrolled (a TensorFlow while loop would need Flex ops);
+    unrolled (the export's loop, over tensors of no static shape, needs
+    Flex ops);
   "head": "frames" [1, time, units] -> "probabilities" [1, time -
     lookahead_context, classes].
 
 `TFLiteNetwork` feeds them from `stream_model.BufferedNetwork`'s numpy
 buffers, as the TensorFlow network is fed, so the two give the same output
 frames up to rounding; `TFLiteModel` runs it over whole features as
-`model.ExportedModel` runs an export (exact for a unidirectional model:
-the offline graph computes the same frames).
+`model.ExportedModel` runs an export, a chunk at a time (exact for a
+unidirectional model: the offline graph computes the same frames).
 
 The file carries two metadata entries: SETTINGS_METADATA, an export's
 settings file (training/export.py: featurizer, vocabulary, normalization,
@@ -49,6 +50,9 @@ SIGNATURES = ("conv_1", "conv_2", "rnn_step", "rnn_block", "head")
 # buffer outgrows the caches, and over a whole file the memory
 # (docs/benchmarks.md).
 CONV_WINDOWS = 8
+# The keys of NETWORK_METADATA that TFLiteNetwork reads (ints, and a list).
+_NETWORK_KEYS = ("rnn_block", "rnn_units", "states", "lookahead_context",
+                 "num_classes", "conv_shapes")
 # A TFLite flatbuffer's file identifier (bytes 4 to 8).
 _IDENTIFIER = b"TFL3"
 
@@ -152,6 +156,11 @@ def describe(data, path):
         "again with this version's export_tflite.py" % (
             path, NETWORK_METADATA, network.get("format") if isinstance(
                 network, dict) else network, FORMAT))
+  wrong = [key for key in _NETWORK_KEYS if not isinstance(
+      network.get(key), list if key == "conv_shapes" else int)]
+  if wrong:
+    raise model_lib.ModelError("%s: its %s lacks a valid %r" % (
+        path, NETWORK_METADATA, wrong[0]))
   try:
     settings = export.decode_settings(
         metadata[SETTINGS_METADATA], "%s (%s)" % (path, SETTINGS_METADATA),
@@ -178,16 +187,25 @@ class TFLiteNetwork(stream_model.BufferedNetwork):
   runs one signature at a time).
   """
 
-  def __init__(self, data, network, num_threads=None):
+  def __init__(self, data, network, num_threads=None, path="<tflite>"):
     """Args:
 
       data: the .tflite's bytes (checked: builtins only, metadata read).
       network: its network description (`describe`).
       num_threads: the interpreter's threads (None: `default_threads`).
+      path: what errors name.
+
+    Raises:
+      model_lib.ModelError: a signature missing.
     """
     import tensorflow as tf  # pylint: disable=g-import-not-at-top
     self._interpreter = tf.lite.Interpreter(
         model_content=data, num_threads=num_threads or default_threads())
+    missing = sorted(set(SIGNATURES) -
+                     set(self._interpreter.get_signature_list()))
+    if missing:
+      raise model_lib.ModelError("%s lacks the signature %s of %s" % (
+          path, missing[0], ", ".join(SIGNATURES)))
     self._runners = {key: self._interpreter.get_signature_runner(key)
                      for key in SIGNATURES}
     self._block = int(network["rnn_block"])
@@ -260,7 +278,7 @@ class TFLiteModel(object):
     self.settings_file = path
     self.settings = model_lib.settings_from(recorded, None)
     self.decoder = export.recorded_decoder(recorded)
-    self.network = TFLiteNetwork(data, self.description, num_threads)
+    self.network = TFLiteNetwork(data, self.description, num_threads, path)
 
   def __call__(self, features, lengths):
     """Runs the network over each row's real frames, as a stream would.

@@ -213,19 +213,27 @@ def test_bad_model_files_are_errors_naming_them(model, tmp_path):
                        "export_tflite.py")):
     with pytest.raises(model_lib.ModelError, match=message):
       tflite_model.TFLiteModel(str(tmp_path / name))
-  # A settings entry that is not the exporter's names the file.
+  # Metadata that is not the exporter's, or on another network, names the
+  # file.
   with open(model["tflite"]["int8"], "rb") as f:
     data = f.read()
-  broken = tmp_path / "broken.tflite"
-  broken.write_bytes(tflite_export.add_metadata(
-      _without_metadata(data), {
-          tflite_model.SETTINGS_METADATA: b'{"sample_rate": "fast"}',
-          tflite_model.NETWORK_METADATA: json.dumps(
-              tflite_model.TFLiteModel(model["tflite"]["int8"]).description
-          ).encode()}))
-  with pytest.raises(model_lib.ModelError,
-                     match="broken.tflite .deep_speech_features.json.: "):
-    tflite_model.TFLiteModel(str(broken))
+  metadata = tflite_model.read_metadata(data)
+  description = json.loads(metadata[tflite_model.NETWORK_METADATA])
+  del description["rnn_block"]
+  for name, network, entries, message in (
+      ("settings.tflite", data, {tflite_model.SETTINGS_METADATA:
+                                 b'{"sample_rate": "fast"}'},
+       r"settings.tflite \(deep_speech_features.json\): missing keys"),
+      ("network.tflite", data, {tflite_model.NETWORK_METADATA:
+                                json.dumps(description).encode()},
+       "network.tflite: its deep_speech_network.json lacks a valid "
+       "'rnn_block'"),
+      ("double.tflite", (tmp_path / "other.tflite").read_bytes(), {},
+       "double.tflite lacks the signature conv_1 of conv_1, conv_2")):
+    (tmp_path / name).write_bytes(tflite_export.add_metadata(
+        _without_metadata(network), dict(metadata, **entries)))
+    with pytest.raises(model_lib.ModelError, match=message):
+      tflite_model.TFLiteModel(str(tmp_path / name))
 
 
 def _without_metadata(data):
