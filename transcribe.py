@@ -12,8 +12,10 @@ number of channels: converted to the model's rate, mono), directories
 recordings are split at pauses into chunks of at most --max_chunk_sec.
 
 The model is an export (--saved_model: the export directory or the
---export_dir holding timestamped exports; the newest is used) or a training
-directory (--model_dir: its latest checkpoint, no export needed).
+--export_dir holding timestamped exports; the newest is used), a .tflite
+file of export_tflite.py (--saved_model=model.tflite; a unidirectional
+model, docs/transcription.md) or a training directory (--model_dir: its
+latest checkpoint, no export needed).
 
 Decoding: the decoder flags given, else --lm_settings, else the decoder the
 export records, else greedy (decoding/flags.py, shared with deep_speech.py
@@ -211,7 +213,8 @@ def _stream(flags_obj):
       flags_obj.sample_rate, window_ms=flags_obj.window_ms,
       stride_ms=flags_obj.stride_ms), labels)
   transcriber = streaming.StreamingTranscriber(
-      flags_obj.model_dir or flags_obj.saved_model, fallback)
+      flags_obj.model_dir or flags_obj.saved_model, fallback,
+      flags_obj.tflite_threads or None)
   if transcriber.warning:
     _note(transcriber.warning)
   rate = transcriber.settings.sample_rate

@@ -13,7 +13,8 @@ resampler. The stream keeps the spectrogram's overlap (the samples of the
 next window), normalizes each frame by the running statistics of the frames
 before it (`featurizer.RunningNormalizer`: a stream cannot see the
 utterance's end), and feeds `stream_model.StreamingNetwork`, which keeps
-the convolutions' context, the RNN states and the lookahead's buffer.
+the convolutions' context, the RNN states and the lookahead's buffer (or
+a .tflite's `tflite_model.TFLiteNetwork`, which keeps them alike).
 
 Each output frame waits for the future the network sees:
 `deep_speech_model.input_context()` gives 40 spectrogram frames (400 ms at
@@ -38,6 +39,7 @@ from transcription import audio
 from transcription import model as model_lib
 from transcription import output
 from transcription import stream_model
+from transcription import tflite_model
 from transcription import timing
 
 
@@ -64,7 +66,7 @@ class StreamingTranscriber(object):
   """A unidirectional model, ready to open streams.
 
   Attributes:
-    path: the checkpoint whose variables are used.
+    path: the checkpoint whose variables are used (or the .tflite).
     settings: the model's featurizer `model_lib.Settings`.
     latency_sec: how far the network sees ahead of an output frame's
       centre: audio this much later must arrive before that frame is out.
@@ -72,26 +74,35 @@ class StreamingTranscriber(object):
       (a model whose features were normalized per utterance).
   """
 
-  def __init__(self, model_path, fallback_settings=None):
-    """Loads a training directory's latest checkpoint or an export.
+  def __init__(self, model_path, fallback_settings=None, num_threads=1):
+    """Loads a training directory's latest checkpoint, an export or a
+    .tflite file (transcription/tflite_model.py).
 
     Args:
-      model_path: a --model_dir or an export (or its --export_dir).
+      model_path: a --model_dir, an export (or its --export_dir), or a
+        .tflite file of export_tflite.py.
       fallback_settings: `model_lib.Settings` for a model that records
         none.
+      num_threads: a .tflite's interpreter threads (None: all CPUs).
 
     Raises:
       model_lib.ModelError: no model there, a bidirectional one, or
         settings that do not fit it.
     """
-    checkpoint, settings_dir = stream_model.find_variables(model_path)
-    self.path = checkpoint
-    params, self.settings, _, _ = model_lib.describe_checkpoint(
-        checkpoint, settings_dir, fallback_settings)
-    self._network = stream_model.StreamingNetwork(
-        checkpoint, params, self.settings.num_feature_bins)
+    if tflite_model.is_tflite_path(model_path):
+      model = tflite_model.TFLiteModel(model_path, num_threads)
+      self.path, self.settings = model.path, model.settings
+      self._network = model.network
+    else:
+      checkpoint, settings_dir = stream_model.find_variables(model_path)
+      self.path = checkpoint
+      params, self.settings, _, _ = model_lib.describe_checkpoint(
+          checkpoint, settings_dir, fallback_settings)
+      self._network = stream_model.StreamingNetwork(
+          checkpoint, params, self.settings.num_feature_bins)
     future = (deep_speech_model.input_context()[1] +
-              deep_speech_model.TIME_REDUCTION * params["lookahead_context"])
+              deep_speech_model.TIME_REDUCTION *
+              self._network.lookahead_context)
     self.latency_sec = (future * self.settings.stride_ms +
                         self.settings.window_ms / 2.0) / 1000.0
     self.warning = None
