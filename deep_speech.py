@@ -22,15 +22,15 @@ from absl import flags
 from absl import logging
 import tensorflow as tf
 
-from decoding import beam_search
+from common import atomic_file
+from common import cpu
 from data import dataset
 from data import manifest
+from decoding import beam_search
 import deep_speech_model
 from official_utils.logs import logger
 from official_utils.misc import distribution_utils
-from data import atomic_file
 from training import checkpoints
-from training import cpu
 from training import cycles
 from training import evaluation
 from training import export
@@ -39,33 +39,15 @@ from training import flags as port_flags
 from training import hooks
 from training import inputs
 from training import lock
+from training import optimizer as optimizer_lib
 from training import runtime
 from training import settings
 from training import summaries
 
 
-def compute_length_after_conv(max_time_steps, ctc_time_steps, input_length):
-  """Computes the time_steps/ctc_input_length after convolution.
-
-  A padded batch holds, for each utterance, input_length frames of real
-  spectrogram followed by zeros up to max_time_steps. The convolutions shrink
-  the time axis to ctc_time_steps; an utterance keeps the same share of it:
-  ctc_input_length = floor(input_length * ctc_time_steps / max_time_steps).
-  This length is what the CTC loss and the decoder may use.
-
-  Args:
-    max_time_steps: padded length of the batch, before the convolutions.
-    ctc_time_steps: time steps after the convolutions.
-    input_length: int tensor [batch, 1], real frames of each utterance.
-
-  Returns:
-    int32 tensor [batch, 1].
-  """
-  ctc_input_length = tf.cast(tf.multiply(
-      tf.cast(input_length, tf.int64), tf.cast(ctc_time_steps, tf.int64)),
-                             tf.float64)
-  return tf.cast(tf.math.floordiv(
-      ctc_input_length, tf.cast(max_time_steps, tf.float64)), tf.int32)
+# The seed's name for it, where the seed defined it; the network owns the
+# time reduction it describes.
+compute_length_after_conv = deep_speech_model.compute_length_after_conv
 
 
 def ctc_loss(label_length, ctc_input_length, labels, logits):
@@ -96,18 +78,6 @@ def ctc_loss(label_length, ctc_input_length, labels, logits):
   return tf.expand_dims(losses, axis=1)
 
 
-def network(params):
-  """The `DeepSpeech2` that `params` (see `model_fn`) describe."""
-  return deep_speech_model.DeepSpeech2(
-      params["rnn_hidden_layers"], params["rnn_type"],
-      params["is_bidirectional"], params["rnn_hidden_size"],
-      params["num_classes"], params["use_bias"],
-      dtype=params.get("dtype", "float32"),
-      conv_filters=params.get("conv_filters",
-                              deep_speech_model.DEFAULT_CONV_FILTERS),
-      lookahead_context=params.get("lookahead_context", 0))
-
-
 def model_fn(features, labels, mode, params):
   """DeepSpeech2 model function.
 
@@ -133,33 +103,27 @@ def model_fn(features, labels, mode, params):
   """
   input_length = features["input_length"]
   spectrogram = features["features"]
-  model = network(params)
+  model = deep_speech_model.from_params(params)
 
   training = mode == tf.estimator.ModeKeys.TRAIN
   # Named so that tests and hooks can see what each replica receives.
   tf.identity(tf.shape(spectrogram)[0], name="replica_batch_size")
   logits = model(spectrogram, training=training)
-  ctc_input_length = compute_length_after_conv(
-      tf.shape(spectrogram)[1], tf.shape(logits)[1], input_length)
 
   if mode == tf.estimator.ModeKeys.PREDICT:
-    probabilities = tf.nn.softmax(logits)
-    lengths = tf.reshape(ctc_input_length, [-1])
-    predictions = {
-        "classes": tf.argmax(logits, axis=2),
-        "probabilities": probabilities,
-        "logits": logits,
-        "ctc_input_length": lengths,
-    }
+    predictions = deep_speech_model.predictions(spectrogram, input_length,
+                                                logits)
     export_outputs = {
         tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY:
             tf.estimator.export.PredictOutput({
-                "probabilities": probabilities,
-                "ctc_input_length": lengths}),
+                key: predictions[key]
+                for key in ("probabilities", "ctc_input_length")}),
     }
     return tf.estimator.EstimatorSpec(mode=mode, predictions=predictions,
                                       export_outputs=export_outputs)
 
+  ctc_input_length = compute_length_after_conv(
+      tf.shape(spectrogram)[1], tf.shape(logits)[1], input_length)
   loss = tf.reduce_mean(ctc_loss(
       features["label_length"], ctc_input_length, labels, logits))
   loss = tf.identity(loss, name="loss")
@@ -177,7 +141,7 @@ def model_fn(features, labels, mode, params):
       [hooks.NON_FINITE_MARKER, "step", global_step, "loss", loss, "files",
        files],
       summarize=1000)
-  optimizer, learning_rate = _optimizer(params, global_step)
+  optimizer, learning_rate = optimizer_lib.optimizer(params, global_step)
   with tf.control_dependencies([finite]):
     # minimize() in two halves, so the gradients' norm can be summarized.
     grads_and_vars = optimizer.compute_gradients(
@@ -195,25 +159,6 @@ def model_fn(features, labels, mode, params):
     op._add_control_input(finite)  # pylint: disable=protected-access
   train_op = tf.group(minimize_op, update_ops)
   return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
-
-
-def _optimizer(params, global_step):
-  """Adam at params' learning rate (decayed if asked); (optimizer, rate)."""
-  learning_rate = params["learning_rate"]
-  if params.get("learning_rate_decay_steps"):
-    # Smooth exponential decay: the rate halves (for a decay rate of 0.5)
-    # every learning_rate_decay_steps steps.
-    learning_rate = tf.compat.v1.train.exponential_decay(
-        learning_rate, global_step, params["learning_rate_decay_steps"],
-        params.get("learning_rate_decay_rate", 0.5))
-  tf.identity(learning_rate, name="learning_rate")
-  optimizer = tf.compat.v1.train.AdamOptimizer(learning_rate=learning_rate)
-  if params.get("dtype") == "float16":
-    # Float16 gradients underflow without scaling; the dynamic scale backs
-    # off and skips the update when a scaled gradient overflows.
-    optimizer = tf.compat.v1.mixed_precision.MixedPrecisionLossScaleOptimizer(
-        optimizer, loss_scale=params.get("loss_scale") or "dynamic")
-  return optimizer, learning_rate
 
 
 def run_deep_speech(flags_obj):
@@ -254,7 +199,7 @@ def run_deep_speech(flags_obj):
   if is_chief:
     _prepare_model_dir(flags_obj.model_dir, train_speech_dataset,
                        eval_speech_dataset, feature_settings, extra_datasets)
-  run = settings.setup_run(flags_obj, role, model_fn, network,
+  run = settings.setup_run(flags_obj, role, model_fn,
                            train_speech_dataset, eval_speech_dataset, decoders)
   extra_sets = settings.eval_sets(flags_obj, run.per_device_batch_size,
                                   extra_datasets)
@@ -387,7 +332,8 @@ def run_eval_only(flags_obj):
                                       settings.decoder_args(flags_obj))
   checkpoint = settings.checkpoint_to_evaluate(flags_obj)
   params = settings.model_params(flags_obj, len(labels))
-  settings.check_before_training(flags_obj, params, network(params),
+  settings.check_before_training(flags_obj, params,
+                                 deep_speech_model.from_params(params),
                                    eval_speech_dataset.num_feature_bins,
                                    checkpoint)
   estimator = tf.estimator.Estimator(

@@ -322,3 +322,58 @@ class DeepSpeech2(object):
                                              use_bias=self.use_bias,
                                              name=OUTPUT_LAYER)
     return output_layer(inputs)
+
+
+def from_params(params):
+  """The `DeepSpeech2` that model_fn's `params` describe."""
+  return DeepSpeech2(
+      params["rnn_hidden_layers"], params["rnn_type"],
+      params["is_bidirectional"], params["rnn_hidden_size"],
+      params["num_classes"], params["use_bias"],
+      dtype=params.get("dtype", "float32"),
+      conv_filters=params.get("conv_filters", DEFAULT_CONV_FILTERS),
+      lookahead_context=params.get("lookahead_context", 0))
+
+
+def compute_length_after_conv(max_time_steps, ctc_time_steps, input_length):
+  """Computes the time_steps/ctc_input_length after convolution.
+
+  A padded batch holds, for each utterance, input_length frames of real
+  spectrogram followed by zeros up to max_time_steps. The convolutions shrink
+  the time axis to ctc_time_steps; an utterance keeps the same share of it:
+  ctc_input_length = floor(input_length * ctc_time_steps / max_time_steps).
+  This length is what the CTC loss and the decoder may use.
+
+  Args:
+    max_time_steps: padded length of the batch, before the convolutions.
+    ctc_time_steps: time steps after the convolutions.
+    input_length: int tensor [batch, 1], real frames of each utterance.
+
+  Returns:
+    int32 tensor [batch, 1].
+  """
+  ctc_input_length = tf.cast(tf.multiply(
+      tf.cast(input_length, tf.int64), tf.cast(ctc_time_steps, tf.int64)),
+                             tf.float64)
+  return tf.cast(tf.math.floordiv(
+      ctc_input_length, tf.cast(max_time_steps, tf.float64)), tf.int32)
+
+
+def predictions(spectrogram, input_length, logits):
+  """What an inference graph outputs for `logits`.
+
+  Args:
+    spectrogram: the network's input, float32 [batch, time, bins, 1].
+    input_length: int32 [batch, 1], real frames of each utterance.
+    logits: the network's output for it, [batch, time / 4, classes].
+
+  Returns:
+    A dict: "classes" int64 [batch, time / 4], "probabilities" (softmax) and
+    "logits" [batch, time / 4, classes], "ctc_input_length" int32 [batch].
+  """
+  lengths = compute_length_after_conv(
+      tf.shape(spectrogram)[1], tf.shape(logits)[1], input_length)
+  return {"classes": tf.argmax(logits, axis=2),
+          "probabilities": tf.nn.softmax(logits),
+          "logits": logits,
+          "ctc_input_length": tf.reshape(lengths, [-1])}

@@ -23,9 +23,9 @@ from absl import flags
 import numpy as np
 import soundfile
 
+from common import output_paths
+from common import safe_path
 from data import featurizer
-from data import output_paths
-from data import safe_path
 from training import cycles as cycles_lib
 from training import train_state
 

@@ -37,7 +37,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from training import cpu
+from common import cpu
 from transcription import model_flags
 
 _NAME = "serve.py"
@@ -102,7 +102,8 @@ def _streamer(flags_obj, decoder):
                        % path)
     return None
   transcriber = streaming.StreamingTranscriber(
-      path, model_flags.fallback_settings(flags_obj), decoder=decoder)
+      path, model_flags.fallback_settings(flags_obj),
+      flags_obj.tflite_threads or None, decoder=decoder)
   if transcriber.warning:
     _note(transcriber.warning)
   return stream.Streamer(transcriber,

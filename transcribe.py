@@ -12,8 +12,10 @@ number of channels: converted to the model's rate, mono), directories
 recordings are split at pauses into chunks of at most --max_chunk_sec.
 
 The model is an export (--saved_model: the export directory or the
---export_dir holding timestamped exports; the newest is used) or a training
-directory (--model_dir: its latest checkpoint, no export needed).
+--export_dir holding timestamped exports; the newest is used), a .tflite
+file of export_tflite.py (--saved_model=model.tflite; a unidirectional
+model, docs/transcription.md) or a training directory (--model_dir: its
+latest checkpoint, no export needed).
 
 Decoding: the decoder flags given, else --lm_settings, else the decoder the
 export records, else greedy (decoding/flags.py, shared with deep_speech.py
@@ -55,11 +57,10 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from data import output_paths
-from data import progress
-from data import vocabulary
+from common import cpu
+from common import output_paths
+from common import progress
 from decoding import scoring
-from training import cpu
 from transcription import model_flags
 
 _NAME = "transcribe.py"
@@ -128,7 +129,7 @@ class _Writer(object):
       sys.stdout.write(text)
       sys.stdout.flush()
       return
-    from data import atomic_file  # pylint: disable=g-import-not-at-top
+    from common import atomic_file  # pylint: disable=g-import-not-at-top
     atomic_file.write_text(self._names[transcript.path].popleft(), text)
 
 
@@ -203,7 +204,8 @@ def _stream(flags_obj):
     return 1
   transcriber = streaming.StreamingTranscriber(
       flags_obj.model_dir or flags_obj.saved_model,
-      model_flags.fallback_settings(flags_obj))
+      model_flags.fallback_settings(flags_obj),
+      flags_obj.tflite_threads or None)
   if transcriber.warning:
     _note(transcriber.warning)
   transcriber.decoder, _ = model_flags.decoder_from_flags(

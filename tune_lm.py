@@ -29,8 +29,8 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from common import output_paths
 from data import manifest as manifest_lib
-from data import output_paths
 from data import vocabulary
 import decoder
 from decoding import beam_search

@@ -31,13 +31,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench import input_pipeline
+from common import cpu
 from data import dataset
 from data import featurizer
 from data import rooms
 from data import vocabulary
 from data import wave_augment
 import deep_speech_model
-from training import cpu
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 SAMPLE_RATE = 16000
@@ -59,7 +59,8 @@ def parse_args(argv=None):
 
 
 def _speech_dataset(manifest_path):
-  audio = dataset.AudioConfig(SAMPLE_RATE, 20, 10, normalize=True)
+  audio = dataset.AudioConfig(SAMPLE_RATE, window_ms=20, stride_ms=10,
+                              normalize=True)
   config = dataset.DatasetConfig(audio, manifest_path,
                                  vocabulary.VOCABULARY_FILE, sortagrad=True)
   return dataset.DeepSpeechDataset(config, deep_speech_model.TIME_REDUCTION)

@@ -30,10 +30,10 @@ from absl import logging
 
 # Runs as `python bench/convergence.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 from official_utils.misc import model_helpers  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import flags as port_flags  # pylint: disable=g-import-not-at-top,wrong-import-position
-from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 _CONFIG_FLAGS = ("rnn_hidden_size", "rnn_hidden_layers", "rnn_type",

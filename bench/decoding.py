@@ -40,11 +40,11 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from common import cpu
+from data import vocabulary
+from data.synthesis import text as sample_text
 import decoder
 from decoding import scoring
-from data.synthesis import text as sample_text
-from data import vocabulary
-from training import cpu
 
 FRAMES_PER_SECOND = 25  # 10 ms hops, two stride-2 convolutions.
 

@@ -46,9 +46,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench import seed_reference
 from bench import speech_like
+from common import safe_path
 from data import dataset
 from data import featurizer
-from data import safe_path
 from data import vocabulary
 import deep_speech_model
 # pylint: enable=g-import-not-at-top,wrong-import-position
@@ -250,8 +250,8 @@ def run(args, tmp):
                                     args.seed)
     print("generated %d utterances in %.1f s" % (args.utts,
                                                  time.perf_counter() - t0))
-  audio = dataset.AudioConfig(SAMPLE_RATE, WINDOW_MS, STRIDE_MS,
-                              normalize=True)
+  audio = dataset.AudioConfig(SAMPLE_RATE, window_ms=WINDOW_MS,
+                              stride_ms=STRIDE_MS, normalize=True)
   ours = dataset.DeepSpeechDataset(dataset.DatasetConfig(
       audio, manifest_path, VOCAB_FILE, sortagrad=True),
                                    deep_speech_model.TIME_REDUCTION)

@@ -30,10 +30,10 @@ import tensorflow as tf
 
 # Runs as `python bench/precision.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
-from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 import train_step  # pylint: disable=g-import-not-at-top,wrong-import-position
-from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
+from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 # demo.sh's network (its MODEL_FLAGS).
 DEMO_PARAMS = dict(num_classes=train_step.NUM_CLASSES, rnn_type="gru",

@@ -28,9 +28,9 @@ import tensorflow as tf
 
 # Runs as `python bench/profile_step.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 import train_step  # pylint: disable=g-import-not-at-top,wrong-import-position
-from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
 def op_times(step_stats, op_types):

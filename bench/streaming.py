@@ -172,7 +172,7 @@ def main():
   # (OpenMP, oneDNN) is one thread wide too.
   cpu = pin_to_one_cpu()
   os.environ.setdefault("OMP_NUM_THREADS", "1")
-  from training import cpu as cpu_lib  # pylint: disable=g-import-not-at-top
+  from common import cpu as cpu_lib  # pylint: disable=g-import-not-at-top
   cpu_lib.enable_onednn_if_unset()
   import decoder  # pylint: disable=g-import-not-at-top
   from transcription import streaming  # pylint: disable=g-import-not-at-top
@@ -193,7 +193,7 @@ def main():
              "endpoint_silence_sec": args.endpoint_silence_sec, "runs": []}
   with tempfile.TemporaryDirectory() as directory:
     model_dir = args.model_dir or build_model(directory, params, window_ms)
-    transcriber = streaming.StreamingTranscriber(model_dir, threads=1)
+    transcriber = streaming.StreamingTranscriber(model_dir, tf_threads=1)
     if args.lm_path:
       transcriber.decoder = decoder.make_decoder(
           "beam", transcriber.settings.labels, beam_width=args.beam_width,

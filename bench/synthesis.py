@@ -34,7 +34,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from training import cpu
+from common import cpu
 from data.synthesis import archive
 from data.synthesis import plan as plan_lib
 from data.synthesis import runner

@@ -31,8 +31,8 @@ from absl import flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from common import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
-from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import flags as port_flags  # pylint: disable=g-import-not-at-top,wrong-import-position
 from training import runtime  # pylint: disable=g-import-not-at-top,wrong-import-position
 

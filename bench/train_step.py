@@ -56,10 +56,10 @@ from tensorflow.python.eager import context  # pylint: disable=g-direct-tensorfl
 
 # Runs as `python bench/train_step.py`: the project root holds deep_speech.py.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from common import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
+from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech  # pylint: disable=g-import-not-at-top,wrong-import-position
 import deep_speech_model  # pylint: disable=g-import-not-at-top,wrong-import-position
-from data import featurizer  # pylint: disable=g-import-not-at-top,wrong-import-position
-from training import cpu  # pylint: disable=g-import-not-at-top,wrong-import-position
 import flops  # pylint: disable=g-import-not-at-top,wrong-import-position
 import keras_twin  # pylint: disable=g-import-not-at-top,wrong-import-position
 

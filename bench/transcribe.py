@@ -106,7 +106,9 @@ def write_audio(directory, short_files, short_sec, long_min):
     soundfile.write(short[-1], speech_like(short_sec, 16000), 16000)
   long_path = os.path.join(directory, "long.flac")
   with soundfile.SoundFile(long_path, "w", 44100, 2) as f:
-    for _ in range(int(long_min * 6)):  # 10 s at a time
+    # 10 s at a time, at least once: a shorter --long_min wrote an empty
+    # file that no reader accepts.
+    for _ in range(max(1, int(round(long_min * 6)))):
       block = speech_like(10, 44100)
       f.write(np.stack([block, block], axis=1))
   return short, long_path
@@ -148,6 +150,7 @@ def run_case(model, paths, options):
   """
   import decoder  # pylint: disable=g-import-not-at-top
   import deep_speech_model  # pylint: disable=g-import-not-at-top
+  from data import featurizer  # pylint: disable=g-import-not-at-top
   from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
   from transcription import pipeline  # pylint: disable=g-import-not-at-top
   from data import vocabulary  # pylint: disable=g-import-not-at-top
@@ -157,8 +160,7 @@ def run_case(model, paths, options):
   else:  # the demo's settings; the checkpoint is checked against them
     labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
     model = model_lib.CheckpointModel(directory, model_lib.Settings(
-        SETTINGS["sample_rate"], SETTINGS["window_ms"],
-        SETTINGS["stride_ms"], labels))
+        featurizer.AudioFeaturizer.from_record(SETTINGS), labels))
   options = dict(options)
   dec = decoder.make_decoder(options.pop("kind"), model.settings.labels,
                              **options)
@@ -190,8 +192,8 @@ def peak_rss_kb():
 
 
 def cpu_kind():
-  """training/cpu.py's CPU kind, with the core count."""
-  from training import cpu  # pylint: disable=g-import-not-at-top
+  """common/cpu.py's CPU kind, with the core count."""
+  from common import cpu  # pylint: disable=g-import-not-at-top
   return "%s, %d cores" % (cpu.cpu_kind(), os.cpu_count())
 
 

@@ -38,11 +38,11 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from decoding import lm
+from common import output_paths
 from data import manifest
-from data import output_paths
 from data import text_flags
 from data import vocabulary
+from decoding import lm
 
 
 def _recorded_text(path):

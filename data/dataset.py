@@ -25,24 +25,19 @@ from data import text_normalization
 _PREFETCH = tf.data.AUTOTUNE
 
 
-class AudioConfig(object):
-  """Spectrogram settings.
+class AudioConfig(featurizer.AudioFeaturizer):
+  """The seed's name and spelling for the featurizer settings value.
 
-  Attributes:
-    sample_rate: expected audio rate, in Hz (16000 for LibriSpeech).
-    window_ms: spectrogram window, in ms.
-    stride_ms: hop between windows, in ms.
-    normalize: how features are normalized per frequency bin to zero mean
-      and unit variance: True over the whole utterance (the seed's),
-      "running" by the frames so far (what a stream can do,
-      `featurizer.RunningNormalizer`), False not at all.
+  `normalize` is the seed's: True over the whole utterance, "running" by the
+  frames so far (what a stream can do, `featurizer.RunningNormalizer`),
+  False not at all; the value itself is `featurizer.AudioFeaturizer`.
   """
 
-  def __init__(self, sample_rate, window_ms, stride_ms, normalize=False):
-    self.sample_rate = sample_rate
-    self.window_ms = window_ms
-    self.stride_ms = stride_ms
-    self.normalize = normalize
+  def __init__(self, sample_rate, *, window_ms, stride_ms, normalize=False):
+    normalization = {True: "utterance", False: "none"}.get(normalize,
+                                                           normalize)
+    super().__init__(sample_rate, window_ms=window_ms, stride_ms=stride_ms,
+                     normalization=normalization)
 
 
 class DatasetConfig(object):
@@ -91,51 +86,34 @@ class DataError(ValueError):
 AUDIO_ERROR_MARKER = "DEEP_SPEECH_AUDIO_READ_ERROR"
 
 
-def _preprocess_audio(path, sample_rate, window_ms, stride_ms, normalize,
-                      position=0, wave_augment=None):
+def _preprocess_audio(path, position, features, wave_augment=None):
   """`featurizer.featurize_file` inside tf.data: never raises.
 
   It runs in a parallel tf.data map: numpy's FFT and array arithmetic release
-  the GIL, so the calls really run side by side (about twice as fast on two
-  cores as one Python thread).
+  the GIL, so the calls really run side by side on several cores.
 
   A file that cannot be read (changed or deleted since the manifest was
   checked) gives no features and the reason, which `featurize_audio` turns
   into a clear error; raising here would also make TensorFlow log a Python
   traceback.
 
-  With `wave_augment` (`data/wave_augment.py`), the waveform is augmented,
-  seeded by `position`, before it is featurized.
+  `features` is the `featurizer.AudioFeaturizer` settings value. With
+  `wave_augment` (`data/wave_augment.py`), the waveform is
+  augmented, seeded by `position`, before it is featurized.
 
   Returns:
     (features float32 [frames, bins, 1], error message bytes or b"").
   """
   name = path.decode("utf-8")
-  normalize = normalize.decode("ascii")
-  normalize = {"utterance": True, "none": False}.get(normalize, normalize)
   try:
     if wave_augment is None:
-      return featurizer.featurize_file(
-          name, int(sample_rate), window_ms=window_ms, stride_ms=stride_ms,
-          normalize=normalize), b""
-    samples = wave_augment(featurizer.read_audio(name, int(sample_rate)),
-                           position)
-    return featurizer.featurize_samples(
-        samples, int(sample_rate), window_ms=window_ms, stride_ms=stride_ms,
-        normalize=normalize), b""
+      return features.featurize_file(name), b""
+    samples = wave_augment(
+        featurizer.read_audio(name, features.sample_rate), position)
+    return features.featurize_samples(samples), b""
   except (RuntimeError, OSError, ValueError, soundfile.LibsndfileError) as e:
-    bins = featurizer.AudioFeaturizer(
-        int(sample_rate), window_ms=window_ms,
-        stride_ms=stride_ms).num_feature_bins
-    return (np.zeros([0, bins, 1], np.float32),
+    return (np.zeros([0, features.num_feature_bins, 1], np.float32),
             ("%s: %s" % (name, e)).encode("utf-8"))
-
-
-def _normalization(normalize):
-  """`AudioConfig.normalize` as a string for tf.numpy_function."""
-  if normalize is True:
-    return "utterance"
-  return normalize or "none"
 
 
 def featurize_audio(path, audio_config, wave_augment=None, position=0):
@@ -150,14 +128,11 @@ def featurize_audio(path, audio_config, wave_augment=None, position=0):
   Returns:
     float32 tensor [frames, bins, 1] (channel axis for the convolutions).
   """
-  bins = featurizer.AudioFeaturizer(
-      audio_config.sample_rate, window_ms=audio_config.window_ms,
-      stride_ms=audio_config.stride_ms).num_feature_bins
+  bins = audio_config.num_feature_bins
   feature, error = tf.numpy_function(
-      functools.partial(_preprocess_audio, wave_augment=wave_augment),
-      [path, float(audio_config.sample_rate), float(audio_config.window_ms),
-       float(audio_config.stride_ms), _normalization(audio_config.normalize),
-       position],
+      functools.partial(_preprocess_audio, features=audio_config,
+                        wave_augment=wave_augment),
+      [path, position],
       [tf.float32, tf.string], stateful=False)
   feature.set_shape([None, bins, 1])
   readable = tf.debugging.Assert(tf.equal(error, ""),
@@ -193,9 +168,7 @@ class DeepSpeechDataset(object):
     """
     self.config = dataset_config
     audio = dataset_config.audio_config
-    self.audio_featurizer = featurizer.AudioFeaturizer(
-        sample_rate=audio.sample_rate, window_ms=audio.window_ms,
-        stride_ms=audio.stride_ms)
+    self.audio_featurizer = audio
     self.text_featurizer = featurizer.TextFeaturizer(
         vocab_file=dataset_config.vocab_file_path)
     self.speech_labels = self.text_featurizer.speech_labels
@@ -205,9 +178,7 @@ class DeepSpeechDataset(object):
     check = None
     if dataset_config.check_audio:
       check = manifest.AudioCheck(
-          sample_rate=audio.sample_rate, window_ms=audio.window_ms,
-          stride_ms=audio.stride_ms,
-          max_audio_sec=dataset_config.max_audio_sec,
+          audio, max_audio_sec=dataset_config.max_audio_sec,
           time_reduction=time_reduction)
     entries, self.skipped = manifest.read_manifest(
         dataset_config.data_path, self.text_featurizer.token_to_index, check,

@@ -4,7 +4,7 @@ Each utterance's final features (float32 [frames, bins, 1], after
 normalization) are stored once under a key derived from the audio file's
 path, size and modification time and from every featurizer setting, so a
 changed file or a changed setting simply misses the cache. Entries are
-serialized tensors written atomically (`data/atomic_file.py`), so a crash
+serialized tensors written atomically (`common/atomic_file.py`), so a crash
 never leaves a torn file that a later epoch would trust. Stale entries are not
 deleted; remove the directory to reclaim the space.
 """
@@ -12,7 +12,7 @@ deleted; remove the directory to reclaim the space.
 import hashlib
 import os
 
-from data import atomic_file
+from common import atomic_file
 
 # Bump when the featurizer's numbers change, so old caches are ignored.
 FEATURE_VERSION = 1

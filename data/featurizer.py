@@ -14,7 +14,7 @@ FFT release the GIL) and `transcribe.py` calls it directly.
 import numpy as np
 import soundfile
 
-from data import safe_path
+from common import safe_path
 from data import vocabulary
 
 
@@ -230,18 +230,91 @@ def non_finite_problem(samples, sample_rate, offset=0):
 
 
 class AudioFeaturizer(object):
-  """Holds the spectrogram settings: sample rate (Hz), window and stride (ms)."""
+  """The featurizer settings: one value for the dataset, its checks and
+  transcription, so that training and inference cannot featurize apart.
 
-  def __init__(self, sample_rate=16000, *, window_ms=20.0, stride_ms=10.0):
-    self.sample_rate = sample_rate
-    self.window_ms = window_ms
-    self.stride_ms = stride_ms
+  Attributes:
+    sample_rate: the audio's rate, in Hz.
+    window_ms: spectrogram window, in ms.
+    stride_ms: hop between windows, in ms.
+    normalization: per-bin normalization over time: "utterance" (the seed's,
+      over the whole utterance), "running" (by the frames so far,
+      `RunningNormalizer`) or "none".
+  """
+
+  def __init__(self, sample_rate=16000, *, window_ms=20.0, stride_ms=10.0,
+               normalization="utterance"):
+    """Keyword-only framing: the two are both floats in ms, and a swap
+    would otherwise pass silently.
+
+    Raises:
+      ValueError: an unknown normalization, or a stride over the window.
+    """
+    if normalization not in NORMALIZATIONS + ("none",):
+      raise ValueError("unknown feature normalization %r (one of %s)" % (
+          normalization, ", ".join(NORMALIZATIONS + ("none",))))
+    _frame_sizes(sample_rate, stride_ms=stride_ms, window_ms=window_ms)
+    self.sample_rate = int(sample_rate)
+    self.window_ms = float(window_ms)
+    self.stride_ms = float(stride_ms)
+    self.normalization = normalization
+
+  @property
+  def normalize(self):
+    """The normalization as `featurize_samples` takes it (True: utterance)."""
+    return {"utterance": True, "none": False}.get(self.normalization,
+                                                  self.normalization)
 
   @property
   def num_feature_bins(self):
     """Frequency bins per frame (161 at 16 kHz and 20 ms)."""
     return _frame_sizes(self.sample_rate, stride_ms=self.stride_ms,
                         window_ms=self.window_ms)[0] // 2 + 1
+
+  def num_frames(self, num_samples):
+    """Spectrogram frames of `num_samples` samples."""
+    return num_frames(num_samples, self.sample_rate, stride_ms=self.stride_ms,
+                      window_ms=self.window_ms)
+
+  def featurize_samples(self, samples):
+    """`featurize_samples` with these settings: float32 [frames, bins, 1]."""
+    return featurize_samples(samples, self.sample_rate,
+                             window_ms=self.window_ms, stride_ms=self.stride_ms,
+                             normalize=self.normalize)
+
+  def featurize_file(self, path):
+    """`featurize_file` with these settings (and its errors)."""
+    return self.featurize_samples(read_audio(path, self.sample_rate))
+
+  def to_record(self):
+    """The settings as an export records them (training/export.py)."""
+    record = {"sample_rate": self.sample_rate, "window_ms": self.window_ms,
+              "stride_ms": self.stride_ms}
+    if self.normalization != "utterance":
+      # Absent means the seed's per-utterance normalization (older exports).
+      record["feature_normalization"] = self.normalization
+    return record
+
+  @classmethod
+  def from_record(cls, record):
+    """The settings a `to_record` dict (or an export's settings) holds."""
+    return cls(record["sample_rate"], window_ms=record["window_ms"],
+               stride_ms=record["stride_ms"],
+               normalization=record.get("feature_normalization", "utterance"))
+
+  def _key(self):
+    return (self.sample_rate, self.window_ms, self.stride_ms,
+            self.normalization)
+
+  def __eq__(self, other):
+    return isinstance(other, AudioFeaturizer) and self._key() == other._key()
+
+  def __hash__(self):
+    return hash(self._key())
+
+  def __repr__(self):
+    return ("AudioFeaturizer(%d, window_ms=%g, stride_ms=%g, "
+            "normalization=%r)" % self._key())
 
 
 class UnknownCharacterError(ValueError):

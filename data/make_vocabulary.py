@@ -30,9 +30,9 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from data import atomic_file
+from common import atomic_file
+from common import output_paths
 from data import manifest
-from data import output_paths
 from data import text_flags
 from data import vocabulary
 from data import vocabulary_counts

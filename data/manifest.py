@@ -28,10 +28,9 @@ import struct
 from absl import logging
 import soundfile
 
-from data import atomic_file
-from data import featurizer
-from data import progress
-from data import safe_path
+from common import atomic_file
+from common import progress
+from common import safe_path
 from data import vocabulary
 
 HEADER = ("wav_filename", "wav_filesize", "transcript")
@@ -56,19 +55,16 @@ class AudioCheck(object):
   """What a usable clip must satisfy.
 
   Attributes:
-    sample_rate: required rate in Hz.
-    window_ms, stride_ms: spectrogram framing, in ms.
+    features: the `featurizer.AudioFeaturizer` settings (its sample rate is
+      required, its framing counts the frames).
     max_audio_sec: longest clip accepted, in seconds (None: no limit).
     time_reduction: how many spectrogram frames the model folds into one
       output frame (`deep_speech_model.TIME_REDUCTION`; required, so that
       the model's convolutions stay its one home).
   """
 
-  def __init__(self, sample_rate=16000, window_ms=20, stride_ms=10,
-               max_audio_sec=None, *, time_reduction):
-    self.sample_rate = sample_rate
-    self.window_ms = window_ms
-    self.stride_ms = stride_ms
+  def __init__(self, features, max_audio_sec=None, *, time_reduction):
+    self.features = features
     self.max_audio_sec = max_audio_sec
     self.time_reduction = time_reduction
 
@@ -78,10 +74,7 @@ class AudioCheck(object):
     The CTC length is scaled from the padded batch (floor(frames *
     out_frames / padded_frames)), which is never below frames // reduction.
     """
-    frames = featurizer.num_frames(num_samples, self.sample_rate,
-                                   stride_ms=self.stride_ms,
-                                   window_ms=self.window_ms)
-    return frames // self.time_reduction
+    return self.features.num_frames(num_samples) // self.time_reduction
 
 
 def ctc_required_frames(labels):
@@ -260,9 +253,9 @@ def _audio_problem(entry, token_to_index, check):
         "%s is truncated (%d bytes; the %s says %d)" % (
             path, size, "WAV header" if shortfall else "manifest",
             size + shortfall if shortfall else entry.wav_filesize))
-  if info.samplerate != check.sample_rate:
+  if info.samplerate != check.features.sample_rate:
     return "wrong_sample_rate", "%s is %d Hz, expected %d Hz" % (
-        path, info.samplerate, check.sample_rate)
+        path, info.samplerate, check.features.sample_rate)
   if info.channels != 1:
     return "multi_channel", "%s has %d channels, expected mono" % (
         path, info.channels)

@@ -36,7 +36,7 @@ if __name__ == "__main__" and not __package__:
 from absl import app
 from absl import flags
 
-from data import atomic_file
+from common import atomic_file
 from data import manifest
 from data import manifest_ops
 from data import vocabulary

@@ -94,7 +94,7 @@ from absl import flags
 from absl import logging
 import soundfile
 
-from data import atomic_file
+from common import atomic_file
 from data.synthesis import archive
 from data.synthesis import plan as plan_lib
 from data.synthesis import runner

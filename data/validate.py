@@ -38,10 +38,10 @@ from absl import flags
 from absl import logging
 import soundfile
 
-from data import atomic_file
+from common import atomic_file
+from common import safe_path
 from data import featurizer
 from data import manifest
-from data import safe_path
 from data import text_flags
 from data import text_normalization
 from data import vocabulary
@@ -153,9 +153,10 @@ def main(manifests):
         flags_obj.vocabulary_file, e))
     return EXIT_UNUSABLE
   check = manifest.AudioCheck(
-      sample_rate=flags_obj.sample_rate, window_ms=flags_obj.window_ms,
-      stride_ms=flags_obj.stride_ms, max_audio_sec=flags_obj.max_audio_sec,
-      time_reduction=time_reduction)
+      featurizer.AudioFeaturizer(flags_obj.sample_rate,
+                                 window_ms=flags_obj.window_ms,
+                                 stride_ms=flags_obj.stride_ms),
+      max_audio_sec=flags_obj.max_audio_sec, time_reduction=time_reduction)
   status, all_skipped = EXIT_OK, []
   for path in manifests:
     manifest_status, skipped = validate(path, token_to_index, check,

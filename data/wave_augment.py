@@ -24,8 +24,8 @@ import os
 import numpy as np
 import soundfile
 
+from common import safe_path
 from data import codecs
-from data import safe_path
 
 # Noise files are recognised by these endings (what libsndfile decodes).
 NOISE_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga")

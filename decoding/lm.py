@@ -18,9 +18,9 @@ since corpora built by sampling one sentence pool can share sentences.
 import collections
 import os
 
-from data import atomic_file
+from common import atomic_file
+from common import output_paths
 from data import manifest
-from data import output_paths
 from data import text_normalization
 from data import vocabulary
 

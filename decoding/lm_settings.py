@@ -8,7 +8,7 @@ beam search with a language model.
 import json
 import os
 
-from data import atomic_file
+from common import atomic_file
 
 KEYS = ("lm_path", "alpha", "beta", "beam_width", "lexicon")
 

@@ -22,8 +22,8 @@ import os
 
 import numpy as np
 
-from data import atomic_file
-from data import progress
+from common import atomic_file
+from common import progress
 from decoding import scoring
 from transcription import audio
 from transcription import pipeline

@@ -160,7 +160,7 @@ def time_step(dtype, steps=3):
   Imports TensorFlow here, after oneDNN's switch is set, as deep_speech.py's
   main would.
   """
-  from training import cpu  # pylint: disable=g-import-not-at-top
+  from common import cpu  # pylint: disable=g-import-not-at-top
   cpu.enable_onednn_if_unset()
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import deep_speech  # pylint: disable=g-import-not-at-top

@@ -76,9 +76,9 @@ def wait_for_all(procs, timeout=600):
 @pytest.fixture(scope="session")
 def tiny_export(tmp_path_factory):
   """(export dir, its four training WAVs): a tiny model that transcribes
-  its training utterances (tests/transcription/tiny_model.py), built once."""
+  its training utterances (tests/helpers/tiny_model.py), built once."""
   # pylint: disable=g-import-not-at-top
-  from tests.transcription import tiny_model
+  from tests.helpers import tiny_model
   directory = str(tmp_path_factory.mktemp("tiny_export"))
   _, export_dir = tiny_model.build(directory, steps=300, num_utts=4)
   manifest = directory + "/corpus/train.csv"
@@ -93,7 +93,7 @@ def tiny_streaming_model(tmp_path_factory):
   trained on running-normalized features (tiny_model.build_streaming),
   built once for the streaming tests."""
   # pylint: disable=g-import-not-at-top
-  from tests.transcription import tiny_model
+  from tests.helpers import tiny_model
   directory = str(tmp_path_factory.mktemp("tiny_streaming"))
   return tiny_model.build_streaming(directory)
 
@@ -118,7 +118,7 @@ class Phrases(object):
     import subprocess
     import soundfile
     from tests.helpers import sox_audio
-    from tests.transcription import tiny_model
+    from tests.helpers import tiny_model
     first, second = [sox_audio.say(text, directory / ("phrase%d.wav" % i),
                                    SAMPLE_RATE)
                       for i, text in enumerate(PHRASES)]

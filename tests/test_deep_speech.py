@@ -17,8 +17,8 @@ from tensorflow.core.protobuf import saved_model_pb2
 import deep_speech
 from tests import conftest
 from tests.helpers.events import read_events, scalar
-from tests.train_helpers import parse, PARAMS, read_state, run_in_process
-from tests.train_helpers import TINY
+from tests.helpers.train import parse, PARAMS, read_state, run_in_process
+from tests.helpers.train import TINY
 from training import hooks
 from training import runtime
 

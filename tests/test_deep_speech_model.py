@@ -299,11 +299,13 @@ def test_a_unidirectional_frame_sees_exactly_its_computed_future(
       [base, last_seen, unseen], lookahead_context)
   assert logits.shape == (1, 50, NUM_CLASSES)
   # Frame m changes with its last future input frame, and not with any
-  # frame after it; every later frame is left to the change.
-  assert np.abs(seen_logits[0, m] - logits[0, m]).max() > 1e-4
+  # frame after it; every later frame is left to the change. The graph is
+  # deterministic, so any difference at all is the frame's influence (its
+  # size depends on the random weights, which other tests' seeding moves).
+  assert np.any(seen_logits[0, m] != logits[0, m])
   np.testing.assert_array_equal(unseen_logits[0, :m + 1],
                                 logits[0, :m + 1])
-  assert np.abs(unseen_logits[0, m + 1] - logits[0, m + 1]).max() > 1e-4
+  assert np.any(unseen_logits[0, m + 1] != logits[0, m + 1])
   if lookahead_context:
     assert names["lookahead/depthwise_kernel"] == [lookahead_context + 1,
                                                    8, 1]

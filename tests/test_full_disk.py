@@ -22,7 +22,7 @@ LIMIT = 65536
 # argv[1]: the path the case writes; the case's code follows the limit.
 _PRELUDE = textwrap.dedent("""
     import resource, signal, sys
-    from data import atomic_file
+    from common import atomic_file
     %s
     path = sys.argv[1]
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

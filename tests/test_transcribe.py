@@ -1,6 +1,6 @@
 """transcribe.py end to end on real files, with a model trained in the test.
 
-The model (tests/transcription/tiny_model.py) is trained for a few hundred
+The model (tests/helpers/tiny_model.py) is trained for a few hundred
 steps on four speech-like utterances until it transcribes them; the tests
 then transcribe copies of them in other formats, rates and channel counts,
 and a long recording made by concatenating them with pauses.
@@ -22,7 +22,7 @@ from tests import conftest
 from tests.helpers import hostile
 from tests.helpers import sox_audio
 from tests.transcription import test_output
-from tests.transcription import tiny_model
+from tests.helpers import tiny_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RATE = 16000
@@ -335,7 +335,7 @@ def test_a_tampered_settings_file_is_one_line_naming_it(
       "transcribe.py: error: %s: %s" % (path, message)], result.stderr
 
 
-@pytest.mark.slow  # imports TensorFlow: ~5 s
+@pytest.mark.slow  # imports TensorFlow
 def test_an_output_file_that_is_an_input_is_refused(tmp_path):
   # --output_format=json writes a.json for a.wav: here that is the
   # --lm_settings file being read.

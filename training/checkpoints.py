@@ -30,7 +30,7 @@ import shutil
 from absl import logging
 import tensorflow as tf
 
-from data import atomic_file
+from common import atomic_file
 from training import train_state
 
 DAMAGED_DIR = "damaged"

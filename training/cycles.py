@@ -21,7 +21,7 @@ import time
 from absl import logging
 import tensorflow as tf
 
-from data import atomic_file
+from common import atomic_file
 from data import sampler
 from training import hooks
 from training import train_state

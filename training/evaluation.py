@@ -16,8 +16,7 @@ import time
 
 from absl import logging
 
-from data import featurizer
-from data import progress
+from common import progress
 import decoder
 from decoding import scoring
 from official_utils.logs import logger
@@ -25,8 +24,8 @@ from official_utils.misc import model_helpers
 from training import checkpoints
 from training import cycles
 from training import hooks
-from training import summaries
 from training import report as report_lib
+from training import summaries
 
 # Evaluation metric keys.
 WER_KEY = scoring.WER_KEY
@@ -301,9 +300,7 @@ def _write_summaries(model_dir, eval_results, eval_speech_dataset,
   entry = eval_speech_dataset.entries[0]
   audio = eval_speech_dataset.config.audio_config
   try:
-    spectrogram = featurizer.featurize_file(
-        entry.wav_filename, audio.sample_rate, window_ms=audio.window_ms,
-        stride_ms=audio.stride_ms)[:, :, 0]
+    spectrogram = audio.featurize_file(entry.wav_filename)[:, :, 0]
   except (OSError, RuntimeError, ValueError) as e:
     logging.warning("No spectrogram image in TensorBoard: %s: %s",
                     entry.wav_filename, e)

@@ -38,7 +38,7 @@ import os
 
 import tensorflow as tf
 
-from data import atomic_file
+from common import atomic_file
 from data import featurizer
 from data import text_normalization
 import decoder
@@ -192,6 +192,23 @@ def load_settings(path, num_classes=None):
   except OSError as e:
     raise SettingsError("cannot read the settings file %s: %s"
                         % (path, e.strerror or e)) from None
+  settings = decode_settings(data, path, num_classes)
+  # Resolved once, here, against an absolute folder: a relative export path
+  # joined again later would name the file twice.
+  return resolve_packaged(settings, os.path.dirname(os.path.abspath(path)))
+
+
+def decode_settings(data, path, num_classes=None):
+  """`load_settings` on the file's bytes, its packaged files unresolved.
+
+  Args:
+    data: the settings file's bytes (also as a TFLite model carries them).
+    path: what the errors name.
+    num_classes: as for `load_settings`.
+
+  Raises:
+    SettingsError: see `load_settings`.
+  """
   try:
     settings = json.loads(data.decode("utf-8"))
   except (ValueError, RecursionError) as e:  # bad UTF-8 is a ValueError too
@@ -217,9 +234,12 @@ def load_settings(path, num_classes=None):
   if settings.get("decoder", "greedy") not in decoder.DECODERS:
     raise SettingsError("%s: unknown decoder %r (expected %s)" % (
         path, settings["decoder"], ", ".join(decoder.DECODERS)))
-  # Resolved once, here, against an absolute folder: a relative export path
-  # joined again later would name the file twice.
-  folder = os.path.dirname(os.path.abspath(path))
+  return settings
+
+
+def resolve_packaged(settings, folder):
+  """`settings` with "lm_path" and "lexicon" joined to `folder` (absolute
+  names stay); returns the dict, changed in place."""
   for key in _PACKAGED_PREFIX:
     if settings.get(key):
       settings[key] = os.path.join(folder, settings[key])

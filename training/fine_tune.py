@@ -29,7 +29,7 @@ import re
 
 import tensorflow as tf
 
-from data import atomic_file
+from common import atomic_file
 import deep_speech_model
 from training import checkpoints
 from training import export

@@ -158,6 +158,37 @@ def _define_port_flags():
       help=flags_core.help_wrap(
           "Fail on the first bad manifest row instead of skipping bad rows "
           "(skipped rows are listed in <model_dir>/skipped_<manifest>.tsv)."))
+  flags.DEFINE_enum(
+      name="feature_normalization", default="utterance",
+      enum_values=list(featurizer.NORMALIZATIONS),
+      help=flags_core.help_wrap(
+          "How each frequency bin is normalized: over the whole utterance "
+          "(the original's), or running - by the frames so far, as a stream "
+          "can (transcribe.py --stream then gives exactly the offline "
+          "transcript). Recorded in the export."))
+  flags.DEFINE_float(
+      name="max_train_minutes", default=0.0, lower_bound=0.0,
+      help=flags_core.help_wrap(
+          "Stop training before a cycle that would end more than this many "
+          "minutes after this run started (predicted from the last cycle's "
+          "training and evaluation time), then export as usual; 0: no limit. "
+          "For a fixed budget (make demo) or a batch job's time limit; "
+          "running the command again continues the remaining cycles."))
+  _define_wave_augmentation_flags()
+  flags.DEFINE_integer(
+      name="num_cpu_replicas", default=0, lower_bound=0,
+      help=flags_core.help_wrap(
+          "With --num_gpus=0, train with MirroredStrategy over this many "
+          "simulated CPU devices (tests the multi-device path; slower than "
+          "one device)."))
+  _define_decoder_flags()
+  _define_fine_tuning_flags()
+  _define_checkpoint_flags()
+  _define_input_flags()
+
+
+def _define_checkpoint_flags():
+  """Checkpoints, the best one kept, and what the logs show."""
   flags.DEFINE_integer(
       name="save_checkpoints_steps", default=None, lower_bound=1,
       help=flags_core.help_wrap(
@@ -180,6 +211,10 @@ def _define_port_flags():
       name="show_samples", default=3, lower_bound=0,
       help=flags_core.help_wrap("After each evaluation, log this many "
                                 "reference/prediction pairs."))
+
+
+def _define_input_flags():
+  """The feature cache, length buckets and SpecAugment-style masks and warps."""
   flags.DEFINE_string(
       name="feature_cache_dir", default=None,
       help=flags_core.help_wrap(
@@ -219,31 +254,6 @@ def _define_port_flags():
           "For training: scale each utterance's frequency axis by a random "
           "factor within this relative change (0.1: 0.9-1.1), like vocal "
           "tract length perturbation (0: off)."))
-  flags.DEFINE_enum(
-      name="feature_normalization", default="utterance",
-      enum_values=list(featurizer.NORMALIZATIONS),
-      help=flags_core.help_wrap(
-          "How each frequency bin is normalized: over the whole utterance "
-          "(the original's), or running - by the frames so far, as a stream "
-          "can (transcribe.py --stream then gives exactly the offline "
-          "transcript). Recorded in the export."))
-  flags.DEFINE_float(
-      name="max_train_minutes", default=0.0, lower_bound=0.0,
-      help=flags_core.help_wrap(
-          "Stop training before a cycle that would end more than this many "
-          "minutes after this run started (predicted from the last cycle's "
-          "training and evaluation time), then export as usual; 0: no limit. "
-          "For a fixed budget (make demo) or a batch job's time limit; "
-          "running the command again continues the remaining cycles."))
-  _define_wave_augmentation_flags()
-  flags.DEFINE_integer(
-      name="num_cpu_replicas", default=0, lower_bound=0,
-      help=flags_core.help_wrap(
-          "With --num_gpus=0, train with MirroredStrategy over this many "
-          "simulated CPU devices (tests the multi-device path; slower than "
-          "one device)."))
-  _define_decoder_flags()
-  _define_fine_tuning_flags()
 
 
 def _define_wave_augmentation_flags():

@@ -12,19 +12,15 @@ from data import text_normalization
 import deep_speech_model
 
 
-def generate_dataset(data_path, sample_rate, window_ms, stride_ms,
-                     vocabulary_file, sortagrad, max_audio_sec=None,
-                     strict=False, normalization="utterance",
+def generate_dataset(data_path, features, vocabulary_file, sortagrad,
+                     max_audio_sec=None, strict=False,
                      text_policy=text_normalization.DEFAULT):
   """Reads and checks a manifest into a `DeepSpeechDataset`.
 
-  `normalization` is one of `featurizer.NORMALIZATIONS`; "utterance" (the
-  seed's) keeps True in the audio config, so feature caches stay valid.
+  `features` is the run's `featurizer.AudioFeaturizer` (rate, framing,
+  normalization), the value its export records for transcription.
   """
-  audio_conf = dataset.AudioConfig(
-      sample_rate=sample_rate, window_ms=window_ms, stride_ms=stride_ms,
-      normalize=True if normalization == "utterance" else normalization)
-  data_conf = dataset.DatasetConfig(audio_conf, data_path, vocabulary_file,
+  data_conf = dataset.DatasetConfig(features, data_path, vocabulary_file,
                                     sortagrad, max_audio_sec=max_audio_sec,
                                     strict=strict, text_policy=text_policy)
   speech_dataset = dataset.DeepSpeechDataset(

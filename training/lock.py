@@ -17,13 +17,13 @@ of a directory being trained) take no lock.
 `flock` is local to one machine unless the file system forwards it (NFSv4
 and Lustre with `flock` mounts do; some do not): on a shared directory where
 it is not forwarded, two runs on two machines are not detected. The locking
-itself (`data/holder_lock.py`) is shared with the downloads; a `.lock` that
+itself (`common/holder_lock.py`) is shared with the downloads; a `.lock` that
 is a symbolic link is refused rather than followed.
 """
 
 import os
 
-from data import holder_lock
+from common import holder_lock
 
 LOCK_FILE = ".lock"
 

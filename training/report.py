@@ -33,7 +33,7 @@ median is the lower middle one.
 
 import os
 
-from data import atomic_file
+from common import atomic_file
 from decoding import scoring
 
 REPORT_DIR = "eval"

@@ -12,48 +12,51 @@ import functools
 from absl import logging
 import tensorflow as tf
 
+from common import cpu
 from data import augment as augment_lib
 from data import dataset
+from data import featurizer
 from data import sampler
 from data import text_flags
 from decoding import flags as decoder_flags
+import deep_speech_model
 from official_utils.flags import core as flags_core
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
 from official_utils.misc import distribution_utils
 from training import checkpoints
-from training import cpu
 from training import cycles
 from training import evaluation
-from training import export
 from training import fine_tune
 from training import inputs
 from training import runtime
 from training import summaries
+from training import warm_start
 from training import wave_settings
+
+def audio_features(flags_obj):
+  """The run's `featurizer.AudioFeaturizer`, from the flags."""
+  return featurizer.AudioFeaturizer(
+      flags_obj.sample_rate, window_ms=flags_obj.window_ms,
+      stride_ms=flags_obj.stride_ms,
+      normalization=flags_obj.feature_normalization)
+
 
 def data_args(flags_obj):
   """`inputs.generate_dataset`'s arguments, from the flags."""
-  return dict(sample_rate=flags_obj.sample_rate,
-              window_ms=flags_obj.window_ms, stride_ms=flags_obj.stride_ms,
+  return dict(features=audio_features(flags_obj),
               vocabulary_file=flags_obj.vocabulary_file,
               sortagrad=flags_obj.sortagrad,
               max_audio_sec=flags_obj.max_audio_sec,
               strict=flags_obj.strict_data,
-              normalization=flags_obj.feature_normalization,
               text_policy=text_flags.text_policy(flags_obj))
 
 
 def feature_settings(flags_obj, speech_labels):
   """The export's featurizer settings, vocabulary and text policy."""
-  settings = {"sample_rate": flags_obj.sample_rate,
-              "window_ms": flags_obj.window_ms,
-              "stride_ms": flags_obj.stride_ms, "speech_labels": speech_labels,
-              "text_policy": text_flags.text_policy(flags_obj).to_dict()}
-  if flags_obj.feature_normalization != "utterance":
-    # Absent means the seed's per-utterance normalization (older exports).
-    settings["feature_normalization"] = flags_obj.feature_normalization
-  return settings
+  return dict(audio_features(flags_obj).to_record(),
+              speech_labels=speech_labels,
+              text_policy=text_flags.text_policy(flags_obj).to_dict())
 
 
 def run_config(flags_obj, strategy, session_config):
@@ -134,7 +137,7 @@ def check_before_training(flags_obj, params, model, num_feature_bins,
   Args:
     flags_obj: the flags.
     params: model_fn's params (`model_params`).
-    model: the network they describe (deep_speech.network(params)).
+    model: the network they describe (deep_speech_model.from_params(params)).
     num_feature_bins: spectrogram bins of the input.
     checkpoint: a checkpoint prefix to check instead of --model_dir's
       latest (--eval_only).
@@ -175,110 +178,6 @@ def _check_trainable_scopes(scopes, model, num_feature_bins):
     raise ValueError(
         "--trainable_scopes: %r matches no variable of this model (its "
         "layers: %s)" % (unmatched, ", ".join(layers)))
-
-
-def warm_start(flags_obj, model, train_speech_dataset):
-  """The Estimator's `WarmStartSettings` from --warm_start_from, or None.
-
-  None too when --model_dir has a checkpoint: the run resumes from it (the
-  Estimator would skip the warm start then as well; this says so).
-
-  Args:
-    flags_obj: the flags.
-    model: the network of this run (deep_speech.network(params)).
-    train_speech_dataset: the training `DeepSpeechDataset` (features and
-      vocabulary of this run).
-
-  Raises:
-    ValueError: in flag terms: a bad source or --warm_start_exclude, other
-      featurizer settings than the source's, or a model that does not fit.
-  """
-  path = flags_obj.warm_start_from
-  if not path:
-    if flags_obj.warm_start_exclude:
-      raise ValueError("--warm_start_exclude needs --warm_start_from")
-    return None
-  resumed = tf.train.latest_checkpoint(flags_obj.model_dir)
-  if resumed:
-    logging.info("--warm_start_from not applied: %s has its own checkpoint "
-                 "(%s); resuming from it.", flags_obj.model_dir, resumed)
-    return None
-  try:
-    (exclude,) = fine_tune.compile_patterns(
-        [flags_obj.warm_start_exclude or "(?!)"])
-  except ValueError as e:
-    raise ValueError("--warm_start_exclude: %s" % e) from None
-  try:
-    source = fine_tune.find_source(path)
-    source_settings = fine_tune.read_settings(source)
-  except ValueError as e:
-    raise ValueError("--warm_start_from: %s" % e) from None
-  labels = train_speech_dataset.speech_labels
-  _check_source_features(source, source_settings,
-                         feature_settings(flags_obj, labels))
-  bins = train_speech_dataset.num_feature_bins
-  try:
-    plan = fine_tune.plan(
-        source.checkpoint, model, bins,
-        source_settings and source_settings["speech_labels"], labels, exclude)
-  except runtime.CheckpointMismatchError as e:
-    raise ValueError(
-        "--warm_start_from: %s. Use the model flags the source was trained "
-        "with (--rnn_hidden_size, --rnn_hidden_layers, --rnn_type, "
-        "--is_bidirectional, --use_bias, --conv_filters), or leave the "
-        "variable out with --warm_start_exclude" % e) from None
-  _log_plan(source, plan, source_settings, labels, flags_obj.vocabulary_file)
-  label_files = None
-  if plan.remapped:
-    label_files = fine_tune.write_label_files(
-        flags_obj.model_dir, source_settings["speech_labels"], labels)
-  return fine_tune.warm_start_settings(source.checkpoint, plan, label_files)
-
-
-def _check_source_features(source, source_settings, settings):
-  """ValueError when the source's features were computed otherwise."""
-  if source_settings is None:
-    logging.warning(
-        "--warm_start_from: no %s beside %s: cannot check that --sample_rate, "
-        "--window_ms and --stride_ms are the source's.",
-        export.EXPORT_SETTINGS_FILE, source.checkpoint)
-    return
-  differences = fine_tune.featurizer_differences(source_settings, settings)
-  if differences:
-    raise ValueError(
-        "--warm_start_from: the source was trained on features with %s (%s); "
-        "this run has %s. Its weights fit only those features: pass the "
-        "same flags" % (
-            ", ".join("--%s=%s" % (k, theirs) for k, theirs, _ in differences),
-            source.settings_path,
-            ", ".join("--%s=%s" % (k, ours) for k, _, ours in differences)))
-
-
-def _log_plan(source, plan, source_settings, labels, vocabulary_file):
-  """One line for a new vocabulary's output layer, one for what is taken."""
-  shapes = lambda items: ", ".join("%s %s -> %s" % item for item in items)
-  if plan.remapped:
-    source_labels = source_settings["speech_labels"]
-    logging.info(
-        "Warm start: the output layer is remapped to --vocabulary_file=%s "
-        "(%d labels): %s keeps the columns of the %d labels the source has "
-        "too (blank included), new labels %r start at zero; %s starts "
-        "afresh.", vocabulary_file, len(labels), shapes(plan.remapped),
-        fine_tune.shared_labels(source_labels, labels),
-        "".join(sorted(set(labels[:-1]) - set(source_labels))),
-        shapes(plan.dropped) or "nothing else")
-  elif plan.dropped:
-    logging.info(
-        "Warm start: the output layer is not taken (%s): the source records "
-        "no vocabulary and its class count is not that of "
-        "--vocabulary_file=%s (%d labels); it starts afresh.",
-        shapes(plan.dropped), vocabulary_file, len(labels))
-  logging.info(
-      "Warm start from %s (%s): %d variables taken%s; the global step and "
-      "the optimizer start afresh.", source.checkpoint, source.kind,
-      len(plan.variables) + len(plan.remapped),
-      "; left out by --warm_start_exclude: " + ", ".join(plan.excluded)
-      if plan.excluded else "")
 
 
 def checkpoint_to_evaluate(flags_obj):
@@ -347,7 +246,7 @@ Run = collections.namedtuple("Run", [
 Order = collections.namedtuple("Order", ["sortagrad", "seed", "length_buckets"])
 
 
-def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
+def setup_run(flags_obj, role, model_fn, train_speech_dataset,
               eval_speech_dataset, decoders):
   """The Estimator and the rest of a `Run`, from the flags.
 
@@ -355,7 +254,6 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
     flags_obj: the flags.
     role: the TF_CONFIG cluster role, or None on one machine.
     model_fn: deep_speech.model_fn.
-    network: deep_speech.network (params -> the `DeepSpeech2`).
     train_speech_dataset: the training `DeepSpeechDataset`.
     eval_speech_dataset: the evaluation `DeepSpeechDataset`.
     decoders: `evaluation.make_decoders`' dict.
@@ -366,13 +264,15 @@ def setup_run(flags_obj, role, model_fn, network, train_speech_dataset,
       flags_obj.batch_size, num_replicas)
   config = run_config(flags_obj, strategy, session_config)
   params = model_params(flags_obj, len(train_speech_dataset.speech_labels))
-  check_before_training(flags_obj, params, network(params),
+  check_before_training(flags_obj, params,
+                        deep_speech_model.from_params(params),
                         train_speech_dataset.num_feature_bins)
   estimator = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=flags_obj.model_dir, config=config,
       params=params,
-      warm_start_from=warm_start(flags_obj, network(params),
-                                 train_speech_dataset))
+      warm_start_from=warm_start.warm_start_settings(
+          flags_obj, deep_speech_model.from_params(params),
+          train_speech_dataset))
   logger.get_benchmark_logger().log_run_info(
       "deep_speech", "LibriSpeech",
       dict(params, batch_size=flags_obj.batch_size,

@@ -19,9 +19,9 @@ import subprocess
 import numpy as np
 import soundfile
 
+from common import safe_path
 from data import featurizer
 from data import manifest
-from data import safe_path
 
 # Samples read per block (before resampling): 10 s at 48 kHz. Memory per
 # file stays a few blocks whatever its length.

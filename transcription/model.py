@@ -13,35 +13,32 @@ import tensorflow as tf
 
 from data import featurizer
 from data import text_normalization
+import deep_speech_model
 from training import export
 from training import runtime
 
 class Settings(object):
-  """How audio must be featurized for a model.
+  """How audio and text must be prepared for a model.
 
   Attributes:
-    sample_rate: Hz. window_ms, stride_ms: spectrogram framing, in ms.
+    features: the `featurizer.AudioFeaturizer` training used (rate,
+      framing, normalization); `sample_rate`, `window_ms`, `stride_ms`,
+      `normalization` and `num_feature_bins` read it.
     labels: the speech labels, in class order (blank last).
-    normalization: one of featurizer.NORMALIZATIONS.
     text_policy: the `text_normalization.TextPolicy` the transcripts went
       through in training (references and LM text go through it too).
   """
 
-  def __init__(self, sample_rate, window_ms, stride_ms, labels,
-               normalization="utterance",
-               text_policy=text_normalization.DEFAULT):
-    self.sample_rate = int(sample_rate)
-    self.window_ms = float(window_ms)
-    self.stride_ms = float(stride_ms)
+  def __init__(self, features, labels, text_policy=text_normalization.DEFAULT):
+    self.features = features
     self.labels = labels
-    self.normalization = normalization
     self.text_policy = text_policy
 
-  @property
-  def num_feature_bins(self):
-    return featurizer.AudioFeaturizer(
-        self.sample_rate, window_ms=self.window_ms,
-        stride_ms=self.stride_ms).num_feature_bins
+  sample_rate = property(lambda self: self.features.sample_rate)
+  window_ms = property(lambda self: self.features.window_ms)
+  stride_ms = property(lambda self: self.features.stride_ms)
+  normalization = property(lambda self: self.features.normalization)
+  num_feature_bins = property(lambda self: self.features.num_feature_bins)
 
 
 class ModelError(ValueError):
@@ -90,9 +87,8 @@ def settings_from(recorded, fallback):
   """`Settings` from a recorded dict, else the `fallback` Settings."""
   if recorded is None:
     return fallback
-  return Settings(recorded["sample_rate"], recorded["window_ms"],
-                  recorded["stride_ms"], recorded["speech_labels"],
-                  recorded.get("feature_normalization", "utterance"),
+  return Settings(featurizer.AudioFeaturizer.from_record(recorded),
+                  recorded["speech_labels"],
                   export.recorded_text_policy(recorded))
 
 
@@ -200,7 +196,6 @@ def describe_checkpoint(checkpoint, settings_dir, fallback_settings):
   Raises:
     ModelError: no settings, or settings that do not fit the checkpoint.
   """
-  import deep_speech  # pylint: disable=g-import-not-at-top
   params = infer_params(checkpoint)
   recorded, settings_file = read_recorded_settings(
       settings_dir, params["num_classes"])
@@ -211,7 +206,8 @@ def describe_checkpoint(checkpoint, settings_dir, fallback_settings):
     raise ModelError("%s has %d classes but the vocabulary %d labels" % (
         checkpoint, params["num_classes"], len(settings.labels)))
   problem = runtime.checkpoint_mismatch(
-      checkpoint, deep_speech.network(params), settings.num_feature_bins)
+      checkpoint, deep_speech_model.from_params(params),
+      settings.num_feature_bins)
   if problem:
     raise ModelError("%s does not fit these feature settings (%s)"
                      % (checkpoint, problem))
@@ -222,7 +218,7 @@ class CheckpointModel(object):
   """The latest checkpoint of a training directory, no export needed."""
 
   def __init__(self, model_dir, fallback_settings):
-    """Builds the PREDICT graph with deep_speech.model_fn and restores it.
+    """Builds the inference graph model_fn's PREDICT mode builds, restored.
 
     Args:
       model_dir: a --model_dir of deep_speech.py.
@@ -232,9 +228,6 @@ class CheckpointModel(object):
     Raises:
       ModelError: no checkpoint, or settings that do not fit it.
     """
-    # The trainer's model_fn builds the graph exactly as training did; the
-    # trainer is imported only on this path.
-    import deep_speech  # pylint: disable=g-import-not-at-top
     checkpoint = tf.train.latest_checkpoint(model_dir)
     if checkpoint is None:
       raise ModelError("no checkpoint in %s" % model_dir)
@@ -247,11 +240,12 @@ class CheckpointModel(object):
       self._features = tf.compat.v1.placeholder(
           tf.float32, [None, None, self.settings.num_feature_bins, 1])
       self._lengths = tf.compat.v1.placeholder(tf.int32, [None, 1])
-      spec = deep_speech.model_fn(
-          {"features": self._features, "input_length": self._lengths}, None,
-          tf.estimator.ModeKeys.PREDICT, params)
-      self._outputs = (spec.predictions["probabilities"],
-                       spec.predictions["ctc_input_length"])
+      logits = deep_speech_model.from_params(params)(self._features,
+                                                     training=False)
+      predictions = deep_speech_model.predictions(
+          self._features, self._lengths, logits)
+      self._outputs = (predictions["probabilities"],
+                       predictions["ctc_input_length"])
       self._session = tf.compat.v1.Session(graph=self._graph)
       tf.compat.v1.train.Saver().restore(self._session, checkpoint)
 

@@ -1,7 +1,8 @@
 """The model and decoder flags of the CLIs that transcribe with a model.
 
-transcribe.py and serve.py load a model the same way (--saved_model or
---model_dir, with featurizer fallbacks for older exports), chunk and batch it
+transcribe.py and serve.py load a model the same way (--saved_model: an
+export or a .tflite file, or --model_dir, with featurizer fallbacks for
+older exports), chunk and batch it
 the same way, and pick its decoder through decoding/flags.py; the flags are
 declared here once and read only by the CLIs' entry functions, which hand
 their values to `load_model` and `make_decoder`; `exit_status` turns what
@@ -10,6 +11,7 @@ goes wrong into their one-line errors.
 
 from absl import flags
 
+from data import featurizer
 from data import vocabulary
 import decoder
 from decoding import flags as decoder_flags
@@ -18,7 +20,8 @@ from decoding import flags as decoder_flags
 def define_model_flags():
   """Declares the model, chunking and decoder flags; from `__main__` only."""
   flags.DEFINE_string("saved_model", "/tmp/deep_speech_saved_model/",
-                      "An export of deep_speech.py (or its --export_dir).")
+                      "An export of deep_speech.py (or its --export_dir), "
+                      "or a .tflite file of export_tflite.py.")
   flags.DEFINE_string(
       "model_dir", None,
       "A training directory of deep_speech.py: transcribe with its latest "
@@ -41,19 +44,34 @@ def define_model_flags():
                            message="--max_chunk_sec must be > 0")
   flags.DEFINE_integer("batch_size", 16, "Chunks decoded per model call.",
                        lower_bound=1)
+  flags.DEFINE_integer(
+      "tflite_threads", 1,
+      "Threads of a .tflite model's interpreter (0: every CPU this process "
+      "may use). Its calls are small (a few frames each), so more threads "
+      "seldom pay, and on a busy machine they wait for each other.",
+      lower_bound=0)
   decoder_flags.define_decoder_flags()
 
 
 def load_model(saved_model, model_dir, vocabulary_file, sample_rate,
-               window_ms, stride_ms):
-  """The model: `model_dir`'s checkpoint if given, else the export.
+               window_ms, stride_ms, tflite_threads=1):
+  """The model: `model_dir`'s checkpoint if given, else the export (or the
+  .tflite file) `saved_model`.
 
   The featurizer arguments are the fallback for models that record no
-  settings.
+  settings; `tflite_threads` (0: all CPUs) serves a .tflite.
   """
   from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
+  from transcription import tflite_model  # pylint: disable=g-import-not-at-top
+  if model_dir and model_dir.endswith(".tflite"):
+    raise model_lib.ModelError("%s is a .tflite file, not a training "
+                               "directory: give it as --saved_model"
+                               % model_dir)
+  if not model_dir and tflite_model.is_tflite_path(saved_model):
+    return tflite_model.TFLiteModel(saved_model, tflite_threads or None)
   labels = "".join(vocabulary.read_tokens(vocabulary_file))
-  fallback = model_lib.Settings(sample_rate, window_ms, stride_ms, labels)
+  fallback = model_lib.Settings(featurizer.AudioFeaturizer(
+      sample_rate, window_ms=window_ms, stride_ms=stride_ms), labels)
   if model_dir:
     return model_lib.CheckpointModel(model_dir, fallback)
   return model_lib.ExportedModel(saved_model, fallback)
@@ -63,15 +81,17 @@ def fallback_settings(flags_obj):
   """The featurizer `model.Settings` of the fallback flags."""
   from transcription import model as model_lib  # pylint: disable=g-import-not-at-top
   labels = "".join(vocabulary.read_tokens(flags_obj.vocabulary_file))
-  return model_lib.Settings(flags_obj.sample_rate, flags_obj.window_ms,
-                            flags_obj.stride_ms, labels)
+  return model_lib.Settings(featurizer.AudioFeaturizer(
+      flags_obj.sample_rate, window_ms=flags_obj.window_ms,
+      stride_ms=flags_obj.stride_ms), labels)
 
 
 def load_model_from_flags(flags_obj):
   """`load_model` with the values of `define_model_flags`' flags."""
   return load_model(flags_obj.saved_model, flags_obj.model_dir,
                     flags_obj.vocabulary_file, flags_obj.sample_rate,
-                    flags_obj.window_ms, flags_obj.stride_ms)
+                    flags_obj.window_ms, flags_obj.stride_ms,
+                    flags_obj.tflite_threads)
 
 
 def make_decoder(flags_obj, model, log):

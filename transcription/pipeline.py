@@ -9,7 +9,6 @@ files, each as soon as its last chunk is decoded.
 
 import numpy as np
 
-from data import featurizer
 from data import vocabulary
 from transcription import audio
 from transcription import chunking
@@ -169,12 +168,7 @@ def model_outputs(model, waveforms):
     (probabilities float32 [batch, time, classes], lengths [batch]): the
     model's softmax outputs and the real output frames of each.
   """
-  s = model.settings
-  feats = [featurizer.featurize_samples(w, s.sample_rate,
-                                        window_ms=s.window_ms,
-                                        stride_ms=s.stride_ms,
-                                        normalize=s.normalization)
-           for w in waveforms]
+  feats = [model.settings.features.featurize_samples(w) for w in waveforms]
   frames = max(f.shape[0] for f in feats)
   features = np.zeros((len(feats), frames) + feats[0].shape[1:], np.float32)
   for i, f in enumerate(feats):

@@ -15,7 +15,8 @@ resampler. The stream keeps the spectrogram's overlap (the samples of the
 next window), normalizes each frame by the running statistics of the frames
 before it (`featurizer.RunningNormalizer`: a stream cannot see the
 utterance's end), and feeds `stream_model.StreamingNetwork`, which keeps
-the convolutions' context, the RNN states and the lookahead's buffer.
+the convolutions' context, the RNN states and the lookahead's buffer (or
+a .tflite's `tflite_model.TFLiteNetwork`, which keeps them alike).
 
 Each output frame waits for the future the network sees:
 `deep_speech_model.input_context()` gives 40 spectrogram frames (400 ms at
@@ -61,6 +62,7 @@ from transcription import endpoint
 from transcription import model as model_lib
 from transcription import output
 from transcription import stream_model
+from transcription import tflite_model
 from transcription import timing
 
 
@@ -90,6 +92,8 @@ def is_streamable(model_path):
   Raises:
     model_lib.ModelError: no model there.
   """
+  if tflite_model.is_tflite_path(model_path):
+    return True  # export_tflite.py writes only streaming networks
   checkpoint, _ = stream_model.find_variables(model_path)
   return not model_lib.infer_params(checkpoint)["is_bidirectional"]
 
@@ -98,7 +102,7 @@ class StreamingTranscriber(object):
   """A unidirectional model, ready to open streams.
 
   Attributes:
-    path: the checkpoint whose variables are used.
+    path: the checkpoint whose variables are used (or the .tflite).
     settings: the model's featurizer `model_lib.Settings`.
     latency_sec: how far the network sees ahead of an output frame's
       centre: audio this much later must arrive before that frame is out.
@@ -110,33 +114,45 @@ class StreamingTranscriber(object):
       (its `begin()`); the greedy decoder unless given.
   """
 
-  def __init__(self, model_path, fallback_settings=None, decoder=None,
-               threads=None):
-    """Loads a training directory's latest checkpoint or an export.
+  def __init__(self, model_path, fallback_settings=None, num_threads=1,
+               decoder=None, tf_threads=None):
+    """Loads a training directory's latest checkpoint, an export or a
+    .tflite file (transcription/tflite_model.py).
 
     Args:
-      model_path: a --model_dir or an export (or its --export_dir).
+      model_path: a --model_dir, an export (or its --export_dir), or a
+        .tflite file of export_tflite.py.
       fallback_settings: `model_lib.Settings` for a model that records
         none.
+      num_threads: a .tflite's interpreter threads (None: all CPUs).
       decoder: a `decoder.Decoder` of the model's labels (e.g. the beam
         search of decoder.make_decoder), or None for greedy decoding.
-      threads: TensorFlow threads of the network (None: every core).
+      tf_threads: TensorFlow's threads for a checkpoint's or an export's
+        network (None: every core).
 
     Raises:
       model_lib.ModelError: no model there, a bidirectional one, or
         settings that do not fit it.
     """
-    checkpoint, settings_dir = stream_model.find_variables(model_path)
-    self.path = checkpoint
-    (params, self.settings, self.settings_file,
-     self.recorded_decoder) = model_lib.describe_checkpoint(
-         checkpoint, settings_dir, fallback_settings)
+    if tflite_model.is_tflite_path(model_path):
+      model = tflite_model.TFLiteModel(model_path, num_threads)
+      self.path, self.settings = model.path, model.settings
+      self.settings_file, self.recorded_decoder = (model.settings_file,
+                                                   model.decoder)
+      self._network = model.network
+    else:
+      checkpoint, settings_dir = stream_model.find_variables(model_path)
+      self.path = checkpoint
+      (params, self.settings, self.settings_file,
+       self.recorded_decoder) = model_lib.describe_checkpoint(
+           checkpoint, settings_dir, fallback_settings)
+      self._network = stream_model.StreamingNetwork(
+          checkpoint, params, self.settings.num_feature_bins, tf_threads)
     self.decoder = decoder or decoder_lib.DeepSpeechDecoder(
         self.settings.labels, vocabulary.blank_index(self.settings.labels))
-    self._network = stream_model.StreamingNetwork(
-        checkpoint, params, self.settings.num_feature_bins, threads)
     future = (deep_speech_model.input_context()[1] +
-              deep_speech_model.TIME_REDUCTION * params["lookahead_context"])
+              deep_speech_model.TIME_REDUCTION *
+              self._network.lookahead_context)
     self.latency_sec = (future * self.settings.stride_ms +
                         self.settings.window_ms / 2.0) / 1000.0
     self.warning = None
@@ -310,10 +326,7 @@ class Stream(object):
     self._samples += samples.shape[0]
     self._pending = np.concatenate([self._pending, samples])
     while True:
-      count = featurizer.num_frames(
-          self._pending.shape[0], self._settings.sample_rate,
-          stride_ms=self._settings.stride_ms,
-          window_ms=self._settings.window_ms)
+      count = self._settings.features.num_frames(self._pending.shape[0])
       if self._pauses is not None:
         count = min(count, deep_speech_model.TIME_REDUCTION)
         if count < deep_speech_model.TIME_REDUCTION and not self._finished:

@@ -18,10 +18,10 @@ import subprocess
 
 from absl import logging
 
-from data import atomic_file
+from common import atomic_file
+from common import progress
+from common import safe_path
 from data import manifest as manifest_format
-from data import progress
-from data import safe_path
 from data.downloading import common
 
 

@@ -11,6 +11,9 @@ from data.downloading import folder
 from data.downloading import tedlium
 from data.downloading import uqm
 
+# The corpora read from a path, a URL or a folder by an importer.
+OTHER_CORPORA = ("commonvoice", "tedlium", "an4", "folder")
+
 
 def define_uqm_flags():
   """Flags of --dataset=uqm."""

@@ -26,9 +26,9 @@ import urllib.request
 
 from absl import logging
 
-from data import atomic_file
-from data import holder_lock
-from data import progress
+from common import atomic_file
+from common import holder_lock
+from common import progress
 from data.downloading import checksums
 from data.downloading import common
 
@@ -277,7 +277,7 @@ def fetch(url, dest, expected_digest=None, max_stalled_attempts=4,
   """Downloads `url` to `dest` through a resumable, verified `.part` file.
 
   One process at a time downloads to `dest`: it holds `<dest>.lock`
-  (`data/holder_lock.py`), and a second one refuses at once, naming the
+  (`common/holder_lock.py`), and a second one refuses at once, naming the
   first, rather than waiting on a transfer that may take hours or appending
   to the same part file.
 

@@ -19,8 +19,8 @@ import zlib
 
 from absl import logging
 
-from data import atomic_file
-from data import progress
+from common import atomic_file
+from common import progress
 from data.downloading import common
 from data.downloading import fetch
 

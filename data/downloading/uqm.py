@@ -25,7 +25,7 @@ import wave
 
 from absl import logging
 
-from data import atomic_file
+from common import atomic_file
 from data import vocabulary as vocabulary_lib
 from data.downloading import convert as convert_lib
 from data.downloading import steps

@@ -20,7 +20,7 @@ import io
 import os
 import tarfile
 
-from data import atomic_file
+from common import atomic_file
 
 ARCHIVE_ROOT = "LibriSpeech"
 # 2018-01-01 00:00 UTC: any fixed time works; 0 makes some tools warn.

@@ -11,7 +11,7 @@ import math
 import os
 import random
 
-from data import atomic_file
+from common import atomic_file
 from data.synthesis import archive
 from data.synthesis import text as text_lib
 from data.synthesis import voices

@@ -9,7 +9,7 @@ festival several chapters of one voice, spoken by one festival process (see
 import concurrent.futures
 import tempfile
 
-from data import progress
+from common import progress
 from data.synthesis import voices
 
 # Utterances festival speaks in one process: 4 training chapters. Its start,

@@ -20,8 +20,8 @@ import subprocess
 import numpy as np
 import soundfile
 
-from data import atomic_file
-from data import safe_path
+from common import atomic_file
+from common import safe_path
 from data.synthesis import text as text_lib
 
 SAMPLE_RATE = 16000  # Hz, LibriSpeech's rate.

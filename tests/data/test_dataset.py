@@ -73,7 +73,7 @@ def test_dataset_config_missing_manifest(tmp_path):
 
 
 def test_dataset_config_missing_vocabulary(small_corpus, tmp_path):
-  audio = dataset.AudioConfig(16000, 20, 10)
+  audio = dataset.AudioConfig(16000, window_ms=20, stride_ms=10)
   with pytest.raises(manifest.ManifestError, match="vocabulary"):
     dataset.DatasetConfig(audio, small_corpus, str(tmp_path / "v.txt"), True)
 
@@ -354,8 +354,8 @@ def test_labels_of_another_alphabet_follow_the_text_policy(
   vocab = tmp_path / "v.txt"
   vocab.write_text("".join(t + "\n" for t in tokens), encoding="utf-8")
   config = dataset.DatasetConfig(
-      dataset.AudioConfig(16000, 20, 10, normalize=True), path, str(vocab),
-      True, text_policy=policy)
+      dataset.AudioConfig(16000, window_ms=20, stride_ms=10, normalize=True),
+      path, str(vocab), True, text_policy=policy)
   speech = dataset.DeepSpeechDataset(config, TIME_REDUCTION)
   assert not speech.skipped
   assert sorted(e.transcript for e in speech.entries) == sorted(expected)

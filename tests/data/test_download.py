@@ -392,7 +392,7 @@ def test_cli_lm_wrong_or_missing_checksum_refused(mirror, tmp_path):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.slow  # two CLI runs against a deliberately slow server: ~10 s
+@pytest.mark.slow  # two CLI runs against a deliberately slow server
 def test_a_second_run_on_the_same_download_is_refused(mirror, tmp_path):
   fakes.make_librispeech_archive(mirror.root, str(tmp_path / "src"),
                                  "dev-clean")

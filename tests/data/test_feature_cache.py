@@ -114,7 +114,7 @@ def test_length_buckets_batch_within_buckets(corpus):
 
 @pytest.mark.slow
 def test_training_with_cache_and_buckets(tmp_path, corpus):
-  from tests.train_helpers import TINY, run_in_process  # pylint: disable=g-import-not-at-top
+  from tests.helpers.train import TINY, run_in_process  # pylint: disable=g-import-not-at-top
   cycles = run_in_process(TINY + [
       "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
       "--model_dir=" + str(tmp_path / "m"), "--train_epochs=2",

@@ -12,6 +12,7 @@ import pytest
 import soundfile
 
 from bench import seed_reference
+from data import dataset
 from data import featurizer
 from data import text_normalization
 from data import vocabulary
@@ -277,7 +278,45 @@ def test_the_framing_is_keyword_only_so_window_and_stride_cannot_swap():
                lambda: featurizer.compute_spectrogram_feature(samples, 16000,
                                                               10, 20),
                lambda: featurizer.num_frames(1600, 16000, 10, 20),
-               lambda: featurizer.AudioFeaturizer(16000, 20, 10)):
+               lambda: featurizer.AudioFeaturizer(16000, 20, 10),
+               lambda: dataset.AudioConfig(16000, 20, 10)):
     with pytest.raises(TypeError):
       call()
   assert featurizer.num_frames(1600, 16000, stride_ms=10, window_ms=20) == 9
+
+
+def test_one_settings_value_records_and_compares():
+  running = featurizer.AudioFeaturizer(8000, window_ms=25, stride_ms=10,
+                                       normalization="running")
+  record = running.to_record()
+  assert record == {"sample_rate": 8000, "window_ms": 25.0, "stride_ms": 10.0,
+                    "feature_normalization": "running"}
+  assert featurizer.AudioFeaturizer.from_record(record) == running
+  # The seed's per-utterance normalization is what an old export's absence
+  # of the key means.
+  assert "feature_normalization" not in featurizer.AudioFeaturizer(
+  ).to_record()
+  assert dataset.AudioConfig(16000, window_ms=20, stride_ms=10,
+                             normalize=True) == featurizer.AudioFeaturizer()
+  assert dataset.AudioConfig(16000, window_ms=20, stride_ms=10).normalize is (
+      False)
+  with pytest.raises(ValueError, match="unknown feature normalization"):
+    featurizer.AudioFeaturizer(normalization="global")
+  with pytest.raises(ValueError, match="Stride size"):
+    featurizer.AudioFeaturizer(window_ms=10, stride_ms=20)
+
+
+def test_the_value_featurizes_as_the_functions_do(tmp_path):
+  rng = np.random.default_rng(0)
+  samples = 0.1 * rng.standard_normal(8000)
+  path = str(tmp_path / "a.wav")
+  soundfile.write(path, samples, 16000, subtype="FLOAT")
+  for normalization, normalize in (("utterance", True), ("running", "running"),
+                                   ("none", False)):
+    value = featurizer.AudioFeaturizer(normalization=normalization)
+    expected = featurizer.featurize_samples(
+        samples, 16000, window_ms=20, stride_ms=10, normalize=normalize)
+    np.testing.assert_allclose(value.featurize_samples(samples), expected)
+    np.testing.assert_allclose(value.featurize_file(path), expected,
+                               rtol=1e-5, atol=1e-5)
+    assert value.num_frames(8000) == expected.shape[0]

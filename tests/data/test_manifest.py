@@ -129,8 +129,8 @@ def bad_manifest(tmp_path_factory):
 
 
 def _check():
-  return manifest.AudioCheck(sample_rate=SR, max_audio_sec=2.0,
-                             time_reduction=TIME_REDUCTION)
+  return manifest.AudioCheck(featurizer.AudioFeaturizer(SR),
+                             max_audio_sec=2.0, time_reduction=TIME_REDUCTION)
 
 
 def test_read_manifest_skips_each_bad_kind(bad_manifest):
@@ -204,7 +204,8 @@ def test_without_audio_check_only_text_is_checked(bad_manifest):
 
 def test_no_length_limit_keeps_long_clip(bad_manifest):
   path, bad, _ = bad_manifest
-  check = manifest.AudioCheck(sample_rate=SR, max_audio_sec=None,
+  check = manifest.AudioCheck(featurizer.AudioFeaturizer(SR),
+                              max_audio_sec=None,
                               time_reduction=TIME_REDUCTION)
   entries, skipped = manifest.read_manifest(path, TOKEN_TO_INDEX, check)
   (long_line,) = [line for line, (r, _) in bad.items() if r == "too_long"]
@@ -259,7 +260,8 @@ def test_ctc_required_frames_counts_repeats():
 
 
 def test_audio_check_ctc_frames():
-  check = manifest.AudioCheck(sample_rate=SR, time_reduction=TIME_REDUCTION)
+  check = manifest.AudioCheck(featurizer.AudioFeaturizer(SR),
+                              time_reduction=TIME_REDUCTION)
   # 1 s: 99 spectrogram frames, 24 after the two stride-2 convolutions.
   assert check.ctc_frames(SR) == 24
   assert check.ctc_frames(4800) == 7
@@ -268,10 +270,11 @@ def test_audio_check_ctc_frames():
   # 4 frames (800 samples) make one output frame.
   assert check.ctc_frames(800) == 1
   assert check.ctc_frames(799) == 0
-  assert manifest.AudioCheck(sample_rate=SR, time_reduction=2).ctc_frames(
-      SR) == 49
+  assert manifest.AudioCheck(featurizer.AudioFeaturizer(SR),
+                             time_reduction=2).ctc_frames(SR) == 49
   assert manifest.AudioCheck(
-      sample_rate=8000, time_reduction=TIME_REDUCTION).ctc_frames(8000) == 24
+      featurizer.AudioFeaturizer(8000),
+      time_reduction=TIME_REDUCTION).ctc_frames(8000) == 24
 
 
 def test_transcript_exactly_at_the_limit_is_kept(tmp_path):

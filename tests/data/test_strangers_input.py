@@ -25,8 +25,8 @@ import deep_speech_model
 from tests import conftest
 
 TOKENS = featurizer.TextFeaturizer(vocabulary.VOCABULARY_FILE).token_to_index
-CHECK = manifest.AudioCheck(max_audio_sec=20,
-                              time_reduction=deep_speech_model.TIME_REDUCTION)
+CHECK = manifest.AudioCheck(featurizer.AudioFeaturizer(), max_audio_sec=20,
+                            time_reduction=deep_speech_model.TIME_REDUCTION)
 HEADER = "\t".join(manifest.HEADER).encode()
 SETTINGS = hypothesis.settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", 40)), deadline=5000,

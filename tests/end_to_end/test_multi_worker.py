@@ -31,9 +31,11 @@ def _free_ports(count):
   return ports
 
 
-def test_two_workers_train_together_and_the_chief_evaluates(tmp_path):
+def test_two_workers_train_together_the_chief_evaluates_and_both_resume(
+    tmp_path):
   # 14 utterances, global batch 4 = 2 per worker: 7 batches an epoch, so 3
-  # whole steps (a 4th would find worker 1 out of batches).
+  # whole steps (a 4th would find worker 1 out of batches). A checkpoint
+  # every step lets the test roll the run back part way into a cycle.
   manifest = conftest.make_corpus(tmp_path / "data", num_utts=14)
   model_dir, export_dir = tmp_path / "model", tmp_path / "export"
   cluster = {"worker": ["127.0.0.1:%d" % p for p in _free_ports(2)]}
@@ -41,7 +43,8 @@ def test_two_workers_train_together_and_the_chief_evaluates(tmp_path):
          "--eval_data_dir=" + manifest, "--model_dir=%s" % model_dir,
          "--export_dir=%s" % export_dir, "--train_epochs=3",
          "--batch_size=4", "--rnn_hidden_size=32", "--rnn_hidden_layers=1",
-         "--learning_rate=2e-3", "--conv_filters=8"]
+         "--learning_rate=2e-3", "--conv_filters=8",
+         "--save_checkpoints_steps=1"]
   codes, logs = _run_cluster(cmd, cluster, tmp_path, "first")
   assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
 
@@ -61,17 +64,26 @@ def test_two_workers_train_together_and_the_chief_evaluates(tmp_path):
   assert len(os.listdir(str(export_dir))) == 1
   assert "Exported the SavedModel" not in logs[1]
 
-  # Run again for one more epoch: both skip the finished cycles.
+  # Rolled back to step 7, one step into cycle 3, as if both workers had
+  # been stopped there, and run for one more epoch: both skip the finished
+  # cycles, resume cycle 3 at its second step and train cycle 4.
+  state_path = model_dir / cycles.STATE_FILE
+  state["cycles"] = state["cycles"][:2]
+  state_path.write_text(json.dumps(state))
+  (model_dir / "checkpoint").write_text(
+      'model_checkpoint_path: "model.ckpt-7"\n')
   cmd = [arg.replace("--train_epochs=3", "--train_epochs=4") for arg in cmd]
   codes, logs = _run_cluster(cmd, cluster, tmp_path, "again")
   assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
   for log in logs:
-    assert "Cycle 3/4 already done" in log and "Cycle 4/4" not in log
-  assert "Iteration 4: WER = " in logs[0]
-  assert "Cycle 4: the chief measured WER" in logs[1]
-  with open(str(model_dir / cycles.STATE_FILE)) as f:
-    state = json.load(f)
+    assert "Cycle 2/4 already done" in log
+    assert "Resuming the cycle at step 1 of 3." in log
+  for cycle in (3, 4):
+    assert "Iteration %d: WER = " % cycle in logs[0]
+    assert "Cycle %d: the chief measured WER" % cycle in logs[1]
+  state = json.loads(state_path.read_text())
   assert [c["global_step"] for c in state["cycles"]] == [3, 6, 9, 12]
+  assert tf.train.latest_checkpoint(str(model_dir)).endswith("model.ckpt-12")
 
 
 def _run_cluster(cmd, cluster, log_dir, name):
@@ -86,37 +98,3 @@ def _run_cluster(cmd, cluster, log_dir, name):
                                    stderr=subprocess.STDOUT), log))
   codes = conftest.wait_for_all(procs)
   return codes, [path.read_text() for path in paths]
-
-
-def test_two_workers_resume_a_cycle_part_way(tmp_path):
-  # 12 utterances, global batch 4: 3 steps a cycle. A checkpoint every step
-  # lets the test roll the run back to step 4, one step into cycle 2, as if
-  # both workers had been stopped there.
-  manifest = conftest.make_corpus(tmp_path / "data", num_utts=12)
-  model_dir = tmp_path / "model"
-  cluster = {"worker": ["127.0.0.1:%d" % p for p in _free_ports(2)]}
-  cmd = [sys.executable, "deep_speech.py", "--train_data_dir=" + manifest,
-         "--eval_data_dir=" + manifest, "--model_dir=%s" % model_dir,
-         "--train_epochs=2", "--batch_size=4", "--rnn_hidden_size=16",
-         "--rnn_hidden_layers=1", "--conv_filters=4",
-         "--save_checkpoints_steps=1"]
-  codes, logs = _run_cluster(cmd, cluster, tmp_path, "whole")
-  assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
-  state_path = model_dir / cycles.STATE_FILE
-  state = json.loads(state_path.read_text())
-  assert [c["global_step"] for c in state["cycles"]] == [3, 6]
-
-  state["cycles"] = state["cycles"][:1]
-  state_path.write_text(json.dumps(state))
-  (model_dir / "checkpoint").write_text(
-      'model_checkpoint_path: "model.ckpt-4"\n')
-  codes, logs = _run_cluster(cmd, cluster, tmp_path, "resumed")
-  assert codes == [0, 0], logs[0][-3000:] + logs[1][-3000:]
-  for log in logs:
-    assert "Cycle 1/2 already done" in log
-    assert "Resuming the cycle at step 1 of 3." in log
-  assert "Iteration 2: WER = " in logs[0]
-  assert "Cycle 2: the chief measured WER" in logs[1]
-  state = json.loads(state_path.read_text())
-  assert [c["global_step"] for c in state["cycles"]] == [3, 6]
-  assert tf.train.latest_checkpoint(str(model_dir)).endswith("model.ckpt-6")

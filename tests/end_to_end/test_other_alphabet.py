@@ -16,7 +16,7 @@ import subprocess
 from data import manifest
 from data import vocabulary
 from tests.helpers import cli
-from tests.train_helpers import read_state
+from tests.helpers.train import read_state
 
 SENTENCES = ["Schöne Grüße aus Köln", "Äpfel sind süß", "Die große Straße",
              "Fünf Bäume blühen", "Weiße Mäuse hören", "Öl für die Küche",

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from tests import conftest
-from tests.train_helpers import TINY
+from tests.helpers.train import TINY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from tests import conftest
-from tests.train_helpers import read_state, run_in_process
+from tests.helpers.train import read_state, run_in_process
 from training import export
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -148,13 +148,14 @@ import json, sys
 import tensorflow as tf
 import deep_speech
 from data import dataset
+from data import featurizer
 from data import sampler
 from data import vocabulary
 from training import inputs
 
 manifest, model_dir = sys.argv[1], sys.argv[2]
-speech = inputs.generate_dataset(manifest, 16000, 20, 10,
-                                      vocabulary.VOCABULARY_FILE, True)
+speech = inputs.generate_dataset(manifest, featurizer.AudioFeaturizer(),
+                                 vocabulary.VOCABULARY_FILE, True)
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 config = tf.estimator.RunConfig(
     train_distribute=strategy, tf_random_seed=1,

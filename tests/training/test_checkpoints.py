@@ -14,7 +14,7 @@ import tensorflow as tf
 from training import checkpoints
 from training import export as export_lib
 from tests.helpers import durability
-from tests.training import tiny_estimator
+from tests.helpers import tiny_estimator
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -164,7 +164,7 @@ def test_train_state_drops_the_cycles_after_the_intact_step(tmp_path):
 _FULL_DISK_TRAINING = textwrap.dedent("""
     import resource, signal, sys
     from training import checkpoints
-    from tests.training import tiny_estimator
+    from tests.helpers import tiny_estimator
     params = dict(tiny_estimator.PARAMS, conv_filters=32)
     estimator = tiny_estimator.estimator(sys.argv[1], params)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -268,7 +268,7 @@ def test_keep_the_best_on_a_full_disk_keeps_the_old_best(model_dir):
   old = checkpoints.keep_if_best(model_dir, prefix % 1, 0.5)
   code = textwrap.dedent("""
       import resource, signal, sys
-      from data import atomic_file
+      from common import atomic_file
       from training import checkpoints
       signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
       resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from data import featurizer
 from data import vocabulary
 import deep_speech
 from training import cycles
@@ -52,7 +53,7 @@ def test_a_corrupt_record_starts_a_new_one(tmp_path):
 
 def test_a_cycle_plan_is_the_same_on_every_call(corpus):
   speech = inputs.generate_dataset(
-      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
+      corpus, featurizer.AudioFeaturizer(), vocabulary.VOCABULARY_FILE, True)
   plan = cycles.plan_cycle(speech.entries, [1, 2], 4, 1, True, 1, 0, None)
   again = cycles.plan_cycle(speech.entries, [1, 2], 4, 1, True, 1, 0, None)
   assert plan.steps == 8  # two epochs of 16 utterances in batches of 4
@@ -65,7 +66,7 @@ def test_a_cycle_plan_is_the_same_on_every_call(corpus):
 
 def test_whole_steps_leave_no_worker_short(corpus):
   speech = inputs.generate_dataset(
-      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
+      corpus, featurizer.AudioFeaturizer(), vocabulary.VOCABULARY_FILE, True)
   # 16 utterances in batches of 3: 6 batches for 4 replicas.
   args = (speech.entries, [0], 3, 4, True, 1, 0, None)
   assert cycles.plan_cycle(*args).steps == 2
@@ -106,7 +107,7 @@ def test_waiting_for_a_missing_chief_times_out(tmp_path):
 
 def test_train_cycle_resumes_where_the_checkpoint_left_it(tmp_path, corpus):
   speech = inputs.generate_dataset(
-      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
+      corpus, featurizer.AudioFeaturizer(), vocabulary.VOCABULARY_FILE, True)
   params = dict(num_classes=29, rnn_hidden_layers=1, rnn_type="gru",
                 is_bidirectional=True, rnn_hidden_size=8, use_bias=True,
                 learning_rate=1e-3, conv_filters=4)

@@ -34,11 +34,12 @@ from rapidfuzz.distance import Levenshtein
 import tensorflow as tf
 
 from data import dataset as dataset_lib
+from data import featurizer
 from decoding import lm
 from data import vocabulary
 import deep_speech
 from tests import conftest
-from tests import train_helpers
+from tests.helpers import train as train_helpers
 from training import checkpoints
 from training import inputs
 
@@ -224,7 +225,7 @@ def test_predictions_decode_to_text(tmp_path, corpus):
       "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
       "--model_dir=" + str(tmp_path / "m"), "--train_epochs=1"])
   speech = inputs.generate_dataset(
-      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
+      corpus, featurizer.AudioFeaturizer(), vocabulary.VOCABULARY_FILE, True)
   estimator = tf.estimator.Estimator(deep_speech.model_fn,
                                      model_dir=str(tmp_path / "m"),
                                      params=train_helpers.PARAMS)

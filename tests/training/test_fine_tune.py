@@ -15,8 +15,9 @@ import pytest
 import tensorflow as tf
 
 import deep_speech
+import deep_speech_model
 from tests import conftest
-from tests.train_helpers import PARAMS, parse, run_in_process, TINY
+from tests.helpers.train import PARAMS, parse, run_in_process, TINY
 from training import checkpoints
 from training import fine_tune
 
@@ -305,7 +306,8 @@ def test_a_checkpoint_without_settings_drops_an_output_layer_that_differs(
   found = fine_tune.find_source(
       str(tmp_path / os.path.basename(source["checkpoint"])))
   assert found.kind == "checkpoint" and fine_tune.read_settings(found) is None
-  model = deep_speech.network(dict(PARAMS, num_classes=len(NEW_LABELS)))
+  model = deep_speech_model.from_params(
+      dict(PARAMS, num_classes=len(NEW_LABELS)))
   warm_plan = fine_tune.plan(found.checkpoint, model, 161, None, NEW_LABELS)
   assert warm_plan.remapped == [] and warm_plan.excluded == []
   assert warm_plan.dropped == [("dense/kernel", [32, 29], [32, 19]),

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from data import dataset as dataset_lib
+from data import featurizer
 from data import vocabulary
 from training import hooks
 from training import inputs
@@ -68,7 +69,7 @@ def test_graph_errors_become_plain_exceptions():
 
 def test_audio_unreadable_after_the_check_is_a_clear_error(corpus):
   speech = inputs.generate_dataset(
-      corpus, 16000, 20, 10, vocabulary.VOCABULARY_FILE, True)
+      corpus, featurizer.AudioFeaturizer(), vocabulary.VOCABULARY_FILE, True)
   victim = speech.entries[1].wav_filename
   with open(victim, "wb") as f:
     f.write(b"not audio any more")

@@ -5,12 +5,13 @@ import shutil
 
 import pytest
 
+from data import featurizer
 from data import text_normalization
 from data import vocabulary
 from tests import conftest
 from training import inputs
 
-DATA_ARGS = dict(sample_rate=16000, window_ms=20, stride_ms=10,
+DATA_ARGS = dict(features=featurizer.AudioFeaturizer(),
                  vocabulary_file=vocabulary.VOCABULARY_FILE, sortagrad=True)
 
 

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from data import atomic_file
+from common import atomic_file
 from training import lock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import deep_speech_model
-from tests.official_utils import helpers
+from tests.helpers import official_utils as helpers
 from training import runtime
 
 NUM_CLASSES = 29

@@ -9,7 +9,7 @@ import pytest
 
 from tests import conftest
 from tests.helpers import sox_audio
-from tests.train_helpers import parse, run_in_process, TINY
+from tests.helpers.train import parse, run_in_process, TINY
 from training import wave_settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(

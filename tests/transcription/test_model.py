@@ -5,7 +5,8 @@ import json
 import pytest
 import tensorflow as tf
 
-import deep_speech
+from data import featurizer
+import deep_speech_model
 from transcription import model as model_lib
 
 
@@ -23,7 +24,7 @@ from transcription import model as model_lib
 def test_infer_params_rebuilds_the_network_of_a_checkpoint(tmp_path, params):
   params = dict(params, num_classes=29, learning_rate=0.0, dtype="float32")
   with tf.Graph().as_default():
-    deep_speech.network(params)(
+    deep_speech_model.from_params(params)(
         tf.compat.v1.placeholder(tf.float32, [None, None, 161, 1]),
         training=False)
     with tf.compat.v1.Session() as sess:
@@ -33,7 +34,7 @@ def test_infer_params_rebuilds_the_network_of_a_checkpoint(tmp_path, params):
 
 
 def test_a_directory_without_a_checkpoint_is_a_model_error(tmp_path):
-  fallback = model_lib.Settings(16000, 20, 10, " abc-")
+  fallback = model_lib.Settings(featurizer.AudioFeaturizer(), " abc-")
   with pytest.raises(model_lib.ModelError, match="no checkpoint"):
     model_lib.CheckpointModel(str(tmp_path), fallback)
   with pytest.raises(model_lib.ModelError, match="no SavedModel"):

@@ -57,7 +57,7 @@ def test_srt_parses_and_breaks_cues_at_pauses_and_length():
 
 
 def test_other_alphabets_are_written_as_themselves(tmp_path):
-  from data import atomic_file  # pylint: disable=g-import-not-at-top
+  from common import atomic_file  # pylint: disable=g-import-not-at-top
   words = [timing.Word("straße", 0.0, 0.5, 0.9),
            timing.Word("привет", 0.6, 1.0, 0.8)]
   transcript = output.FileTranscript("ä.wav", "straße привет", 1.0, words)

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from data import featurizer
 from data import vocabulary
 import decoder
 import deep_speech_model
@@ -42,7 +43,7 @@ class VoiceModel(object):
 
   def __init__(self, threshold=0.0, bridge_frames=6):
     labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
-    self.settings = model.Settings(RATE, 20, 10, labels)
+    self.settings = model.Settings(featurizer.AudioFeaturizer(RATE), labels)
     self._blank = vocabulary.blank_index(labels)
     self._threshold = threshold
     self._bridge = bridge_frames

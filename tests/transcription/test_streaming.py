@@ -25,7 +25,7 @@ from transcription import pipeline
 from transcription import streaming
 from tests import conftest
 from tests.helpers import sox_audio
-from tests.transcription import tiny_model
+from tests.helpers import tiny_model
 
 pytestmark = pytest.mark.slow
 
@@ -233,7 +233,7 @@ def test_a_model_the_cli_trains_with_running_normalization_streams_exactly(
     tmp_path):
   # deep_speech.py --feature_normalization=running records it, so the
   # stream and the offline pipeline normalize alike and agree exactly.
-  from tests.train_helpers import TINY, run_in_process  # pylint: disable=g-import-not-at-top
+  from tests.helpers.train import TINY, run_in_process  # pylint: disable=g-import-not-at-top
   corpus = conftest.make_corpus(tmp_path / "corpus", num_utts=8)
   model_dir, export_dir = str(tmp_path / "m"), str(tmp_path / "e")
   run_in_process([f for f in TINY if not f.startswith("--export_dir")] + [

@@ -1,4 +1,4 @@
-"""Tests for data/progress.py: lines in logs, a redrawn line on terminals."""
+"""Tests for common/progress.py: lines in logs, a redrawn line on terminals."""
 
 import io
 import os
@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 
-from data import progress
+from common import progress
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -95,7 +95,7 @@ def test_concurrent_updates_are_all_counted():
 
 
 def test_stderr_redirected_to_a_file_gets_no_carriage_returns(tmp_path):
-  script = ("from data import progress\n"
+  script = ("from common import progress\n"
             "with progress.Progress('extracting x', 10 ** 6) as bar:\n"
             "  for _ in range(100):\n"
             "    bar.update(10 ** 4)\n")

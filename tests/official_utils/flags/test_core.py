@@ -10,7 +10,7 @@ import pytest
 
 from official_utils.flags import core as flags_core
 
-from tests.official_utils import helpers
+from tests.helpers import official_utils as helpers
 
 
 # Every flag NOTES.md lists for deep_speech.py, and the base flags' aliases.

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from official_utils.misc import distribution_utils
 
-from tests.official_utils import helpers
+from tests.helpers import official_utils as helpers
 
 
 def test_per_device_batch_size():

@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from official_utils.logs import logger
 
-from tests.official_utils import helpers
+from tests.helpers import official_utils as helpers
 
 
 def _benchmark_records(caplog):

@@ -1,10 +1,10 @@
-"""Tests for training/cpu.py: oneDNN's switch and where bfloat16 is native."""
+"""Tests for common/cpu.py: oneDNN's switch and where bfloat16 is native."""
 
 import os
 import subprocess
 import sys
 
-from training import cpu
+from common import cpu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -28,7 +28,7 @@ def test_setting_it_after_importing_tensorflow_takes_effect():
   # What the CLIs rely on: TensorFlow reads the variable when it first
   # optimizes a graph, so main() can set it after the imports.
   code = ("import os, tensorflow as tf\n"
-          "from training import cpu\n"
+          "from common import cpu\n"
           "cpu.enable_onednn_if_unset()\n"
           "tf.constant(1.0) + 1.0\n"
           "print(cpu.onednn_enabled())\n")

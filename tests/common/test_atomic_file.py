@@ -1,4 +1,4 @@
-"""Tests for data/atomic_file.py, with a real file size limit for a full disk."""
+"""Tests for common/atomic_file.py, with a real file size limit for a full disk."""
 
 import os
 import secrets
@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from data import atomic_file
+from common import atomic_file
 from tests.helpers import durability
 
 
@@ -41,7 +41,7 @@ def test_a_full_disk_names_the_path_and_leaves_nothing(tmp_path):
   atomic_file.write_text(path, "old")
   code = textwrap.dedent("""
       import resource, signal, sys
-      from data import atomic_file
+      from common import atomic_file
       signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
       resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
       try:

@@ -23,7 +23,7 @@ import json
 import os
 import socket
 
-from data import atomic_file
+from common import atomic_file
 
 
 class HeldError(RuntimeError):

@@ -12,7 +12,7 @@ from official_utils.logs import hooks
 from official_utils.logs import hooks_helper
 from official_utils.logs import logger
 
-from tests.official_utils import helpers
+from tests.helpers import official_utils as helpers
 
 
 def test_get_train_hooks_empty():

@@ -1,10 +1,10 @@
-"""Tests for data/output_paths.py: outputs that are inputs, by file identity."""
+"""Tests for common/output_paths.py: outputs that are inputs, by file identity."""
 
 import os
 
 import pytest
 
-from data import output_paths
+from common import output_paths
 
 
 def test_new_and_distinct_outputs_pass(tmp_path):
