@@ -55,40 +55,15 @@ def export_models(directory, args, variants):
   Returns:
     {variant: the export directory or the .tflite file}.
   """
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  import deep_speech  # pylint: disable=g-import-not-at-top
-  from training import export  # pylint: disable=g-import-not-at-top
   from transcription import tflite_export  # pylint: disable=g-import-not-at-top
-  from data import vocabulary  # pylint: disable=g-import-not-at-top
   params = dict(transcribe_bench.PARAMS, is_bidirectional=False,
                 lookahead_context=args.lookahead_context,
                 rnn_hidden_layers=args.rnn_hidden_layers,
                 rnn_hidden_size=args.rnn_hidden_size,
                 conv_filters=args.conv_filters)
-  bins = 81  # 10 ms windows at 16 kHz
-  rng = np.random.default_rng(0)
-
-  def input_fn():
-    return tf.data.Dataset.from_tensors((
-        {"features": rng.standard_normal((2, 200, bins, 1)).astype("f4"),
-         "input_length": np.array([[200], [200]], np.int32),
-         "label_length": np.array([[5], [5]], np.int32)},
-        np.ones((2, 5), np.int32))).repeat()
-
-  estimator = tf.estimator.Estimator(
-      deep_speech.model_fn, model_dir=os.path.join(directory, "model"),
-      params=params)
-  estimator.train(input_fn, steps=1)
-  labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
-  settings_path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
-  with open(settings_path, "w") as f:
-    json.dump(dict(transcribe_bench.SETTINGS, speech_labels=labels,
-                   feature_normalization="running"), f)
-  models = {"savedmodel": estimator.export_saved_model(
-      os.path.join(directory, "export"),
-      lambda: export.serving_input_receiver_fn(bins),
-      assets_extra={export.EXPORT_SETTINGS_FILE: settings_path}).decode()}
+  models = {"savedmodel": transcribe_bench.export_model(
+      directory, params, dict(transcribe_bench.SETTINGS,
+                              feature_normalization="running"))}
   for quantize in [v for v in variants if v != "savedmodel"]:
     models[quantize] = os.path.join(directory, quantize + ".tflite")
     tflite_export.export_tflite(models["savedmodel"], models[quantize],

@@ -41,8 +41,10 @@ PARAMS = {"num_classes": 29, "rnn_hidden_layers": 3, "rnn_type": "gru",
 SETTINGS = {"sample_rate": 16000, "window_ms": 10, "stride_ms": 10}
 
 
-def export_model(directory):
-  """An untrained demo-configuration export (one step on random input)."""
+def export_model(directory, params=None, settings=None):
+  """An untrained export (one step on random input): the demo's configuration
+  unless `params` (model_fn's) and `settings` (the recorded featurizer
+  settings, 10 ms windows) say otherwise."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import deep_speech  # pylint: disable=g-import-not-at-top
@@ -60,12 +62,12 @@ def export_model(directory):
 
   estimator = tf.estimator.Estimator(
       deep_speech.model_fn, model_dir=os.path.join(directory, "model"),
-      params=PARAMS)
+      params=params or PARAMS)
   estimator.train(input_fn, steps=1)
   labels = "".join(vocabulary.read_tokens(vocabulary.VOCABULARY_FILE))
   settings_path = os.path.join(directory, export.EXPORT_SETTINGS_FILE)
   with open(settings_path, "w") as f:
-    json.dump(dict(SETTINGS, speech_labels=labels), f)
+    json.dump(dict(settings or SETTINGS, speech_labels=labels), f)
   return estimator.export_saved_model(
       os.path.join(directory, "export"),
       functools.partial(export.serving_input_receiver_fn, bins),
