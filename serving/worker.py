@@ -36,7 +36,47 @@ class TranscriptionFailed(ValueError):
   """The pipeline could not transcribe the file; the message says why."""
 
 
-class ModelWorker(object):
+class _QueuedThread(object):
+  """A thread that runs queued jobs; `submit` refuses with `Busy` when
+  `max_queue` jobs wait. Subclasses define `_run` and name what waits."""
+
+  WAITING = "jobs"
+
+  def __init__(self, max_queue, name):
+    self._queue = queue.Queue(maxsize=max_queue)
+    self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+  def start(self):
+    self._thread.start()
+    return self
+
+  @property
+  def waiting(self):
+    """Jobs in the queue (not yet taken by the worker)."""
+    return self._queue.qsize()
+
+  def submit(self, item):
+    """Queues `item`; returns a concurrent Future of its result.
+
+    Raises:
+      Busy: the queue is full.
+    """
+    future = concurrent.futures.Future()
+    try:
+      self._queue.put_nowait((item, future))
+    except queue.Full:
+      raise Busy("the server is busy: %d %s are waiting; try again later"
+                 % (self._queue.maxsize, self.WAITING)) from None
+    return future
+
+  def stop(self, timeout=None):
+    """Lets the worker finish what is queued, then ends its thread."""
+    if self._thread.is_alive():
+      self._queue.put(_STOP)
+      self._thread.join(timeout)
+
+
+class ModelWorker(_QueuedThread):
   """Runs a `pipeline.Transcriber` on a thread, over a bounded queue."""
 
   def __init__(self, transcriber, max_queue=32, max_files=16):
@@ -46,44 +86,15 @@ class ModelWorker(object):
       max_queue: requests that may wait; more are refused with `Busy`.
       max_files: the most requests transcribed in one pass.
     """
+    super().__init__(max_queue, "model-worker")
     self._transcriber = transcriber
     self._max_files = max_files
-    self._queue = queue.Queue(maxsize=max_queue)
-    self._thread = threading.Thread(target=self._run, name="model-worker",
-                                    daemon=True)
     self.passes = 0  # transcription passes run (each one or more files)
     self.files = 0  # files transcribed
 
-  def start(self):
-    self._thread.start()
-    return self
-
-  @property
-  def waiting(self):
-    """Requests in the queue (not yet taken by the worker)."""
-    return self._queue.qsize()
-
-  def submit(self, path):
-    """Queues `path`; returns a concurrent Future of its `FileTranscript`.
-
-    The future fails with `TranscriptionFailed` naming the reason.
-
-    Raises:
-      Busy: the queue is full.
-    """
-    future = concurrent.futures.Future()
-    try:
-      self._queue.put_nowait((path, future))
-    except queue.Full:
-      raise Busy("the server is busy: %d requests are waiting; try again "
-                 "later" % self._queue.maxsize) from None
-    return future
-
-  def stop(self, timeout=None):
-    """Lets the worker finish what is queued, then ends its thread."""
-    if self._thread.is_alive():
-      self._queue.put(_STOP)
-      self._thread.join(timeout)
+  # submit(path): a concurrent Future of its `FileTranscript`, failing with
+  # `TranscriptionFailed` naming the reason.
+  WAITING = "requests"
 
   def _take(self):
     """The next jobs: the oldest, then all waiting (None: stop)."""
@@ -132,7 +143,7 @@ class ModelWorker(object):
     self.passes += 1
 
 
-class CallWorker(object):
+class CallWorker(_QueuedThread):
   """Runs callables in order on one thread, over a bounded queue.
 
   The streams' work (serving/stream.py): each call is one stream's next
@@ -141,37 +152,11 @@ class CallWorker(object):
   `max_queue` waiting is refused with `Busy`.
   """
 
+  # submit(call): a concurrent Future of call()'s result.
+  WAITING = "stream pieces"
+
   def __init__(self, max_queue=32, name="stream-worker"):
-    self._queue = queue.Queue(maxsize=max_queue)
-    self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-  def start(self):
-    self._thread.start()
-    return self
-
-  @property
-  def waiting(self):
-    return self._queue.qsize()
-
-  def submit(self, call):
-    """Queues `call()`; returns a concurrent Future of its result.
-
-    Raises:
-      Busy: the queue is full.
-    """
-    future = concurrent.futures.Future()
-    try:
-      self._queue.put_nowait((call, future))
-    except queue.Full:
-      raise Busy("the server is busy: %d stream pieces are waiting; try "
-                 "again later" % self._queue.maxsize) from None
-    return future
-
-  def stop(self, timeout=None):
-    """Runs what is queued, then ends the thread."""
-    if self._thread.is_alive():
-      self._queue.put(_STOP)
-      self._thread.join(timeout)
+    super().__init__(max_queue, name)
 
   def _run(self):
     while True:
