@@ -1,4 +1,4 @@
-r"""Builds a word n-gram language model (ARPA) for the beam-search decoder.
+r"""Builds an n-gram language model (ARPA) for the beam-search decoder.
 
 Run from the repository root, e.g. a 4-gram of the training transcripts that
 keeps the sentences of the dev set out:
@@ -23,6 +23,16 @@ The model is back-off Kneser-Ney (see decoding/lm.py). A source that is the
 --exclude_manifest is refused (exit status 2), and sentences that also occur
 in it are dropped from the other sources. --vocab_out writes the LM's words,
 one per line, the lexicon the decoder's --lexicon accepts.
+
+--unit=char builds a character n-gram instead (decoding/char_lm.py): the
+beam search then spells any word, scored letter by letter, e.g.
+
+  python data/build_lm.py --manifest=train.csv --exclude_manifest=dev.csv \
+      --unit=char --order=6 --lm_out=char6.arpa
+
+--synthesis_text adds the English sentences the demo's corpus is drawn
+from (WordNet's usage examples and the fortune files, Debian's wordnet-base
+and fortunes-min), for an LM that knows more than the training transcripts.
 """
 
 import os
@@ -42,6 +52,7 @@ from common import output_paths
 from data import manifest
 from data import text_flags
 from data import vocabulary
+from decoding import char_lm
 from decoding import lm
 
 
@@ -102,12 +113,30 @@ def _read_sources(manifests, text_files, labels, policy):
   return sentences
 
 
-def run_build_lm(flags_obj):
-  """Builds the LM for the parsed flags; the only reader of flags."""
-  manifests = flags_obj.manifest or []
-  text_files = flags_obj.text_file or []
-  if not manifests and not text_files:
-    raise lm.LmError("give at least one --manifest or --text_file")
+def _synthesis_sentences(labels, policy):
+  """The demo corpus's sentence pool, under the text policy and labels."""
+  # pylint: disable=g-import-not-at-top
+  # Imported here: only this source needs the synthesis package.
+  from data.synthesis import text as synthesis_text
+  try:
+    pool = synthesis_text.load_sentences(use_dictionary=False)
+  except OSError as e:
+    raise lm.LmError(
+        "--synthesis_text needs Debian's wordnet-base and fortunes-min "
+        "(apt-get install wordnet-base fortunes-min): %s" % e) from None
+  allowed = set(labels[:vocabulary.blank_index(labels)])
+  sentences = [s for s in (lm.normalize(p, policy) for p in pool)
+               if s and set(s) <= allowed]
+  logging.info("--synthesis_text: %d of %d sentences fit the labels.",
+               len(sentences), len(pool))
+  return sentences
+
+
+def _check_flags(flags_obj, manifests, text_files):
+  """Refuses flags that name no source or output, or write over an input."""
+  if not manifests and not text_files and not flags_obj.synthesis_text:
+    raise lm.LmError("give at least one --manifest, --text_file or "
+                     "--synthesis_text")
   if not flags_obj.lm_out:
     raise lm.LmError("--lm_out (the ARPA file to write) is required")
   output_paths.check_outputs(
@@ -122,14 +151,25 @@ def run_build_lm(flags_obj):
   except lm.LmError as e:
     raise lm.LmError("%s. Leave it out, or pass another "
                      "--exclude_manifest." % e) from e
+
+
+def run_build_lm(flags_obj):
+  """Builds the LM for the parsed flags; the only reader of flags."""
+  manifests = flags_obj.manifest or []
+  text_files = flags_obj.text_file or []
+  _check_flags(flags_obj, manifests, text_files)
   labels, policy = _text_settings(flags_obj)
   sentences = _read_sources(manifests, text_files, labels, policy)
+  if flags_obj.synthesis_text:
+    sentences += _synthesis_sentences(labels, policy)
   for path in flags_obj.exclude_manifest:
     excluded, _ = lm.manifest_sentences(path, labels, policy)
     sentences, dropped = lm.drop_excluded(sentences, set(excluded))
     logging.info("Dropped %d sentences that occur in %s.", dropped, path)
   min_counts = [int(c) for c in flags_obj.min_counts or []]
-  counts = lm.build_arpa(sentences, flags_obj.order, flags_obj.lm_out,
+  units = ([char_lm.to_units(s) for s in sentences]
+           if flags_obj.unit == "char" else sentences)
+  counts = lm.build_arpa(units, flags_obj.order, flags_obj.lm_out,
                          min_counts=min_counts,
                          prune_threshold=flags_obj.prune_threshold)
   logging.info("Wrote %s from %d sentences: %s.", flags_obj.lm_out,
@@ -155,6 +195,16 @@ def define_build_lm_flags():
       "several dev sets.")
   flags.DEFINE_integer("order", 4, "The n-gram order.", lower_bound=1,
                        upper_bound=lm.MAX_ORDER)
+  flags.DEFINE_enum(
+      "unit", "word", ["word", "char"],
+      "word: an n-gram of words (the beam search spells only its words). "
+      "char: an n-gram of characters, for the lexicon-free search that "
+      "spells any word; give it a high --order (6).")
+  flags.DEFINE_bool(
+      "synthesis_text", False,
+      "Also learn from the demo corpus's sentence pool (WordNet's usage "
+      "examples and fortunes; Debian's wordnet-base and fortunes-min), "
+      "less the --exclude_manifest sentences.")
   flags.DEFINE_list(
       "min_counts", None,
       "Per-order minimum counts, unigrams first, e.g. 1,1,2,2: rarer n-grams "

@@ -6,8 +6,11 @@ its results into text. Chosen over pyctcdecode by bench/decoding.py
 --compare_pyctcdecode: on the same outputs and 4-gram it decoded an order of
 magnitude faster at a lower WER (figures in docs/benchmarks.md).
 
-Three searches, by what is given:
+Four searches, by what is given:
   * no LM, no lexicon: lexicon-free beam search over characters;
+  * a character LM (decoding/char_lm.py): the same search, scored by it
+    (`alpha` * log10 probability of each label + `beta` per word), so it
+    can spell words no text held;
   * a lexicon (a words file): every word must be one of its words;
   * an LM: the same word-restricted search, scored by the LM
     (`alpha` * log10 LM probability + `beta` per word); without a lexicon
@@ -22,6 +25,7 @@ import unicodedata
 import numpy as np
 
 import decoder
+from decoding import char_lm
 from decoding import lm as lm_lib
 
 PIP_LINE = ("pip install flashlight-text (or pip install -r "
@@ -119,7 +123,8 @@ class BeamSearchDecoder(decoder.Decoder):
       labels: string or sequence of one-character labels, blank last, with
         " " among them.
       beam_width: hypotheses kept per frame.
-      lm_path: a KenLM-format n-gram (ARPA or KenLM binary), or None.
+      lm_path: a KenLM-format n-gram (ARPA or KenLM binary) of words, or an
+        ARPA character n-gram (decoding/char_lm.py), or None.
       alpha: LM weight (on log10 probabilities); used with an LM.
       beta: score added per word (word insertion bonus); used with an LM or
         a lexicon.
@@ -131,7 +136,8 @@ class BeamSearchDecoder(decoder.Decoder):
       DecoderLibraryError: flashlight-text is missing.
       lm_lib.LmError: an LM file that is not an ARPA file or KenLM binary
         (naming it).
-      ValueError: bad labels, a beam width below 1, no usable word.
+      ValueError: bad labels, a beam width below 1, no usable word, a
+        lexicon with a character LM.
     """
     fl_decoder, fl_dictionary = _flashlight()
     self.labels = list(labels)
@@ -146,14 +152,16 @@ class BeamSearchDecoder(decoder.Decoder):
     self._blank = len(self.labels) - 1
     self._space = self.labels.index(" ")
     token_beam = min(int(beam_size_token), len(self.labels))
-    if lm_path is None and lexicon is None:
-      self._word_dict = None
-      self._parts = (fl_decoder, None, fl_decoder.ZeroLM(), token_beam,
-                     beam_threshold)
-      self._search = self._free_search()
-      return
+    self._word_dict = None
+    self._char_lm = False
     if lm_path is not None:
       lm_lib.check_lm_file(lm_path)
+      self._char_lm = char_lm.is_character_lm(lm_path)
+    if self._char_lm or lexicon is None and lm_path is None:
+      free_lm = self._free_lm(fl_decoder, fl_dictionary, lexicon)
+      self._parts = (fl_decoder, None, free_lm, token_beam, beam_threshold)
+      self._search = self._new_search()
+      return
     # A lexicon's words may be written otherwise than the labels (OpenSLR's
     # is upper-case); an LM's must stay as they are, KenLM looks them up.
     words = (self._spellable(read_lexicon(lexicon), respell=True) if lexicon
@@ -175,22 +183,39 @@ class BeamSearchDecoder(decoder.Decoder):
                    beam_threshold)
     self._search = self._lexicon_search(self.alpha, self.beta)
 
-  def _free_search(self):
+  def _free_lm(self, fl_decoder, fl_dictionary, lexicon):
+    """The lexicon-free search's LM: the character LM, or none."""
+    if not self._char_lm:
+      return fl_decoder.ZeroLM()
+    if lexicon is not None:
+      raise ValueError("%s is a character LM, which spells any word; it "
+                       "takes no lexicon" % self.lm_path)
+    char_lm.check_labels(self.lm_path, self.labels, self._blank)
+    return _load_kenlm(self.lm_path,
+                       char_lm.token_dictionary(fl_dictionary, self.labels))
+
+  def _free_search(self, alpha, beta):
     """flashlight's lexicon-free search over characters."""
-    fl_decoder, _, zero_lm, token_beam, threshold = self._parts
+    fl_decoder, _, language_model, token_beam, threshold = self._parts
     options = fl_decoder.LexiconFreeDecoderOptions(
         beam_size=self.beam_width, beam_size_token=token_beam,
-        beam_threshold=threshold, lm_weight=0.0, sil_score=0.0,
-        log_add=False, criterion_type=fl_decoder.CriterionType.CTC)
-    return fl_decoder.LexiconFreeDecoder(options, zero_lm, self._space,
+        beam_threshold=threshold, lm_weight=float(alpha),
+        sil_score=float(beta), log_add=False,
+        criterion_type=fl_decoder.CriterionType.CTC)
+    return fl_decoder.LexiconFreeDecoder(options, language_model, self._space,
                                          self._blank, [])
 
-  def _new_search(self):
+  def _new_search(self, alpha=None, beta=None):
     """A search of its own (flashlight's decoders hold one utterance's
-    hypotheses), sharing the LM, the lexicon and its prefix tree."""
-    if self._word_dict is None:
-      return self._free_search()
-    return self._lexicon_search(self.alpha, self.beta)
+    hypotheses), sharing the LM, the lexicon and its prefix tree; with
+    this decoder's weights unless others are given."""
+    alpha = self.alpha if alpha is None else alpha
+    beta = self.beta if beta is None else beta
+    if self._word_dict is not None:
+      return self._lexicon_search(alpha, beta)
+    # Without an LM the weights mean nothing: the plain search ignores them.
+    return self._free_search(alpha, beta) if self._char_lm else (
+        self._free_search(0.0, 0.0))
 
   def _lexicon_search(self, alpha, beta):
     """flashlight's word-restricted search with these LM weights."""
@@ -215,11 +240,11 @@ class BeamSearchDecoder(decoder.Decoder):
       ValueError: this decoder searches without an LM or lexicon, where
         alpha and beta mean nothing.
     """
-    if self._word_dict is None:
+    if self._word_dict is None and not self._char_lm:
       raise ValueError("alpha and beta need an LM or a lexicon")
     other = copy.copy(self)
     other.alpha, other.beta = float(alpha), float(beta)
-    other._search = self._lexicon_search(alpha, beta)  # pylint: disable=protected-access
+    other._search = self._new_search(alpha, beta)  # pylint: disable=protected-access
     return other
 
   def _spellable(self, words, respell=False):

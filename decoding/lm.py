@@ -25,7 +25,8 @@ from data import text_normalization
 from data import vocabulary
 
 PIP_LINE = "pip install kaldingram (or pip install -r requirements-extras.txt)"
-MAX_ORDER = 5  # kaldingram's limit.
+# The KenLM that flashlight-text builds in reads up to 6-grams.
+MAX_ORDER = 6
 
 
 class LmError(ValueError):

@@ -105,7 +105,7 @@ def test_cli_refuses_the_evaluation_manifest_as_source(tmp_path):
   assert "dev.csv is the evaluation manifest" in proc.stderr
   assert not os.path.exists(tmp_path / "lm.arpa")
   proc = _build_lm("--lm_out=" + str(tmp_path / "lm.arpa"))
-  assert proc.returncode == 2 and "--manifest or --text_file" in proc.stderr
+  assert proc.returncode == 2 and "--manifest, --text_file or --synthesis_text" in proc.stderr
   proc = _build_lm("--manifest=" + str(tmp_path / "none.csv"),
                    "--lm_out=" + str(tmp_path / "lm.arpa"))
   assert proc.returncode == 2 and "manifest not found" in proc.stderr
@@ -129,3 +129,31 @@ def test_cli_refuses_an_output_that_is_an_input(tmp_path, link):
       "writing it would destroy that input. Choose another --lm_out."
       % (out, train))
   assert open(train, "rb").read() == before
+
+
+def test_cli_builds_a_character_lm(tmp_path):
+  train = lm_text.write_manifest(tmp_path / "train.csv", lm_text.SENTENCES)
+  arpa = str(tmp_path / "char.arpa")
+  proc = _build_lm("--manifest=" + train, "--unit=char", "--order=6",
+                   "--lm_out=" + arpa)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  ngrams = lm_text.arpa_ngrams(arpa)
+  assert ("c", "a", "t", "|", "s", "a") in ngrams
+  assert ("cat",) not in ngrams
+
+
+def test_cli_learns_the_synthesis_text_less_the_dev_sentences(tmp_path):
+  from data.synthesis import text as synthesis_text  # pylint: disable=g-import-not-at-top
+  pool = [lm.normalize(s) for s in
+          synthesis_text.load_sentences(use_dictionary=False)]
+  train = lm_text.write_manifest(tmp_path / "train.csv", lm_text.SENTENCES)
+  dev = lm_text.write_manifest(tmp_path / "dev.csv", pool[:1])
+  arpa, words = str(tmp_path / "lm.arpa"), str(tmp_path / "words.txt")
+  proc = _build_lm("--manifest=" + train, "--synthesis_text",
+                   "--exclude_manifest=" + dev, "--order=2",
+                   "--lm_out=" + arpa, "--vocab_out=" + words)
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  assert "Dropped 1 sentences" in proc.stderr
+  vocab = set(open(words).read().split())
+  pool_words = {w for s in pool[1:] for w in s.split()}
+  assert len(vocab) > len(pool_words) // 2 and "fish" in vocab

@@ -51,8 +51,8 @@ def test_count_cutoffs_and_pruning_shrink_the_model(tmp_path):
 def test_build_arpa_rejects_bad_requests(tmp_path):
   with pytest.raises(lm.LmError, match="no sentences"):
     lm.build_arpa([], 3, str(tmp_path / "x.arpa"))
-  with pytest.raises(lm.LmError, match="1..5"):
-    lm.build_arpa(lm_text.SENTENCES, 6, str(tmp_path / "x.arpa"))
+  with pytest.raises(lm.LmError, match="1..6"):
+    lm.build_arpa(lm_text.SENTENCES, 7, str(tmp_path / "x.arpa"))
   assert not os.path.exists(tmp_path / "x.arpa")
 
 
