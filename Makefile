@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # A GPU machine: make venv REQUIREMENTS=requirements-gpu.txt
 REQUIREMENTS ?= requirements.txt
 
-.PHONY: test test-fast venv clean demo demo-packages
+.PHONY: test test-fast venv clean demo demo-packages train-real
 
 venv: $(STAMP)
 
@@ -53,6 +53,11 @@ demo-packages:
 demo: export DEMO_T0 := $(shell date +%s)
 demo: $(STAMP) demo-packages
 	PYTHON=$(PY) ./demo.sh
+
+# The longer real-speech recipe after `REAL_SPEECH=1 make demo`: resumable,
+# TRAIN_MINUTES (180) of training from the demo's weights (scripts/train_real.sh).
+train-real: $(STAMP)
+	PYTHON=$(PY) scripts/train_real.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache
