@@ -28,7 +28,7 @@ LM_DIR=$DEMO_DIR/lm
 TRAIN=$LM_DIR/train-synthesized-and-real.csv
 TUNE=$LM_DIR/sample-train-tune.csv
 FIT=$LM_DIR/sample-train-fit.csv
-LM=$LM_DIR/4gram.arpa
+LM=$LM_DIR/char6.arpa
 DEV=$DEMO_DIR/librispeech/sample-dev/LibriSpeech/sample-dev.csv
 REAL_FIT=$DEMO_DIR/real/uqm/uqm-train.csv
 REAL_DEV=$DEMO_DIR/real/uqm/uqm-dev.csv
@@ -49,7 +49,7 @@ echo "== 1/3 training (up to $EPOCHS epochs while they fit $TRAIN_MINUTES minute
 "$PYTHON" deep_speech.py "${FLAGS[@]}" --export_dir="$OUT_DIR/export" \
     --warm_start_from="$DEMO_DIR/model" --train_epochs="$EPOCHS" \
     --max_train_minutes="$TRAIN_MINUTES" --show_samples=2 \
-    --decoder=beam --lm_path="$LM" --lm_alpha=1.0 --lm_beta=-1.0 2>&1 |
+    --decoder=beam --lm_path="$LM" --lm_alpha=1.5 --lm_beta=0.0 2>&1 |
   grep --line-buffered -E "Iteration|reference|prediction|cycle|Cycle|rror|skipped|warm"
 
 SETTINGS=$OUT_DIR/lm_settings.json
