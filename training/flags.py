@@ -15,9 +15,28 @@ from decoding import flags as decoder_flags
 import deep_speech_model
 from official_utils.flags import core as flags_core
 
+
 def define_deep_speech_flags():
   """Add flags for run_deep_speech."""
-  # Add common flags
+  _define_common_flags()
+  _define_data_flags()
+  _define_rnn_flags()
+  # Training related flags
+  flags.DEFINE_float(
+      name="learning_rate", default=5e-4,
+      help=flags_core.help_wrap("The initial learning rate."))
+  # Evaluation metrics threshold
+  flags.DEFINE_float(
+      name="wer_threshold", default=None,
+      help=flags_core.help_wrap(
+          "If passed, training stops once the evaluation WER is at or below "
+          "it. The MLPerf target is 0.23."))
+  _define_port_flags()
+  _register_validators()
+
+
+def _define_common_flags():
+  """The official/utils groups, with this model's defaults."""
   flags_core.define_base(data_dir=False)
   flags_core.define_performance(num_parallel_calls=True, dtype=True,
                                 loss_scale=True)
@@ -31,7 +50,9 @@ def define_deep_speech_flags():
       batch_size=128,
       hooks="")
 
-  # Deep speech flags
+
+def _define_data_flags():
+  """The seed, the manifests, the features and how transcripts are read."""
   flags.DEFINE_integer(
       name="seed", default=1, lower_bound=0, upper_bound=2**32 - 1,
       help=flags_core.help_wrap("The random seed: weights, shuffling and "
@@ -75,7 +96,9 @@ def define_deep_speech_flags():
   # labels; recorded in the export for transcription and the LM builder.
   text_flags.define_text_policy_flags()
 
-  # RNN related flags
+
+def _define_rnn_flags():
+  """The network's RNN layers."""
   flags.DEFINE_integer(
       name="rnn_hidden_size", default=800, lower_bound=1,
       help=flags_core.help_wrap("The hidden size of RNNs."))
@@ -93,18 +116,6 @@ def define_deep_speech_flags():
       enum_values=list(deep_speech_model.SUPPORTED_RNNS.keys()),
       case_sensitive=False,
       help=flags_core.help_wrap("Type of RNN cell."))
-  # Training related flags
-  flags.DEFINE_float(
-      name="learning_rate", default=5e-4,
-      help=flags_core.help_wrap("The initial learning rate."))
-  # Evaluation metrics threshold
-  flags.DEFINE_float(
-      name="wer_threshold", default=None,
-      help=flags_core.help_wrap(
-          "If passed, training stops once the evaluation WER is at or below "
-          "it. The MLPerf target is 0.23."))
-  _define_port_flags()
-  _register_validators()
 
 
 def _register_validators():
@@ -121,51 +132,9 @@ def _register_validators():
 
 def _define_port_flags():
   """Defines the flags this port adds to the original's."""
-  flags.DEFINE_integer(
-      name="conv_filters", default=deep_speech_model.DEFAULT_CONV_FILTERS,
-      lower_bound=1,
-      help=flags_core.help_wrap(
-          "Channels of each of the two convolutions (the original's fixed "
-          "32). 16 makes a small model's training step markedly faster on "
-          "a CPU (docs/benchmarks.md)."))
-  flags.DEFINE_integer(
-      name="lookahead_context", default=0, lower_bound=0,
-      help=flags_core.help_wrap(
-          "Add DeepSpeech2's lookahead (row) convolution after the RNN "
-          "layers: each output frame also sees this many future output "
-          "frames (40 ms each). With --is_bidirectional=false the model "
-          "can then transcribe as audio arrives (transcribe.py --stream). "
-          "0: none, the original network."))
-  flags.DEFINE_integer(
-      name="learning_rate_decay_steps", default=0, lower_bound=0,
-      help=flags_core.help_wrap(
-          "Decay the learning rate exponentially, by "
-          "--learning_rate_decay_rate every this many steps (0: constant, as "
-          "the original)."))
-  flags.DEFINE_float(
-      name="learning_rate_decay_rate", default=0.5, lower_bound=0.0,
-      upper_bound=1.0,
-      help=flags_core.help_wrap(
-          "Factor the learning rate is multiplied by every "
-          "--learning_rate_decay_steps steps."))
-  flags.DEFINE_float(
-      name="max_audio_sec", default=None,
-      help=flags_core.help_wrap(
-          "Skip clips longer than this many seconds (they can exhaust "
-          "memory); default: no limit."))
-  flags.DEFINE_bool(
-      name="strict_data", default=False,
-      help=flags_core.help_wrap(
-          "Fail on the first bad manifest row instead of skipping bad rows "
-          "(skipped rows are listed in <model_dir>/skipped_<manifest>.tsv)."))
-  flags.DEFINE_enum(
-      name="feature_normalization", default="utterance",
-      enum_values=list(featurizer.NORMALIZATIONS),
-      help=flags_core.help_wrap(
-          "How each frequency bin is normalized: over the whole utterance "
-          "(the original's), or running - by the frames so far, as a stream "
-          "can (transcribe.py --stream then gives exactly the offline "
-          "transcript). Recorded in the export."))
+  _define_model_size_flags()
+  _define_schedule_flags()
+  _define_data_check_flags()
   flags.DEFINE_float(
       name="max_train_minutes", default=0.0, lower_bound=0.0,
       help=flags_core.help_wrap(
@@ -185,6 +154,63 @@ def _define_port_flags():
   _define_fine_tuning_flags()
   _define_checkpoint_flags()
   _define_input_flags()
+
+
+def _define_model_size_flags():
+  """The convolutions' width and the lookahead convolution."""
+  flags.DEFINE_integer(
+      name="conv_filters", default=deep_speech_model.DEFAULT_CONV_FILTERS,
+      lower_bound=1,
+      help=flags_core.help_wrap(
+          "Channels of each of the two convolutions (the original's fixed "
+          "32). 16 makes a small model's training step markedly faster on "
+          "a CPU (docs/benchmarks.md)."))
+  flags.DEFINE_integer(
+      name="lookahead_context", default=0, lower_bound=0,
+      help=flags_core.help_wrap(
+          "Add DeepSpeech2's lookahead (row) convolution after the RNN "
+          "layers: each output frame also sees this many future output "
+          "frames (40 ms each). With --is_bidirectional=false the model "
+          "can then transcribe as audio arrives (transcribe.py --stream). "
+          "0: none, the original network."))
+
+
+def _define_schedule_flags():
+  """The learning rate's exponential decay (constant by default)."""
+  flags.DEFINE_integer(
+      name="learning_rate_decay_steps", default=0, lower_bound=0,
+      help=flags_core.help_wrap(
+          "Decay the learning rate exponentially, by "
+          "--learning_rate_decay_rate every this many steps (0: constant, as "
+          "the original)."))
+  flags.DEFINE_float(
+      name="learning_rate_decay_rate", default=0.5, lower_bound=0.0,
+      upper_bound=1.0,
+      help=flags_core.help_wrap(
+          "Factor the learning rate is multiplied by every "
+          "--learning_rate_decay_steps steps."))
+
+
+def _define_data_check_flags():
+  """Which clips and rows are skipped, and how features are normalized."""
+  flags.DEFINE_float(
+      name="max_audio_sec", default=None,
+      help=flags_core.help_wrap(
+          "Skip clips longer than this many seconds (they can exhaust "
+          "memory); default: no limit."))
+  flags.DEFINE_bool(
+      name="strict_data", default=False,
+      help=flags_core.help_wrap(
+          "Fail on the first bad manifest row instead of skipping bad rows "
+          "(skipped rows are listed in <model_dir>/skipped_<manifest>.tsv)."))
+  flags.DEFINE_enum(
+      name="feature_normalization", default="utterance",
+      enum_values=list(featurizer.NORMALIZATIONS),
+      help=flags_core.help_wrap(
+          "How each frequency bin is normalized: over the whole utterance "
+          "(the original's), or running - by the frames so far, as a stream "
+          "can (transcribe.py --stream then gives exactly the offline "
+          "transcript). Recorded in the export."))
 
 
 def _define_checkpoint_flags():
