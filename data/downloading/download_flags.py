@@ -13,6 +13,13 @@ from data.downloading import librispeech_lm
 def define_download_flags(default_base_urls):
   """Flags of the downloads: where, which subsets, how (LibriSpeech,
   LJSpeech); `default_base_urls` names each dataset's source in the help."""
+  _define_selection_flags()
+  _define_source_flags(default_base_urls)
+  _define_extraction_flags()
+
+
+def _define_selection_flags():
+  """Where the data goes, and which corpus and subsets are prepared."""
   flags.DEFINE_string(
       "data_dir", "/tmp/librispeech_data",
       "Directory to download data and write manifests into.")
@@ -43,6 +50,11 @@ def define_download_flags(default_base_urls):
       "(dev: held-out speakers) under <data_dir>/uqm/. commonvoice, tedlium, "
       "an4: see --cv_*, --tedlium_*, --an4_*; folder: your own recordings, "
       "see --folder_*.")
+
+
+def _define_source_flags(default_base_urls):
+  """Where the archives come from, how they are verified, when a transfer
+  stalls."""
   flags.DEFINE_string(
       "base_url", None,
       "Mirror folder holding the archives: http(s):// or file://. Default: "
@@ -72,6 +84,10 @@ def define_download_flags(default_base_urls):
       "skip_checksum", False,
       "Do not verify the archives (warns). Needed only for archives that no "
       "checksum is known for.")
+
+
+def _define_extraction_flags():
+  """How archives are converted and kept, and the limits that refuse one."""
   flags.DEFINE_integer(
       "num_workers", None,
       "Parallel sox conversions. Default: all available CPU cores.",
