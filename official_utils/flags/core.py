@@ -54,6 +54,17 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
   # --helpshort too. absl_app.run defines the help flags from this class
   # attribute, so it must be set before the script calls run.
   absl_app.HelpshortFlag.SHORT_NAME = "h"
+  # Declared in the original's order, which the returned list keeps.
+  names = _define_dir_flags(data_dir, model_dir)
+  names += _define_epoch_flags(train_epochs, epochs_between_evals,
+                               stop_threshold)
+  names += _define_device_flags(batch_size, num_gpu)
+  names += _define_hook_and_export_flags(hooks, export_dir)
+  return names
+
+
+def _define_dir_flags(data_dir, model_dir):
+  """--data_dir and --model_dir, those asked for; returns their names."""
   names = []
   if data_dir:
     flags.DEFINE_string(
@@ -65,6 +76,12 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
         name="model_dir", short_name="md", default="/tmp",
         help=help_wrap("The location of the model checkpoint files."))
     names.append("model_dir")
+  return names
+
+
+def _define_epoch_flags(train_epochs, epochs_between_evals, stop_threshold):
+  """How long training runs and how often it evaluates; returns the names."""
+  names = []
   if train_epochs:
     flags.DEFINE_integer(
         name="train_epochs", short_name="te", default=1, lower_bound=1,
@@ -85,6 +102,12 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
                        "greater than or equal to stop_threshold. (Unused by "
                        "deep_speech.py, which stops on --wer_threshold.)"))
     names.append("stop_threshold")
+  return names
+
+
+def _define_device_flags(batch_size, num_gpu):
+  """The global batch and the GPUs it is split over; returns the names."""
+  names = []
   if batch_size:
     flags.DEFINE_integer(
         name="batch_size", short_name="bs", default=32, lower_bound=1,
@@ -100,6 +123,12 @@ def define_base(data_dir=False, model_dir=True, train_epochs=True,
                        "(MultiWorkerMirroredStrategy) every machine uses all "
                        "its visible GPUs instead."))
     names.append("num_gpus")
+  return names
+
+
+def _define_hook_and_export_flags(hooks, export_dir):
+  """--hooks and --export_dir, those asked for; returns their names."""
+  names = []
   if hooks:
     flags.DEFINE_list(
         name="hooks", short_name="hk", default="",
