@@ -91,12 +91,12 @@ def model_fn(features, labels, mode, params):
       rnn_type, is_bidirectional, rnn_hidden_size, use_bias, learning_rate,
       and optionally conv_filters (default 32), lookahead_context (future
       frames of the lookahead convolution; default 0, none),
-      learning_rate_decay_steps
-      and learning_rate_decay_rate (exponential decay; 0 steps: constant),
-      dtype ("float32", "float16" or "bfloat16"), loss_scale (a
-      number or "dynamic", for float16) and trainable_scopes (regular
-      expressions: only the variables whose names they match are trained,
-      and only their batch-norm statistics updated; None: all).
+      learning_rate_decay_steps and learning_rate_decay_rate (exponential
+      decay; 0 steps: constant), dtype ("float32", "float16" or
+      "bfloat16"), loss_scale (a number or "dynamic", for float16) and
+      trainable_scopes (regular expressions: only the variables whose names
+      they match are trained, and only their batch-norm statistics updated;
+      None: all).
 
   Returns:
     A `tf.estimator.EstimatorSpec`.
@@ -227,13 +227,7 @@ def run_deep_speech(flags_obj):
                                  cycle_index + 1, train_loss, train_seconds,
                                  time.time() - started, extra_sets)
       else:
-        # The chief evaluates; this worker learns the result from its record.
-        state = cycles.TrainState.wait_for_chief(
-            run.model_dir, run.fingerprint, num_cycles=cycle_index + 1)
-        record = state.cycles[cycle_index]
-        logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
-                     cycle_index + 1, record[evaluation.WER_KEY],
-                     record[evaluation.CER_KEY])
+        state, record = _chief_record(run, cycle_index)
       trained.append(record)
     if _should_stop(flags_obj, run.decoder_kind, record, trained,
                     cycle_index + 1 == len(schedule)):
@@ -247,6 +241,17 @@ def run_deep_speech(flags_obj):
         decoder_arguments)
     logging.info("Exported the SavedModel to %s", path)
   return state.cycles
+
+
+def _chief_record(run, cycle_index):
+  """Waits for the chief's record of a cycle, logs it; (state, record)."""
+  state = cycles.TrainState.wait_for_chief(
+      run.model_dir, run.fingerprint, num_cycles=cycle_index + 1)
+  record = state.cycles[cycle_index]
+  logging.info("Cycle %d: the chief measured WER %.4f, CER %.4f.",
+               cycle_index + 1, record[evaluation.WER_KEY],
+               record[evaluation.CER_KEY])
+  return state, record
 
 
 def _should_stop(flags_obj, decoder_kind, record, trained, last_cycle):
@@ -332,10 +337,9 @@ def run_eval_only(flags_obj):
                                       settings.decoder_args(flags_obj))
   checkpoint = settings.checkpoint_to_evaluate(flags_obj)
   params = settings.model_params(flags_obj, len(labels))
-  settings.check_before_training(flags_obj, params,
-                                 deep_speech_model.from_params(params),
-                                   eval_speech_dataset.num_feature_bins,
-                                   checkpoint)
+  settings.check_before_training(
+      flags_obj, params, deep_speech_model.from_params(params),
+      eval_speech_dataset.num_feature_bins, checkpoint)
   estimator = tf.estimator.Estimator(
       model_fn=model_fn, model_dir=flags_obj.model_dir, params=params,
       config=tf.estimator.RunConfig(tf_random_seed=flags_obj.seed))
