@@ -105,73 +105,106 @@ def read_manifest(path, token_to_index, audio_check=None, num_threads=16,
   Raises:
     ManifestError: a missing file, a missing or wrong header.
   """
-  if not os.path.isfile(path):
-    raise ManifestError("manifest not found: %s" % path)
-  with open(path, "rb") as f:
-    raw_lines = f.read().split(b"\n")
-  if raw_lines and raw_lines[-1] == b"":
-    raw_lines.pop()
-  header = raw_lines[0].decode("utf-8", "replace").rstrip("\r") if raw_lines else ""
-  if tuple(header.split("\t")) != HEADER:
-    raise ManifestError(
-        "%s:1: expected the header %r (tab-separated), found %r. Manifests "
-        "are written by data/download.py." % (path, "\t".join(HEADER),
-                                               header[:200]))
-
+  raw_lines = _read_data_lines(path)
   entries, skipped = [], []
   # The CTC blank (`vocabulary.blank_index`) is a class the model emits, never
   # a label. In a transcript it would pass the vocabulary lookup and then fail
   # the CTC loss mid-training, so it counts as unknown.
+  blank = None
   if token_to_index is not None:
     index_to_token = {index: token
                       for token, index in token_to_index.items()}
     blank = index_to_token.get(vocabulary.blank_index(token_to_index))
 
-  def skip(line_no, reason, detail):
-    skipped.append(Skipped(path, line_no, reason, detail))
-
-  for line_no, raw in enumerate(raw_lines[1:], start=2):
+  for line_no, raw in enumerate(raw_lines, start=2):
     try:
-      line = raw.decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError as e:
-      skip(line_no, "not_utf8", "bytes that are not UTF-8 at column %d"
-           % (e.start + 1))
+      entry = _parse_row(raw, line_no, token_to_index, blank, text_policy)
+    except _BadRow as bad:
+      skipped.append(Skipped(path, line_no, bad.reason, bad.detail))
       continue
-    if not line.strip():
-      continue  # blank lines carry no data
-    fields = line.split("\t", 2)
-    if len(fields) != 3:
-      skip(line_no, "bad_columns",
-           "expected 3 tab-separated columns, found %d" % len(fields))
-      continue
-    wav_filename, size_text, transcript = fields
-    if text_policy is not None:
-      transcript = text_policy.apply(transcript)
-    try:
-      wav_filesize = int(size_text)
-    except ValueError:
-      skip(line_no, "bad_size", "wav_filesize %r is not a number" % size_text)
-      continue
-    if not transcript.strip():
-      skip(line_no, "empty_transcript", "empty transcript for %s"
-           % wav_filename)
-      continue
-    unknown = token_to_index is not None and sorted(set(
-        c for c in transcript if c not in token_to_index or c == blank))
-    if unknown:
-      skip(line_no, "unknown_character", "characters not in the vocabulary: "
-           "%s in %r%s" % (", ".join(repr(c) for c in unknown), transcript,
-                           " (%r is the CTC blank)" % blank
-                           if blank in unknown else ""))
-      continue
-    entries.append(ManifestEntry(wav_filename, wav_filesize, transcript,
-                                 line_no))
+    if entry is not None:
+      entries.append(entry)
 
   if audio_check is not None and entries:
     entries = _check_audio(path, entries, token_to_index, audio_check,
                            num_threads, skipped)
   skipped.sort(key=lambda s: s.line)
   return entries, skipped
+
+
+def _read_data_lines(path):
+  """The raw lines after a checked header (bytes; line 2 first).
+
+  Raises:
+    ManifestError: a missing file, a missing or wrong header.
+  """
+  if not os.path.isfile(path):
+    raise ManifestError("manifest not found: %s" % path)
+  with open(path, "rb") as f:
+    raw_lines = f.read().split(b"\n")
+  if raw_lines and raw_lines[-1] == b"":
+    raw_lines.pop()
+  header = (raw_lines[0].decode("utf-8", "replace").rstrip("\r")
+            if raw_lines else "")
+  if tuple(header.split("\t")) != HEADER:
+    raise ManifestError(
+        "%s:1: expected the header %r (tab-separated), found %r. Manifests "
+        "are written by data/download.py." % (path, "\t".join(HEADER),
+                                               header[:200]))
+  return raw_lines[1:]
+
+
+class _BadRow(Exception):
+  """A row the text checks reject: its `Skipped` reason and detail."""
+
+  def __init__(self, reason, detail):
+    super().__init__(reason, detail)
+    self.reason, self.detail = reason, detail
+
+
+def _parse_row(raw, line_no, token_to_index, blank, text_policy):
+  """One data line's `ManifestEntry`, or None for a blank line.
+
+  Args:
+    raw: the line's bytes, without the newline.
+    line_no: its 1-based line number in the manifest.
+    token_to_index, text_policy: as for `read_manifest`.
+    blank: the CTC blank's token, which no transcript may hold (None with no
+      vocabulary).
+
+  Raises:
+    _BadRow: the text checks reject it.
+  """
+  try:
+    line = raw.decode("utf-8").rstrip("\r")
+  except UnicodeDecodeError as e:
+    raise _BadRow("not_utf8", "bytes that are not UTF-8 at column %d"
+                  % (e.start + 1)) from None
+  if not line.strip():
+    return None  # blank lines carry no data
+  fields = line.split("\t", 2)
+  if len(fields) != 3:
+    raise _BadRow("bad_columns",
+                  "expected 3 tab-separated columns, found %d" % len(fields))
+  wav_filename, size_text, transcript = fields
+  if text_policy is not None:
+    transcript = text_policy.apply(transcript)
+  try:
+    wav_filesize = int(size_text)
+  except ValueError:
+    raise _BadRow("bad_size",
+                  "wav_filesize %r is not a number" % size_text) from None
+  if not transcript.strip():
+    raise _BadRow("empty_transcript", "empty transcript for %s"
+                  % wav_filename)
+  unknown = token_to_index is not None and sorted(set(
+      c for c in transcript if c not in token_to_index or c == blank))
+  if unknown:
+    raise _BadRow("unknown_character", "characters not in the vocabulary: "
+                  "%s in %r%s" % (", ".join(repr(c) for c in unknown),
+                                  transcript, " (%r is the CTC blank)" % blank
+                                  if blank in unknown else ""))
+  return ManifestEntry(wav_filename, wav_filesize, transcript, line_no)
 
 
 def write_manifest(path, entries):
