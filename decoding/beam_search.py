@@ -79,31 +79,6 @@ def _load_kenlm(path, word_dict):
                          % (path, " ".join(reason)[:300])) from None
 
 
-def read_lexicon(path):
-  """The words of a lexicon or vocabulary file, in file order.
-
-  One word per line; further fields on a line (a pronunciation or a count)
-  are ignored, so OpenSLR's librispeech-vocab.txt and data/build_lm.py's
-  --vocab_out both work. Words are kept as written (the decoder spells
-  them with its labels: see `BeamSearchDecoder`).
-
-  Raises:
-    ValueError: the file holds no word, or bytes that are not UTF-8 (naming
-      it).
-  """
-  words = []
-  seen = set()
-  with open(path, "rb") as f:
-    for line_no, raw in enumerate(f, start=1):
-      fields = lm_lib.decode_line(raw, path, line_no).split()
-      if fields and fields[0] not in seen:
-        seen.add(fields[0])
-        words.append(fields[0])
-  if not words:
-    raise ValueError("%s holds no word" % path)
-  return words
-
-
 class BeamSearchDecoder(decoder.Decoder):
   """CTC beam-search decoder: `decode_batch(probabilities, lengths)`.
 
@@ -128,7 +103,7 @@ class BeamSearchDecoder(decoder.Decoder):
       alpha: LM weight (on log10 probabilities); used with an LM.
       beta: score added per word (word insertion bonus); used with an LM or
         a lexicon.
-      lexicon: path of a words file (see read_lexicon), or None.
+      lexicon: path of a words file (see lm.read_lexicon), or None.
       beam_size_token: best tokens per frame the search extends.
       beam_threshold: hypotheses scoring this far below the best are dropped.
 
@@ -164,8 +139,8 @@ class BeamSearchDecoder(decoder.Decoder):
       return
     # A lexicon's words may be written otherwise than the labels (OpenSLR's
     # is upper-case); an LM's must stay as they are, KenLM looks them up.
-    words = (self._spellable(read_lexicon(lexicon), respell=True) if lexicon
-             else self._spellable(lm_lib.arpa_words(lm_path)))
+    words = (self._spellable(lm_lib.read_lexicon(lexicon), respell=True)
+             if lexicon else self._spellable(lm_lib.arpa_words(lm_path)))
     if not words:
       raise ValueError("no word of %s can be spelled with the labels"
                        % (lexicon or lm_path))

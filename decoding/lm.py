@@ -164,11 +164,36 @@ def word_counts(sentences):
 def write_vocabulary(counts, path):
   """Writes the words, one per line, most frequent first (ties by spelling).
 
-  This is the lexicon format beam_search.read_lexicon reads.
+  This is the lexicon format `read_lexicon` reads.
   """
   words = sorted(counts, key=lambda w: (-counts[w], w))
   atomic_file.write_text(path, "".join(w + "\n" for w in words))
   return len(words)
+
+
+def read_lexicon(path):
+  """The words of a lexicon or vocabulary file, in file order.
+
+  One word per line; further fields on a line (a pronunciation or a count)
+  are ignored, so OpenSLR's librispeech-vocab.txt and data/build_lm.py's
+  --vocab_out both work. Words are kept as written (the decoder spells
+  them with its labels: see `beam_search.BeamSearchDecoder`).
+
+  Raises:
+    ValueError: the file holds no word, or bytes that are not UTF-8 (naming
+      it).
+  """
+  words = []
+  seen = set()
+  with open(path, "rb") as f:
+    for line_no, raw in enumerate(f, start=1):
+      fields = decode_line(raw, path, line_no).split()
+      if fields and fields[0] not in seen:
+        seen.add(fields[0])
+        words.append(fields[0])
+  if not words:
+    raise ValueError("%s holds no word" % path)
+  return words
 
 
 def build_arpa(sentences, order, path, min_counts=None, prune_threshold=0.0):

@@ -138,7 +138,7 @@ def test_lexicon_words_are_spelt_as_the_labels_write_them(tmp_path):
   path.write_text("STRASSE\nStraße\nA\u0308pfel\näpfel\nМИР\nx1\n",
                   encoding="utf-8")
   search = decoder.make_decoder("beam", OTHER_LABELS, lexicon=str(path))
-  assert search._spellable(beam_search.read_lexicon(str(path)),  # pylint: disable=protected-access
+  assert search._spellable(lm.read_lexicon(str(path)),  # pylint: disable=protected-access
                            respell=True) == ["strasse", "straße", "äpfel",
                                              "мир"]
   # Labels holding the combining mark instead of "ä" (--unicode_form=NFKD).
@@ -146,7 +146,7 @@ def test_lexicon_words_are_spelt_as_the_labels_write_them(tmp_path):
       "-", "\u0308-")
   search = decoder.make_decoder("beam", decomposed, lexicon=str(path))
   assert "a\u0308pfel" in search._spellable(  # pylint: disable=protected-access
-      beam_search.read_lexicon(str(path)), respell=True)
+      lm.read_lexicon(str(path)), respell=True)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -190,15 +190,6 @@ def test_lengths_cut_the_padding():
     beam.decode_batch(padded[0], [3])
 
 
-def test_read_lexicon_takes_first_fields(tmp_path):
-  path = tmp_path / "lexicon.txt"
-  path.write_text("HELLO HH AH L OW\nworld\n\nhello\n")
-  assert beam_search.read_lexicon(str(path)) == ["HELLO", "world", "hello"]
-  (tmp_path / "empty.txt").write_text("\n")
-  with pytest.raises(ValueError, match="holds no word"):
-    beam_search.read_lexicon(str(tmp_path / "empty.txt"))
-
-
 def test_missing_flashlight_names_the_pip_line(monkeypatch):
   for name in ("flashlight", "flashlight.lib", "flashlight.lib.text",
                "flashlight.lib.text.decoder",
@@ -231,7 +222,7 @@ def test_an_lm_file_that_is_not_one_is_named(lm_files, tmp_path):
   # A lexicon of random bytes, likewise.
   with pytest.raises(ValueError, match=r"^%s:1: bytes that are not UTF-8"
                      % junk):
-    beam_search.read_lexicon(str(junk))
+    lm.read_lexicon(str(junk))
   with pytest.raises(lm.LmError, match="cannot read the language model"):
     decoder.make_decoder("beam", LABELS, lm_path=str(tmp_path / "none"))
 

@@ -62,6 +62,15 @@ def test_missing_kaldingram_names_the_pip_line(monkeypatch, tmp_path):
     lm.build_arpa(lm_text.SENTENCES, 3, str(tmp_path / "x.arpa"))
 
 
+def test_read_lexicon_takes_first_fields(tmp_path):
+  path = tmp_path / "lexicon.txt"
+  path.write_text("HELLO HH AH L OW\nworld\n\nhello\n")
+  assert lm.read_lexicon(str(path)) == ["HELLO", "world", "hello"]
+  (tmp_path / "empty.txt").write_text("\n")
+  with pytest.raises(ValueError, match="holds no word"):
+    lm.read_lexicon(str(tmp_path / "empty.txt"))
+
+
 def test_text_file_sentences_leave_out_unknown_characters(tmp_path):
   path = tmp_path / "corpus.txt"
   path.write_text("The Cat  SAT\n\nprice: 42 dollars\nit's fine\n")
