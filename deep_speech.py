@@ -383,7 +383,7 @@ def main(_):
     sys.exit(130)
   except (manifest.ManifestError, dataset.DataError, ValueError,
           hooks.AudioReadError, hooks.NonFiniteLossError, lock.LockedError,
-          atomic_file.WriteError, checkpoints.CheckpointWriteError,
+          atomic_file.WriteError, hooks.CheckpointWriteError,
           beam_search.DecoderLibraryError) as e:
     logging.error("%s", e)
     sys.exit(1)

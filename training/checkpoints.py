@@ -15,7 +15,8 @@ naming a deleted step).
   * `roll_back` moves the damaged files into `<model_dir>/damaged/` and
     points the `checkpoint` file at the intact one; `roll_back_train_state`
     drops the finished cycles the lost steps had recorded.
-  * `write_error_message` words a checkpoint save that failed on a full disk.
+  * `remove_partial_saves` deletes what saves that failed on a full disk
+    left behind (training/hooks.py words the failure).
 """
 
 import collections
@@ -39,13 +40,6 @@ DAMAGED_DIR = "damaged"
 # of (path, description) of what was found damaged, newest first.
 CheckpointScan = collections.namedtuple("CheckpointScan",
                                         ["latest", "step", "damaged"])
-
-
-class CheckpointWriteError(OSError):
-  """A checkpoint could not be written (a full disk); names the file."""
-
-  def __str__(self):
-    return self.strerror
 
 
 def checkpoint_step(prefix):
@@ -259,30 +253,6 @@ def recover(model_dir, state_path):
           ", ".join(str(c.get("cycle")) for c in dropped), found.step or 0)
   return found
 
-# TensorFlow's errors end "<path>; <strerror>" for a failed write.
-_DISK_FULL_TEXTS = ("No space left on device", "File too large",
-                    "Disk quota exceeded")
-
-
-def write_error_message(error):
-  """'disk full while writing <path>' for a failed save, or None.
-
-  Args:
-    error: an exception from a training or export step. A checkpoint save
-      writes `<prefix>_temp/part-...` and renames it, so a failed save
-      leaves the previous checkpoint as the newest; the message names the
-      checkpoint prefix rather than the temporary file.
-  """
-  text = getattr(error, "message", None) or str(error)
-  for reason in _DISK_FULL_TEXTS:
-    match = re.search(r"([^\s';\"]+); %s" % reason, text)
-    if match:
-      path = re.sub(r"_temp[/\\].*$", "", match.group(1))
-      return ("disk full while writing %s (%s). The previous checkpoint is "
-              "intact; free some space and run the same command to resume."
-              % (path, reason))
-  return None
-
 
 def remove_partial_saves(model_dir):
   """Deletes the `*_temp` directories that failed saves leave behind."""
@@ -364,7 +334,6 @@ def keep_if_best(model_dir, prefix, wer, decoder="greedy"):
       with contextlib.suppress(OSError):
         os.remove(path)
   return new_record
-
 
 
 class NoCheckpointError(ValueError):

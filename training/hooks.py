@@ -5,7 +5,8 @@
   * `LossRecorder`: keeps every step's loss, for the cycle's mean loss.
   * `explain_graph_errors`: turns the in-graph checks' errors (a non-finite
     loss, unreadable audio) into `NonFiniteLossError` / `AudioReadError` with
-    plain messages.
+    plain messages, and a checkpoint save that failed on a full disk into a
+    `CheckpointWriteError` (worded by `write_error_message`).
 """
 
 import contextlib
@@ -17,7 +18,6 @@ from absl import logging
 import tensorflow as tf
 
 from data import dataset
-from training import checkpoints
 
 # model_fn's in-graph finiteness check starts its message with this, so that
 # its error is recognised.
@@ -110,6 +110,38 @@ class AudioReadError(RuntimeError):
   """An audio file could not be read during training or evaluation."""
 
 
+class CheckpointWriteError(OSError):
+  """A checkpoint could not be written (a full disk); names the file."""
+
+  def __str__(self):
+    return self.strerror
+
+
+# TensorFlow's errors end "<path>; <strerror>" for a failed write.
+_DISK_FULL_TEXTS = ("No space left on device", "File too large",
+                    "Disk quota exceeded")
+
+
+def write_error_message(error):
+  """'disk full while writing <path>' for a failed save, or None.
+
+  Args:
+    error: an exception from a training or export step. A checkpoint save
+      writes `<prefix>_temp/part-...` and renames it, so a failed save
+      leaves the previous checkpoint as the newest; the message names the
+      checkpoint prefix rather than the temporary file.
+  """
+  text = getattr(error, "message", None) or str(error)
+  for reason in _DISK_FULL_TEXTS:
+    match = re.search(r"([^\s';\"]+); %s" % reason, text)
+    if match:
+      path = re.sub(r"_temp[/\\].*$", "", match.group(1))
+      return ("disk full while writing %s (%s). The previous checkpoint is "
+              "intact; free some space and run the same command to resume."
+              % (path, reason))
+  return None
+
+
 @contextlib.contextmanager
 def explain_graph_errors(non_finite_marker=NON_FINITE_MARKER):
   """Turns the in-graph checks' errors into exceptions with plain messages.
@@ -120,15 +152,15 @@ def explain_graph_errors(non_finite_marker=NON_FINITE_MARKER):
   Raises:
     NonFiniteLossError: for a NaN or infinite loss.
     AudioReadError: for audio that could not be read in the pipeline.
-    checkpoints.CheckpointWriteError: a save failed on a full disk.
+    CheckpointWriteError: a save failed on a full disk.
   """
   try:
     yield
   except (tf.errors.ResourceExhaustedError, tf.errors.OutOfRangeError) as e:
-    message = checkpoints.write_error_message(e)
+    message = write_error_message(e)
     if message is None:
       raise
-    raise checkpoints.CheckpointWriteError(errno.ENOSPC, message) from None
+    raise CheckpointWriteError(errno.ENOSPC, message) from None
   except tf.errors.InvalidArgumentError as e:
     text = str(e)
     if non_finite_marker in text:

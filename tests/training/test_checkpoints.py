@@ -163,7 +163,7 @@ def test_train_state_drops_the_cycles_after_the_intact_step(tmp_path):
 # the graph and event files; prints the worded error (argv: model_dir).
 _FULL_DISK_TRAINING = textwrap.dedent("""
     import resource, signal, sys
-    from training import checkpoints
+    from training import hooks
     from tests.helpers import tiny_estimator
     params = dict(tiny_estimator.PARAMS, conv_filters=32)
     estimator = tiny_estimator.estimator(sys.argv[1], params)
@@ -173,7 +173,7 @@ _FULL_DISK_TRAINING = textwrap.dedent("""
       estimator.train(tiny_estimator.input_fn, steps=2)
     except Exception as e:
       print(type(e).__name__)
-      print(checkpoints.write_error_message(e))
+      print(hooks.write_error_message(e))
       sys.exit(3)
 """)
 
@@ -199,15 +199,6 @@ def test_a_full_disk_during_a_save_names_the_checkpoint(tmp_path):
       os.path.join(model_dir, "model.ckpt-1"), 1, [])
   assert checkpoints.remove_partial_saves(model_dir) == [
       os.path.join(model_dir, "model.ckpt-1_temp")]
-
-
-def test_write_error_message_ignores_other_errors():
-  assert checkpoints.write_error_message(ValueError("bad")) is None
-  error = tf.errors.ResourceExhaustedError(
-      None, None, "/m/model.ckpt-7_temp/part-00000-of-00001.data-00000-of-"
-      "00001.tempstate1; No space left on device\n\t [[{{node save/SaveV2}}]]")
-  assert checkpoints.write_error_message(error).startswith(
-      "disk full while writing /m/model.ckpt-7 (No space left on device)")
 
 
 @pytest.mark.slow

@@ -67,6 +67,20 @@ def test_graph_errors_become_plain_exceptions():
       raise tf.errors.InvalidArgumentError(None, None, "other")
 
 
+def test_write_error_message_ignores_other_errors():
+  assert hooks.write_error_message(ValueError("bad")) is None
+  error = tf.errors.ResourceExhaustedError(
+      None, None, "/m/model.ckpt-7_temp/part-00000-of-00001.data-00000-of-"
+      "00001.tempstate1; No space left on device\n\t [[{{node save/SaveV2}}]]")
+  assert hooks.write_error_message(error).startswith(
+      "disk full while writing /m/model.ckpt-7 (No space left on device)")
+  # explain_graph_errors raises it as the error the CLI reports in one line.
+  with pytest.raises(hooks.CheckpointWriteError,
+                     match="^disk full while writing /m/model.ckpt-7 "):
+    with hooks.explain_graph_errors():
+      raise error
+
+
 def test_audio_unreadable_after_the_check_is_a_clear_error(corpus):
   speech = inputs.generate_dataset(
       corpus, featurizer.AudioFeaturizer(), vocabulary.VOCABULARY_FILE, True)
