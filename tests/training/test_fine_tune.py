@@ -279,24 +279,6 @@ def test_trainable_scopes_select_variables_and_statistics_updates():
     assert len(fine_tune.update_ops_to_run(None)) == 6
 
 
-def test_scopes_matching_nothing_and_a_lone_exclude_are_errors(tmp_path):
-  corpus = conftest.make_corpus(tmp_path / "data", num_utts=4)
-  cases = {
-      "--trainable_scopes=dense/,rnn_9/":
-          "--trainable_scopes: 'rnn_9/' matches no variable of this model "
-          "(its layers: batch_normalization, batch_normalization_1, "
-          "batch_normalization_2, bidirectional_rnn_1, cnn_1, cnn_2, dense)",
-      "--warm_start_exclude=dense/":
-          "--warm_start_exclude needs --warm_start_from"}
-  for flag, message in cases.items():
-    with pytest.raises(ValueError) as error:
-      run_in_process(TINY + ["--train_data_dir=" + corpus,
-                             "--eval_data_dir=" + corpus,
-                             "--model_dir=" + str(tmp_path / "m"), flag])
-    assert str(error.value) == message
-    assert tf.train.latest_checkpoint(str(tmp_path / "m")) is None
-
-
 @pytest.mark.slow
 def test_a_checkpoint_without_settings_drops_an_output_layer_that_differs(
     source, tmp_path):

@@ -2,6 +2,7 @@
 checks whose errors name flags."""
 
 import pytest
+import tensorflow as tf
 
 from tests import conftest
 from tests.helpers import train
@@ -85,3 +86,16 @@ def test_extra_eval_sets_errors_are_in_flag_terms(tmp_path):
       "(beam, greedy); give another as NAME=%s" % (dev, dev))
   assert settings.extra_eval_datasets(train.parse([])) == []
 
+
+def test_trainable_scopes_matching_nothing_is_an_error(tmp_path):
+  corpus = conftest.make_corpus(tmp_path / "data", num_utts=4)
+  with pytest.raises(ValueError) as error:
+    train.run_in_process(train.TINY + [
+        "--train_data_dir=" + corpus, "--eval_data_dir=" + corpus,
+        "--model_dir=" + str(tmp_path / "m"),
+        "--trainable_scopes=dense/,rnn_9/"])
+  assert str(error.value) == (
+      "--trainable_scopes: 'rnn_9/' matches no variable of this model "
+      "(its layers: batch_normalization, batch_normalization_1, "
+      "batch_normalization_2, bidirectional_rnn_1, cnn_1, cnn_2, dense)")
+  assert tf.train.latest_checkpoint(str(tmp_path / "m")) is None
