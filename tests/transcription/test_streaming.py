@@ -10,7 +10,6 @@ pipeline's exactly.
 """
 
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -25,7 +24,6 @@ from transcription import pipeline
 from transcription import streaming
 from tests import conftest
 from tests.helpers import sox_audio
-from tests.helpers import tiny_model
 
 pytestmark = pytest.mark.slow
 
@@ -219,13 +217,6 @@ def test_a_finished_stream_and_bad_samples_are_clear_errors(model):
   assert (short.text, short.words, short.duration) == ("", [], 0.0)
   with pytest.raises(ValueError, match="^mic: the stream is finished"):
     stream.feed(np.zeros(10, np.float32))
-
-
-def test_a_bidirectional_model_cannot_stream(tmp_path):
-  model_dir, _ = tiny_model.build(str(tmp_path), steps=1, num_utts=1)
-  shutil.copy(str(tmp_path / export.EXPORT_SETTINGS_FILE), model_dir)
-  with pytest.raises(model_lib.ModelError, match="is bidirectional"):
-    streaming.StreamingTranscriber(model_dir)
 
 
 @pytest.mark.slow
