@@ -30,6 +30,7 @@ from absl import flags
 from absl import logging
 
 from common import output_paths
+from transcription import model_flags
 
 _NAME = "export_tflite.py"
 
@@ -90,10 +91,7 @@ def define_export_tflite_flags():
                     "float32; float16: weights stored as float16; int8: "
                     "dynamic range (weights int8).")
   flags.mark_flag_as_required("output")
-  flags.register_multi_flags_validator(
-      ["saved_model", "model_dir"],
-      lambda values: bool(values["saved_model"]) != bool(values["model_dir"]),
-      message="give the model with --saved_model or --model_dir (one of them)")
+  model_flags.register_one_model_validator()
 
 
 def main(_):

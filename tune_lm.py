@@ -38,6 +38,7 @@ from decoding import flags as decoder_flags
 from decoding import lm_settings
 from decoding import scoring
 from decoding import tuning
+from transcription import model_flags
 
 
 def _text_settings(flags_obj):
@@ -217,10 +218,7 @@ def define_tune_lm_flags():
                       "deep_speech.py or transcribe.py as --lm_settings).")
   for name in ("manifest", "lm_settings_out"):
     flags.mark_flag_as_required(name)
-  flags.register_multi_flags_validator(
-      ["saved_model", "model_dir"],
-      lambda values: bool(values["saved_model"]) != bool(values["model_dir"]),
-      message="give the model with --saved_model or --model_dir (one of them)")
+  model_flags.register_one_model_validator()
 
 
 def main(_):

@@ -6,7 +6,9 @@ older exports), chunk and batch it
 the same way, and pick its decoder through decoding/flags.py; the flags are
 declared here once and read only by the CLIs' entry functions, which hand
 their values to `load_model` and `make_decoder`; `exit_status` turns what
-goes wrong into their one-line errors.
+goes wrong into their one-line errors. tune_lm.py and export_tflite.py,
+which take one model from either flag, share its check
+(`register_one_model_validator`).
 """
 
 from absl import flags
@@ -51,6 +53,20 @@ def define_model_flags():
       "seldom pay, and on a busy machine they wait for each other.",
       lower_bound=0)
   decoder_flags.define_decoder_flags()
+
+
+def register_one_model_validator(flag_values=flags.FLAGS):
+  """Requires exactly one of --saved_model and --model_dir.
+
+  For the CLIs where both default to None (tune_lm.py, export_tflite.py):
+  with both, which model the user meant is a guess; with neither, there is
+  none. Call it from their flag definers, after the two flags.
+  """
+  flags.register_multi_flags_validator(
+      ["saved_model", "model_dir"],
+      lambda values: bool(values["saved_model"]) != bool(values["model_dir"]),
+      message="give the model with --saved_model or --model_dir (one of them)",
+      flag_values=flag_values)
 
 
 def load_model(saved_model, model_dir, vocabulary_file, sample_rate,
