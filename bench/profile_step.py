@@ -57,7 +57,7 @@ def op_times(step_stats, op_types):
   return totals
 
 
-def main():
+def _parse_args():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--config", default="demo",
                       choices=sorted(train_step.CONFIGS))
@@ -69,13 +69,16 @@ def main():
                       help="untraced timed steps (for the step time)")
   parser.add_argument("--traced", type=int, default=2)
   parser.add_argument("--top", type=int, default=12)
-  args = parser.parse_args()
+  return parser.parse_args()
 
-  cpu.enable_onednn_if_unset()
-  tf.compat.v1.disable_eager_execution()
-  batch, labels, _ = train_step.make_batch(args.batch_size, args.utt_sec, 0,
-                                           args.num_bins)
-  params = dict(train_step.model_params(args.config), dtype="float32")
+
+def profile(batch, labels, params, warmup, steps, traced):
+  """Runs model_fn's training step on one fixed batch in a graph session.
+
+  Returns:
+    (the untraced steps' seconds, a Counter {op type: microseconds} summed
+    over the `traced` steps).
+  """
   with tf.Graph().as_default() as graph:
     tf.compat.v1.set_random_seed(0)
     features = {k: tf.constant(v) for k, v in batch.items()}
@@ -86,20 +89,32 @@ def main():
       op_types.update({n.name: n.op for n in function.node_def})
     with tf.compat.v1.Session() as session:
       session.run(tf.compat.v1.global_variables_initializer())
-      for _ in range(args.warmup):
+      for _ in range(warmup):
         session.run(spec.train_op)
       step_s = []
-      for _ in range(args.steps):
+      for _ in range(steps):
         start = time.perf_counter()
         session.run(spec.train_op)
         step_s.append(time.perf_counter() - start)
       totals = collections.Counter()
       options = tf.compat.v1.RunOptions(
           trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
-      for _ in range(args.traced):
+      for _ in range(traced):
         metadata = tf.compat.v1.RunMetadata()
         session.run(spec.train_op, options=options, run_metadata=metadata)
         totals.update(op_times(metadata.step_stats, op_types))
+  return step_s, totals
+
+
+def main():
+  args = _parse_args()
+  cpu.enable_onednn_if_unset()
+  tf.compat.v1.disable_eager_execution()
+  batch, labels, _ = train_step.make_batch(args.batch_size, args.utt_sec, 0,
+                                           args.num_bins)
+  params = dict(train_step.model_params(args.config), dtype="float32")
+  step_s, totals = profile(batch, labels, params, args.warmup, args.steps,
+                           args.traced)
   all_us = sum(totals.values())
   top = [[kind, round(us / args.traced / 1e6, 4), round(us / all_us, 3)]
          for kind, us in totals.most_common(args.top)]
