@@ -123,12 +123,47 @@ def _row(name, figures):
                                    figures["wall"])
 
 
-def main():
+def _parse_args():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--per_voice", type=int, default=100,
                       help="utterances synthesized with each voice")
   parser.add_argument("--seed", type=int, default=1)
-  args = parser.parse_args()
+  return parser.parse_args()
+
+
+def profile_voices(meter, sentences, per_voice, tools, rng):
+  """Profiles every voice, printing its row, then times the archive.
+
+  The FLAC files go where the corpus puts them, in a temporary corpus tree
+  that the archive step then packs (charged to `meter`'s "archive").
+
+  Returns:
+    ({voice key: its figures, rounded}, seconds of audio made).
+  """
+  figures_by_voice, seconds = {}, 0.0
+  with tempfile.TemporaryDirectory(prefix="bench_synthesis_") as out_dir:
+    corpus_root = os.path.join(out_dir, archive.ARCHIVE_ROOT)
+    flac_dir = os.path.join(corpus_root, plan_lib.TRAIN, "1", "1")
+    os.makedirs(flac_dir)
+    for voice in voices.VOICES:
+      voice_meter, voice_seconds = profile_voice(
+          voice, sentences, per_voice, flac_dir, tools, rng)
+      seconds += voice_seconds
+      figures = {s: voice_meter.cpu_ms(s, per_voice) for s in STEPS}
+      figures["total"] = sum(figures.values())
+      figures["wall"] = sum(voice_meter.wall_ms(s, per_voice)
+                            for s in STEPS)
+      figures_by_voice[voice.key] = {k: round(v, 2)
+                                     for k, v in figures.items()}
+      print(_row(voice.key, figures))
+    meter.time("archive", archive.write_archive,
+               os.path.join(out_dir, "a.tar.gz"), corpus_root, plan_lib.TRAIN,
+               {"README.TXT": "bench\n"})
+  return figures_by_voice, seconds
+
+
+def main():
+  args = _parse_args()
   tools = voices.find_tools()
   load_start = os.getloadavg()
   meter = Meter()
@@ -137,29 +172,13 @@ def main():
   meter.time("plan", plan_lib.plan_corpus, sentences, DEMO_UTTERANCES - 200,
              200, args.seed)
   rng = random.Random(args.seed)
-  per_voice, seconds = {}, 0.0
   print("CPU ms per utterance (own + engines' and sox's), one thread; "
         "%s; load %.1f at start" % (cpu.cpu_kind(), load_start[0]))
   print("%-18s %s %8s %8s" % ("voice", " ".join("%8s" % s for s in STEPS),
                               "total", "wall"))
-  with tempfile.TemporaryDirectory(prefix="bench_synthesis_") as out_dir:
-    corpus_root = os.path.join(out_dir, archive.ARCHIVE_ROOT)
-    flac_dir = os.path.join(corpus_root, plan_lib.TRAIN, "1", "1")
-    os.makedirs(flac_dir)
-    for voice in voices.VOICES:
-      voice_meter, voice_seconds = profile_voice(
-          voice, sentences, args.per_voice, flac_dir, tools, rng)
-      seconds += voice_seconds
-      figures = {s: voice_meter.cpu_ms(s, args.per_voice) for s in STEPS}
-      figures["total"] = sum(figures.values())
-      figures["wall"] = sum(voice_meter.wall_ms(s, args.per_voice)
-                            for s in STEPS)
-      per_voice[voice.key] = {k: round(v, 2) for k, v in figures.items()}
-      print(_row(voice.key, figures))
-    count = args.per_voice * len(voices.VOICES)
-    meter.time("archive", archive.write_archive,
-               os.path.join(out_dir, "a.tar.gz"), corpus_root, plan_lib.TRAIN,
-               {"README.TXT": "bench\n"})
+  per_voice, seconds = profile_voices(meter, sentences, args.per_voice, tools,
+                                      rng)
+  count = args.per_voice * len(voices.VOICES)
   shares = voices.corpus_shares()
   corpus = {k: sum(per_voice[v][k] * share for v, share in shares.items())
             for k in STEPS + ("total", "wall")}
