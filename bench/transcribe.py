@@ -199,7 +199,7 @@ def cpu_kind():
   return "%s, %d cores" % (cpu.cpu_kind(), os.cpu_count())
 
 
-def main():
+def _parse_args():
   import decoder  # pylint: disable=g-import-not-at-top
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--short_files", type=int, default=20)
@@ -219,7 +219,35 @@ def main():
   parser.add_argument("--audio_dir", help="real speech to transcribe "
                       "instead of synthetic tones")
   parser.add_argument("--case", help=argparse.SUPPRESS)
-  args = parser.parse_args()
+  return parser.parse_args()
+
+
+def run_cases(model, cases, short, long_path, figures):
+  """Runs each decoder case on the short files and on the long one.
+
+  Each in a fresh process, so that its peak RSS is its own; prints a line
+  per case and adds its figures to `figures` ("<kind>_<short|long>").
+  """
+  for kind, options in cases:
+    for name, paths in (("short", short), ("long", [long_path])):
+      child = subprocess.run(
+          [sys.executable, os.path.abspath(__file__),
+           "--case=" + json.dumps([model, options, paths])],
+          capture_output=True, text=True)
+      if child.returncode:
+        sys.exit("bench/transcribe.py: the %s %s case failed:\n%s"
+                 % (kind, name, child.stderr[-3000:]))
+      out = child.stdout
+      result = json.loads(out.strip().splitlines()[-1])
+      figures["%s_%s" % (kind, name)] = result
+      print("%-7s %-5s: %7.1f s of audio in %6.2f s = %5.1fx real time, "
+            "peak RSS %.0f MB" % (kind, name, result["audio_sec"],
+                                  result["seconds"], result["rtf"],
+                                  result["peak_rss_mb"]))
+
+
+def main():
+  args = _parse_args()
   if args.case:  # a child: one case, one JSON line
     model, options, paths = json.loads(args.case)
     print(json.dumps(run_case(model, paths, options)))
@@ -246,22 +274,7 @@ def main():
              ("beam_lm", {"kind": "beam", "beam_width": args.beam_width,
                           "lm_path": os.path.abspath(lm_path),
                           "alpha": args.alpha, "beta": args.beta}))
-    for kind, options in cases:
-      for name, paths in (("short", short), ("long", [long_path])):
-        child = subprocess.run(
-            [sys.executable, os.path.abspath(__file__),
-             "--case=" + json.dumps([model, options, paths])],
-            capture_output=True, text=True)
-        if child.returncode:
-          sys.exit("bench/transcribe.py: the %s %s case failed:\n%s"
-                   % (kind, name, child.stderr[-3000:]))
-        out = child.stdout
-        result = json.loads(out.strip().splitlines()[-1])
-        figures["%s_%s" % (kind, name)] = result
-        print("%-7s %-5s: %7.1f s of audio in %6.2f s = %5.1fx real time, "
-              "peak RSS %.0f MB" % (kind, name, result["audio_sec"],
-                                    result["seconds"], result["rtf"],
-                                    result["peak_rss_mb"]))
+    run_cases(model, cases, short, long_path, figures)
   print("CPU: %s; the machine was shared with other jobs." % figures["cpu"])
   print(json.dumps(figures))
 
