@@ -148,10 +148,8 @@ class BeamSearchDecoder(decoder.Decoder):
     # flashlight's word dictionary must know the unknown word.
     lexicon_map["<unk>"] = []
     self._word_dict = fl_dictionary.create_word_dict(lexicon_map)
-    if lm_path is None:
-      language_model = fl_decoder.ZeroLM()
-    else:
-      language_model = _load_kenlm(lm_path, self._word_dict)
+    language_model = (fl_decoder.ZeroLM() if lm_path is None
+                      else _load_kenlm(lm_path, self._word_dict))
     trie = self._trie(fl_decoder, words, language_model)
     # Kept so that with_weights can re-weight without reloading the LM.
     self._parts = (fl_decoder, trie, language_model, token_beam,
@@ -258,10 +256,6 @@ class BeamSearchDecoder(decoder.Decoder):
     trie.smear(fl_decoder.SmearingMode.MAX)
     return trie
 
-  def _text(self, result):
-    """The transcript of one flashlight DecodeResult."""
-    return self._path_text(result.words, result.tokens)
-
   def _path_text(self, words, tokens):
     """The transcript of a path's per-frame words and tokens."""
     if self._word_dict is not None:
@@ -299,7 +293,8 @@ class BeamSearchDecoder(decoder.Decoder):
       emissions = _emissions(probs[:length])
       results = self._search.decode(emissions.ctypes.data, int(length),
                                     len(self.labels))
-      texts.append(self._text(results[0]) if results else "")
+      texts.append(self._path_text(results[0].words, results[0].tokens)
+                   if results else "")
     return texts
 
   def begin(self):
