@@ -5,11 +5,13 @@ with the benchmarks): a small model can learn to map it back to characters,
 so tests can check that training lowers the loss, without any network access.
 """
 
+import os
 import struct
 
 import pytest
 
 from bench import speech_like
+from tests.helpers import shared_build
 
 SAMPLE_RATE = speech_like.SAMPLE_RATE
 WORDS = speech_like.WORDS
@@ -73,29 +75,43 @@ def wait_for_all(procs, timeout=600):
       log.close()
 
 
-@pytest.fixture(scope="session")
-def tiny_export(tmp_path_factory):
-  """(export dir, its four training WAVs): a tiny model that transcribes
-  its training utterances (tests/helpers/tiny_model.py), built once."""
+def _tiny_trained(directory):
   # pylint: disable=g-import-not-at-top
   from tests.helpers import tiny_model
-  directory = str(tmp_path_factory.mktemp("tiny_export"))
-  _, export_dir = tiny_model.build(directory, steps=300, num_utts=4)
-  manifest = directory + "/corpus/train.csv"
-  with open(manifest) as f:
-    rows = [line.split("\t") for line in f][1:]
-  return export_dir, [row[0] for row in rows]
+  model_dir, export_dir = tiny_model.build(str(directory), steps=300,
+                                           num_utts=4)
+  with open(os.path.join(str(directory), "corpus", "train.csv")) as f:
+    rows = [line.rstrip("\n").split("\t") for line in f][1:]
+  return model_dir, export_dir, [(row[0], row[2]) for row in rows]
+
+
+@pytest.fixture(scope="session")
+def tiny_trained(tmp_path_factory):
+  """(model_dir, export_dir, [(WAV, transcript)] of its four training
+  utterances): a tiny model that transcribes them
+  (tests/helpers/tiny_model.py), built once per run (shared_build)."""
+  return shared_build.once(tmp_path_factory, "tiny_model", _tiny_trained)
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tiny_trained):
+  """(export dir, its four training WAVs) of `tiny_trained`."""
+  _, export_dir, utterances = tiny_trained
+  return export_dir, [path for path, _ in utterances]
+
+
+def _tiny_streaming(directory):
+  from tests.helpers import tiny_model  # pylint: disable=g-import-not-at-top
+  return tiny_model.build_streaming(str(directory))
 
 
 @pytest.fixture(scope="session")
 def tiny_streaming_model(tmp_path_factory):
   """(model_dir, export_dir): a tiny unidirectional model with a lookahead,
   trained on running-normalized features (tiny_model.build_streaming),
-  built once for the streaming tests."""
-  # pylint: disable=g-import-not-at-top
-  from tests.helpers import tiny_model
-  directory = str(tmp_path_factory.mktemp("tiny_streaming"))
-  return tiny_model.build_streaming(directory)
+  built once per run for the streaming tests."""
+  return shared_build.once(tmp_path_factory, "tiny_streaming",
+                           _tiny_streaming)
 
 
 PHRASES = ("open the door", "turn on the light")
@@ -168,8 +184,8 @@ def says_phrase(text, phrase):
 
 @pytest.fixture(scope="session")
 def phrase_model(tmp_path_factory):
-  """`Phrases`, built once (the endpointing tests)."""
-  return Phrases(tmp_path_factory.mktemp("phrases"))
+  """`Phrases`, built once per run (the endpointing tests)."""
+  return shared_build.once(tmp_path_factory, "phrases", Phrases)
 
 
 def join_utterances(paths, path, pause_sec=0.25):

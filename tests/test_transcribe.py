@@ -31,12 +31,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-  directory = str(tmp_path_factory.mktemp("tiny_model"))
-  model_dir, export_dir = tiny_model.build(directory, steps=300, num_utts=4)
-  manifest = os.path.join(directory, "corpus", "train.csv")
-  rows = [line.rstrip("\n").split("\t") for line in open(manifest)][1:]
-  return model_dir, export_dir, [(r[0], r[2]) for r in rows]
+def trained(tiny_trained):
+  """(model_dir, export_dir, [(WAV, transcript)]), conftest's tiny model."""
+  return tiny_trained
 
 
 def _run(args, stdin=None, cwd=ROOT):
