@@ -58,36 +58,25 @@ def _all_paths(path):
 
 
 def _manifest_rows(path, text_settings, num=0):
-  """(audio paths, transcripts) of a manifest's usable rows (first `num`).
-
-  Args:
-    path: the manifest.
-    text_settings: `_text_settings`' (labels, text policy).
-    num: rows kept (0: all).
-  """
+  """(audio paths, transcripts) of a manifest's usable rows (first `num`)."""
   labels, policy = text_settings
-  tokens = {token: i for i, token in enumerate(labels)}
-  entries, skipped = manifest_lib.read_manifest(path, tokens,
-                                                text_policy=policy)
+  paths, transcripts, skipped = tuning.manifest_rows(path, labels, policy, num)
   if skipped:
     logging.warning("%s: %d rows left out (%s).", path, len(skipped),
                     manifest_lib.format_skipped(skipped[0]))
-  if num:
-    entries = entries[:num]
-  return [e.wav_filename for e in entries], [e.transcript for e in entries]
+  return paths, transcripts
 
 
 def _outputs(flags_obj, paths, references):
   """The acoustic outputs, from the cache when it holds these utterances."""
   cache = flags_obj.outputs_cache
   model = tuning.model_identity(flags_obj.saved_model, flags_obj.model_dir)
+  cached = tuning.cached_outputs(cache, references, model)
+  if cached is not None:
+    print("Acoustic outputs of %d utterances from %s." % (len(references),
+                                                        cache))
+    return cached
   if cache and os.path.exists(cache):
-    probabilities, lengths, cached_refs, labels, cached_model = (
-        tuning.load_outputs(cache))
-    if cached_refs == references and cached_model == model:
-      print("Acoustic outputs of %d utterances from %s." % (len(references),
-                                                          cache))
-      return probabilities, lengths, labels
     print("%s holds outputs of other utterances or another export; running "
           "the model again." % cache)
   print("Running the acoustic model over %d utterances..." % len(paths),
@@ -97,7 +86,7 @@ def _outputs(flags_obj, paths, references):
       paths, flags_obj.batch_size)
   if cache:
     tuning.save_outputs(cache, probabilities, lengths, references, labels,
-                           model)
+                        model)
   return probabilities, lengths, labels
 
 

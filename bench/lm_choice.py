@@ -25,7 +25,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from common import cpu
-from data import manifest as manifest_lib
 import decoder
 from decoding import char_lm
 from decoding import scoring
@@ -37,6 +36,16 @@ def _named(value):
   if not sep or not name or not path:
     raise argparse.ArgumentTypeError("expected NAME=PATH, got %r" % value)
   return name, path
+
+
+def _axis(value):
+  """"min,max,steps" of a grid axis."""
+  try:
+    low, high, steps = value.split(",")
+    return float(low), float(high), int(steps)
+  except ValueError:
+    raise argparse.ArgumentTypeError(
+        "expected min,max,steps, got %r" % value) from None
 
 
 def _args(argv):
@@ -52,33 +61,24 @@ def _args(argv):
   parser.add_argument("--num", type=int, default=0,
                       help="rows per manifest (0: all)")
   parser.add_argument("--beam_width", type=int, default=decoder.DEFAULT_BEAM_WIDTH)
-  parser.add_argument("--alpha", default="0.25,2.0,8",
+  parser.add_argument("--alpha", type=_axis, default="0.25,2.0,8",
                       help="min,max,steps of the LM weight")
-  parser.add_argument("--beta", default="-2.0,2.0,5",
+  parser.add_argument("--beta", type=_axis, default="-2.0,2.0,5",
                       help="min,max,steps of the word bonus")
   parser.add_argument("--processes", type=int, default=2)
   return parser.parse_args(argv)
 
 
-def _rows(path, settings, num):
-  """(audio paths, references) of a manifest, as the model reads text."""
-  tokens = {token: i for i, token in enumerate(settings.labels)}
-  entries, _ = manifest_lib.read_manifest(path, tokens,
-                                          text_policy=settings.text_policy)
-  entries = entries[:num] if num else entries
-  return [e.wav_filename for e in entries], [e.transcript for e in entries]
-
-
 def _outputs(model, name, path, args):
   """(probabilities, lengths, references), from the cache when it fits."""
-  paths, references = _rows(path, model.settings, args.num)
+  paths, references, _ = tuning.manifest_rows(
+      path, model.settings.labels, model.settings.text_policy, args.num)
   cache = (os.path.join(args.cache_dir, name + ".npz") if args.cache_dir
            else None)
   identity = tuning.model_identity(args.saved_model)
-  if cache and os.path.exists(cache):
-    probs, lengths, cached_refs, _, cached_model = tuning.load_outputs(cache)
-    if cached_refs == references and cached_model == identity:
-      return probs, lengths, references
+  cached = tuning.cached_outputs(cache, references, identity)
+  if cached is not None:
+    return cached[0], cached[1], references
   print("acoustic outputs of %s (%d utterances)" % (name, len(paths)),
         flush=True)
   probs, lengths, labels = tuning.acoustic_outputs(model, paths)
@@ -100,10 +100,7 @@ def _tuned(labels, lm_path, tune, evals, args):
   """One LM's tuned weights and its figures on every evaluation set."""
   base = decoder.make_decoder("beam", labels, beam_width=args.beam_width,
                               lm_path=lm_path)
-  points = tuning.grid(*[float(v) for v in args.alpha.split(",")[:2]],
-                       int(args.alpha.split(",")[2]),
-                       *[float(v) for v in args.beta.split(",")[:2]],
-                       int(args.beta.split(",")[2]))
+  points = tuning.grid(*args.alpha, *args.beta)
   scored = tuning.search(base, *tune, points, processes=args.processes)
   best = tuning.best_point(scored)
   search = base.with_weights(best.alpha, best.beta)

@@ -128,12 +128,13 @@ class BeamSearchDecoder(decoder.Decoder):
     self._space = self.labels.index(" ")
     token_beam = min(int(beam_size_token), len(self.labels))
     self._word_dict = None
-    self._char_lm = False
+    units = None
     if lm_path is not None:
       lm_lib.check_lm_file(lm_path)
-      self._char_lm = char_lm.is_character_lm(lm_path)
+      units = char_lm.character_units(lm_path)
+    self._char_lm = units is not None
     if self._char_lm or lexicon is None and lm_path is None:
-      free_lm = self._free_lm(fl_decoder, fl_dictionary, lexicon)
+      free_lm = self._free_lm(fl_decoder, fl_dictionary, lexicon, units)
       self._parts = (fl_decoder, None, free_lm, token_beam, beam_threshold)
       self._search = self._new_search()
       return
@@ -156,14 +157,14 @@ class BeamSearchDecoder(decoder.Decoder):
                    beam_threshold)
     self._search = self._lexicon_search(self.alpha, self.beta)
 
-  def _free_lm(self, fl_decoder, fl_dictionary, lexicon):
+  def _free_lm(self, fl_decoder, fl_dictionary, lexicon, units):
     """The lexicon-free search's LM: the character LM, or none."""
     if not self._char_lm:
       return fl_decoder.ZeroLM()
     if lexicon is not None:
       raise ValueError("%s is a character LM, which spells any word; it "
                        "takes no lexicon" % self.lm_path)
-    char_lm.check_labels(self.lm_path, self.labels, self._blank)
+    char_lm.check_labels(self.lm_path, units, self.labels, self._blank)
     return _load_kenlm(self.lm_path,
                        char_lm.token_dictionary(fl_dictionary, self.labels))
 

@@ -23,23 +23,30 @@ def to_units(sentence):
                   for c in " ".join(sentence.split()))
 
 
-def is_character_lm(path):
-  """True when the ARPA file's unigrams are single characters and hold the
-  word boundary. A KenLM binary (unreadable here) or a damaged file counts
-  as a word LM: what is wrong with it is reported where it is read as one,
-  in the reader's terms.
+def character_units(path):
+  """The units of a character LM (its unigrams: single characters, the word
+  boundary among them), or None for any other file. A KenLM binary
+  (unreadable here) or a damaged file counts as a word LM: what is wrong
+  with it is reported where it is read as one, in the reader's terms.
   """
   with open(path, "rb") as f:
     if f.read(len(lm_lib.KENLM_BINARY_MAGIC)) == lm_lib.KENLM_BINARY_MAGIC:
-      return False
+      return None
   try:
     units = lm_lib.arpa_words(path)
   except lm_lib.LmError:
-    return False
-  return WORD_BOUNDARY in units and all(len(u) == 1 for u in units)
+    return None
+  if WORD_BOUNDARY in units and all(len(u) == 1 for u in units):
+    return units
+  return None
 
 
-def check_labels(path, labels, blank):
+def is_character_lm(path):
+  """True when `path` is a character LM (see `character_units`)."""
+  return character_units(path) is not None
+
+
+def check_labels(path, units, labels, blank):
   """Refuses a character LM that holds a unit the labels cannot emit (the
   LM was built for another alphabet).
 
@@ -51,8 +58,7 @@ def check_labels(path, labels, blank):
     raise lm_lib.LmError(
         "the labels hold %r, which a character LM uses for the space: a "
         "character LM cannot serve this model" % WORD_BOUNDARY)
-  foreign = [u for u in lm_lib.arpa_words(path)
-             if u != WORD_BOUNDARY and u not in emitted]
+  foreign = [u for u in units if u != WORD_BOUNDARY and u not in emitted]
   if foreign:
     raise lm_lib.LmError(
         "%s is a character LM of another alphabet: the model has no label "

@@ -24,6 +24,7 @@ import numpy as np
 
 from common import atomic_file
 from common import progress
+from data import manifest as manifest_lib
 from decoding import scoring
 from transcription import audio
 from transcription import pipeline
@@ -261,6 +262,37 @@ def load_outputs(path):
               [str(c) for c in cached["labels"]], str(cached["model"]))
   except (OSError, ValueError, KeyError) as e:
     raise TuningError("cannot read the outputs cache %s: %s" % (path, e))
+
+
+def cached_outputs(path, references, model):
+  """(probabilities, lengths, labels) from `save_outputs`' file when it
+  holds these references' outputs of `model`; None when there is no such
+  file or it holds other utterances' or another export's.
+
+  Raises:
+    TuningError: a file that is not such a cache (naming it).
+  """
+  if not path or not os.path.exists(path):
+    return None
+  probabilities, lengths, cached_refs, labels, cached_model = load_outputs(
+      path)
+  if cached_refs != list(references) or cached_model != model:
+    return None
+  return probabilities, lengths, labels
+
+
+def manifest_rows(path, labels, text_policy, num=0):
+  """The usable rows of a manifest, read as training reads transcripts.
+
+  Returns:
+    (audio paths, transcripts, skipped rows), the first `num` rows (0: all).
+  """
+  tokens = {token: i for i, token in enumerate(labels)}
+  entries, skipped = manifest_lib.read_manifest(path, tokens,
+                                                text_policy=text_policy)
+  entries = entries[:num] if num else entries
+  return ([e.wav_filename for e in entries],
+          [e.transcript for e in entries], skipped)
 
 
 def grid(alpha_min, alpha_max, alpha_steps, beta_min, beta_max, beta_steps):
